@@ -1,0 +1,304 @@
+"""What happens in a case, as immutable records: sessions, consent, risk assessments, the
+conference, the letter of apology, shuttle messages, the outcome agreement and its reviews,
+feedback and closure.
+
+These are values.  A case gains them only through its own methods (see :class:`rjflow.Case`),
+each of which checks the programme's rules first and appends one event to the history.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+
+import attrs
+
+__all__ = [
+    "Acknowledgement",
+    "ActionStatus",
+    "Agreement",
+    "AgreementAction",
+    "Attendance",
+    "Closure",
+    "ClosureReason",
+    "Conference",
+    "ConsentDecision",
+    "ConsentStatus",
+    "ContactActivity",
+    "Feedback",
+    "InformationGiven",
+    "Letter",
+    "LetterStatus",
+    "MessageDirection",
+    "ProgressUpdate",
+    "RiskAssessment",
+    "RiskOutcome",
+    "Session",
+    "SessionKind",
+    "ShuttleMessage",
+    "Signature",
+]
+
+
+class SessionKind(enum.Enum):
+    """The programme's sessions, in the order the seed gives them."""
+
+    INTRODUCTION = "introduction"
+    PREPARATION = "preparation"
+    CONFERENCE = "conference"
+    LETTER_OF_APOLOGY = "letter_of_apology"
+    SHUTTLE_MEDIATION = "shuttle_mediation"
+    REVIEW = "review"
+
+
+class Attendance(enum.Enum):
+    """Whether the offender came to a session, and if not whether the absence was acceptable."""
+
+    ATTENDED = "attended"
+    MISSED_ACCEPTABLE = "missed_acceptable"
+    MISSED_UNACCEPTABLE = "missed_unacceptable"
+
+
+@attrs.frozen
+class Session:
+    """One session of the programme.  Only attended sessions count towards the limit."""
+
+    number: int
+    kind: SessionKind
+    held_at: datetime
+    duration: timedelta
+    attendance: Attendance
+    recorded_by: str
+
+    @property
+    def attended(self) -> bool:
+        """True when the session took place with the offender present."""
+        return self.attendance is Attendance.ATTENDED
+
+
+class ContactActivity(enum.Enum):
+    """The activities a person consents to separately: agreeing to one is not agreeing to all."""
+
+    FACE_TO_FACE = "face_to_face"
+    SHUTTLE = "shuttle"
+    RECEIVE_LETTER = "receive_letter"
+
+    @property
+    def label(self) -> str:
+        """The activity as a caseworker would say it."""
+        return {
+            ContactActivity.FACE_TO_FACE: "a face-to-face meeting",
+            ContactActivity.SHUTTLE: "shuttle mediation (indirect contact)",
+            ContactActivity.RECEIVE_LETTER: "receiving a letter of apology",
+        }[self]
+
+
+@attrs.frozen
+class InformationGiven:
+    """A party was told about an activity, its possible outcomes and how an agreement would be
+    monitored.  Informed consent needs this first."""
+
+    party: str
+    activity: ContactActivity
+    at: datetime
+    by: str
+
+
+class ConsentStatus(enum.Enum):
+    """A party's latest decision about an activity."""
+
+    GIVEN = "given"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+@attrs.frozen
+class ConsentDecision:
+    """One decision by one party about one activity; the latest decision is the one in force."""
+
+    party: str
+    activity: ContactActivity
+    status: ConsentStatus
+    at: datetime
+    recorded_by: str
+
+
+@attrs.frozen
+class Acknowledgement:
+    """The offender acknowledges the basic facts and takes responsibility for the harm."""
+
+    at: datetime
+    recorded_by: str
+    guilty_plea: bool
+
+
+class RiskOutcome(enum.Enum):
+    """A suitability and risk assessment's conclusion."""
+
+    FAVOURABLE = "favourable"
+    UNFAVOURABLE = "unfavourable"
+
+
+@attrs.frozen
+class RiskAssessment:
+    """A facilitator's suitability and risk assessment; the latest one is the one in force.
+
+    ``enhanced`` marks the enhanced assessment sensitive cases need, and ``approved_by`` the
+    manager who signed it off.
+    """
+
+    at: datetime
+    assessed_by: str
+    outcome: RiskOutcome
+    enhanced: bool
+    approved_by: str | None
+
+
+@attrs.frozen
+class Conference:
+    """The face-to-face meeting: who was there and who led it."""
+
+    held_at: datetime
+    lead_facilitator: str
+    victims: tuple[str, ...]
+    supporters: tuple[str, ...]
+
+
+class LetterStatus(enum.Enum):
+    """Where a letter of apology stands."""
+
+    DRAFTED = "drafted"
+    REVIEWED = "reviewed"
+    DELIVERED = "delivered"
+    HELD_ON_FILE = "held_on_file"
+
+
+@attrs.frozen
+class Letter:
+    """A letter of apology to one victim.  Its text stays in the embedding application."""
+
+    victim: str
+    status: LetterStatus
+    drafted_at: datetime
+    reviewed_by: str | None = None
+    settled_at: datetime | None = None
+
+
+class MessageDirection(enum.Enum):
+    """Which way a facilitator carried a shuttle message."""
+
+    TO_VICTIM = "to_victim"
+    TO_OFFENDER = "to_offender"
+
+
+@attrs.frozen
+class ShuttleMessage:
+    """One message carried by the facilitator between offender and a victim, who never meet."""
+
+    number: int
+    victim: str
+    direction: MessageDirection
+    at: datetime
+    carried_by: str
+
+
+@attrs.frozen
+class AgreementAction:
+    """A SMART action in an outcome agreement: what, who is responsible, by when.
+
+    ``what`` is free text for the embedding application; rjflow never puts it in a message.
+    """
+
+    id: str
+    what: str
+    responsible: str
+    deadline: date
+
+
+@attrs.frozen
+class Signature:
+    """A party's signature on the outcome agreement."""
+
+    party: str
+    at: datetime
+
+
+@attrs.frozen
+class Agreement:
+    """An outcome agreement.  It binds only once every required signatory has signed."""
+
+    proposed_at: datetime
+    actions: tuple[AgreementAction, ...]
+    signatories: tuple[str, ...]
+    signatures: tuple[Signature, ...] = ()
+
+    @property
+    def unsigned(self) -> tuple[str, ...]:
+        """The signatories who have not signed yet, in the order they were listed."""
+        signed = {s.party for s in self.signatures}
+        return tuple(p for p in self.signatories if p not in signed)
+
+    @property
+    def binding(self) -> bool:
+        """True once every participant has signed."""
+        return not self.unsigned
+
+    def action(self, action_id: str) -> AgreementAction | None:
+        """The action with this id, or None."""
+        for act in self.actions:
+            if act.id == action_id:
+                return act
+        return None
+
+
+class ActionStatus(enum.Enum):
+    """Progress on one agreement action, as recorded at a review."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_COMPLIED = "not_complied"
+
+
+@attrs.frozen
+class ProgressUpdate:
+    """Progress on one agreement action recorded at a review."""
+
+    action_id: str
+    status: ActionStatus
+    at: datetime
+    recorded_by: str
+
+
+@attrs.frozen
+class Feedback:
+    """A participant's evaluation after the activity: satisfaction from 1 (very dissatisfied)
+    to 5 (very satisfied), and whether they feel things changed for the better."""
+
+    party: str
+    satisfaction: int
+    things_changed: bool
+    at: datetime
+
+
+class ClosureReason(enum.Enum):
+    """Why a case ended.  ``COMPLETED`` is set by completing the programme."""
+
+    COMPLETED = "completed"
+    UNSUITABLE = "unsuitable"
+    VICTIM_NOT_CONTACTABLE = "victim_not_contactable"
+    VICTIM_DECLINED = "victim_declined"
+    OFFENDER_DECLINED = "offender_declined"
+    VICTIM_WITHDREW = "victim_withdrew"
+    OFFENDER_WITHDREW = "offender_withdrew"
+    ENFORCEMENT = "enforcement"
+    OTHER = "other"
+
+
+@attrs.frozen
+class Closure:
+    """How and when a case ended.  ``note`` is required for ``OTHER`` and never shown in errors."""
+
+    reason: ClosureReason
+    at: datetime
+    note: str | None = None

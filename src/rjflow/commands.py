@@ -1,0 +1,342 @@
+"""The inputs each action takes, checked for shape when they are built.
+
+An input object says *what* the caller asks for (a session of 2 hours, consent from V1 to a
+face-to-face meeting); the guards then decide whether the programme allows it now, and the
+effects say how the case record changes.  Inputs are what the history stores: each event
+carries its input, in the plain JSON form :mod:`rjflow.serialization` gives it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from datetime import datetime as _datetime
+from typing import Any
+
+import attrs
+
+from rjflow._validate import (
+    boolean,
+    nonnegative_timedelta,
+    opaque_id,
+    opaque_ids,
+    to_enum,
+)
+from rjflow.activities import (
+    ActionStatus,
+    AgreementAction,
+    Attendance,
+    ClosureReason,
+    ContactActivity,
+    MessageDirection,
+    RiskOutcome,
+)
+from rjflow.errors import InvalidInput
+from rjflow.offences import Offence
+from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+
+__all__ = [
+    "AddParty",
+    "AssessRisk",
+    "AssignLeadFacilitator",
+    "Close",
+    "ConsentInput",
+    "DraftLetter",
+    "HoldConference",
+    "Input",
+    "NoInput",
+    "OpenCase",
+    "ProposeAgreement",
+    "RecordAcknowledgement",
+    "RecordFeedback",
+    "RecordProgress",
+    "RecordSentence",
+    "RecordSession",
+    "RecordShuttleMessage",
+    "SignAgreement",
+]
+
+
+def _instance(kind: type, what: str) -> Any:
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidInput(f"{attribute.name!r} must be {what} (got {type(value).__name__}).")
+
+    return check
+
+
+def _tuple(value: object) -> tuple[Any, ...]:
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise InvalidInput(f"Expected a list or tuple (got {type(value).__name__}).")
+    return tuple(value)
+
+
+def _to_attendance(value: object) -> Attendance:
+    return to_enum(Attendance, "attendance", value)
+
+
+def _to_activity(value: object) -> ContactActivity:
+    return to_enum(ContactActivity, "activity", value)
+
+
+def _to_outcome(value: object) -> RiskOutcome:
+    return to_enum(RiskOutcome, "outcome", value)
+
+
+def _to_direction(value: object) -> MessageDirection:
+    return to_enum(MessageDirection, "direction", value)
+
+
+def _to_status(value: object) -> ActionStatus:
+    return to_enum(ActionStatus, "status", value)
+
+
+def _to_reason(value: object) -> ClosureReason:
+    return to_enum(ClosureReason, "reason", value)
+
+
+@attrs.frozen
+class NoInput:
+    """The input of an action that needs nothing but its time and actor."""
+
+
+@attrs.frozen
+class OpenCase:
+    """Everything known when a case is referred."""
+
+    offence: Offence = attrs.field(validator=_instance(Offence, "an Offence"))
+    parties: tuple[Party, ...] = attrs.field(converter=_tuple)
+    sentenced_on: date | None = attrs.field(default=None)
+    lead_facilitator: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(opaque_id)
+    )
+
+    @parties.validator
+    def _check_parties(self, _attribute: object, parties: tuple[Party, ...]) -> None:
+        kinds = (Offender, Victim, Supporter, Facilitator)
+        for p in parties:
+            if not isinstance(p, kinds):
+                raise InvalidInput(
+                    "Every party must be an Offender, Victim, Supporter or Facilitator "
+                    f"(got {type(p).__name__})."
+                )
+        ids = [p.id for p in parties]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("Two parties share an id; give every party its own id.")
+        if sum(isinstance(p, Offender) for p in parties) != 1:
+            raise InvalidInput("A case has exactly one offender; pass offender='<id>'.")
+        if not any(isinstance(p, Victim) for p in parties):
+            raise InvalidInput("A case needs at least one victim; pass victims=['<id>', ...].")
+        for p in parties:
+            if isinstance(p, Supporter) and p.supports not in ids:
+                raise InvalidInput(
+                    f"Supporter {p.id} supports {p.supports!r}, who is not a party to the case."
+                )
+        if self.lead_facilitator is not None and not any(
+            isinstance(p, Facilitator) and p.id == self.lead_facilitator for p in parties
+        ):
+            raise InvalidInput(
+                f"Lead facilitator {self.lead_facilitator} is not one of the case's facilitators; "
+                "add them with facilitators=[Facilitator(...)]."
+            )
+
+    @sentenced_on.validator
+    def _check_sentenced_on(self, _attribute: object, value: object) -> None:
+        if value is not None and (not isinstance(value, date) or isinstance(value, _datetime)):
+            raise InvalidInput(f"'sentenced_on' must be a date (got {type(value).__name__}).")
+
+
+@attrs.frozen
+class RecordSentence:
+    """The date the offender was sentenced; the programme starts once sentenced."""
+
+    sentenced_on: date = attrs.field()
+
+    @sentenced_on.validator
+    def _check(self, _attribute: object, value: object) -> None:
+        if not isinstance(value, date) or isinstance(value, _datetime):
+            raise InvalidInput(f"'sentenced_on' must be a date (got {type(value).__name__}).")
+
+
+@attrs.frozen
+class AssignLeadFacilitator:
+    """Make one of the case's facilitators its lead."""
+
+    facilitator: str = attrs.field(validator=opaque_id)
+
+
+@attrs.frozen
+class AddParty:
+    """Add a victim, supporter or facilitator who joins the case later."""
+
+    party: Party = attrs.field(
+        validator=_instance((Victim, Supporter, Facilitator), "a Victim, Supporter or Facilitator")  # type: ignore[arg-type]
+    )
+
+
+@attrs.frozen
+class RecordSession:
+    """A session of the current stage: how long it lasted and whether the offender came.
+
+    A missed session has a duration of zero.
+    """
+
+    duration: timedelta = attrs.field(validator=nonnegative_timedelta)
+    attendance: Attendance = attrs.field(default=Attendance.ATTENDED, converter=_to_attendance)
+
+    def __attrs_post_init__(self) -> None:
+        attended = self.attendance is Attendance.ATTENDED
+        if attended and not self.duration:
+            raise InvalidInput(
+                "An attended session must have a duration of more than zero; pass for example "
+                "duration=timedelta(hours=2)."
+            )
+        if not attended and self.duration:
+            raise InvalidInput(
+                "A missed session has no duration; pass duration=timedelta(0) with a missed "
+                "attendance."
+            )
+
+
+@attrs.frozen
+class ConsentInput:
+    """A party and an activity: used to give information, record, decline or withdraw consent."""
+
+    party: str = attrs.field(validator=opaque_id)
+    activity: ContactActivity = attrs.field(converter=_to_activity)
+
+
+@attrs.frozen
+class RecordAcknowledgement:
+    """The offender acknowledges the basic facts and takes responsibility."""
+
+    guilty_plea: bool = attrs.field(validator=boolean)
+
+
+@attrs.frozen
+class AssessRisk:
+    """A suitability and risk assessment.  ``approved_by`` is the manager who signed off an
+    enhanced assessment."""
+
+    outcome: RiskOutcome = attrs.field(converter=_to_outcome)
+    enhanced: bool = attrs.field(default=False, validator=boolean)
+    approved_by: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(opaque_id)
+    )
+
+
+@attrs.frozen
+class HoldConference:
+    """The conference takes place.  ``victims``: who meets the offender (empty: every victim);
+    ``supporters``: who comes with them (None: every supporter of those present)."""
+
+    victims: tuple[str, ...] = attrs.field(default=(), converter=_tuple, validator=opaque_ids)
+    supporters: tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(_tuple),
+        validator=attrs.validators.optional(opaque_ids),
+    )
+
+
+@attrs.frozen
+class DraftLetter:
+    """The offender has drafted a letter of apology to ``victim``."""
+
+    victim: str = attrs.field(validator=opaque_id)
+
+
+@attrs.frozen
+class RecordShuttleMessage:
+    """The facilitator carried one message between the offender and ``victim``."""
+
+    victim: str = attrs.field(validator=opaque_id)
+    direction: MessageDirection = attrs.field(converter=_to_direction)
+
+
+def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAction, ...]) -> None:
+    if not actions:
+        raise InvalidInput("An outcome agreement needs at least one action.")
+    for act in actions:
+        if not isinstance(act, AgreementAction):
+            raise InvalidInput(
+                f"Agreement actions must be AgreementAction values (got {type(act).__name__})."
+            )
+        opaque_id(None, attrs.fields(AgreementAction).id, act.id)
+        opaque_id(None, attrs.fields(AgreementAction).responsible, act.responsible)
+        if not isinstance(act.what, str) or not act.what.strip():
+            raise InvalidInput(f"Agreement action {act.id} must say what is to be done.")
+        if not isinstance(act.deadline, date) or isinstance(act.deadline, _datetime):
+            raise InvalidInput(f"Agreement action {act.id} needs a deadline date.")
+    ids = [a.id for a in actions]
+    if len(set(ids)) != len(ids):
+        raise InvalidInput("Two agreement actions share an id; give each action its own id.")
+
+
+@attrs.frozen
+class ProposeAgreement:
+    """An outcome agreement of SMART actions, put to the participants for signature."""
+
+    actions: tuple[AgreementAction, ...] = attrs.field(converter=_tuple, validator=_check_actions)
+
+
+@attrs.frozen
+class SignAgreement:
+    """``party`` signs the outcome agreement."""
+
+    party: str = attrs.field(validator=opaque_id)
+
+
+@attrs.frozen
+class RecordProgress:
+    """Progress on one agreement action, recorded at a review."""
+
+    action_id: str = attrs.field(validator=opaque_id)
+    status: ActionStatus = attrs.field(converter=_to_status)
+
+
+def _satisfaction(_inst: object, _attribute: object, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+        raise InvalidInput(f"'satisfaction' must be a whole number from 1 to 5 (got {value!r}).")
+
+
+@attrs.frozen
+class RecordFeedback:
+    """A participant's evaluation after the activity."""
+
+    party: str = attrs.field(validator=opaque_id)
+    satisfaction: int = attrs.field(validator=_satisfaction)
+    things_changed: bool = attrs.field(validator=boolean)
+
+
+@attrs.frozen
+class Close:
+    """End the case early.  ``note`` is required when the reason is ``OTHER``."""
+
+    reason: ClosureReason = attrs.field(converter=_to_reason)
+    note: str | None = attrs.field(default=None)
+
+    @note.validator
+    def _check_note(self, _attribute: object, value: object) -> None:
+        if value is not None and (not isinstance(value, str) or len(value) > 2000):
+            raise InvalidInput("'note' must be text of at most 2000 characters.")
+
+
+#: Any action's input.
+Input = (
+    NoInput
+    | OpenCase
+    | RecordSentence
+    | AssignLeadFacilitator
+    | AddParty
+    | RecordSession
+    | ConsentInput
+    | RecordAcknowledgement
+    | AssessRisk
+    | HoldConference
+    | DraftLetter
+    | RecordShuttleMessage
+    | ProposeAgreement
+    | SignAgreement
+    | RecordProgress
+    | RecordFeedback
+    | Close
+)

@@ -1,0 +1,127 @@
+"""The worked example: a household burglary from referral to completion.
+
+Run it with ``rjflow demo`` (or ``python -m rjflow demo``).  :func:`build_demo_case` is also
+what the tests, the docs and the benchmarks use as a realistic, complete case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from rjflow.activities import (
+    ActionStatus,
+    AgreementAction,
+    ContactActivity,
+    RiskOutcome,
+)
+from rjflow.case import Case
+from rjflow.errors import ActionRefused
+from rjflow.history import Event
+from rjflow.offences import Offence, OffenceCategory
+from rjflow.parties import Facilitator, PractitionerLevel, Supporter
+
+__all__ = ["DEMO_START", "build_demo_case", "format_event", "run_demo"]
+
+#: When the demo case is referred.
+DEMO_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def format_event(event: Event) -> str:
+    """One line of a readable trail: when, who, what, and the stage change if any."""
+    when = event.at.strftime("%Y-%m-%d %H:%M")
+    what = event.action.replace("_", " ")
+    details = ", ".join(
+        f"{k}={v}" for k, v in sorted(event.data.items()) if k not in ("parties", "offence")
+    )
+    move = f"  [{event.from_state} -> {event.to_state}]" if event.to_state else ""
+    detail = f" ({details})" if details else ""
+    return f"{event.sequence:>3}  {when}  {event.actor:<4} {what}{detail}{move}"
+
+
+def build_demo_case(
+    case_id: str = "RJ-2026-0001",
+    start: datetime = DEMO_START,
+    on_refused: Callable[[ActionRefused], None] | None = None,
+) -> Case:
+    """The demo case, complete: referral, preparation, a conference with a signed outcome
+    agreement, reviews and completion.  ``on_refused`` sees the one refusal on the way (an
+    attempt to hold the conference before the victim consented)."""
+    day = timedelta(days=1)
+    t = start
+    f1, manager = "F1", "M1"
+    case = Case.open(
+        case_id,
+        offence=Offence(OffenceCategory.HOUSEHOLD_BURGLARY),
+        offender="O1",
+        victims=["V1"],
+        supporters=[Supporter("S1", supports="V1")],
+        facilitators=[Facilitator("F1", PractitionerLevel.ADVANCED)],
+        lead_facilitator=f1,
+        at=t,
+        actor=manager,
+    )
+    case.record_sentence(sentenced_on=date(2026, 2, 20), at=(t := t + day), actor=manager)
+    case.start_introduction(at=(t := t + day), actor=f1)
+    case.record_session(duration=timedelta(hours=2), at=(t := t + 7 * day), actor=f1)
+    case.acknowledge_responsibility(guilty_plea=True, at=t, actor=f1)
+    case.start_preparation(at=(t := t + day), actor=f1)
+    case.record_session(duration=timedelta(hours=2, minutes=30), at=(t := t + 7 * day), actor=f1)
+    case.assess_risk(RiskOutcome.FAVOURABLE, at=t, actor=f1)
+    for party in ("O1", "V1"):
+        case.give_information(party, ContactActivity.FACE_TO_FACE, at=(t := t + day), actor=f1)
+    try:
+        case.hold_conference(at=t, actor=f1)
+    except ActionRefused as refused:
+        if on_refused is not None:
+            on_refused(refused)
+    for party in ("O1", "V1"):
+        case.record_consent(party, ContactActivity.FACE_TO_FACE, at=(t := t + day), actor=f1)
+    case.hold_conference(at=(t := t + 7 * day), actor=f1)
+    case.record_session(duration=timedelta(hours=3), at=t, actor=f1)
+    case.propose_agreement(
+        [
+            AgreementAction(
+                "A1", "Write to the victim about the steps taken", "O1", date(2026, 5, 1)
+            ),
+            AgreementAction("A2", "Complete the victim-awareness course", "O1", date(2026, 6, 1)),
+        ],
+        at=t,
+        actor=f1,
+    )
+    for party in ("O1", "V1", "S1"):
+        case.sign_agreement(party, at=t, actor=f1)
+    case.start_reviews(at=(t := t + day), actor=f1)
+    case.record_session(duration=timedelta(hours=1), at=(t := t + 28 * day), actor=f1)
+    case.record_progress("A1", ActionStatus.DONE, at=t, actor=f1)
+    case.record_progress("A2", ActionStatus.IN_PROGRESS, at=t, actor=f1)
+    case.record_session(duration=timedelta(hours=1), at=(t := t + 28 * day), actor=f1)
+    case.record_progress("A2", ActionStatus.DONE, at=t, actor=f1)
+    case.record_feedback("V1", satisfaction=5, things_changed=True, at=t, actor=f1)
+    case.complete(at=(t := t + day), actor=f1)
+    return case
+
+
+def run_demo(echo: Callable[[str], None] = print) -> Case:
+    """Build the demo case and print its trail, the refusal on the way, and the outcome."""
+    echo("rjflow demo: a household burglary, from referral to completion")
+    echo("")
+
+    def show_refusal(refused: ActionRefused) -> None:
+        echo("Before consent is recorded, the conference is refused, with every reason:")
+        for blocker in refused.blockers:
+            echo(f"  - [{blocker.code}] {blocker.message}")
+        echo("")
+
+    case = build_demo_case(on_refused=show_refusal)
+    echo("The case's history (every accepted change, hash-chained):")
+    for event in case.history:
+        echo("  " + format_event(event))
+    echo("")
+    rec = case.record
+    echo(
+        f"Outcome: {case.state.label}; {rec.sessions_held} of {case.policy.max_sessions} "
+        f"sessions held; agreement binding: {rec.agreement is not None and rec.agreement.binding}."
+    )
+    echo(f"Last event hash: {case.history[-1].hash}")
+    return case

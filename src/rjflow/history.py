@@ -1,0 +1,141 @@
+"""The history: one immutable event for every accepted change, chained by SHA-256.
+
+Each :class:`Event` records who did what, when, at which stage, with which input, and carries
+the hash of its own content together with the previous event's hash.  Changing, removing,
+reordering or inserting an event breaks the chain, and :func:`verify_chain` names the first
+event that no longer checks out.  The history is the truth: replaying it rebuilds the case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from rjflow.errors import HistoryTampered
+
+__all__ = ["GENESIS_HASH", "Event", "event_hash", "verify_chain"]
+
+#: The "previous hash" of a case's first event.
+GENESIS_HASH = "0" * 64
+
+_dumps = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+).encode
+
+
+def event_hash(
+    *,
+    sequence: int,
+    at: str,
+    actor: str,
+    action: str,
+    data: Mapping[str, Any],
+    from_state: str | None,
+    to_state: str | None,
+    previous_hash: str,
+) -> str:
+    """SHA-256 (hex) of an event's canonical encoding: compact JSON with sorted keys, UTF-8."""
+    body = _dumps(
+        {
+            "sequence": sequence,
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "data": data,
+            "from_state": from_state,
+            "to_state": to_state,
+            "previous_hash": previous_hash,
+        }
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@attrs.frozen
+class Event:
+    """One accepted change to a case.
+
+    ``sequence`` counts from 1 (the opening); ``from_state`` is the stage the change was made
+    in (None for the opening) and ``to_state`` the stage it led to, or None when the stage did
+    not change.  ``data`` is the action's input as plain JSON data.
+    """
+
+    sequence: int
+    at: datetime
+    actor: str
+    action: str
+    data: Mapping[str, Any]
+    from_state: str | None
+    to_state: str | None
+    previous_hash: str
+    hash: str
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        sequence: int,
+        at: datetime,
+        actor: str,
+        action: str,
+        data: Mapping[str, Any],
+        from_state: str | None,
+        to_state: str | None,
+        previous_hash: str,
+    ) -> Event:
+        """A new event, its hash computed from its content and ``previous_hash``."""
+        digest = event_hash(
+            sequence=sequence,
+            at=at.isoformat(),
+            actor=actor,
+            action=action,
+            data=data,
+            from_state=from_state,
+            to_state=to_state,
+            previous_hash=previous_hash,
+        )
+        return cls(sequence, at, actor, action, data, from_state, to_state, previous_hash, digest)
+
+    def expected_hash(self) -> str:
+        """The hash this event's content calls for (equal to ``hash`` unless tampered)."""
+        return event_hash(
+            sequence=self.sequence,
+            at=self.at.isoformat(),
+            actor=self.actor,
+            action=self.action,
+            data=self.data,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            previous_hash=self.previous_hash,
+        )
+
+
+def verify_chain(events: Sequence[Event]) -> None:
+    """Check sequence numbers, links and hashes; raise :class:`HistoryTampered` at the first
+    event that does not check out."""
+    previous = GENESIS_HASH
+    for position, event in enumerate(events, start=1):
+        if event.sequence != position:
+            raise HistoryTampered(
+                f"Event {position} of the history carries sequence number {event.sequence}: "
+                "an event was removed, inserted or reordered. Restore the history from a "
+                "trusted copy.",
+                sequence=position,
+            )
+        if event.previous_hash != previous:
+            raise HistoryTampered(
+                f"Event {position} does not follow the event before it (its previous hash does "
+                "not match): the history was altered. Restore it from a trusted copy.",
+                sequence=position,
+            )
+        if event.expected_hash() != event.hash:
+            raise HistoryTampered(
+                f"Event {position} was altered after it was recorded (its hash does not match "
+                "its content). Restore the history from a trusted copy.",
+                sequence=position,
+            )
+        previous = event.hash

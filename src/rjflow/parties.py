@@ -1,0 +1,105 @@
+"""The people who take part in a case, known only by opaque ids.
+
+Names and contact details belong in the embedding application; rjflow keeps the role a
+person plays, and for facilitators what they are trained to do.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from rjflow._validate import boolean, opaque_id, to_enum
+
+__all__ = [
+    "Facilitator",
+    "Offender",
+    "Party",
+    "PractitionerLevel",
+    "Role",
+    "Supporter",
+    "Victim",
+]
+
+
+class Role(enum.Enum):
+    """The part a person plays in the case."""
+
+    OFFENDER = "offender"
+    VICTIM = "victim"
+    SUPPORTER = "supporter"
+    FACILITATOR = "facilitator"
+
+
+class PractitionerLevel(enum.IntEnum):
+    """A facilitator's accreditation level (RJC practitioner standards).
+
+    Ordered: ``ADVANCED > INTERMEDIATE > FOUNDATION``.  Foundation practitioners may only
+    co-facilitate; a conference is led by an intermediate or advanced practitioner; sensitive
+    and complex cases need an advanced one.
+    """
+
+    FOUNDATION = 1
+    INTERMEDIATE = 2
+    ADVANCED = 3
+
+    @property
+    def label(self) -> str:
+        """The level as a caseworker would say it."""
+        return self.name.lower()
+
+
+def _to_level(value: object) -> PractitionerLevel:
+    return to_enum(PractitionerLevel, "level", value)
+
+
+@attrs.frozen
+class Offender:
+    """The sentenced person taking part in the programme."""
+
+    id: str = attrs.field(validator=opaque_id)
+    role: Role = attrs.field(default=Role.OFFENDER, init=False)
+
+
+@attrs.frozen
+class Victim:
+    """A person harmed by the offence.
+
+    ``requested_rj`` records that the victim asked for restorative justice themselves; for
+    sexual harm a policy can require it before any contact.
+    """
+
+    id: str = attrs.field(validator=opaque_id)
+    requested_rj: bool = attrs.field(default=False, validator=boolean)
+    role: Role = attrs.field(default=Role.VICTIM, init=False)
+
+
+@attrs.frozen
+class Supporter:
+    """Someone who accompanies a victim or the offender; ``supports`` is that party's id."""
+
+    id: str = attrs.field(validator=opaque_id)
+    supports: str = attrs.field(validator=opaque_id)
+    role: Role = attrs.field(default=Role.SUPPORTER, init=False)
+
+
+@attrs.frozen
+class Facilitator:
+    """A trained restorative justice facilitator.
+
+    ``specialisms`` names the sensitive offence areas (by ``OffenceCategory`` value, e.g.
+    ``"domestic_abuse"``) the facilitator has specialist training for.
+    """
+
+    id: str = attrs.field(validator=opaque_id)
+    level: PractitionerLevel = attrs.field(
+        default=PractitionerLevel.INTERMEDIATE,
+        converter=_to_level,
+    )
+    specialisms: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    role: Role = attrs.field(default=Role.FACILITATOR, init=False)
+
+
+#: Any party to a case.
+Party = Offender | Victim | Supporter | Facilitator

@@ -1,0 +1,120 @@
+"""The programme's configurable values.
+
+The default :class:`Policy` is London CRC's programme (the seed).  A youth justice service, a
+police-led scheme or a prison changes values here, never code.  Each field's docstring says
+where its default comes from: **seed** (London CRC's programme page) or **practice** (RJC
+codes and standards, the Victims' Code); *inferred* where no source fixed a number.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+
+from rjflow.errors import InvalidInput
+from rjflow.offences import OffenceCategory
+from rjflow.parties import PractitionerLevel
+
+__all__ = ["LONDON_CRC", "Policy"]
+
+_SENSITIVE = frozenset(
+    {
+        OffenceCategory.DOMESTIC_ABUSE,
+        OffenceCategory.SEXUAL_OFFENCE,
+        OffenceCategory.STALKING,
+        OffenceCategory.TRAFFICKING,
+        OffenceCategory.HATE_CRIME,
+    }
+)
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidInput(
+            f"Policy.{attribute.name} must be a whole number of 1 or more (got {value!r})."
+        )
+
+
+def _positive_duration(_inst: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidInput(f"Policy.{attribute.name} must be a positive timedelta (got {value!r}).")
+
+
+def _categories(value: object) -> frozenset[OffenceCategory]:
+    if isinstance(value, OffenceCategory | str):
+        raise InvalidInput("A policy's offence categories must be a set of OffenceCategory values.")
+    try:
+        return frozenset(OffenceCategory(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            "A policy's offence categories must be a set of OffenceCategory values "
+            f"(got {value!r})."
+        ) from None
+
+
+@attrs.frozen
+class Policy:
+    """The values a service sets.  Defaults: London CRC's programme (see :data:`LONDON_CRC`).
+
+    >>> from rjflow import Policy
+    >>> Policy().max_sessions, Policy().max_session_length
+    (12, datetime.timedelta(seconds=10800))
+    >>> youth = Policy(name="Youth justice", max_sessions=8)
+    >>> youth.max_sessions
+    8
+    """
+
+    #: A name for the policy, shown by ``rjflow policy`` and in diagrams.
+    name: str = "London CRC restorative justice programme"
+    #: **seed**: the programme consists of twelve sessions (attended sessions count).
+    max_sessions: int = attrs.field(default=12, validator=_positive)
+    #: **seed**: each session lasts up to three hours.
+    max_session_length: timedelta = attrs.field(
+        default=timedelta(hours=3), validator=_positive_duration
+    )
+    #: **seed**: a conference only for a violent offence or household burglary ...
+    conference_categories: frozenset[OffenceCategory] = attrs.field(
+        default=frozenset({OffenceCategory.VIOLENCE, OffenceCategory.HOUSEHOLD_BURGLARY}),
+        converter=_categories,
+    )
+    #: **seed**: ... or an offence where direct personal harm was caused.
+    conference_for_direct_personal_harm: bool = True
+    #: **practice**: sensitive and complex offences need heightened judgement.
+    sensitive_categories: frozenset[OffenceCategory] = attrs.field(
+        default=_SENSITIVE, converter=_categories
+    )
+    #: **practice (London CRC)**: offences excluded from contact where offender and victim are
+    #: likely to have ongoing contact.  Empty switches the exclusion off.
+    excluded_with_ongoing_contact: frozenset[OffenceCategory] = attrs.field(
+        default=frozenset({OffenceCategory.DOMESTIC_ABUSE, OffenceCategory.SEXUAL_OFFENCE}),
+        converter=_categories,
+    )
+    #: **practice**: for sexual harm, contact only when the victim asked for it.
+    sexual_harm_needs_victim_request: bool = True
+    #: **practice**: a direct process is led by an intermediate or advanced practitioner.
+    min_lead_level: PractitionerLevel = PractitionerLevel.INTERMEDIATE
+    #: **practice**: sensitive and complex cases need an advanced practitioner.
+    min_sensitive_lead_level: PractitionerLevel = PractitionerLevel.ADVANCED
+    #: **practice**: participants are informed before consent is recorded.
+    information_before_consent: bool = True
+    #: **practice (London CRC)**: a guilty plea as well as acknowledging responsibility.
+    require_guilty_plea: bool = True
+    #: **practice**, *inferred number*: unacceptable absences before referral for enforcement.
+    max_unacceptable_absences: int = attrs.field(default=2, validator=_positive)
+    #: *inferred*: review sessions needed to complete a case with no binding agreement.
+    min_review_sessions: int = attrs.field(default=1, validator=_positive)
+    #: **seed**: the face-to-face conference is offered.
+    conference_enabled: bool = True
+    #: **seed**: a letter of apology is offered where the victim does not wish to meet.
+    letter_enabled: bool = True
+    #: **seed**: shuttle discussions are offered where the victim does not wish to meet.
+    shuttle_enabled: bool = True
+
+    def is_sensitive(self, category: OffenceCategory) -> bool:
+        """True when offences of ``category`` need the sensitive-case safeguards."""
+        return category in self.sensitive_categories
+
+
+#: London CRC's programme: the seed's rules with national practice defaults.
+LONDON_CRC = Policy()

@@ -1,0 +1,148 @@
+"""The case record: an immutable snapshot of everything known about one case.
+
+A :class:`CaseRecord` never changes; each accepted action produces a new one (see
+:mod:`rjflow.effects`).  The questions the rules ask of a case (who consented to what, which
+risk assessment is in force, how many sessions were held) are answered here, once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import attrs
+
+from rjflow.activities import (
+    Acknowledgement,
+    ActionStatus,
+    Agreement,
+    Attendance,
+    Closure,
+    Conference,
+    ConsentDecision,
+    ConsentStatus,
+    ContactActivity,
+    Feedback,
+    InformationGiven,
+    Letter,
+    ProgressUpdate,
+    RiskAssessment,
+    Session,
+    ShuttleMessage,
+)
+from rjflow.offences import Offence
+from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+from rjflow.states import STATES, State
+
+__all__ = ["CaseRecord"]
+
+
+@attrs.frozen
+class CaseRecord:
+    """Everything known about one case at one version."""
+
+    case_id: str
+    state: State
+    offence: Offence
+    parties: tuple[Party, ...]
+    opened_at: datetime
+    updated_at: datetime
+    version: int
+    sentenced_on: date | None = None
+    lead_facilitator: str | None = None
+    sessions: tuple[Session, ...] = ()
+    information: tuple[InformationGiven, ...] = ()
+    consents: tuple[ConsentDecision, ...] = ()
+    acknowledgement: Acknowledgement | None = None
+    risk_assessments: tuple[RiskAssessment, ...] = ()
+    conference: Conference | None = None
+    letter: Letter | None = None
+    shuttle_messages: tuple[ShuttleMessage, ...] = ()
+    agreement: Agreement | None = None
+    progress: tuple[ProgressUpdate, ...] = ()
+    feedback: tuple[Feedback, ...] = ()
+    closure: Closure | None = None
+
+    # -- parties ---------------------------------------------------------------------------
+
+    def party(self, party_id: str) -> Party | None:
+        """The party with this id, or None."""
+        for p in self.parties:
+            if p.id == party_id:
+                return p
+        return None
+
+    @property
+    def offender(self) -> Offender:
+        """The offender (a case always has exactly one)."""
+        for p in self.parties:
+            if isinstance(p, Offender):
+                return p
+        raise AssertionError("a case record always has an offender")  # pragma: no cover
+
+    @property
+    def victims(self) -> tuple[Victim, ...]:
+        """The victims, in the order they were added."""
+        return tuple(p for p in self.parties if isinstance(p, Victim))
+
+    @property
+    def supporters(self) -> tuple[Supporter, ...]:
+        """The supporters, in the order they were added."""
+        return tuple(p for p in self.parties if isinstance(p, Supporter))
+
+    def facilitator(self, party_id: str | None) -> Facilitator | None:
+        """The facilitator with this id, or None."""
+        p = self.party(party_id) if party_id is not None else None
+        return p if isinstance(p, Facilitator) else None
+
+    # -- consent -----------------------------------------------------------------------------
+
+    def consent_status(self, party_id: str, activity: ContactActivity) -> ConsentStatus | None:
+        """The party's latest decision about ``activity``, or None if never asked."""
+        for decision in reversed(self.consents):
+            if decision.party == party_id and decision.activity is activity:
+                return decision.status
+        return None
+
+    def consents_to(self, party_id: str, activity: ContactActivity) -> bool:
+        """True when the party's consent to ``activity`` is in force now."""
+        return self.consent_status(party_id, activity) is ConsentStatus.GIVEN
+
+    def informed_about(self, party_id: str, activity: ContactActivity) -> bool:
+        """True when the party was given information about ``activity``."""
+        return any(i.party == party_id and i.activity is activity for i in self.information)
+
+    # -- risk and sessions -------------------------------------------------------------------
+
+    @property
+    def risk_assessment(self) -> RiskAssessment | None:
+        """The assessment in force: the latest one."""
+        return self.risk_assessments[-1] if self.risk_assessments else None
+
+    @property
+    def sessions_held(self) -> int:
+        """Sessions the offender attended; these count towards the programme's limit."""
+        return sum(1 for s in self.sessions if s.attendance is Attendance.ATTENDED)
+
+    @property
+    def unacceptable_absences(self) -> int:
+        """Sessions missed without an acceptable reason."""
+        return sum(1 for s in self.sessions if s.attendance is Attendance.MISSED_UNACCEPTABLE)
+
+    def sessions_held_in(self, state: State) -> int:
+        """Attended sessions of the kind held in ``state``."""
+        kind = STATES[state].session_kind
+        return sum(1 for s in self.sessions if s.kind is kind and s.attended)
+
+    # -- agreement ---------------------------------------------------------------------------
+
+    def action_status(self, action_id: str) -> ActionStatus:
+        """The latest recorded progress on an agreement action (NOT_STARTED if none)."""
+        for update in reversed(self.progress):
+            if update.action_id == action_id:
+                return update.status
+        return ActionStatus.NOT_STARTED
+
+    @property
+    def is_open(self) -> bool:
+        """True while the case can still change."""
+        return self.state not in (State.COMPLETED, State.CLOSED)

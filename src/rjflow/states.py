@@ -1,0 +1,415 @@
+"""The workflow table: the one place the programme's wiring lives.
+
+Each row of :data:`ACTIONS` is an action a caseworker can take: the stages it may be taken
+from, the stage it leads to (``None`` for record-keeping that keeps the stage), the *names* of
+the guards that must all pass, and the input it takes.  The shared state machine, the
+diagrams, the documentation tables, the static checks and the test paths are all derived from
+this table; nothing else spells out a stage, an action or a guard's wiring.
+
+>>> from rjflow.states import ACTIONS, State
+>>> ACTIONS["hold_conference"].dest
+<State.CONFERENCE: 'conference'>
+>>> "victims_consent_face_to_face" in ACTIONS["hold_conference"].guards
+True
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import attrs
+
+from rjflow.activities import SessionKind
+from rjflow.commands import (
+    AddParty,
+    AssessRisk,
+    AssignLeadFacilitator,
+    Close,
+    ConsentInput,
+    DraftLetter,
+    HoldConference,
+    NoInput,
+    ProposeAgreement,
+    RecordAcknowledgement,
+    RecordFeedback,
+    RecordProgress,
+    RecordSentence,
+    RecordSession,
+    RecordShuttleMessage,
+    SignAgreement,
+)
+
+__all__ = ["ACTIONS", "OPEN_STATES", "STATES", "ActionDef", "State", "StateDef"]
+
+
+class State(enum.Enum):
+    """The stages of a restorative justice case."""
+
+    REFERRED = "referred"
+    INTRODUCTION = "introduction"
+    PREPARATION = "preparation"
+    CONFERENCE = "conference"
+    LETTER_OF_APOLOGY = "letter_of_apology"
+    SHUTTLE_MEDIATION = "shuttle_mediation"
+    REVIEW = "review"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        """The stage as a caseworker would say it."""
+        return self.value.replace("_", " ")
+
+
+@attrs.frozen
+class StateDef:
+    """A stage: what it is, which session kind is held in it, and the policy switch (a
+    ``Policy`` attribute name) that offers it, if any."""
+
+    state: State
+    description: str
+    session_kind: SessionKind | None = None
+    terminal: bool = False
+    offered_by: str | None = None
+
+
+@attrs.frozen
+class ActionDef:
+    """One row of the workflow table."""
+
+    name: str
+    sources: tuple[State, ...]
+    dest: State | None
+    guards: tuple[str, ...]
+    input: type
+    summary: str
+
+    @property
+    def changes_state(self) -> bool:
+        """True for a trigger that moves the case to another stage."""
+        return self.dest is not None
+
+
+_STATES = (
+    StateDef(State.REFERRED, "The case has been referred; the offender is to be sentenced."),
+    StateDef(
+        State.INTRODUCTION,
+        "The offender meets the facilitator; the programme is explained.",
+        SessionKind.INTRODUCTION,
+    ),
+    StateDef(
+        State.PREPARATION,
+        "Offender and victim are prepared; consent and risk are assessed.",
+        SessionKind.PREPARATION,
+    ),
+    StateDef(
+        State.CONFERENCE,
+        "Victim and offender meet with a trained facilitator.",
+        SessionKind.CONFERENCE,
+        offered_by="conference_enabled",
+    ),
+    StateDef(
+        State.LETTER_OF_APOLOGY,
+        "The offender writes a letter of apology; it is delivered only with consent.",
+        SessionKind.LETTER_OF_APOLOGY,
+        offered_by="letter_enabled",
+    ),
+    StateDef(
+        State.SHUTTLE_MEDIATION,
+        "The facilitator carries messages between offender and victim, who never meet.",
+        SessionKind.SHUTTLE_MEDIATION,
+        offered_by="shuttle_enabled",
+    ),
+    StateDef(
+        State.REVIEW,
+        "Progress on what was agreed is reviewed.",
+        SessionKind.REVIEW,
+    ),
+    StateDef(State.COMPLETED, "The programme is complete.", terminal=True),
+    StateDef(State.CLOSED, "The case was closed before completion, with a reason.", terminal=True),
+)
+
+#: Every stage, in the programme's order.
+STATES: Mapping[State, StateDef] = MappingProxyType({s.state: s for s in _STATES})
+
+#: The stages in which a case can still change.
+OPEN_STATES: tuple[State, ...] = tuple(s.state for s in _STATES if not s.terminal)
+
+_S = State
+_ACTIVITIES = (_S.CONFERENCE, _S.LETTER_OF_APOLOGY, _S.SHUTTLE_MEDIATION)
+_SESSION_STAGES = tuple(s.state for s in _STATES if s.session_kind is not None)
+_CONTACT_STAGES = (_S.INTRODUCTION, _S.PREPARATION, *_ACTIVITIES, _S.REVIEW)
+_AGREEMENT_STAGES = (_S.CONFERENCE, _S.SHUTTLE_MEDIATION)
+
+_CONTACT_GUARDS = (
+    "offence_not_excluded",
+    "responsibility_acknowledged",
+    "risk_assessment_favourable",
+    "lead_facilitator_qualified",
+    "sexual_harm_victim_request",
+)
+_PROGRESS_GUARDS = ("stage_session_held", "not_referred_for_enforcement")
+
+_ACTIONS = (
+    # -- triggers: the case moves to another stage ---------------------------------------
+    ActionDef(
+        "start_introduction",
+        (_S.REFERRED,),
+        _S.INTRODUCTION,
+        ("offender_sentenced", "lead_facilitator_assigned"),
+        NoInput,
+        "Begin the programme with an introduction session.",
+    ),
+    ActionDef(
+        "start_preparation",
+        (_S.INTRODUCTION,),
+        _S.PREPARATION,
+        (*_PROGRESS_GUARDS, "responsibility_acknowledged", "sessions_remaining"),
+        NoInput,
+        "Prepare offender and victim for a restorative activity.",
+    ),
+    ActionDef(
+        "hold_conference",
+        (_S.PREPARATION, _S.SHUTTLE_MEDIATION),
+        _S.CONFERENCE,
+        (
+            *_PROGRESS_GUARDS,
+            "offence_eligible_for_conference",
+            *_CONTACT_GUARDS,
+            "victims_consent_face_to_face",
+            "offender_consents_face_to_face",
+            "sessions_remaining",
+        ),
+        HoldConference,
+        "Victim and offender meet with a trained facilitator.",
+    ),
+    ActionDef(
+        "choose_letter_of_apology",
+        (_S.PREPARATION,),
+        _S.LETTER_OF_APOLOGY,
+        (*_PROGRESS_GUARDS, "responsibility_acknowledged", "sessions_remaining"),
+        NoInput,
+        "The victim does not wish to meet: the offender writes a letter of apology.",
+    ),
+    ActionDef(
+        "choose_shuttle_mediation",
+        (_S.PREPARATION,),
+        _S.SHUTTLE_MEDIATION,
+        (
+            *_PROGRESS_GUARDS,
+            *_CONTACT_GUARDS,
+            "victims_consent_shuttle",
+            "offender_consents_shuttle",
+            "sessions_remaining",
+        ),
+        NoInput,
+        "The victim does not wish to meet: the facilitator carries messages between them.",
+    ),
+    ActionDef(
+        "start_reviews",
+        _ACTIVITIES,
+        _S.REVIEW,
+        (*_PROGRESS_GUARDS, "activity_concluded", "agreement_settled", "sessions_remaining"),
+        NoInput,
+        "Review the offender's progress on what was agreed.",
+    ),
+    ActionDef(
+        "complete",
+        (_S.REVIEW,),
+        _S.COMPLETED,
+        (*_PROGRESS_GUARDS, "agreement_fulfilled"),
+        NoInput,
+        "The programme is complete.",
+    ),
+    ActionDef(
+        "close",
+        OPEN_STATES,
+        _S.CLOSED,
+        ("closure_reason_valid",),
+        Close,
+        "Close the case early, with a reason.",
+    ),
+    # -- record-keeping: the case stays where it is --------------------------------------
+    ActionDef(
+        "record_sentence",
+        (_S.REFERRED,),
+        None,
+        (),
+        RecordSentence,
+        "Record the date the offender was sentenced.",
+    ),
+    ActionDef(
+        "add_party",
+        OPEN_STATES,
+        None,
+        ("party_id_free",),
+        AddParty,
+        "Add a victim, supporter or facilitator.",
+    ),
+    ActionDef(
+        "assign_lead_facilitator",
+        OPEN_STATES,
+        None,
+        ("party_is_facilitator",),
+        AssignLeadFacilitator,
+        "Make one of the case's facilitators its lead.",
+    ),
+    ActionDef(
+        "record_session",
+        _SESSION_STAGES,
+        None,
+        (
+            "not_referred_for_enforcement",
+            "session_length_within_limit",
+            "sessions_remaining",
+            "conference_consent_in_force",
+        ),
+        RecordSession,
+        "Record a session of the current stage, attended or missed.",
+    ),
+    ActionDef(
+        "give_information",
+        OPEN_STATES,
+        None,
+        ("party_can_consent", "party_not_declined"),
+        ConsentInput,
+        "Record that a party was told about an activity, its outcomes and monitoring.",
+    ),
+    ActionDef(
+        "record_consent",
+        OPEN_STATES,
+        None,
+        ("party_can_consent", "party_not_declined", "information_given", "consent_not_in_force"),
+        ConsentInput,
+        "Record a party's written, informed consent to an activity.",
+    ),
+    ActionDef(
+        "record_decline",
+        OPEN_STATES,
+        None,
+        ("party_can_consent",),
+        ConsentInput,
+        "Record that a party declined an activity; they are not asked about it again.",
+    ),
+    ActionDef(
+        "withdraw_consent",
+        OPEN_STATES,
+        None,
+        ("consent_in_force",),
+        ConsentInput,
+        "Record that a party withdrew consent; what depended on it is blocked at once.",
+    ),
+    ActionDef(
+        "acknowledge_responsibility",
+        (_S.INTRODUCTION, _S.PREPARATION),
+        None,
+        ("not_yet_acknowledged", "guilty_plea_recorded"),
+        RecordAcknowledgement,
+        "The offender acknowledges the basic facts and takes responsibility.",
+    ),
+    ActionDef(
+        "assess_risk",
+        _CONTACT_STAGES,
+        None,
+        (),
+        AssessRisk,
+        "Record a suitability and risk assessment; the latest one is in force.",
+    ),
+    ActionDef(
+        "draft_letter",
+        (_S.LETTER_OF_APOLOGY,),
+        None,
+        ("letter_not_started", "victim_known"),
+        DraftLetter,
+        "The offender has drafted the letter of apology.",
+    ),
+    ActionDef(
+        "review_letter",
+        (_S.LETTER_OF_APOLOGY,),
+        None,
+        ("letter_drafted",),
+        NoInput,
+        "The facilitator has reviewed the letter.",
+    ),
+    ActionDef(
+        "deliver_letter",
+        (_S.LETTER_OF_APOLOGY,),
+        None,
+        (
+            "letter_reviewed",
+            "victim_consents_to_letter",
+            "offence_not_excluded",
+            "risk_assessment_favourable",
+            "sexual_harm_victim_request",
+        ),
+        NoInput,
+        "Deliver the reviewed letter to the victim, who agreed to receive it.",
+    ),
+    ActionDef(
+        "hold_letter_on_file",
+        (_S.LETTER_OF_APOLOGY,),
+        None,
+        ("letter_reviewed",),
+        NoInput,
+        "Keep the reviewed letter on file; it is not delivered.",
+    ),
+    ActionDef(
+        "record_shuttle_message",
+        (_S.SHUTTLE_MEDIATION,),
+        None,
+        (
+            "not_referred_for_enforcement",
+            "victim_known",
+            *_CONTACT_GUARDS,
+            "victims_consent_shuttle",
+            "offender_consents_shuttle",
+        ),
+        RecordShuttleMessage,
+        "The facilitator carried a message between offender and victim.",
+    ),
+    ActionDef(
+        "propose_agreement",
+        _AGREEMENT_STAGES,
+        None,
+        ("agreement_not_binding", "responsible_parties_known"),
+        ProposeAgreement,
+        "Put an outcome agreement of SMART actions to the participants.",
+    ),
+    ActionDef(
+        "sign_agreement",
+        _AGREEMENT_STAGES,
+        None,
+        ("agreement_proposed", "signatory_may_sign"),
+        SignAgreement,
+        "A participant signs the outcome agreement.",
+    ),
+    ActionDef(
+        "abandon_agreement",
+        _AGREEMENT_STAGES,
+        None,
+        ("agreement_proposed", "agreement_not_binding"),
+        NoInput,
+        "Set aside an agreement that not everyone signed; go on without one.",
+    ),
+    ActionDef(
+        "record_progress",
+        (_S.REVIEW,),
+        None,
+        ("agreement_action_known",),
+        RecordProgress,
+        "Record progress on an agreement action at a review.",
+    ),
+    ActionDef(
+        "record_feedback",
+        (_S.REVIEW,),
+        None,
+        ("participant_known",),
+        RecordFeedback,
+        "Record a participant's evaluation of the activity.",
+    ),
+)
+
+#: Every action of the workflow, by name, in the table's order.
+ACTIONS: Mapping[str, ActionDef] = MappingProxyType({a.name: a for a in _ACTIONS})
