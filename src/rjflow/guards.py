@@ -59,12 +59,15 @@ class Blocker:
     """One reason an action is not allowed now.
 
     ``code`` is stable across releases (programs may branch on it); ``message`` is a full
-    sentence for the caseworker; ``guard`` names the rule that raised it.
+    sentence for the caseworker; ``guard`` names the rule that raised it; ``subject`` is the
+    id of the party or agreement action concerned, when there is one (a screen can highlight
+    it).
     """
 
     code: str
     message: str
     guard: str
+    subject: str | None = None
 
     def __str__(self) -> str:
         return self.message
@@ -81,9 +84,9 @@ def _guard(fn: Guard) -> Guard:
     return fn
 
 
-def _block(code: str, message: str) -> Blocker:
-    # The guard's name is filled in by ``evaluate``; guards only say code and message.
-    return Blocker(code, message, "")
+def _block(code: str, message: str, subject: str | None = None) -> Blocker:
+    # The guard's name is filled in by ``evaluate``; guards say code, message and subject.
+    return Blocker(code, message, "", subject)
 
 
 def _hours(seconds: float) -> str:
@@ -129,8 +132,8 @@ def stage_session_held(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
         label = kind.value.replace("_", " ") if kind else rec.state.label
         yield _block(
             "stage_session_missing",
-            f"{held} of the {needed} attended {label} session(s) needed at this stage have "
-            f"been held; record an attended {label} session first.",
+            f"The {label} stage needs {needed} attended session(s) before the case moves on, "
+            f"and {held} has been held; record an attended {label} session first.",
         )
 
 
@@ -311,6 +314,7 @@ def lead_facilitator_qualified(
             "lead_facilitator_level_too_low",
             f"Lead facilitator {lead.id} is a {lead.level.label} practitioner; {why} must be "
             f"led by an {needed.label} practitioner or above. Assign another lead facilitator.",
+            lead.id,
         )
 
 
@@ -353,18 +357,21 @@ def _consent_blockers(
             f"{who}_consent_missing",
             f"{who.capitalize()} {party_id} has not consented to {activity.label}; give them "
             "information about it and record their written consent first.",
+            party_id,
         )
     elif status is ConsentStatus.DECLINED:
         yield _block(
             f"{who}_declined",
             f"{who.capitalize()} {party_id} declined {activity.label}; it cannot go ahead with "
             "them. Offer another activity, or close the case.",
+            party_id,
         )
     else:
         yield _block(
             f"{who}_consent_withdrawn",
             f"{who.capitalize()} {party_id} withdrew consent to {activity.label}; it cannot go "
             "ahead with them. Offer another activity, or close the case.",
+            party_id,
         )
 
 
@@ -373,8 +380,9 @@ def _known_victims(rec: CaseRecord, ids: tuple[str, ...]) -> Iterator[Blocker]:
         if not isinstance(rec.party(vid), Victim):
             yield _block(
                 "unknown_victim",
-                f"{vid} is not a victim on this case; add them as a victim first, or correct "
+                f"Party {vid} is not a victim on this case; add them as a victim first, or correct "
                 "the id.",
+                vid,
             )
 
 
@@ -397,8 +405,9 @@ def victims_consent_face_to_face(
             if not isinstance(sup, Supporter) or sup.supports not in (*ids, rec.offender.id):
                 yield _block(
                     "unknown_supporter",
-                    f"{sid} is not a supporter of anyone at this conference; list only "
+                    f"Party {sid} is not a supporter of anyone at this conference; list only "
                     "supporters of the victims present or of the offender.",
+                    sid,
                 )
 
 
@@ -466,6 +475,7 @@ def sexual_harm_victim_request(
                 "victim_did_not_request",
                 f"For sexual harm, contact happens only when the victim asked for restorative "
                 f"justice, and victim {vid} has not. Do not approach them about it.",
+                vid,
             )
 
 
@@ -485,7 +495,8 @@ def party_can_consent(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
     if party is None:
         yield _block(
             "unknown_party",
-            f"{inp.party} is not a party to this case; add them first, or correct the id.",
+            f"Party {inp.party} is not a party to this case; add them first, or correct the id.",
+            inp.party,
         )
     elif not isinstance(party, Offender | Victim) or (
         inp.activity is ContactActivity.RECEIVE_LETTER and not isinstance(party, Victim)
@@ -497,7 +508,8 @@ def party_can_consent(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
         )
         yield _block(
             "party_cannot_consent",
-            f"{inp.party} is a {party.role.value}; consent to {inp.activity.label} is given by "
+            f"Party {inp.party} is a {party.role.value}; consent to {inp.activity.label} is given "
+            "by "
             f"{who}.",
         )
 
@@ -510,7 +522,8 @@ def party_not_declined(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
     if rec.consent_status(inp.party, inp.activity) is ConsentStatus.DECLINED:
         yield _block(
             "party_declined",
-            f"{inp.party} declined {inp.activity.label} and must not be contacted again about it.",
+            f"Party {inp.party} declined {inp.activity.label} and must not be contacted again "
+            "about it.",
         )
 
 
@@ -523,7 +536,7 @@ def information_given(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
     if not rec.informed_about(inp.party, inp.activity):
         yield _block(
             "information_not_given",
-            f"{inp.party} has not been given information about {inp.activity.label}; explain "
+            f"Party {inp.party} has not been given information about {inp.activity.label}; explain "
             "the process, its possible outcomes and how an agreement is monitored, record that, "
             "then record consent.",
         )
@@ -535,7 +548,8 @@ def consent_not_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
     if isinstance(inp, ConsentInput) and rec.consents_to(inp.party, inp.activity):
         yield _block(
             "consent_already_given",
-            f"{inp.party}'s consent to {inp.activity.label} is already recorded and in force.",
+            f"Party {inp.party}'s consent to {inp.activity.label} is already recorded and in "
+            "force.",
         )
 
 
@@ -545,7 +559,8 @@ def consent_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iter
     if isinstance(inp, ConsentInput) and not rec.consents_to(inp.party, inp.activity):
         yield _block(
             "no_consent_to_withdraw",
-            f"{inp.party} has no consent to {inp.activity.label} in force, so there is nothing "
+            f"Party {inp.party} has no consent to {inp.activity.label} in force, so there is "
+            "nothing "
             "to withdraw. To record a refusal, record a decline.",
         )
 
@@ -561,7 +576,8 @@ def party_id_free(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterato
     if rec.party(inp.party.id) is not None:
         yield _block(
             "party_id_taken",
-            f"{inp.party.id} is already a party to this case; give the new party its own id.",
+            f"Id {inp.party.id} is already used by a party to this case; give the new party its "
+            "own id.",
         )
     if isinstance(inp.party, Supporter) and rec.party(inp.party.supports) is None:
         yield _block(
@@ -577,7 +593,7 @@ def party_is_facilitator(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
     if isinstance(inp, AssignLeadFacilitator) and rec.facilitator(inp.facilitator) is None:
         yield _block(
             "not_a_facilitator",
-            f"{inp.facilitator} is not a facilitator on this case; add them as a facilitator "
+            f"Party {inp.facilitator} is not a facilitator on this case; add them as a facilitator "
             "first.",
         )
 
@@ -590,7 +606,7 @@ def participant_known(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
     ):
         yield _block(
             "unknown_participant",
-            f"{inp.party} is not a participant (offender, victim or supporter) on this case.",
+            f"Party {inp.party} is not a participant (offender, victim or supporter) on this case.",
         )
 
 
@@ -646,6 +662,7 @@ def victim_consents_to_letter(
             "victim_consent_missing" if status is None else f"victim_{status.value}",
             f"Victim {rec.letter.victim} has not agreed to receive a letter of apology (or "
             "withdrew); hold the letter on file instead.",
+            rec.letter.victim,
         )
 
 
@@ -682,6 +699,7 @@ def agreement_settled(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
             "agreement_unsigned",
             f"The outcome agreement is not signed by every participant yet (unsigned: "
             f"{unsigned}); collect the signatures, or set the agreement aside.",
+            rec.agreement.unsigned[0],
         )
 
 
@@ -727,7 +745,7 @@ def signatory_may_sign(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
     if inp.party not in rec.agreement.signatories:
         yield _block(
             "not_a_signatory",
-            f"{inp.party} is not a participant asked to sign this agreement.",
+            f"Party {inp.party} is not a participant asked to sign this agreement.",
         )
     elif inp.party not in rec.agreement.unsigned:
         yield _block("already_signed", f"{inp.party} has already signed the agreement.")
@@ -763,6 +781,7 @@ def agreement_fulfilled(rec: CaseRecord, policy: Policy, inp: Input | None) -> I
             "agreement_actions_outstanding",
             f"Agreement action(s) {', '.join(outstanding)} are not done yet; record progress at a "
             "review, or close the case (enforcement) if they were not complied with.",
+            outstanding[0],
         )
 
 
@@ -795,5 +814,5 @@ def evaluate(
     found: list[Blocker] = []
     for name in names:
         for b in GUARDS[name](rec, policy, inp):
-            found.append(Blocker(b.code, b.message, name))
+            found.append(Blocker(b.code, b.message, name, b.subject))
     return found

@@ -1,0 +1,119 @@
+"""Cases built through the public API, stopped at a given stage, for unit tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+
+from rjflow import (
+    LONDON_CRC,
+    Case,
+    ContactActivity,
+    Facilitator,
+    Offence,
+    OffenceCategory,
+    Policy,
+    PractitionerLevel,
+    RiskOutcome,
+    State,
+    Supporter,
+    Victim,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Hands out increasing times, an hour apart."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self._ticks = count()
+        self.start = start
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(hours=next(self._ticks))
+
+
+def new_case(
+    *,
+    category: OffenceCategory = OffenceCategory.HOUSEHOLD_BURGLARY,
+    direct_personal_harm: bool = False,
+    ongoing_contact: bool = False,
+    level: PractitionerLevel = PractitionerLevel.ADVANCED,
+    sentenced: bool = True,
+    victims: tuple[Victim, ...] = (Victim("V1"),),
+    policy: Policy = LONDON_CRC,
+    clock: Clock | None = None,
+) -> tuple[Case, Clock]:
+    """A referred case with offender O1, the given victims, supporter S1 of V1 and lead F1."""
+    clock = clock or Clock()
+    case = Case.open(
+        "C1",
+        offence=Offence(category, direct_personal_harm, ongoing_contact),
+        offender="O1",
+        victims=victims,
+        supporters=[Supporter("S1", supports="V1")],
+        facilitators=[Facilitator("F1", level)],
+        lead_facilitator="F1",
+        sentenced_on=date(2026, 2, 1) if sentenced else None,
+        at=clock(),
+        actor="F1",
+        policy=policy,
+    )
+    return case, clock
+
+
+def consent(case: Case, clock: Clock, party: str, activity: ContactActivity) -> None:
+    case.give_information(party, activity, at=clock(), actor="F1")
+    case.record_consent(party, activity, at=clock(), actor="F1")
+
+
+def session(case: Case, clock: Clock, hours: float = 2) -> None:
+    case.record_session(duration=timedelta(hours=hours), at=clock(), actor="F1")
+
+
+def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
+    """A case taken by the shortest valid route to ``stage`` (conference route for review)."""
+    case, clock = new_case(**kwargs)  # type: ignore[arg-type]
+    if stage is State.REFERRED:
+        return case, clock
+    case.start_introduction(at=clock(), actor="F1")
+    if stage is State.INTRODUCTION:
+        return case, clock
+    session(case, clock)
+    case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+    case.start_preparation(at=clock(), actor="F1")
+    if stage is State.PREPARATION:
+        return case, clock
+    session(case, clock)
+    sensitive = case.policy.is_sensitive(case.record.offence.category)
+    case.assess_risk(
+        RiskOutcome.FAVOURABLE,
+        enhanced=sensitive,
+        approved_by="M1" if sensitive else None,
+        at=clock(),
+        actor="F1",
+    )
+    if stage is State.LETTER_OF_APOLOGY:
+        case.choose_letter_of_apology(at=clock(), actor="F1")
+        return case, clock
+    if stage is State.SHUTTLE_MEDIATION:
+        consent(case, clock, "O1", ContactActivity.SHUTTLE)
+        consent(case, clock, "V1", ContactActivity.SHUTTLE)
+        case.choose_shuttle_mediation(at=clock(), actor="F1")
+        return case, clock
+    for party in ("O1", *(v.id for v in case.record.victims)):
+        consent(case, clock, party, ContactActivity.FACE_TO_FACE)
+    case.hold_conference(at=clock(), actor="F1")
+    if stage is State.CONFERENCE:
+        return case, clock
+    session(case, clock, 3)
+    case.start_reviews(at=clock(), actor="F1")
+    if stage is State.REVIEW:
+        return case, clock
+    raise ValueError(stage)
+
+
+def codes(case: Case, action: str, **data: object) -> set[str]:
+    """The codes of everything blocking ``action`` now."""
+    return {b.code for b in case.blockers(action, **data)}

@@ -1,0 +1,30 @@
+"""Shared test settings.
+
+Hypothesis profiles: ``ci`` (what ``make test`` and CI run) is thorough and deterministic;
+``dev`` is quick for local iteration.  Choose with ``HYPOTHESIS_PROFILE``; the default is dev.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=1000,
+    stateful_step_count=80,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=100,
+    stateful_step_count=60,
+    deadline=timedelta(seconds=2),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -1,0 +1,167 @@
+"""Hypothesis strategies shared by the stateful, property and fuzz tests.
+
+Inputs are drawn with the case in view (ids of its parties, its agreement's actions) plus a
+few ids that do not exist and a few malformed values, so both the rules and the input checks
+are exercised.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import strategies as st
+
+from rjflow import (
+    LONDON_CRC,
+    ActionStatus,
+    AgreementAction,
+    Attendance,
+    ClosureReason,
+    ContactActivity,
+    Facilitator,
+    MessageDirection,
+    Offence,
+    OffenceCategory,
+    Policy,
+    PractitionerLevel,
+    RiskOutcome,
+    Supporter,
+    Victim,
+)
+from rjflow.record import CaseRecord
+
+#: Policies the workflow is exercised under: the default, and variations a service might set.
+POLICIES = (
+    LONDON_CRC,
+    Policy(name="short", max_sessions=5, max_unacceptable_absences=1, require_guilty_plea=False),
+    Policy(name="no letters", letter_enabled=False, excluded_with_ongoing_contact=frozenset()),
+    Policy(name="indirect only", conference_enabled=False, min_review_sessions=2),
+)
+
+UNKNOWN = "X9"
+
+offences = st.builds(
+    Offence,
+    category=st.sampled_from(OffenceCategory),
+    direct_personal_harm=st.booleans(),
+    ongoing_contact=st.booleans(),
+)
+
+levels = st.sampled_from(PractitionerLevel)
+
+SESSION_LENGTHS = (
+    timedelta(minutes=45),
+    timedelta(hours=2),
+    timedelta(hours=3),
+    timedelta(hours=3, minutes=1),
+    timedelta(hours=5),
+)
+
+
+def _ids(rec: CaseRecord) -> st.SearchStrategy[str]:
+    return st.sampled_from([p.id for p in rec.parties] + [UNKNOWN])
+
+
+def _victims(rec: CaseRecord) -> st.SearchStrategy[str]:
+    return st.sampled_from([v.id for v in rec.victims] + [UNKNOWN])
+
+
+def _session() -> st.SearchStrategy[dict[str, Any]]:
+    attended = st.fixed_dictionaries({"duration": st.sampled_from(SESSION_LENGTHS)})
+    missed = st.fixed_dictionaries(
+        {
+            "duration": st.just(timedelta(0)),
+            "attendance": st.sampled_from(
+                [Attendance.MISSED_ACCEPTABLE, Attendance.MISSED_UNACCEPTABLE]
+            ),
+        }
+    )
+    malformed = st.fixed_dictionaries(
+        {"duration": st.sampled_from([timedelta(minutes=-5), timedelta(0)])}
+    )
+    return st.one_of(*[attended] * 6, missed, malformed)
+
+
+def _new_party(rec: CaseRecord) -> st.SearchStrategy[Any]:
+    new_id = st.sampled_from(["V2", "V3", "S2", "F2", "F3", rec.parties[0].id])
+    return st.one_of(
+        st.builds(Victim, new_id, requested_rj=st.booleans()),
+        st.builds(Supporter, new_id, supports=_ids(rec)),
+        st.builds(Facilitator, new_id, level=levels),
+    )
+
+
+def _agreement_actions(rec: CaseRecord) -> st.SearchStrategy[list[AgreementAction]]:
+    action = st.builds(
+        AgreementAction,
+        id=st.sampled_from(["A1", "A2", "A3"]),
+        what=st.just("Repair the fence"),
+        responsible=_ids(rec),
+        deadline=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    )
+    return st.lists(action, min_size=1, max_size=3, unique_by=lambda a: a.id)
+
+
+def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
+    """Keyword inputs for ``action`` on a case whose record is ``rec``."""
+    consent = st.fixed_dictionaries(
+        {"party": _ids(rec), "activity": st.sampled_from(ContactActivity)}
+    )
+    agreement_ids = [a.id for a in rec.agreement.actions] if rec.agreement else []
+    table: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+        "hold_conference": st.fixed_dictionaries(
+            {},
+            optional={
+                "victims": st.lists(_victims(rec), max_size=2, unique=True).map(tuple),
+            },
+        ),
+        "close": st.fixed_dictionaries(
+            {"reason": st.sampled_from(ClosureReason)},
+            optional={"note": st.sampled_from(["", "Moved abroad"])},
+        ),
+        "record_sentence": st.fixed_dictionaries(
+            {"sentenced_on": st.dates(date(2025, 1, 1), date(2026, 12, 31))}
+        ),
+        "add_party": st.fixed_dictionaries({"party": _new_party(rec)}),
+        "assign_lead_facilitator": st.fixed_dictionaries({"facilitator": _ids(rec)}),
+        "record_session": _session(),
+        "give_information": consent,
+        "record_consent": consent,
+        "record_decline": consent,
+        "withdraw_consent": consent,
+        "acknowledge_responsibility": st.fixed_dictionaries(
+            {"guilty_plea": st.sampled_from([True, True, True, False])}
+        ),
+        "assess_risk": st.fixed_dictionaries(
+            {
+                "outcome": st.sampled_from(
+                    [RiskOutcome.FAVOURABLE] * 3 + [RiskOutcome.UNFAVOURABLE]
+                ),
+                "enhanced": st.booleans(),
+                "approved_by": st.sampled_from([None, "M1"]),
+            }
+        ),
+        "draft_letter": st.fixed_dictionaries({"victim": _victims(rec)}),
+        "record_shuttle_message": st.fixed_dictionaries(
+            {"victim": _victims(rec), "direction": st.sampled_from(MessageDirection)}
+        ),
+        "propose_agreement": st.fixed_dictionaries({"actions": _agreement_actions(rec)}),
+        "sign_agreement": st.fixed_dictionaries({"party": _ids(rec)}),
+        "record_progress": st.fixed_dictionaries(
+            {
+                "action_id": st.sampled_from([*agreement_ids, "A9"]),
+                "status": st.sampled_from(
+                    [ActionStatus.DONE] * 3 + [ActionStatus.IN_PROGRESS, ActionStatus.NOT_COMPLIED]
+                ),
+            }
+        ),
+        "record_feedback": st.fixed_dictionaries(
+            {
+                "party": _ids(rec),
+                "satisfaction": st.integers(0, 6),
+                "things_changed": st.booleans(),
+            }
+        ),
+    }
+    return table.get(action, st.just({}))

@@ -1,0 +1,554 @@
+"""Every guard, both ways: a case where its rule is broken (it blocks, with its code) and a
+case that differs only in what the rule needs (it does not)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import attrs
+import pytest
+
+from rjflow import (
+    AgreementAction,
+    Attendance,
+    Case,
+    ClosureReason,
+    ContactActivity,
+    Facilitator,
+    Offence,
+    OffenceCategory,
+    Policy,
+    PractitionerLevel,
+    RiskOutcome,
+    State,
+    Supporter,
+    Victim,
+)
+from rjflow.guards import GUARDS
+
+from .builders import Clock, at_stage, consent, new_case, session
+
+Setup = Callable[[], tuple[Case, Clock]]
+
+
+@attrs.frozen
+class Rule:
+    guard: str
+    code: str
+    action: str
+    blocked: Setup
+    clear: Setup
+    data: dict[str, Any] = attrs.Factory(dict)
+    clear_data: dict[str, Any] | None = None
+
+
+def then(setup: Setup, *steps: Callable[[Case, Clock], object]) -> Setup:
+    def build() -> tuple[Case, Clock]:
+        case, clock = setup()
+        for step in steps:
+            step(case, clock)
+        return case, clock
+
+    return build
+
+
+def stage(s: State, **kw: Any) -> Setup:
+    return lambda: at_stage(s, **kw)
+
+
+def fresh(**kw: Any) -> Setup:
+    return lambda: new_case(**kw)
+
+
+def ack(case: Case, clock: Clock) -> None:
+    case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+
+
+def risk(outcome: RiskOutcome = RiskOutcome.FAVOURABLE, **kw: Any) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.assess_risk(outcome, at=clock(), actor="F1", **kw)
+
+
+def consented(party: str, activity: ContactActivity) -> Callable[[Case, Clock], None]:
+    return lambda case, clock: consent(case, clock, party, activity)
+
+
+def informed(party: str, activity: ContactActivity) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.give_information(party, activity, at=clock(), actor="F1")
+
+
+def declined(party: str, activity: ContactActivity) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.record_decline(party, activity, at=clock(), actor="F1")
+
+
+def withdrew(party: str, activity: ContactActivity) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.withdraw_consent(party, activity, at=clock(), actor="F1")
+
+
+def missed(case: Case, clock: Clock) -> None:
+    case.record_session(
+        duration=timedelta(0), attendance=Attendance.MISSED_UNACCEPTABLE, at=clock(), actor="F1"
+    )
+
+
+def sessions(n: int) -> Callable[[Case, Clock], None]:
+    def run(case: Case, clock: Clock) -> None:
+        for _ in range(n):
+            session(case, clock)
+
+    return run
+
+
+def draft(case: Case, clock: Clock) -> None:
+    case.draft_letter("V1", at=clock(), actor="F1")
+
+
+def review(case: Case, clock: Clock) -> None:
+    case.review_letter(at=clock(), actor="F1")
+
+
+def propose(case: Case, clock: Clock) -> None:
+    case.propose_agreement(
+        [AgreementAction("A1", "Repair the garden gate", "O1", date(2026, 6, 1))],
+        at=clock(),
+        actor="F1",
+    )
+
+
+def sign_all(case: Case, clock: Clock) -> None:
+    assert case.record.agreement is not None
+    for party in case.record.agreement.unsigned:
+        case.sign_agreement(party, at=clock(), actor="F1")
+
+
+def to_reviews(case: Case, clock: Clock) -> None:
+    session(case, clock)
+    case.start_reviews(at=clock(), actor="F1")
+
+
+F2F = ContactActivity.FACE_TO_FACE
+SHUTTLE = ContactActivity.SHUTTLE
+LETTER = ContactActivity.RECEIVE_LETTER
+SEXUAL = OffenceCategory.SEXUAL_OFFENCE
+prep = stage(State.PREPARATION)
+prep_ready = then(
+    prep, sessions(1), risk(), consented("O1", F2F), consented("V1", F2F)
+)  # everything a conference needs
+shuttle_ready = then(prep, sessions(1), risk(), consented("O1", SHUTTLE), consented("V1", SHUTTLE))
+letter_stage = stage(State.LETTER_OF_APOLOGY)
+conference = stage(State.CONFERENCE)
+reviews = stage(State.REVIEW)
+agreed_reviews = then(conference, session, propose, sign_all, to_reviews)
+
+
+def _without_lead() -> tuple[Case, Clock]:
+    clock = Clock()
+    case = Case.open(
+        "C1",
+        offence=Offence(OffenceCategory.VIOLENCE),
+        offender="O1",
+        victims=["V1"],
+        sentenced_on=date(2026, 2, 1),
+        at=clock(),
+        actor="F1",
+    )
+    return case, clock
+
+
+RULES = [
+    Rule(
+        "offender_sentenced",
+        "offender_not_sentenced",
+        "start_introduction",
+        fresh(sentenced=False),
+        fresh(),
+    ),
+    Rule(
+        "lead_facilitator_assigned",
+        "no_lead_facilitator",
+        "start_introduction",
+        _without_lead,
+        fresh(),
+    ),
+    Rule(
+        "stage_session_held",
+        "stage_session_missing",
+        "start_preparation",
+        then(stage(State.INTRODUCTION), ack),
+        then(stage(State.INTRODUCTION), ack, sessions(1)),
+    ),
+    Rule(
+        "sessions_remaining",
+        "session_limit_reached",
+        "record_session",
+        then(stage(State.INTRODUCTION), sessions(12)),
+        then(stage(State.INTRODUCTION), sessions(11)),
+        {"duration": timedelta(hours=1)},
+    ),
+    Rule(
+        "session_length_within_limit",
+        "session_too_long",
+        "record_session",
+        stage(State.INTRODUCTION),
+        stage(State.INTRODUCTION),
+        {"duration": timedelta(hours=3, minutes=1)},
+        {"duration": timedelta(hours=3)},
+    ),
+    Rule(
+        "not_referred_for_enforcement",
+        "referred_for_enforcement",
+        "record_session",
+        then(stage(State.INTRODUCTION), missed, missed),
+        then(stage(State.INTRODUCTION), missed),
+        {"duration": timedelta(hours=1)},
+    ),
+    Rule(
+        "offence_eligible_for_conference",
+        "offence_not_eligible",
+        "hold_conference",
+        stage(State.PREPARATION, category=OffenceCategory.THEFT),
+        stage(State.PREPARATION, category=OffenceCategory.THEFT, direct_personal_harm=True),
+    ),
+    Rule(
+        "offence_not_excluded",
+        "offence_excluded",
+        "hold_conference",
+        stage(State.PREPARATION, category=OffenceCategory.DOMESTIC_ABUSE, ongoing_contact=True),
+        stage(State.PREPARATION, category=OffenceCategory.DOMESTIC_ABUSE),
+    ),
+    Rule(
+        "responsibility_acknowledged",
+        "responsibility_not_acknowledged",
+        "start_preparation",
+        then(stage(State.INTRODUCTION), sessions(1)),
+        then(stage(State.INTRODUCTION), sessions(1), ack),
+    ),
+    Rule(
+        "not_yet_acknowledged",
+        "already_acknowledged",
+        "acknowledge_responsibility",
+        then(stage(State.INTRODUCTION), ack),
+        stage(State.INTRODUCTION),
+    ),
+    Rule(
+        "guilty_plea_recorded",
+        "guilty_plea_required",
+        "acknowledge_responsibility",
+        stage(State.INTRODUCTION),
+        stage(State.INTRODUCTION),
+        {"guilty_plea": False},
+        {"guilty_plea": True},
+    ),
+    Rule(
+        "risk_assessment_favourable",
+        "risk_unfavourable",
+        "hold_conference",
+        then(prep_ready, risk(RiskOutcome.UNFAVOURABLE)),
+        then(prep_ready, risk(RiskOutcome.UNFAVOURABLE), risk()),
+    ),
+    Rule(
+        "lead_facilitator_qualified",
+        "lead_facilitator_level_too_low",
+        "hold_conference",
+        stage(State.PREPARATION, level=PractitionerLevel.FOUNDATION),
+        stage(State.PREPARATION, level=PractitionerLevel.INTERMEDIATE),
+    ),
+    Rule(
+        "victims_consent_face_to_face",
+        "victim_consent_missing",
+        "hold_conference",
+        then(prep, consented("O1", F2F)),
+        then(prep, consented("V1", F2F)),
+    ),
+    Rule(
+        "offender_consents_face_to_face",
+        "offender_consent_missing",
+        "hold_conference",
+        then(prep, consented("V1", F2F)),
+        then(prep, consented("O1", F2F)),
+    ),
+    Rule(
+        "conference_consent_in_force",
+        "victim_consent_withdrawn",
+        "record_session",
+        then(conference, withdrew("V1", F2F)),
+        conference,
+        {"duration": timedelta(hours=2)},
+    ),
+    Rule(
+        "victims_consent_shuttle",
+        "victim_consent_missing",
+        "choose_shuttle_mediation",
+        then(prep, consented("O1", SHUTTLE)),
+        then(prep, consented("V1", SHUTTLE)),
+    ),
+    Rule(
+        "offender_consents_shuttle",
+        "offender_declined",
+        "choose_shuttle_mediation",
+        then(prep, declined("O1", SHUTTLE)),
+        then(prep, consented("O1", SHUTTLE)),
+    ),
+    Rule(
+        "sexual_harm_victim_request",
+        "victim_did_not_request",
+        "hold_conference",
+        stage(State.PREPARATION, category=SEXUAL),
+        stage(State.PREPARATION, category=SEXUAL, victims=(Victim("V1", requested_rj=True),)),
+    ),
+    Rule(
+        "victim_known",
+        "unknown_victim",
+        "draft_letter",
+        letter_stage,
+        letter_stage,
+        {"victim": "V7"},
+        {"victim": "V1"},
+    ),
+    Rule(
+        "party_can_consent",
+        "party_cannot_consent",
+        "give_information",
+        prep,
+        prep,
+        {"party": "S1", "activity": F2F},
+        {"party": "V1", "activity": F2F},
+    ),
+    Rule(
+        "party_not_declined",
+        "party_declined",
+        "give_information",
+        then(prep, declined("V1", F2F)),
+        then(prep, declined("V1", SHUTTLE)),
+        {"party": "V1", "activity": F2F},
+    ),
+    Rule(
+        "information_given",
+        "information_not_given",
+        "record_consent",
+        prep,
+        then(prep, informed("V1", F2F)),
+        {"party": "V1", "activity": F2F},
+    ),
+    Rule(
+        "consent_not_in_force",
+        "consent_already_given",
+        "record_consent",
+        then(prep, consented("V1", F2F)),
+        then(prep, consented("V1", F2F), withdrew("V1", F2F)),
+        {"party": "V1", "activity": F2F},
+    ),
+    Rule(
+        "consent_in_force",
+        "no_consent_to_withdraw",
+        "withdraw_consent",
+        then(prep, informed("V1", F2F)),
+        then(prep, consented("V1", F2F)),
+        {"party": "V1", "activity": F2F},
+    ),
+    Rule(
+        "party_id_free",
+        "party_id_taken",
+        "add_party",
+        prep,
+        prep,
+        {"party": Victim("V1")},
+        {"party": Victim("V2")},
+    ),
+    Rule(
+        "party_is_facilitator",
+        "not_a_facilitator",
+        "assign_lead_facilitator",
+        prep,
+        prep,
+        {"facilitator": "V1"},
+        {"facilitator": "F1"},
+    ),
+    Rule(
+        "participant_known",
+        "unknown_participant",
+        "record_feedback",
+        reviews,
+        reviews,
+        {"party": "F1", "satisfaction": 4, "things_changed": True},
+        {"party": "V1", "satisfaction": 4, "things_changed": True},
+    ),
+    Rule(
+        "letter_not_started",
+        "letter_already_drafted",
+        "draft_letter",
+        then(letter_stage, draft),
+        letter_stage,
+        {"victim": "V1"},
+    ),
+    Rule(
+        "letter_drafted",
+        "letter_not_ready",
+        "review_letter",
+        letter_stage,
+        then(letter_stage, draft),
+    ),
+    Rule(
+        "letter_reviewed",
+        "letter_not_ready",
+        "hold_letter_on_file",
+        then(letter_stage, draft),
+        then(letter_stage, draft, review),
+    ),
+    Rule(
+        "victim_consents_to_letter",
+        "victim_consent_missing",
+        "deliver_letter",
+        then(letter_stage, draft, review),
+        then(letter_stage, consented("V1", LETTER), draft, review),
+    ),
+    Rule(
+        "activity_concluded",
+        "letter_not_settled",
+        "start_reviews",
+        then(letter_stage, sessions(1), draft, review),
+        then(
+            letter_stage,
+            sessions(1),
+            draft,
+            review,
+            lambda c, k: c.hold_letter_on_file(at=k(), actor="F1"),
+        ),
+    ),
+    Rule(
+        "agreement_settled",
+        "agreement_unsigned",
+        "start_reviews",
+        then(conference, session, propose),
+        then(conference, session, propose, sign_all),
+    ),
+    Rule(
+        "agreement_not_binding",
+        "agreement_binding",
+        "abandon_agreement",
+        then(conference, propose, sign_all),
+        then(conference, propose),
+    ),
+    Rule(
+        "agreement_proposed",
+        "no_agreement",
+        "sign_agreement",
+        conference,
+        then(conference, propose),
+        {"party": "O1"},
+    ),
+    Rule(
+        "responsible_parties_known",
+        "unknown_party",
+        "propose_agreement",
+        conference,
+        conference,
+        {"actions": [AgreementAction("A1", "Repair", "Q7", date(2026, 6, 1))]},
+        {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 6, 1))]},
+    ),
+    Rule(
+        "signatory_may_sign",
+        "already_signed",
+        "sign_agreement",
+        then(conference, propose, lambda c, k: c.sign_agreement("O1", at=k(), actor="F1")),
+        then(conference, propose),
+        {"party": "O1"},
+    ),
+    Rule(
+        "agreement_action_known",
+        "unknown_agreement_action",
+        "record_progress",
+        agreed_reviews,
+        agreed_reviews,
+        {"action_id": "A9", "status": "done"},
+        {"action_id": "A1", "status": "done"},
+    ),
+    Rule(
+        "agreement_fulfilled",
+        "agreement_actions_outstanding",
+        "complete",
+        then(agreed_reviews, session),
+        then(
+            agreed_reviews,
+            session,
+            lambda c, k: c.record_progress("A1", "done", at=k(), actor="F1"),
+        ),
+    ),
+    Rule(
+        "closure_reason_valid",
+        "closure_note_required",
+        "close",
+        prep,
+        prep,
+        {"reason": ClosureReason.OTHER},
+        {"reason": ClosureReason.OTHER, "note": "Moved away"},
+    ),
+]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.guard)
+class TestEachGuard:
+    def test_blocks_when_its_rule_is_broken(self, rule: Rule) -> None:
+        """The broken case carries a blocker from this guard, with the documented code."""
+        case, _ = rule.blocked()
+        found = [b for b in case.blockers(rule.action, **rule.data) if b.guard == rule.guard]
+        assert rule.code in {b.code for b in found}, case.explain()
+
+    def test_is_silent_when_its_rule_holds(self, rule: Rule) -> None:
+        """The clear case has no blocker from this guard."""
+        case, _ = rule.clear()
+        data = rule.data if rule.clear_data is None else rule.clear_data
+        found = [b for b in case.blockers(rule.action, **data) if b.guard == rule.guard]
+        assert found == []
+
+    def test_message_is_a_sentence_without_free_text(self, rule: Rule) -> None:
+        """Messages are full sentences and never repeat notes or agreement wording."""
+        case, _ = rule.blocked()
+        for b in case.blockers(rule.action, **rule.data):
+            assert b.message[0].isupper()
+            assert b.message.endswith(".")
+            assert "garden gate" not in b.message.lower()
+            assert "moved away" not in b.message.lower()
+
+
+def test_every_guard_is_tested_both_ways() -> None:
+    """The table above covers every guard the workflow names."""
+    assert {r.guard for r in RULES} == set(GUARDS)
+
+
+class TestSensitiveOffences:
+    def test_domestic_abuse_needs_an_advanced_lead_and_enhanced_assessment(self) -> None:
+        """A sensitive offence: intermediate lead and a plain assessment are both refused."""
+        case, clock = at_stage(
+            State.PREPARATION,
+            category=OffenceCategory.DOMESTIC_ABUSE,
+            level=PractitionerLevel.INTERMEDIATE,
+        )
+        risk()(case, clock)
+        codes = {b.code for b in case.blockers("hold_conference")}
+        assert {"lead_facilitator_level_too_low", "enhanced_risk_assessment_needed"} <= codes
+        case.add_party(Facilitator("F2", PractitionerLevel.ADVANCED), at=clock(), actor="F1")
+        case.assign_lead_facilitator("F2", at=clock(), actor="F1")
+        risk(enhanced=True, approved_by="M1")(case, clock)
+        codes = {b.code for b in case.blockers("hold_conference")}
+        assert not codes & {"lead_facilitator_level_too_low", "enhanced_risk_assessment_needed"}
+
+    def test_exclusion_can_be_switched_off_by_policy(self) -> None:
+        """With no exclusions configured, ongoing contact does not exclude the offence."""
+        open_policy = Policy(excluded_with_ongoing_contact=frozenset())
+        case, _ = at_stage(
+            State.PREPARATION,
+            category=OffenceCategory.DOMESTIC_ABUSE,
+            ongoing_contact=True,
+            policy=open_policy,
+        )
+        assert "offence_excluded" not in {b.code for b in case.blockers("hold_conference")}
+
+
+def test_supporter_of_someone_absent_is_refused() -> None:
+    """Only supporters of those present may come to the conference."""
+    case, clock = prep_ready()
+    case.add_party(Supporter("S2", supports="V1"), at=clock(), actor="F1")
+    blockers = case.blockers("hold_conference", victims=("V1",), supporters=("S2", "F1"))
+    assert [b.subject for b in blockers if b.code == "unknown_supporter"] == ["F1"]

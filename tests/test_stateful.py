@@ -1,0 +1,311 @@
+"""The workflow under random use: every step a caseworker could take, valid or not.
+
+After every step the test checks, from the case's own records and not through the guards:
+can(X) holds exactly when there are no blockers and exactly when firing succeeds; a refused
+or invalid step changes nothing; a conference is never entered unless every conference rule
+held at that moment; sessions stay within the programme's limits; completed and closed cases
+absorb every action; the history's chain verifies and replaying it rebuilds the case.
+
+Settings: the ``ci`` profile (tests/conftest.py) runs 1,000 histories of up to 80 steps.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import event, note
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from rjflow import (
+    ActionRefused,
+    Blocker,
+    Case,
+    ConsentStatus,
+    ContactActivity,
+    Facilitator,
+    InvalidInput,
+    Policy,
+    PractitionerLevel,
+    RiskOutcome,
+    State,
+    Victim,
+)
+from rjflow.history import verify_chain
+from rjflow.record import CaseRecord
+from rjflow.serialization import replay
+from rjflow.states import ACTIONS
+
+from .strategies import POLICIES, inputs, levels, offences
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+TERMINAL = (State.COMPLETED, State.CLOSED)
+MODES = ("forward",) * 3 + ("progress",) * 4 + ("record",) * 4 + ("any",) * 2 + ("past",)
+#: Actions that end or narrow a case; drawn less often so that histories go deep.
+RARE = frozenset({"close", "record_decline", "withdraw_consent", "add_party", "abandon_agreement"})
+
+
+def weighted(names: list[str]) -> list[str]:
+    return [n for n in names for _ in range(1 if n in RARE else 4)]
+
+
+GAPS = (timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=3))
+
+
+def latest_consent(rec: CaseRecord, party: str, activity: ContactActivity) -> Any:
+    decisions = [c for c in rec.consents if c.party == party and c.activity is activity]
+    return decisions[-1].status if decisions else None
+
+
+def conference_rules_hold(rec: CaseRecord, policy: Policy, victims: tuple[str, ...]) -> list[str]:
+    """The conference rules, restated from DOMAIN.md against the raw records."""
+    broken = []
+    off = rec.offence
+    if not (
+        off.category in policy.conference_categories
+        or (off.direct_personal_harm and policy.conference_for_direct_personal_harm)
+    ):
+        broken.append("offence not eligible")
+    if off.ongoing_contact and off.category in policy.excluded_with_ongoing_contact:
+        broken.append("excluded offence")
+    if rec.acknowledgement is None:
+        broken.append("no acknowledgement")
+    for vid in victims or [v.id for v in rec.victims]:
+        if latest_consent(rec, vid, ContactActivity.FACE_TO_FACE) is not ConsentStatus.GIVEN:
+            broken.append(f"{vid} consent")
+    offender = next(p.id for p in rec.parties if p.role.value == "offender")
+    if latest_consent(rec, offender, ContactActivity.FACE_TO_FACE) is not ConsentStatus.GIVEN:
+        broken.append("offender consent")
+    if not rec.risk_assessments or rec.risk_assessments[-1].outcome is not RiskOutcome.FAVOURABLE:
+        broken.append("risk")
+    sensitive = off.category in policy.sensitive_categories
+    if sensitive and not (
+        rec.risk_assessments
+        and rec.risk_assessments[-1].enhanced
+        and rec.risk_assessments[-1].approved_by
+    ):
+        broken.append("enhanced risk")
+    lead = next((p for p in rec.parties if p.id == rec.lead_facilitator), None)
+    needed = policy.min_sensitive_lead_level if sensitive else policy.min_lead_level
+    if not isinstance(lead, Facilitator) or lead.level < needed:
+        broken.append("lead level")
+    if sum(1 for s in rec.sessions if s.attendance.value == "attended") >= policy.max_sessions:
+        broken.append("no session left")
+    return broken
+
+
+ACTIVITY_OF = {
+    "hold_conference": ContactActivity.FACE_TO_FACE,
+    "choose_shuttle_mediation": ContactActivity.SHUTTLE,
+}
+
+
+def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, Any]] | None:
+    """The action that would clear ``blocker`` on the way to ``action``, if there is one."""
+    code = blocker.code
+    if code == "offender_not_sentenced":
+        return "record_sentence", {"sentenced_on": START.date()}
+    if code == "stage_session_missing":
+        return "record_session", {"duration": timedelta(hours=2)}
+    if code == "no_shuttle_messages":
+        return "record_shuttle_message", {"victim": "V1", "direction": "to_victim"}
+    if code == "responsibility_not_acknowledged":
+        return "acknowledge_responsibility", {"guilty_plea": True}
+    if code.endswith("consent_missing") and action in ACTIVITY_OF:
+        party = blocker.subject or "V1"
+        activity = ACTIVITY_OF[action]
+        if not any(i.party == party and i.activity is activity for i in rec.information):
+            return "give_information", {"party": party, "activity": activity}
+        return "record_consent", {"party": party, "activity": activity}
+    if code.startswith("risk") or code == "enhanced_risk_assessment_needed":
+        return "assess_risk", {"outcome": "favourable", "enhanced": True, "approved_by": "M1"}
+    if code == "lead_facilitator_level_too_low":
+        if rec.party("F9") is None:
+            return "add_party", {"party": Facilitator("F9", PractitionerLevel.ADVANCED)}
+        return "assign_lead_facilitator", {"facilitator": "F9"}
+    if code == "letter_not_settled":
+        if rec.letter is None:
+            return "draft_letter", {"victim": "V1"}
+        if rec.letter.status.value == "drafted":
+            return "review_letter", {}
+        return "hold_letter_on_file", {}
+    if code == "agreement_unsigned" and blocker.subject:
+        return "sign_agreement", {"party": blocker.subject}
+    if code == "agreement_actions_outstanding" and blocker.subject:
+        return "record_progress", {"action_id": blocker.subject, "status": "done"}
+    return None
+
+
+class CaseWorkflow(RuleBasedStateMachine):
+    """A caseworker's random day, over and over."""
+
+    case: Case
+
+    @initialize(
+        offence=offences,
+        two_victims=st.booleans(),
+        lead_level=levels,
+        sentenced=st.booleans(),
+        policy=st.sampled_from(POLICIES),
+        victim_requested=st.booleans(),
+    )
+    def open_case(
+        self,
+        offence: Any,
+        two_victims: bool,
+        lead_level: PractitionerLevel,
+        sentenced: bool,
+        policy: Policy,
+        victim_requested: bool,
+    ) -> None:
+        self.now = START
+        victims = [Victim("V1", requested_rj=victim_requested)]
+        if two_victims:
+            victims.append(Victim("V2"))
+        self.case = Case.open(
+            "C1",
+            offence=offence,
+            offender="O1",
+            victims=victims,
+            facilitators=[Facilitator("F1", lead_level)],
+            lead_facilitator="F1",
+            sentenced_on=START.date() if sentenced else None,
+            at=self.now,
+            actor="F1",
+            policy=policy,
+        )
+        self.reached = {State.REFERRED}
+        self.steps = 0
+
+    def attempt(self, action: str, data: dict[str, Any], at: datetime) -> None:
+        case = self.case
+        before = (case.record, case.history, case.version)
+        try:
+            blockers = case.blockers(action, **data)
+            can = case.can(action, **data)
+        except InvalidInput:
+            blockers, can = None, None
+        note(f"{action}({data}) at {at.isoformat()}: blockers={blockers}")
+        try:
+            ev = case.fire(action, at=at, actor="F1", **data)
+        except ActionRefused as refused:
+            assert blockers, "fire refused although no blocker was reported"
+            assert can is False
+            assert refused.codes == tuple(b.code for b in blockers)
+            assert (case.record, case.history, case.version) == before
+            event(f"refused {action}")
+            return
+        except InvalidInput:
+            assert (case.record, case.history, case.version) == before
+            event("invalid input")
+            return
+        assert blockers == () and can is True, "fire succeeded although blocked"
+        assert case.version == before[2] + 1
+        assert case.history[-1] == ev
+        if ev.to_state == State.CONFERENCE.value:
+            broken = conference_rules_hold(before[0], case.policy, tuple(data.get("victims", ())))
+            assert not broken, f"conference entered although: {broken}"
+        self.reached.add(case.state)
+        self.now = max(self.now, at)
+
+    @rule(data=st.data())
+    def take_a_step(self, data: st.DataObject) -> None:
+        """Try an action: usually one the case says is allowed, sometimes any at all."""
+        mode = data.draw(st.sampled_from(MODES), label="mode")
+        options = self.case.options()
+        if mode == "past":
+            self.act_in_the_past()
+            return
+        if mode == "progress":
+            move = self.helpful_move()
+            if move is not None:
+                gap = data.draw(st.sampled_from(GAPS), label="gap")
+                self.steps += 1
+                self.attempt(*move, self.now + gap)
+                return
+        if mode == "forward":
+            names = [
+                o.action for o in options if o.allowed and o.leads_to not in (None, State.CLOSED)
+            ]
+        elif mode == "record":
+            names = [o.action for o in options if o.allowed and o.leads_to is None]
+        else:
+            names = []
+        action = data.draw(st.sampled_from(weighted(names or list(ACTIONS))), label="action")
+        kwargs = data.draw(inputs(action, self.case.record), label="input")
+        for _ in range(3 if mode != "any" else 0):
+            if self.allows(action, kwargs):
+                break
+            kwargs = data.draw(inputs(action, self.case.record), label="another input")
+        gap = data.draw(st.sampled_from(GAPS), label="gap")
+        self.steps += 1
+        self.attempt(action, kwargs, self.now + gap)
+
+    def helpful_move(self) -> tuple[str, dict[str, Any]] | None:
+        """What a caseworker would do next to clear the first blocker of a way forward."""
+        rec = self.case.record
+        for option in self.case.options():
+            if option.leads_to in (None, State.CLOSED):
+                continue
+            for blocker in option.blockers:
+                move = fix(rec, option.action, blocker)
+                if move is not None:
+                    return move
+        return None
+
+    def allows(self, action: str, kwargs: dict[str, Any]) -> bool:
+        try:
+            return self.case.can(action, **kwargs)
+        except InvalidInput:
+            return False
+
+    def act_in_the_past(self) -> None:
+        """A change dated before the last one is refused and changes nothing."""
+        if self.case.version == 1:
+            return
+        before = self.case.history
+        try:
+            self.case.fire(
+                "close",
+                at=self.case.record.updated_at - timedelta(seconds=1),
+                actor="F1",
+                reason="unsuitable",
+            )
+        except InvalidInput:
+            pass
+        else:
+            raise AssertionError("a change dated in the past was accepted")
+        assert self.case.history == before
+
+    @invariant()
+    def programme_limits_hold(self) -> None:
+        rec = self.case.record
+        policy = self.case.policy
+        attended = [s for s in rec.sessions if s.attendance.value == "attended"]
+        assert len(attended) <= policy.max_sessions
+        assert all(s.duration <= policy.max_session_length for s in rec.sessions)
+
+    @invariant()
+    def ended_cases_absorb(self) -> None:
+        if self.case.state in TERMINAL:
+            assert self.case.options() == ()
+            assert not any(self.case.can(a) for a in ACTIONS)
+
+    @invariant()
+    def history_is_the_truth(self) -> None:
+        case = self.case
+        assert case.version == len(case.history) == case.record.version
+        verify_chain(case.history)
+
+    def teardown(self) -> None:
+        if not hasattr(self, "case"):
+            return
+        rebuilt = replay(self.case.history, policy=self.case.policy)
+        assert rebuilt == self.case
+        for state in self.reached:
+            event(f"reached {state.value}")
+        event(f"steps: {'50+' if self.steps >= 50 else '10-49' if self.steps >= 10 else '<10'}")
+
+
+TestCaseWorkflow = CaseWorkflow.TestCase
