@@ -22,6 +22,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_unstructure_fn
 
+from rjflow._validate import shown
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.parties import Facilitator, Offender, Party, Role, Supporter, Victim
 
@@ -80,7 +81,7 @@ def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
         return cls(value)
     except ValueError:
         raise InvalidInput(
-            f"expected one of {', '.join(repr(m.value) for m in cls)}, got {value!r}"
+            f"expected one of {', '.join(repr(m.value) for m in cls)}, got {shown(value)}"
         ) from None
 
 
@@ -93,8 +94,15 @@ CONVERTER.register_structure_hook(timedelta, _structure_seconds)
 CONVERTER.register_structure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
 )
-CONVERTER.register_unstructure_hook_func(
-    lambda t: getattr(t, "__origin__", None) is frozenset, sorted
+
+
+def _sorted_set(t: Any) -> Callable[[frozenset[Any]], list[Any]]:
+    inner = t.__args__[0]
+    return lambda s: sorted(CONVERTER.unstructure(x, inner) for x in s)
+
+
+CONVERTER.register_unstructure_hook_factory(
+    lambda t: getattr(t, "__origin__", None) is frozenset, _sorted_set
 )
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "nonnegative_timedelta",
     "opaque_id",
     "opaque_ids",
+    "shown",
     "to_enum",
 ]
 
@@ -25,10 +26,11 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$")
 
 def _check_id(name: str, value: object) -> None:
     if not isinstance(value, str) or not _ID.match(value):
-        shown = repr(value) if isinstance(value, str) and len(value) <= 64 else type(value).__name__
+        # The value itself is not repeated: a rejected id is often a person's name.
+        got = "text that is not an id" if isinstance(value, str) else type(value).__name__
         raise InvalidInput(
             f"{name!r} must be an opaque id: 1 to 64 letters, digits, '.', '_', ':' or '-', "
-            f"starting with a letter or digit (got {shown}). Use your system's reference for "
+            f"starting with a letter or digit (got {got}). Use your system's reference for "
             "the person, never their name."
         )
 
@@ -83,7 +85,17 @@ def to_enum(cls: type[E], name: str, value: object) -> E:
         return cls(value)
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in cls)
-        raise InvalidInput(f"{name!r} must be one of {allowed} (got {value!r}).") from None
+        raise InvalidInput(f"{name!r} must be one of {allowed} (got {shown(value)}).") from None
+
+
+def shown(value: object) -> str:
+    """``value`` for an error message: short codes verbatim, anything else by its type only,
+    since free text may be personal data."""
+    if isinstance(value, str) and _ID.match(value) and len(value) <= 32:
+        return repr(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return repr(value)
+    return f"a {type(value).__name__}"
 
 
 def boolean(_inst: Any, attribute: Any, value: Any) -> None:

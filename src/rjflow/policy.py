@@ -65,51 +65,102 @@ class Policy:
     8
     """
 
-    #: A name for the policy, shown by ``rjflow policy`` and in diagrams.
-    name: str = "London CRC restorative justice programme"
-    #: **seed**: the programme consists of twelve sessions (attended sessions count).
-    max_sessions: int = attrs.field(default=12, validator=_positive)
-    #: **seed**: each session lasts up to three hours.
-    max_session_length: timedelta = attrs.field(
-        default=timedelta(hours=3), validator=_positive_duration
+    name: str = attrs.field(
+        default="London CRC restorative justice programme",
+        metadata={"doc": "A name for the policy, shown by ``rjflow policy`` and in diagrams."},
     )
-    #: **seed**: a conference only for a violent offence or household burglary ...
+    max_sessions: int = attrs.field(
+        default=12,
+        validator=_positive,
+        metadata={
+            "doc": "**seed**: the programme consists of twelve sessions (attended sessions count)."
+        },
+    )
+    max_session_length: timedelta = attrs.field(
+        default=timedelta(hours=3),
+        validator=_positive_duration,
+        metadata={"doc": "**seed**: each session lasts up to three hours."},
+    )
     conference_categories: frozenset[OffenceCategory] = attrs.field(
         default=frozenset({OffenceCategory.VIOLENCE, OffenceCategory.HOUSEHOLD_BURGLARY}),
         converter=_categories,
+        metadata={
+            "doc": "**seed**: a conference only for a violent offence or household burglary ..."
+        },
     )
-    #: **seed**: ... or an offence where direct personal harm was caused.
-    conference_for_direct_personal_harm: bool = True
-    #: **practice**: sensitive and complex offences need heightened judgement.
+    conference_for_direct_personal_harm: bool = attrs.field(
+        default=True,
+        metadata={"doc": "**seed**: ... or an offence where direct personal harm was caused."},
+    )
     sensitive_categories: frozenset[OffenceCategory] = attrs.field(
-        default=_SENSITIVE, converter=_categories
+        default=_SENSITIVE,
+        converter=_categories,
+        metadata={"doc": "**practice**: sensitive and complex offences need heightened judgement."},
     )
-    #: **practice (London CRC)**: offences excluded from contact where offender and victim are
-    #: likely to have ongoing contact.  Empty switches the exclusion off.
     excluded_with_ongoing_contact: frozenset[OffenceCategory] = attrs.field(
         default=frozenset({OffenceCategory.DOMESTIC_ABUSE, OffenceCategory.SEXUAL_OFFENCE}),
         converter=_categories,
+        metadata={
+            "doc": "**practice (London CRC)**: offences excluded from contact where offender and victim are likely to have ongoing contact.  Empty switches the exclusion off."
+        },
     )
-    #: **practice**: for sexual harm, contact only when the victim asked for it.
-    sexual_harm_needs_victim_request: bool = True
-    #: **practice**: a direct process is led by an intermediate or advanced practitioner.
-    min_lead_level: PractitionerLevel = PractitionerLevel.INTERMEDIATE
-    #: **practice**: sensitive and complex cases need an advanced practitioner.
-    min_sensitive_lead_level: PractitionerLevel = PractitionerLevel.ADVANCED
-    #: **practice**: participants are informed before consent is recorded.
-    information_before_consent: bool = True
-    #: **practice (London CRC)**: a guilty plea as well as acknowledging responsibility.
-    require_guilty_plea: bool = True
-    #: **practice**, *inferred number*: unacceptable absences before referral for enforcement.
-    max_unacceptable_absences: int = attrs.field(default=2, validator=_positive)
-    #: *inferred*: review sessions needed to complete a case with no binding agreement.
-    min_review_sessions: int = attrs.field(default=1, validator=_positive)
-    #: **seed**: the face-to-face conference is offered.
-    conference_enabled: bool = True
-    #: **seed**: a letter of apology is offered where the victim does not wish to meet.
-    letter_enabled: bool = True
-    #: **seed**: shuttle discussions are offered where the victim does not wish to meet.
-    shuttle_enabled: bool = True
+    sexual_harm_needs_victim_request: bool = attrs.field(
+        default=True,
+        metadata={
+            "doc": "**practice**: for sexual harm, contact only when the victim asked for it."
+        },
+    )
+    min_lead_level: PractitionerLevel = attrs.field(
+        default=PractitionerLevel.INTERMEDIATE,
+        metadata={
+            "doc": "**practice**: a direct process is led by an intermediate or advanced practitioner."
+        },
+    )
+    min_sensitive_lead_level: PractitionerLevel = attrs.field(
+        default=PractitionerLevel.ADVANCED,
+        metadata={
+            "doc": "**practice**: sensitive and complex cases need an advanced practitioner."
+        },
+    )
+    information_before_consent: bool = attrs.field(
+        default=True,
+        metadata={"doc": "**practice**: participants are informed before consent is recorded."},
+    )
+    require_guilty_plea: bool = attrs.field(
+        default=True,
+        metadata={
+            "doc": "**practice (London CRC)**: a guilty plea as well as acknowledging responsibility."
+        },
+    )
+    max_unacceptable_absences: int = attrs.field(
+        default=2,
+        validator=_positive,
+        metadata={
+            "doc": "**practice**, *inferred number*: unacceptable absences before referral for enforcement."
+        },
+    )
+    min_review_sessions: int = attrs.field(
+        default=1,
+        validator=_positive,
+        metadata={
+            "doc": "*inferred*: review sessions needed to complete a case with no binding agreement."
+        },
+    )
+    conference_enabled: bool = attrs.field(
+        default=True, metadata={"doc": "**seed**: the face-to-face conference is offered."}
+    )
+    letter_enabled: bool = attrs.field(
+        default=True,
+        metadata={
+            "doc": "**seed**: a letter of apology is offered where the victim does not wish to meet."
+        },
+    )
+    shuttle_enabled: bool = attrs.field(
+        default=True,
+        metadata={
+            "doc": "**seed**: shuttle discussions are offered where the victim does not wish to meet."
+        },
+    )
 
     def is_sensitive(self, category: OffenceCategory) -> bool:
         """True when offences of ``category`` need the sensitive-case safeguards."""
