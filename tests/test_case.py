@@ -18,6 +18,7 @@ from rjflow import (
     Policy,
     State,
     UnknownAction,
+    Victim,
 )
 from rjflow.states import OPEN_STATES
 
@@ -99,8 +100,6 @@ class TestConsent:
 
     def test_a_conference_for_some_victims_only(self) -> None:
         """With two victims, the one who consents may meet the offender without the other."""
-        from rjflow import Victim
-
         case, clock = at_stage(State.PREPARATION, victims=(Victim("V1"), Victim("V2")))
         session(case, clock)
         case.assess_risk("favourable", at=clock(), actor="F1")
@@ -159,7 +158,7 @@ class TestRefusalsChangeNothing:
 
     def test_time_runs_forwards(self) -> None:
         """A change dated before the last one is refused: the history stays in order."""
-        case, clock = at_stage(State.INTRODUCTION)
+        case, _ = at_stage(State.INTRODUCTION)
         earlier = case.record.updated_at - timedelta(minutes=1)
         with pytest.raises(InvalidInput, match="earlier than the case's last change"):
             case.record_session(duration=timedelta(hours=1), at=earlier, actor="F1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import rjflow.workflow as workflow_module
 from rjflow import InvalidWorkflow, Policy, State
 from rjflow.effects import EFFECTS
 from rjflow.guards import GUARDS
@@ -91,8 +92,6 @@ def test_every_guard_is_used_and_documented() -> None:
 
 def test_a_broken_table_is_refused_with_what_to_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     """A table that strands a stage or names a missing guard fails when it is built."""
-    import rjflow.workflow as workflow_module
-
     broken = dict(ACTIONS)
     broken["start_reviews"] = ActionDef(
         "start_reviews", (State.CONFERENCE,), State.REVIEW, ("no_such_guard",), object, "x"

@@ -101,7 +101,10 @@ class Policy:
         default=frozenset({OffenceCategory.DOMESTIC_ABUSE, OffenceCategory.SEXUAL_OFFENCE}),
         converter=_categories,
         metadata={
-            "doc": "**practice (London CRC)**: offences excluded from contact where offender and victim are likely to have ongoing contact.  Empty switches the exclusion off."
+            "doc": (
+                "**practice (London CRC)**: offences excluded from contact where offender and "
+                "victim are likely to have ongoing contact.  Empty switches the exclusion off."
+            )
         },
     )
     sexual_harm_needs_victim_request: bool = attrs.field(
@@ -113,7 +116,9 @@ class Policy:
     min_lead_level: PractitionerLevel = attrs.field(
         default=PractitionerLevel.INTERMEDIATE,
         metadata={
-            "doc": "**practice**: a direct process is led by an intermediate or advanced practitioner."
+            "doc": (
+                "**practice**: a direct process is led by an intermediate or advanced practitioner."
+            )
         },
     )
     min_sensitive_lead_level: PractitionerLevel = attrs.field(
@@ -129,21 +134,28 @@ class Policy:
     require_guilty_plea: bool = attrs.field(
         default=True,
         metadata={
-            "doc": "**practice (London CRC)**: a guilty plea as well as acknowledging responsibility."
+            "doc": (
+                "**practice (London CRC)**: a guilty plea as well as acknowledging responsibility."
+            )
         },
     )
     max_unacceptable_absences: int = attrs.field(
         default=2,
         validator=_positive,
         metadata={
-            "doc": "**practice**, *inferred number*: unacceptable absences before referral for enforcement."
+            "doc": (
+                "**practice**, *inferred number*: unacceptable absences before referral for "
+                "enforcement."
+            )
         },
     )
     min_review_sessions: int = attrs.field(
         default=1,
         validator=_positive,
         metadata={
-            "doc": "*inferred*: review sessions needed to complete a case with no binding agreement."
+            "doc": (
+                "*inferred*: review sessions needed to complete a case with no binding agreement."
+            )
         },
     )
     conference_enabled: bool = attrs.field(
@@ -152,13 +164,17 @@ class Policy:
     letter_enabled: bool = attrs.field(
         default=True,
         metadata={
-            "doc": "**seed**: a letter of apology is offered where the victim does not wish to meet."
+            "doc": (
+                "**seed**: a letter of apology is offered where the victim does not wish to meet."
+            )
         },
     )
     shuttle_enabled: bool = attrs.field(
         default=True,
         metadata={
-            "doc": "**seed**: shuttle discussions are offered where the victim does not wish to meet."
+            "doc": (
+                "**seed**: shuttle discussions are offered where the victim does not wish to meet."
+            )
         },
     )
 
