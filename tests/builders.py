@@ -44,11 +44,12 @@ def new_case(
     victims: tuple[Victim, ...] = (Victim("V1"),),
     policy: Policy = LONDON_CRC,
     clock: Clock | None = None,
+    case_id: str = "C1",
 ) -> tuple[Case, Clock]:
     """A referred case with offender O1, the given victims, supporter S1 of V1 and lead F1."""
     clock = clock or Clock()
     case = Case.open(
-        "C1",
+        case_id,
         offence=Offence(category, direct_personal_harm, ongoing_contact),
         offender="O1",
         victims=victims,

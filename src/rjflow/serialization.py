@@ -141,7 +141,7 @@ def from_dict(data: Mapping[str, Any], *, policy: Policy = LONDON_CRC) -> Case:
             f"A saved case must be a JSON object (got {type(data).__name__}).", path="$"
         )
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise InvalidDocument(
             f"schema_version {version!r} is not one this release reads (it reads "
             f"{SCHEMA_VERSION}); upgrade rjflow or convert the document.",
@@ -167,7 +167,7 @@ def from_dict(data: Mapping[str, Any], *, policy: Policy = LONDON_CRC) -> Case:
         ("state", case.state.value),
         ("version", case.version),
     ):
-        if data[key] != actual:
+        if type(data[key]) is not type(actual) or data[key] != actual:
             raise InvalidDocument(
                 f"{key!r} says {data[key]!r} but the history gives {actual!r}; the document was "
                 "altered.",
