@@ -36,5 +36,9 @@ pytest: $(VENV)/.dev-installed
 
 test: lint typecheck pytest
 
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
