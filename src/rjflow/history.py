@@ -102,16 +102,13 @@ class Event:
 
     def expected_hash(self) -> str:
         """The hash this event's content calls for (equal to ``hash`` unless tampered)."""
-        return event_hash(
-            sequence=self.sequence,
-            at=self.at.isoformat(),
-            actor=self.actor,
-            action=self.action,
-            data=self.data,
-            from_state=self.from_state,
-            to_state=self.to_state,
-            previous_hash=self.previous_hash,
-        )
+        fields: dict[str, Any] = {name: getattr(self, name) for name in _HASHED}
+        fields["at"] = self.at.isoformat()
+        return event_hash(**fields)
+
+
+#: The fields an event's hash covers, in the order ``event_hash`` takes them.
+_HASHED = ("sequence", "at", "actor", "action", "data", "from_state", "to_state", "previous_hash")
 
 
 def verify_chain(events: Sequence[Event]) -> None:
