@@ -1,6 +1,7 @@
 # Two commands for a newcomer (see README):
 #   make demo   - the worked demo case and the workflow diagram
 #   make test   - the whole test suite: ruff, mypy --strict, pytest (hypothesis "ci" profile)
+#                 and the documentation site built in strict mode
 # Each creates .venv and installs what it needs on first use.
 
 PYTHON ?= python3
@@ -18,7 +19,7 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,lint]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lint,docs]"
 	touch $@ $(VENV)/.run-installed
 
 demo: $(VENV)/.run-installed
@@ -34,11 +35,14 @@ typecheck: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest --hypothesis-show-statistics
 
-test: lint typecheck pytest
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
+test: lint typecheck pytest docs
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out site .pytest_cache .mypy_cache .ruff_cache .hypothesis

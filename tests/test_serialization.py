@@ -126,6 +126,8 @@ class TestTamperEvidence:
             (["events", 1, "at"], "yesterday", "ISO 8601"),
             (["events", 1, "at"], "2026-03-03T09:00:00", "time zone"),
             (["events", 1, "surprise"], True, "unknown field"),
+            # Found by the fuzzer: data that is not JSON (mixed key types) cannot be hashed.
+            (["events", 1, "data"], {"x": {1: "a", "b": 2}}, "not plain JSON data"),
         ],
     )
     def test_bad_fields_get_a_typed_error(

@@ -279,7 +279,16 @@ class Case:
         definition = self._workflow.action(action)
         return self._perform(definition, _input(definition, data), at, actor)
 
-    def _perform(self, action: ActionDef, inp: Input, at: datetime, actor: str) -> Event:
+    def _perform(
+        self,
+        action: ActionDef,
+        inp: Input,
+        at: datetime,
+        actor: str,
+        recorded: Event | None = None,
+    ) -> Event:
+        """Check, apply and record one action.  ``recorded``: the stored event being replayed,
+        whose hash was already verified; it is reused when it says what this action does."""
         at = aware_datetime("at", at)
         _check_id("actor", actor)
         rec = self._record
@@ -295,17 +304,29 @@ class Case:
             )
         changes = EFFECTS[action.name](rec, inp, at, actor)
         version = rec.version + 1
-        new = attrs.evolve(rec, state=state, version=version, updated_at=at, **changes)
-        event = Event.create(
-            sequence=version,
-            at=at,
-            actor=actor,
-            action=action.name,
-            data=unstructure(inp, action.input),
-            from_state=rec.state.value,
-            to_state=state.value if state is not rec.state else None,
-            previous_hash=self._events[-1].hash,
-        )
+        new = rec.updated(state=state, version=version, updated_at=at, **changes)
+        from_state = rec.state.value
+        to_state = state.value if state is not rec.state else None
+        previous_hash = self._events[-1].hash
+        if recorded is not None and (
+            recorded.sequence,
+            recorded.action,
+            recorded.from_state,
+            recorded.to_state,
+            recorded.previous_hash,
+        ) == (version, action.name, from_state, to_state, previous_hash):
+            event = recorded
+        else:
+            event = Event.create(
+                sequence=version,
+                at=at,
+                actor=actor,
+                action=action.name,
+                data=unstructure(inp, action.input),
+                from_state=from_state,
+                to_state=to_state,
+                previous_hash=previous_hash,
+            )
         # Nothing below can fail: the case changes whole or not at all.
         self._record = new
         self._events.append(event)

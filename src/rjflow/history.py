@@ -12,17 +12,19 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 import attrs
 
-from rjflow.errors import HistoryTampered
+from rjflow.errors import HistoryTampered, InvalidDocument
 
 __all__ = ["GENESIS_HASH", "Event", "event_hash", "verify_chain"]
 
 #: The "previous hash" of a case's first event.
 GENESIS_HASH = "0" * 64
 
+_string = encode_basestring
 _dumps = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
@@ -39,18 +41,30 @@ def event_hash(
     to_state: str | None,
     previous_hash: str,
 ) -> str:
-    """SHA-256 (hex) of an event's canonical encoding: compact JSON with sorted keys, UTF-8."""
-    body = _dumps(
-        {
-            "sequence": sequence,
-            "at": at,
-            "actor": actor,
-            "action": action,
-            "data": data,
-            "from_state": from_state,
-            "to_state": to_state,
-            "previous_hash": previous_hash,
-        }
+    """SHA-256 (hex) of an event's canonical encoding: compact JSON with sorted keys, UTF-8.
+
+    The encoding is exactly ``json.dumps(fields, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` of the eight fields; it is spelled out key by key because this runs
+    on every accepted action.
+    """
+    body = (
+        '{"action":'
+        + _string(action)
+        + ',"actor":'
+        + _string(actor)
+        + ',"at":'
+        + _string(at)
+        + ',"data":'
+        + _dumps(data)
+        + ',"from_state":'
+        + ("null" if from_state is None else _string(from_state))
+        + ',"previous_hash":'
+        + _string(previous_hash)
+        + ',"sequence":'
+        + _dumps(sequence)
+        + ',"to_state":'
+        + ("null" if to_state is None else _string(to_state))
+        + "}"
     )
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -129,7 +143,16 @@ def verify_chain(events: Sequence[Event]) -> None:
                 "not match): the history was altered. Restore it from a trusted copy.",
                 sequence=position,
             )
-        if event.expected_hash() != event.hash:
+        try:
+            expected = event.expected_hash()
+        except (TypeError, ValueError):
+            raise InvalidDocument(
+                f"Event {position}'s data is not plain JSON data (text keys; text, numbers, "
+                "booleans, null, lists and objects only).",
+                path=f"events[{position - 1}].data",
+                sequence=position,
+            ) from None
+        if expected != event.hash:
             raise HistoryTampered(
                 f"Event {position} was altered after it was recorded (its hash does not match "
                 "its content). Restore the history from a trusted copy.",

@@ -8,6 +8,7 @@ risk assessment is in force, how many sessions were held) are answered here, onc
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import attrs
 
@@ -61,6 +62,17 @@ class CaseRecord:
     progress: tuple[ProgressUpdate, ...] = ()
     feedback: tuple[Feedback, ...] = ()
     closure: Closure | None = None
+
+    def updated(self, **changes: Any) -> CaseRecord:
+        """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
+        ``__init__`` (a record has no validators or converters to re-run), since this runs on
+        every accepted action."""
+        new = _new(CaseRecord)
+        for name in _FIELDS:
+            _set(new, name, changes.pop(name) if name in changes else getattr(self, name))
+        if changes:
+            raise TypeError(f"CaseRecord has no field(s) {', '.join(sorted(changes))}")
+        return new
 
     # -- parties ---------------------------------------------------------------------------
 
@@ -146,3 +158,8 @@ class CaseRecord:
     def is_open(self) -> bool:
         """True while the case can still change."""
         return self.state not in (State.COMPLETED, State.CLOSED)
+
+
+_FIELDS = tuple(a.name for a in attrs.fields(CaseRecord))
+_new = object.__new__
+_set = object.__setattr__

@@ -110,7 +110,7 @@ def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
             ) from None
         inp: Input = structure(stored.data, action.input, f"{where}.data")
         try:
-            produced = case._perform(action, inp, stored.at, stored.actor)
+            produced = case._perform(action, inp, stored.at, stored.actor, stored)
         except ActionRefused as refused:
             raise InvalidDocument(
                 f"{where}: the programme's rules refuse this event ({', '.join(refused.codes)}); "
