@@ -358,7 +358,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
-    caps = {"transitions/case": 10_000, "python-statemachine": 10_000, "transitions": 100_000}
+    # add_model's list scan makes bare transitions quadratic: 100k cases take many minutes.
+    caps = {"transitions/case": 10_000, "python-statemachine": 10_000, "transitions": 10_000}
     print(f"# rjflow benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"Python {platform.python_version()} on {platform.machine()}, "
@@ -421,6 +422,30 @@ def main() -> None:
                 f"| {lib} | " + " | ".join(cells) + f" | {ratio_floor} | {ratio_bare} | {scaling} |"
             )
         print()
+    print("## Opening against transitions' add_model with 50,000 cases already bound\n")
+    machine50 = peers.shared_machine()
+    for _ in range(50_000):
+        machine50.add_model(peers.Model())
+    extra = [peers.Model() for _ in range(1_000)]
+
+    def add_more() -> None:
+        for m in extra:
+            machine50.add_model(m)
+
+    add50 = timed(add_more) / len(extra)
+    open_rj = results[("open", "rjflow", sizes[-1])]
+    print("| operation | per case | ratio |")
+    print("|---|---|---|")
+    print(f"| transitions add_model at 50k | {fmt_time(add50)} | 1.00 |")
+    print(f"| rjflow Case.open (N={sizes[-1]:,}) | {fmt_time(open_rj)} | {open_rj / add50:.3f} |")
+    load_rj = results[("load", "rjflow", sizes[-1])]
+    print()
+    print(
+        f"Loading {sizes[-1]:,} cases from JSON Lines: rjflow {fmt_time(load_rj)} per case, "
+        f"json.loads {fmt_time(results[('load', 'json.loads', sizes[-1])])}: ratio "
+        f"{load_rj / results[('load', 'json.loads', sizes[-1])]:.1f}."
+    )
+    print()
     n_mem = 10_000
     print(f"## Memory per idle case (tracemalloc, N={n_mem:,})\n")
     print("| what | bytes per case |")

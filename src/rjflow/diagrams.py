@@ -119,7 +119,7 @@ def diagram_model(
 def _edge_label(edge: DiagramEdge, guards: bool, sep: str) -> str:
     label = edge.action
     if guards and edge.guards:
-        label += sep + ", ".join(edge.guards)
+        label += sep + sep.join(f"[{g}]" for g in edge.guards)
     return label
 
 

@@ -347,7 +347,11 @@ def _contact_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
 
 
 def _consent_blockers(
-    rec: CaseRecord, who: str, party_id: str, activity: ContactActivity
+    rec: CaseRecord,
+    who: str,
+    party_id: str,
+    activity: ContactActivity,
+    otherwise: str = "Offer another activity, or close the case.",
 ) -> Iterator[Blocker]:
     status = rec.consent_status(party_id, activity)
     if status is ConsentStatus.GIVEN:
@@ -363,14 +367,14 @@ def _consent_blockers(
         yield _block(
             f"{who}_declined",
             f"{who.capitalize()} {party_id} declined {activity.label}; it cannot go ahead with "
-            "them. Offer another activity, or close the case.",
+            f"them. {otherwise}",
             party_id,
         )
     else:
         yield _block(
             f"{who}_consent_withdrawn",
             f"{who.capitalize()} {party_id} withdrew consent to {activity.label}; it cannot go "
-            "ahead with them. Offer another activity, or close the case.",
+            f"ahead with them. {otherwise}",
             party_id,
         )
 
@@ -654,15 +658,13 @@ def victim_consents_to_letter(
 ) -> Iterator[Blocker]:
     """A letter is delivered only with the victim's prior informed agreement; otherwise it is
     held on file (practice)."""
-    if rec.letter is None:
-        return
-    status = rec.consent_status(rec.letter.victim, ContactActivity.RECEIVE_LETTER)
-    if status is not ConsentStatus.GIVEN:
-        yield _block(
-            "victim_consent_missing" if status is None else f"victim_{status.value}",
-            f"Victim {rec.letter.victim} has not agreed to receive a letter of apology (or "
-            "withdrew); hold the letter on file instead.",
+    if rec.letter is not None:
+        yield from _consent_blockers(
+            rec,
+            "victim",
             rec.letter.victim,
+            ContactActivity.RECEIVE_LETTER,
+            "Hold the letter on file instead.",
         )
 
 
