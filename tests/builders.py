@@ -20,6 +20,9 @@ from rjflow import (
     Victim,
 )
 
+#: Specialist training in every sensitive area, so that only the rule under test blocks.
+SPECIALISMS = frozenset(c.value for c in LONDON_CRC.sensitive_categories)
+
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -54,7 +57,7 @@ def new_case(
         offender="O1",
         victims=victims,
         supporters=[Supporter("S1", supports="V1")],
-        facilitators=[Facilitator("F1", level)],
+        facilitators=[Facilitator("F1", level, SPECIALISMS)],
         lead_facilitator="F1",
         sentenced_on=date(2026, 2, 1) if sentenced else None,
         at=clock(),

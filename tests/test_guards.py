@@ -518,6 +518,21 @@ def test_every_guard_is_tested_both_ways() -> None:
 
 
 class TestSensitiveOffences:
+    def test_a_sensitive_case_needs_a_specialist_lead(self) -> None:
+        """An advanced lead without training in the area is refused; one with it is not."""
+        case, clock = at_stage(State.PREPARATION, category=OffenceCategory.STALKING)
+        case.add_party(Facilitator("F2", PractitionerLevel.ADVANCED), at=clock(), actor="F1")
+        case.assign_lead_facilitator("F2", at=clock(), actor="F1")
+        blockers = case.blockers("hold_conference")
+        assert [b.subject for b in blockers if b.code == "lead_facilitator_not_trained"] == ["F2"]
+        case.add_party(
+            Facilitator("F3", PractitionerLevel.ADVANCED, {"stalking"}), at=clock(), actor="F1"
+        )
+        case.assign_lead_facilitator("F3", at=clock(), actor="F1")
+        assert "lead_facilitator_not_trained" not in {
+            b.code for b in case.blockers("hold_conference")
+        }
+
     def test_domestic_abuse_needs_an_advanced_lead_and_enhanced_assessment(self) -> None:
         """A sensitive offence: intermediate lead and a plain assessment are both refused."""
         case, clock = at_stage(
@@ -528,7 +543,11 @@ class TestSensitiveOffences:
         risk()(case, clock)
         codes = {b.code for b in case.blockers("hold_conference")}
         assert {"lead_facilitator_level_too_low", "enhanced_risk_assessment_needed"} <= codes
-        case.add_party(Facilitator("F2", PractitionerLevel.ADVANCED), at=clock(), actor="F1")
+        case.add_party(
+            Facilitator("F2", PractitionerLevel.ADVANCED, {"domestic_abuse"}),
+            at=clock(),
+            actor="F1",
+        )
         case.assign_lead_facilitator("F2", at=clock(), actor="F1")
         risk(enhanced=True, approved_by="M1")(case, clock)
         codes = {b.code for b in case.blockers("hold_conference")}

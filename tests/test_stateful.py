@@ -37,6 +37,7 @@ from rjflow.record import CaseRecord
 from rjflow.serialization import replay
 from rjflow.states import ACTIONS
 
+from .builders import SPECIALISMS
 from .strategies import POLICIES, inputs, levels, offences
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -90,6 +91,12 @@ def conference_rules_hold(rec: CaseRecord, policy: Policy, victims: tuple[str, .
     needed = policy.min_sensitive_lead_level if sensitive else policy.min_lead_level
     if not isinstance(lead, Facilitator) or lead.level < needed:
         broken.append("lead level")
+    elif (
+        sensitive
+        and policy.sensitive_needs_specialism
+        and off.category.value not in lead.specialisms
+    ):
+        broken.append("lead not trained")
     if sum(1 for s in rec.sessions if s.attendance.value == "attended") >= policy.max_sessions:
         broken.append("no session left")
     return broken
@@ -120,9 +127,10 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
         return "record_consent", {"party": party, "activity": activity}
     if code.startswith("risk") or code == "enhanced_risk_assessment_needed":
         return "assess_risk", {"outcome": "favourable", "enhanced": True, "approved_by": "M1"}
-    if code == "lead_facilitator_level_too_low":
+    if code in ("lead_facilitator_level_too_low", "lead_facilitator_not_trained"):
         if rec.party("F9") is None:
-            return "add_party", {"party": Facilitator("F9", PractitionerLevel.ADVANCED)}
+            trained = Facilitator("F9", PractitionerLevel.ADVANCED, SPECIALISMS)
+            return "add_party", {"party": trained}
         return "assign_lead_facilitator", {"facilitator": "F9"}
     if code == "letter_not_settled":
         if rec.letter is None:
@@ -146,6 +154,7 @@ class CaseWorkflow(RuleBasedStateMachine):
         offence=offences,
         two_victims=st.booleans(),
         lead_level=levels,
+        trained=st.booleans(),
         sentenced=st.booleans(),
         policy=st.sampled_from(POLICIES),
         victim_requested=st.booleans(),
@@ -155,6 +164,7 @@ class CaseWorkflow(RuleBasedStateMachine):
         offence: Any,
         two_victims: bool,
         lead_level: PractitionerLevel,
+        trained: bool,
         sentenced: bool,
         policy: Policy,
         victim_requested: bool,
@@ -168,7 +178,7 @@ class CaseWorkflow(RuleBasedStateMachine):
             offence=offence,
             offender="O1",
             victims=victims,
-            facilitators=[Facilitator("F1", lead_level)],
+            facilitators=[Facilitator("F1", lead_level, SPECIALISMS if trained else ())],
             lead_facilitator="F1",
             sentenced_on=START.date() if sentenced else None,
             at=self.now,

@@ -490,7 +490,8 @@ class Case:
 
     def record_progress(self, action_id: str, status: Any, *, at: datetime, actor: str) -> Event:
         """Record progress on agreement action ``action_id`` at a review."""
-        return self._do("record_progress", RecordProgress(action_id, status), at, actor)
+        inp = RecordProgress(action_id, status)
+        return self._do("record_progress", inp, at, actor)
 
     def record_feedback(
         self,

@@ -301,7 +301,8 @@ def lead_facilitator_qualified(
     rec: CaseRecord, policy: Policy, inp: Input | None
 ) -> Iterator[Blocker]:
     """Contact is led by an intermediate or advanced practitioner; sensitive cases need an
-    advanced one (practice; ``Policy.min_lead_level``, ``Policy.min_sensitive_lead_level``)."""
+    advanced one with specialist training in the area (practice; ``Policy.min_lead_level``,
+    ``Policy.min_sensitive_lead_level``, ``Policy.sensitive_needs_specialism``)."""
     lead = rec.facilitator(rec.lead_facilitator)
     if lead is None:
         yield from lead_facilitator_assigned(rec, policy, inp)
@@ -314,6 +315,14 @@ def lead_facilitator_qualified(
             "lead_facilitator_level_too_low",
             f"Lead facilitator {lead.id} is a {lead.level.label} practitioner; {why} must be "
             f"led by an {needed.label} practitioner or above. Assign another lead facilitator.",
+            lead.id,
+        )
+    category = rec.offence.category
+    if sensitive and policy.sensitive_needs_specialism and category.value not in lead.specialisms:
+        yield _block(
+            "lead_facilitator_not_trained",
+            f"Lead facilitator {lead.id} has no specialist training for {category.label} cases; "
+            "assign a lead facilitator who has it.",
             lead.id,
         )
 

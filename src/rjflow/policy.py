@@ -127,6 +127,15 @@ class Policy:
             "doc": "**practice**: sensitive and complex cases need an advanced practitioner."
         },
     )
+    sensitive_needs_specialism: bool = attrs.field(
+        default=True,
+        metadata={
+            "doc": (
+                "**practice**, *inferred*: the lead of a sensitive case has specialist "
+                "training in that offence area (``Facilitator.specialisms``)."
+            )
+        },
+    )
     information_before_consent: bool = attrs.field(
         default=True,
         metadata={"doc": "**practice**: participants are informed before consent is recorded."},

@@ -1,0 +1,59 @@
+"""Type-checked usage of the public API (mypy --strict runs over this file; it is not run).
+
+If a public signature loses or changes its types, this file stops type-checking.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import assert_type
+
+from rjflow import (
+    ActionRefused,
+    Blocker,
+    Case,
+    ContactActivity,
+    Event,
+    Facilitator,
+    Offence,
+    OffenceCategory,
+    Option,
+    Policy,
+    State,
+)
+from rjflow.diagrams import diagram_model, to_mermaid
+from rjflow.serialization import LoadReport, dumps, load_jsonl, loads
+from rjflow.store import SQLiteStore
+
+
+def usage() -> None:
+    t = datetime(2026, 3, 2, tzinfo=UTC)
+    case = Case.open(
+        "RJ-1",
+        offence=Offence(OffenceCategory.VIOLENCE),
+        offender="O1",
+        victims=["V1"],
+        facilitators=[Facilitator("F1")],
+        lead_facilitator="F1",
+        at=t,
+        actor="F1",
+        policy=Policy(max_sessions=10),
+    )
+    assert_type(case.state, State)
+    assert_type(case.version, int)
+    assert_type(case.options(), tuple[Option, ...])
+    assert_type(case.blockers("start_introduction"), tuple[Blocker, ...])
+    assert_type(case.can("start_introduction"), bool)
+    assert_type(case.record_sentence(sentenced_on=t.date(), at=t, actor="F1"), Event)
+    assert_type(case.give_information("V1", ContactActivity.FACE_TO_FACE, at=t, actor="F1"), Event)
+    assert_type(case.fire("record_session", at=t, actor="F1", duration=timedelta(hours=1)), Event)
+    try:
+        case.start_introduction(at=t, actor="F1")
+    except ActionRefused as refused:
+        assert_type(refused.codes, tuple[str, ...])
+    assert_type(loads(dumps(case)), Case)
+    assert_type(load_jsonl([dumps(case)]), LoadReport)
+    assert_type(to_mermaid(diagram_model(case.policy, case)), str)
+    with SQLiteStore(":memory:") as store:
+        assert_type(store.save(case, expected_version=0), int)
+        assert_type(store.load("RJ-1"), Case)
