@@ -290,3 +290,17 @@ def test_clock_helper_moves_forward() -> None:
     """The tests' clock hands out increasing times."""
     clock = Clock()
     assert clock() < clock()
+
+
+def test_review_stage_needs_the_policys_review_sessions() -> None:
+    """With min_review_sessions=2, one review session is not enough to complete."""
+    case, clock = at_stage(State.REVIEW, policy=Policy(min_review_sessions=2))
+    session(case, clock)
+    (blocker,) = case.blockers("complete")
+    assert blocker.code == "stage_session_missing"
+    assert "needs 2 attended sessions" in blocker.message
+    session(case, clock)
+    case.complete(at=clock(), actor="F1")
+    assert case.state is State.COMPLETED
+    assert case.record.closure is not None
+    assert case.record.closure.reason is ClosureReason.COMPLETED

@@ -130,11 +130,17 @@ def stage_session_held(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
     if held < needed:
         kind = STATES[rec.state].session_kind
         label = kind.value.replace("_", " ") if kind else rec.state.label
-        yield _block(
-            "stage_session_missing",
-            f"The {label} stage needs {needed} attended session(s) before the case moves on, "
-            f"and {held} has been held; record an attended {label} session first.",
-        )
+        if held == 0 and needed == 1:
+            message = (
+                f"No {label} session has been attended yet; record an attended {label} "
+                "session before the case moves on."
+            )
+        else:
+            message = (
+                f"The {label} stage needs {needed} attended sessions before the case moves on "
+                f"and {held} has been held; record another attended {label} session."
+            )
+        yield _block("stage_session_missing", message)
 
 
 @_guard
