@@ -27,15 +27,34 @@ __all__ = ["DEMO_START", "build_demo_case", "format_event", "run_demo"]
 DEMO_START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+#: Input fields that may hold free text (personal data): a trail shows that they are there,
+#: never what they say.
+_FREE_TEXT = frozenset({"note", "what"})
+
+
+def _shown(key: str, value: object) -> str | None:
+    if value is None or value == [] or key in ("offence", "parties"):
+        return None
+    if key in _FREE_TEXT:
+        return f"{key}=(text)"
+    if key == "duration" and isinstance(value, int):
+        hours, rest = divmod(value // 60, 60)
+        return f"duration={hours} h {rest:02d} min" if rest else f"duration={hours} h"
+    if isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value):
+        return f"{key}={', '.join(str(v['id']) for v in value)}"
+    if isinstance(value, dict | list):
+        return None
+    return f"{key}={value}"
+
+
 def format_event(event: Event) -> str:
-    """One line of a readable trail: when, who, what, and the stage change if any."""
+    """One line of a readable trail: when, who, what, and the stage change if any.  Free text
+    (notes, what an agreement action says) is never shown."""
     when = event.at.strftime("%Y-%m-%d %H:%M")
     what = event.action.replace("_", " ")
-    details = ", ".join(
-        f"{k}={v}" for k, v in sorted(event.data.items()) if k not in ("parties", "offence")
-    )
-    move = f"  [{event.from_state} -> {event.to_state}]" if event.to_state else ""
-    detail = f" ({details})" if details else ""
+    details = [d for k, v in sorted(event.data.items()) if (d := _shown(k, v)) is not None]
+    move = f"  [{event.from_state or ''} -> {event.to_state}]" if event.to_state else ""
+    detail = f" ({', '.join(details)})" if details else ""
     return f"{event.sequence:>3}  {when}  {event.actor:<4} {what}{detail}{move}"
 
 

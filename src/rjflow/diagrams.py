@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
 
 import attrs
 
@@ -203,8 +202,3 @@ def render(dot_source: str, fmt: str, *, dot_program: str = "dot") -> bytes:
     if done.returncode != 0:
         raise RJFlowError(f"Graphviz could not draw the diagram: {done.stderr.decode().strip()}")
     return done.stdout
-
-
-def formats() -> Sequence[str]:
-    """The formats :mod:`rjflow.cli` offers."""
-    return ("mermaid", "dot", "svg", "png")

@@ -23,7 +23,7 @@ BEGIN = "<!-- BEGIN GENERATED: rjflow.reference -->"
 END = "<!-- END GENERATED: rjflow.reference -->"
 
 
-def _first_line(doc: str | None) -> str:
+def _one_line(doc: str | None) -> str:
     return " ".join((doc or "").split())
 
 
@@ -58,7 +58,7 @@ def workflow_markdown(policy: Policy = LONDON_CRC) -> str:
         "",
     ]
     for name, guard in GUARDS.items():
-        out += [f"### {name}", "", _first_line(guard.__doc__), ""]
+        out += [f"### {name}", "", _one_line(guard.__doc__), ""]
     out += ["## Policy values", "", "| value | London CRC default | meaning |", "|---|---|---|"]
     for field in attrs.fields(Policy):
         doc = field.metadata.get("doc", "")
