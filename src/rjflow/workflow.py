@@ -94,9 +94,10 @@ class Workflow:
         self._events = self.machine.events
 
     @staticmethod
-    @functools.cache
+    @functools.lru_cache(maxsize=64)
     def for_policy(policy: Policy) -> Workflow:
-        """The workflow for ``policy``, built and checked once and then shared."""
+        """The workflow for ``policy``, built and checked once and then shared (the 64 most
+        recently used policies are kept; a service normally has one or two)."""
         return Workflow(policy)
 
     # -- building -------------------------------------------------------------------------------
