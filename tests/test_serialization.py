@@ -4,9 +4,11 @@ answers with a case or a typed error."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from typing import Any
 
+import attrs
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -279,3 +281,31 @@ def test_fuzz_random_text(text: Any) -> None:
     """Random bytes and text given to loads(): InvalidDocument, never another exception."""
     with pytest.raises(InvalidDocument):
         loads(text)
+
+
+json_text = st.text(max_size=20)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    sequence=st.integers(1, 10**9),
+    at=json_text,
+    actor=json_text,
+    action=json_text,
+    data=st.dictionaries(json_text, json_values, max_size=5),
+    from_state=st.none() | json_text,
+    to_state=st.none() | json_text,
+    previous_hash=json_text,
+)
+def test_event_hash_is_sha256_of_the_documented_canonical_json(**fields: Any) -> None:
+    """The hand-spelled encoding equals json.dumps(sort_keys, compact, UTF-8), byte for byte."""
+    reference = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert event_hash(**fields) == hashlib.sha256(reference.encode()).hexdigest()
+
+
+def test_record_updated_equals_attrs_evolve() -> None:
+    """The generated copy is exactly attrs.evolve, and refuses unknown fields."""
+    rec = DEMO.record
+    assert rec.updated(version=99, closure=None) == attrs.evolve(rec, version=99, closure=None)
+    with pytest.raises(TypeError, match="no field"):
+        rec.updated(colour="red")

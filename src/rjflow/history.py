@@ -25,6 +25,13 @@ __all__ = ["GENESIS_HASH", "Event", "event_hash", "verify_chain"]
 GENESIS_HASH = "0" * 64
 
 _string = encode_basestring
+
+
+def _integer(value: int) -> str:
+    # JSON's text for an int is its decimal repr; anything else goes through the encoder.
+    return int.__repr__(value) if type(value) is int else _dumps(value)
+
+
 _dumps = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
 ).encode
@@ -47,24 +54,13 @@ def event_hash(
     ensure_ascii=False)`` of the eight fields; it is spelled out key by key because this runs
     on every accepted action.
     """
+    q = _string
+    origin = "null" if from_state is None else q(from_state)
+    target = "null" if to_state is None else q(to_state)
     body = (
-        '{"action":'
-        + _string(action)
-        + ',"actor":'
-        + _string(actor)
-        + ',"at":'
-        + _string(at)
-        + ',"data":'
-        + _dumps(data)
-        + ',"from_state":'
-        + ("null" if from_state is None else _string(from_state))
-        + ',"previous_hash":'
-        + _string(previous_hash)
-        + ',"sequence":'
-        + _dumps(sequence)
-        + ',"to_state":'
-        + ("null" if to_state is None else _string(to_state))
-        + "}"
+        f'{{"action":{q(action)},"actor":{q(actor)},"at":{q(at)},"data":{_dumps(data)},'
+        f'"from_state":{origin},"previous_hash":{q(previous_hash)},'
+        f'"sequence":{_integer(sequence)},"to_state":{target}}}'
     )
     return hashlib.sha256(body.encode()).hexdigest()
 

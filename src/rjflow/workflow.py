@@ -32,6 +32,8 @@ from rjflow.states import ACTIONS, STATES, ActionDef, State
 
 __all__ = ["Workflow"]
 
+_STATE_BY_VALUE = {s.value: s for s in State}
+
 
 class _Carrier:
     """What transitions dispatches on for one action: the case's stage, and what the guards
@@ -198,7 +200,7 @@ class Workflow:
             return record.state, [unavailable]
         carrier = _Carrier(record, self.policy, inp)
         self._events[action.name].trigger(carrier)
-        return State(carrier.state), carrier.blockers
+        return _STATE_BY_VALUE[carrier.state], carrier.blockers
 
     def _unavailable(self, record: CaseRecord, action: ActionDef) -> Blocker | None:
         if action.name not in self.actions:
