@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from rjflow import (
     ActionRefused,
+    AgreementAction,
     Attendance,
     Case,
     ClosureReason,
@@ -304,3 +305,20 @@ def test_review_stage_needs_the_policys_review_sessions() -> None:
     assert case.state is State.COMPLETED
     assert case.record.closure is not None
     assert case.record.closure.reason is ClosureReason.COMPLETED
+
+
+def test_options_without_input_still_say_when_nothing_can_be_done() -> None:
+    """Withdrawing with no consent in force, or signing a fully signed agreement, is shown as
+    blocked even before the caseworker picks a party."""
+    case, clock = at_stage(State.PREPARATION)
+    assert [b.code for b in case.blockers("withdraw_consent")] == ["no_consent_to_withdraw"]
+    consent(case, clock, "V1", ContactActivity.FACE_TO_FACE)
+    assert case.can("withdraw_consent")
+    conference, clock = at_stage(State.CONFERENCE)
+    conference.propose_agreement(
+        [AgreementAction("A1", "Repair", "O1", date(2026, 6, 1))], at=clock(), actor="F1"
+    )
+    assert conference.can("sign_agreement")
+    for party in ("O1", "V1", "S1"):
+        conference.sign_agreement(party, at=clock(), actor="F1")
+    assert [b.code for b in conference.blockers("sign_agreement")] == ["already_signed"]

@@ -575,6 +575,11 @@ def consent_not_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
 @_guard
 def consent_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
     """Only consent that is in force can be withdrawn."""
+    if inp is None and not any(rec.consents_to(c.party, c.activity) for c in rec.consents):
+        yield _block(
+            "no_consent_to_withdraw",
+            "No one's consent is in force, so there is nothing to withdraw.",
+        )
     if isinstance(inp, ConsentInput) and not rec.consents_to(inp.party, inp.activity):
         yield _block(
             "no_consent_to_withdraw",
@@ -757,7 +762,11 @@ def responsible_parties_known(
 @_guard
 def signatory_may_sign(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
     """Every participant signs, once."""
-    if not isinstance(inp, SignAgreement) or rec.agreement is None:
+    if rec.agreement is None:
+        return
+    if inp is None and rec.agreement.binding:
+        yield _block("already_signed", "Every participant has already signed the agreement.")
+    if not isinstance(inp, SignAgreement):
         return
     if inp.party not in rec.agreement.signatories:
         yield _block(
