@@ -86,11 +86,6 @@ class ActionDef:
     input: type
     summary: str
 
-    @property
-    def changes_state(self) -> bool:
-        """True for a trigger that moves the case to another stage."""
-        return self.dest is not None
-
 
 _STATES = (
     StateDef(State.REFERRED, "The case has been referred; the offender is to be sentenced."),
