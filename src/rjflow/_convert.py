@@ -110,10 +110,14 @@ def _is_sequence_type(t: Any) -> bool:
     return getattr(t, "__origin__", None) in (tuple, frozenset)
 
 
-def _sequence_hook(t: Any) -> Callable[[object, Any], Any]:
-    """Tuples and frozensets come from JSON lists only (not from text, which is iterable)."""
+def _sequence_hook(t: Any, converter: cattrs.Converter) -> Callable[[object, Any], Any]:
+    """Tuples and frozensets come from JSON lists only (not from text, which is iterable).
+
+    Items are structured by the converter the hook belongs to, so the fast converter stays
+    fast all the way down."""
     kind = t.__origin__
     inner = t.__args__[0]
+    structure_item = converter.get_structure_hook(inner)
 
     def hook(value: object, _t: Any) -> Any:
         if not isinstance(value, list):
@@ -122,7 +126,7 @@ def _sequence_hook(t: Any) -> Callable[[object, Any], Any]:
         errors: list[Exception] = []
         for index, item in enumerate(value):
             try:
-                items.append(CONVERTER.structure(item, inner))
+                items.append(structure_item(item, inner))
             except Exception as exc:
                 exc.add_note(IterableValidationNote(f"@ index {index}", index, inner))
                 errors.append(exc)
@@ -154,22 +158,27 @@ def _unstructure_party(party: Party) -> dict[str, Any]:
     return data
 
 
-def _structure_party(value: object, _type: object) -> Party:
-    if not isinstance(value, dict):
-        raise InvalidInput(f"expected a party object, got {type(value).__name__}")
-    fields = dict(value)
-    role = fields.pop("role", None)
-    cls = _PARTY_TYPES.get(role) if isinstance(role, str) else None
-    if cls is None:
-        raise InvalidInput(f"a party's 'role' must be one of {', '.join(sorted(_PARTY_TYPES))}")
-    party: Party = CONVERTER.structure(fields, cls)
-    return party
+def _party_hook(_t: Any, converter: cattrs.Converter) -> Callable[[object, Any], Party]:
+    hooks = {role: converter.get_structure_hook(cls) for role, cls in _PARTY_TYPES.items()}
+
+    def structure_party(value: object, _type: object) -> Party:
+        if not isinstance(value, dict):
+            raise InvalidInput(f"expected a party object, got {type(value).__name__}")
+        fields = dict(value)
+        role = fields.pop("role", None)
+        hook = hooks.get(role) if isinstance(role, str) else None
+        if hook is None:
+            raise InvalidInput(f"a party's 'role' must be one of {', '.join(sorted(_PARTY_TYPES))}")
+        party: Party = hook(fields, _PARTY_TYPES[role])
+        return party
+
+    return structure_party
 
 
 CONVERTER.register_unstructure_hook_factory(
     lambda t: t == Party or t in _PARTY_FIELDS, lambda _t: _unstructure_party
 )
-CONVERTER.register_structure_hook(Party, _structure_party)
+CONVERTER.register_structure_hook_factory(lambda t: t == Party, _party_hook)
 
 
 def unstructure(value: object, cls: type | None = None) -> Any:

@@ -837,8 +837,20 @@ def evaluate(
     names: tuple[str, ...], rec: CaseRecord, policy: Policy, inp: Input | None
 ) -> list[Blocker]:
     """Every blocker the named guards raise, each stamped with its guard's name."""
+    return run_guards(resolve(names), rec, policy, inp)
+
+
+def resolve(names: tuple[str, ...]) -> tuple[tuple[str, Guard], ...]:
+    """The named guards, looked up once (a workflow does this when it is built)."""
+    return tuple((name, _REGISTRY[name]) for name in names)
+
+
+def run_guards(
+    guards: tuple[tuple[str, Guard], ...], rec: CaseRecord, policy: Policy, inp: Input | None
+) -> list[Blocker]:
+    """Every blocker ``guards`` (from :func:`resolve`) raise, stamped with the guard's name."""
     found: list[Blocker] = []
-    for name in names:
-        for b in GUARDS[name](rec, policy, inp):
+    for name, guard in guards:
+        for b in guard(rec, policy, inp):
             found.append(Blocker(b.code, b.message, name, b.subject))
     return found

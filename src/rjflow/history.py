@@ -32,9 +32,32 @@ def _integer(value: int) -> str:
     return int.__repr__(value) if type(value) is int else _dumps(value)
 
 
-_dumps = json.JSONEncoder(
+_encoder = json.JSONEncoder(
     ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
-).encode
+)
+_dumps = _encoder.encode
+
+
+def _not_json(value: object) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# CPython: one C encoder made once, rather than one per call as ``JSONEncoder.encode`` does.
+# The same settings as ``_encoder``; no cycle check (markers None) because event data and
+# records are built from inputs or parsed from JSON text, neither of which can refer to itself.
+_make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+_c_encode = (
+    _make_c_encoder(None, _not_json, encode_basestring, None, ":", ",", True, False, False)
+    if _make_c_encoder is not None
+    else None
+)
+
+
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """``data`` as compact JSON text with sorted keys, non-ASCII kept: the form that is hashed."""
+    if _c_encode is not None and type(data) is dict:
+        return "".join(_c_encode(data, 0))
+    return _dumps(data)
 
 
 def event_hash(
@@ -58,7 +81,7 @@ def event_hash(
     origin = "null" if from_state is None else q(from_state)
     target = "null" if to_state is None else q(to_state)
     body = (
-        f'{{"action":{q(action)},"actor":{q(actor)},"at":{q(at)},"data":{_dumps(data)},'
+        f'{{"action":{q(action)},"actor":{q(actor)},"at":{q(at)},"data":{canonical_json(data)},'
         f'"from_state":{origin},"previous_hash":{q(previous_hash)},'
         f'"sequence":{_integer(sequence)},"to_state":{target}}}'
     )
@@ -112,13 +135,16 @@ class Event:
 
     def expected_hash(self) -> str:
         """The hash this event's content calls for (equal to ``hash`` unless tampered)."""
-        fields: dict[str, Any] = {name: getattr(self, name) for name in _HASHED}
-        fields["at"] = self.at.isoformat()
-        return event_hash(**fields)
-
-
-#: The fields an event's hash covers, in the order ``event_hash`` takes them.
-_HASHED = ("sequence", "at", "actor", "action", "data", "from_state", "to_state", "previous_hash")
+        return event_hash(
+            sequence=self.sequence,
+            at=self.at.isoformat(),
+            actor=self.actor,
+            action=self.action,
+            data=self.data,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            previous_hash=self.previous_hash,
+        )
 
 
 def verify_chain(events: Sequence[Event]) -> None:

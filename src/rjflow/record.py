@@ -68,10 +68,14 @@ class CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
         ``__init__`` (a record has no validators or converters to re-run), since this runs on
         every accepted action."""
-        unknown = changes.keys() - _FIELDS
-        if unknown:
-            raise TypeError(f"CaseRecord has no field(s) {', '.join(sorted(unknown))}")
-        return _copy_with(self, changes)
+        key = frozenset(changes)
+        copy = _COPIERS.get(key)
+        if copy is None:
+            unknown = key - _FIELDS
+            if unknown:
+                raise TypeError(f"CaseRecord has no field(s) {', '.join(sorted(unknown))}")
+            copy = _COPIERS[key] = _make_copier(key)
+        return copy(self, changes)
 
     # -- parties ---------------------------------------------------------------------------
 
@@ -162,11 +166,19 @@ class CaseRecord:
 _FIELDS = frozenset(a.name for a in attrs.fields(CaseRecord))
 
 
-def _make_copy_with() -> Callable[[CaseRecord, dict[str, Any]], CaseRecord]:
-    # Like attrs' own generated __init__: one line per field, no loop, no getattr by name.
-    lines = ["def copy_with(self, changes):", "    new = _new(CaseRecord)", "    get = changes.get"]
+#: One generated copier per set of changed fields (an action's effect always changes the same
+#: fields, so there are a few dozen of these at most).
+_COPIERS: dict[frozenset[str], Callable[[CaseRecord, dict[str, Any]], CaseRecord]] = {}
+
+
+def _make_copier(changed: frozenset[str]) -> Callable[[CaseRecord, dict[str, Any]], CaseRecord]:
+    # Like attrs' own generated __init__: one line per field, no loop, no getattr by name;
+    # changed fields come from ``changes``, the others from the record being copied.
+    lines = ["def copy(self, changes):", "    new = _new(CaseRecord)"]
     lines += [
-        f"    _set(new, {a.name!r}, get({a.name!r}, self.{a.name}))"
+        f"    _set(new, {a.name!r}, changes[{a.name!r}])"
+        if a.name in changed
+        else f"    _set(new, {a.name!r}, self.{a.name})"
         for a in attrs.fields(CaseRecord)
     ]
     lines.append("    return new")
@@ -175,9 +187,6 @@ def _make_copy_with() -> Callable[[CaseRecord, dict[str, Any]], CaseRecord]:
         "_set": object.__setattr__,
         "CaseRecord": CaseRecord,
     }
-    exec("\n".join(lines), namespace)  # code generated from the class's own fields
-    copy_with: Callable[[CaseRecord, dict[str, Any]], CaseRecord] = namespace["copy_with"]
-    return copy_with
-
-
-_copy_with = _make_copy_with()
+    exec("\n".join(lines), namespace)  # code generated from the class's own field names
+    copy: Callable[[CaseRecord, dict[str, Any]], CaseRecord] = namespace["copy"]
+    return copy

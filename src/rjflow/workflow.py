@@ -25,7 +25,7 @@ from transitions import Machine
 from rjflow.commands import Input
 from rjflow.effects import EFFECTS
 from rjflow.errors import InvalidWorkflow, UnknownAction
-from rjflow.guards import GUARDS, Blocker, evaluate
+from rjflow.guards import GUARDS, Blocker, resolve, run_guards
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.states import ACTIONS, STATES, ActionDef, State
@@ -49,15 +49,16 @@ class _Carrier:
         self.blockers: list[Blocker] = []
 
 
-def _condition(guards: tuple[str, ...]) -> Any:
+def _condition(names: tuple[str, ...]) -> Any:
     """A transitions condition that evaluates every named guard and keeps the reasons."""
+    guards = resolve(names)
 
     def all_guards_pass(event_data: Any) -> bool:
         carrier: _Carrier = event_data.model
-        carrier.blockers = evaluate(guards, carrier.record, carrier.policy, carrier.input)
+        carrier.blockers = run_guards(guards, carrier.record, carrier.policy, carrier.input)
         return not carrier.blockers
 
-    all_guards_pass.__qualname__ = f"all_guards_pass{guards!r}"
+    all_guards_pass.__qualname__ = f"all_guards_pass{names!r}"
     return all_guards_pass
 
 
@@ -92,6 +93,7 @@ class Workflow:
         #: The actions this service offers, by name.
         self.actions: Mapping[str, ActionDef] = MappingProxyType(actions)
         self._check()
+        self._guards = {name: resolve(a.guards) for name, a in actions.items()}
         self.machine = self._build_machine()
         self._events = self.machine.events
 
@@ -189,7 +191,7 @@ class Workflow:
         unavailable = self._unavailable(record, action)
         if unavailable is not None:
             return [unavailable]
-        return evaluate(action.guards, record, self.policy, inp)
+        return run_guards(self._guards[action.name], record, self.policy, inp)
 
     def dispatch(
         self, record: CaseRecord, action: ActionDef, inp: Input | None
