@@ -282,31 +282,37 @@ def bench_refused(lib: str, n: int, repeat: int) -> float:
     return median_of(repeat, run, setup) / n
 
 
-def jsonl_lines(n: int) -> list[str]:
-    template = rj_open(0)
-    rj_happy_path(template)
-    text = dumps(template)
-    # The same completed history under n case ids: only the opening event names the case,
-    # so each line is rebuilt properly (its hashes differ) by opening and replaying.
-    lines = []
+#: The application's secret for sealed snapshots (32 random bytes in real use).
+SEAL_KEY = b"bench seal key: 32 random bytes!"
+
+
+def jsonl_lines(n: int) -> tuple[list[str], list[str]]:
+    """n completed cases (16 events each) as JSON Lines, plain and with sealed snapshots.
+
+    Each line is a real case under its own id (its hashes differ), opened and taken down the
+    happy path, so every line must be verified and replayed on its own."""
+    plain: list[str] = []
+    sealed: list[str] = []
     for i in range(n):
         case = rj_open(i)
         rj_happy_path(case)
-        lines.append(dumps(case))
-    assert text
-    return lines
+        plain.append(dumps(case))
+        sealed.append(dumps(case, seal_key=SEAL_KEY))
+    return plain, sealed
 
 
 def bench_load(lib: str, lines: list[str], repeat: int) -> float:
     """Seconds per case to load a JSON Lines row and list its state and available actions."""
     n = len(lines)
-    if lib == "rjflow":
+    if lib in ("rjflow", "rjflow (sealed snapshot)"):
+        key = SEAL_KEY if lib == "rjflow (sealed snapshot)" else None
 
         def run() -> None:
-            report = load_jsonl(lines)
+            report = load_jsonl(lines, seal_key=key)
+            assert len(report.cases) == n, report.problems[:1]
             for case in report.cases:
                 _ = case.state, case.options()
-    elif lib == "json.loads":
+    elif lib in ("json.loads", "json.loads (sealed lines)"):
 
         def run() -> None:
             for line in lines:
@@ -350,6 +356,10 @@ def memory_per_case(make: Callable[[int], Any], n: int) -> float:
 # -- the report ------------------------------------------------------------------------------
 
 LIBS = ["rjflow", "transitions", "transitions/case", "python-statemachine", "dict FSM"]
+SEALED = "rjflow (sealed snapshot)"
+SEALED_JSON = "json.loads (sealed lines)"
+#: Loading is compared with json.loads of the very same lines.
+LOAD_ROWS = [*LIBS[:1], SEALED, *LIBS[1:], "json.loads", SEALED_JSON]
 
 
 def fmt_time(seconds: float) -> str:
@@ -361,8 +371,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="N = 1,000 and 10,000 only")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--sizes", help="comma-separated N values, e.g. 100,1000 for a smoke run (two or more)"
+    )
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
     # add_model's list scan makes bare transitions quadratic: 100k cases take many minutes.
     caps = {"transitions/case": 10_000, "python-statemachine": 10_000, "transitions": 10_000}
     print(f"# rjflow benchmarks — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -386,12 +401,14 @@ def main() -> None:
             results[("fire", lib, n)] = bench_fire(key, n, args.repeat)
             results[("refused", lib, n)] = bench_refused(key, n, args.repeat)
             print(f"  measured {lib} at N={n:,}", file=sys.stderr)
-        lines = jsonl_lines(n)
-        for lib in [*LIBS, "json.loads"]:
+        plain, sealed = jsonl_lines(n)
+        for lib in LOAD_ROWS:
             if n > caps.get(lib, 10**9):
                 continue
             key = "dict" if lib == "dict FSM" else lib
+            lines = sealed if lib in (SEALED, SEALED_JSON) else plain
             results[("load", lib, n)] = bench_load(key, lines, max(1, args.repeat - 1))
+        del plain, sealed
     print()
     for op, title in [
         ("open", "Open / bind one case (per case)"),
@@ -406,14 +423,17 @@ def main() -> None:
             + f" | ×floor (N={sizes[-2]:,}) | ×transitions (N={sizes[-2]:,}) | 10×N scaling |"
         )
         print("|---|" + "---|" * (len(sizes) + 3))
-        names = [*LIBS, "json.loads"] if op == "load" else LIBS
+        names = LOAD_ROWS if op == "load" else LIBS
         for lib in names:
             cells = [
                 fmt_time(results[(op, lib, n)]) if (op, lib, n) in results else "—" for n in sizes
             ]
             ref_n = sizes[-2]
             mine = results.get((op, lib, ref_n))
-            floor = results.get((op, "json.loads" if op == "load" else "dict FSM", ref_n))
+            floor_lib = "dict FSM"
+            if op == "load":
+                floor_lib = SEALED_JSON if lib in (SEALED, SEALED_JSON) else "json.loads"
+            floor = results.get((op, floor_lib, ref_n))
             bare = results.get((op, "transitions", ref_n))
             ratio_floor = f"{mine / floor:,.1f}" if mine and floor else "—"
             ratio_bare = f"{mine / bare:,.2f}" if mine and bare else "—"
@@ -443,13 +463,14 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| transitions add_model at 50k | {fmt_time(add50)} | 1.00 |")
     print(f"| rjflow Case.open (N={sizes[-1]:,}) | {fmt_time(open_rj)} | {open_rj / add50:.3f} |")
-    load_rj = results[("load", "rjflow", sizes[-1])]
+    big = sizes[-1]
     print()
-    print(
-        f"Loading {sizes[-1]:,} cases from JSON Lines: rjflow {fmt_time(load_rj)} per case, "
-        f"json.loads {fmt_time(results[('load', 'json.loads', sizes[-1])])}: ratio "
-        f"{load_rj / results[('load', 'json.loads', sizes[-1])]:.1f}."
-    )
+    for lib, floor_lib in (("rjflow", "json.loads"), (SEALED, SEALED_JSON)):
+        mine, floor = results[("load", lib, big)], results[("load", floor_lib, big)]
+        print(
+            f"Loading {big:,} cases from JSON Lines, {lib}: {fmt_time(mine)} per case, "
+            f"{floor_lib} of the same lines {fmt_time(floor)}: ratio {mine / floor:.1f}."
+        )
     print()
     n_mem = 10_000
     print(f"## Memory per idle case (tracemalloc, N={n_mem:,})\n")

@@ -37,6 +37,10 @@ class Clock:
         return self.start + timedelta(hours=next(self._ticks))
 
 
+#: A seal key for sealed-snapshot tests (an application would use 32 random bytes).
+SEAL_KEY = b"rjflow tests' sealing key, 32 B"
+
+
 def new_case(
     *,
     category: OffenceCategory = OffenceCategory.HOUSEHOLD_BURGLARY,

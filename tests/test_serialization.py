@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rjflow import HistoryTampered, InvalidDocument, Policy
+from rjflow import HistoryTampered, InvalidDocument, InvalidInput, Policy, serialization
 from rjflow.demo import build_demo_case
-from rjflow.history import event_hash
+from rjflow.history import canonical_json, event_hash
 from rjflow.serialization import (
     dumps,
     from_dict,
@@ -26,7 +26,7 @@ from rjflow.serialization import (
     to_dict,
 )
 
-from .builders import at_stage
+from .builders import SEAL_KEY, at_stage
 from .test_stateful import State
 
 DEMO = build_demo_case()
@@ -142,6 +142,125 @@ class TestTamperEvidence:
             assert fragment in str(err.value)
 
 
+SEALED = to_dict(DEMO, seal_key=SEAL_KEY)
+
+
+def sealed_with(path: list[Any], value: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(SEALED)
+    target: Any = doc
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return doc
+
+
+class TestSealedSnapshot:
+    def test_round_trips_with_the_key_and_matches_the_schema(self) -> None:
+        """Saved with a key and loaded with it, the case is identical; the document is the
+        unsealed one plus the snapshot, and matches the published schema."""
+        loaded = from_dict(SEALED, seal_key=SEAL_KEY)
+        assert loaded == DEMO
+        assert loaded.record == DEMO.record
+        assert {k: v for k, v in SEALED.items() if k != "snapshot"} == DOC
+        assert set(SEALED["snapshot"]) == {"record", "seal"}
+        jsonschema.validate(SEALED, json_schema())
+        assert loads(dumps(DEMO, seal_key=SEAL_KEY), seal_key=SEAL_KEY) == DEMO
+
+    def test_a_case_loaded_from_its_snapshot_keeps_working(self) -> None:
+        """A case built from a snapshot accepts actions and chains them on, as a replayed one."""
+        case, clock = at_stage(State.INTRODUCTION)
+        loaded = loads(dumps(case, seal_key=SEAL_KEY), seal_key=SEAL_KEY)
+        replayed = loads(dumps(case))
+        at = clock()
+        for c in (loaded, replayed):
+            c.acknowledge_responsibility(guilty_plea=True, at=at, actor="F1")
+        assert loaded == replayed
+
+    def test_without_the_key_the_snapshot_is_ignored_and_the_history_replayed(self) -> None:
+        """An altered snapshot cannot mislead a load that does not trust it."""
+        doc = sealed_with(["snapshot", "record", "state"], "closed")
+        assert doc != SEALED
+        assert from_dict(doc) == DEMO
+
+    @pytest.mark.parametrize(
+        ("path", "value"),
+        [
+            (["snapshot", "record", "state"], "closed"),
+            (["snapshot", "record", "sessions"], []),
+            (["snapshot", "record", "version"], 3),
+            (["snapshot", "seal"], "0" * 64),
+        ],
+    )
+    def test_an_altered_snapshot_is_refused(self, path: list[Any], value: Any) -> None:
+        """Any change to the sealed record or its seal: InvalidDocument at snapshot.seal."""
+        doc = sealed_with(path, value)
+        assert doc != SEALED
+        with pytest.raises(InvalidDocument, match="seal does not match") as err:
+            from_dict(doc, seal_key=SEAL_KEY)
+        assert err.value.path == "snapshot.seal"
+
+    def test_another_key_or_policy_is_refused(self) -> None:
+        """A seal is good only with its key and under the policy that judged the record."""
+        with pytest.raises(InvalidDocument, match="another key or under another policy"):
+            from_dict(SEALED, seal_key=b"x" * 32)
+        with pytest.raises(InvalidDocument, match="another key or under another policy"):
+            from_dict(SEALED, seal_key=SEAL_KEY, policy=Policy(max_sessions=11))
+
+    def test_a_snapshot_moved_to_another_history_is_refused(self) -> None:
+        """The seal binds the record to the last event's hash: it cannot be grafted."""
+        other = to_dict(at_stage(State.INTRODUCTION)[0])
+        other["snapshot"] = SEALED["snapshot"]
+        with pytest.raises(InvalidDocument, match="seal does not match"):
+            from_dict(other, seal_key=SEAL_KEY)
+
+    def test_the_chain_is_still_verified(self) -> None:
+        """A sealed snapshot does not excuse an altered event."""
+        with pytest.raises(HistoryTampered) as err:
+            from_dict(sealed_with(["events", 6, "data", "duration"], 3600), seal_key=SEAL_KEY)
+        assert err.value.sequence == 7
+
+    @pytest.mark.parametrize(
+        "snapshot", [None, [], "text", {"record": {}}, {"record": [], "seal": "x"}, {"a": 1}]
+    )
+    def test_a_malformed_snapshot_is_refused(self, snapshot: Any) -> None:
+        """The snapshot is an object of exactly record (an object) and seal (text)."""
+        with pytest.raises(InvalidDocument) as err:
+            from_dict(sealed_with(["snapshot"], snapshot), seal_key=SEAL_KEY)
+        assert err.value.path == "snapshot"
+
+    @pytest.mark.parametrize("key", [b"short", "a text key of 32 characters....", None, 42])
+    def test_a_weak_or_mistyped_key_is_refused(self, key: Any) -> None:
+        """The key is bytes, at least 16 of them; the message never repeats the key."""
+        for call in (lambda: dumps(DEMO, seal_key=key), lambda: loads(TEXT, seal_key=key)):
+            if key is None:
+                call()  # None means: no seal
+                continue
+            with pytest.raises(InvalidInput, match="at least 16 bytes") as err:
+                call()
+            assert str(key) not in str(err.value)
+
+    def test_a_seal_over_a_record_of_another_version_is_refused(self) -> None:
+        """Defence in depth: even a validly sealed record must belong to its own history."""
+        # Only a holder of the key can do this (here: the private _seal).
+        doc = copy.deepcopy(SEALED)
+        record = doc["snapshot"]["record"]
+        record["version"] = 3
+        doc["snapshot"]["seal"] = serialization._seal(
+            SEAL_KEY, DEMO.policy, doc["events"][-1]["hash"], canonical_json(record)
+        )
+        with pytest.raises(InvalidDocument) as err:
+            from_dict(doc, seal_key=SEAL_KEY)
+        assert err.value.path == "snapshot.record.version"
+
+    def test_json_lines_load_with_the_key(self, tmp_path: Any) -> None:
+        """load_jsonl passes the key on: sealed lines load from their snapshots."""
+        path = tmp_path / "cases.jsonl"
+        path.write_text(dumps(DEMO, seal_key=SEAL_KEY) + "\n" + TEXT + "\n", encoding="utf-8")
+        report = load_jsonl(path, seal_key=SEAL_KEY)
+        assert report.ok
+        assert report.cases == (DEMO, DEMO)
+
+
 class TestJsonLines:
     def test_reports_every_bad_line_and_loads_the_good_ones(self, tmp_path: Any) -> None:
         """Each bad line is reported with its number; the good ones load."""
@@ -190,11 +309,15 @@ SMALL = to_dict(at_stage(State.INTRODUCTION)[0])
 SMALL_PATHS = paths_of(SMALL)[1:]
 
 
+SMALL_SEALED = to_dict(at_stage(State.INTRODUCTION)[0], seal_key=SEAL_KEY)
+SMALL_SEALED_PATHS = paths_of(SMALL_SEALED)[1:]
+
+
 @st.composite
-def mutations(draw: st.DrawFn) -> Any:
-    doc = copy.deepcopy(SMALL)
+def mutations(draw: st.DrawFn, sealed: bool = False) -> Any:
+    doc = copy.deepcopy(SMALL_SEALED if sealed else SMALL)
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(SMALL_PATHS))
+        path = draw(st.sampled_from(SMALL_SEALED_PATHS if sealed else SMALL_PATHS))
         target: Any = doc
         try:
             for key in path[:-1]:
@@ -232,14 +355,16 @@ def rehash(doc: Any) -> None:
         previous = raw["hash"]
 
 
-def loads_or_typed_error(doc: Any) -> None:
+def loads_or_typed_error(doc: Any, seal_key: bytes | None = None) -> None:
     try:
-        case = from_dict(doc)
+        case = from_dict(doc, seal_key=seal_key)
     except InvalidDocument as err:
         assert str(err)
         return
-    # Anything that loads must be a faithful, schema-valid case.
-    assert to_dict(case) == doc
+    # Anything that loads must be a faithful, schema-valid case (its sealed snapshot included,
+    # when it was loaded from one).
+    from_snapshot = seal_key is not None and "snapshot" in doc
+    assert to_dict(case, seal_key=seal_key if from_snapshot else None) == doc
     jsonschema.validate(doc, json_schema())
 
 
@@ -251,6 +376,13 @@ FUZZ = settings(max_examples=5000, suppress_health_check=[HealthCheck.too_slow],
 def test_fuzz_mutated_documents(doc: Any) -> None:
     """Mutated real documents: a case equal to the document, or InvalidDocument."""
     loads_or_typed_error(doc)
+
+
+@FUZZ
+@given(mutations(sealed=True))
+def test_fuzz_mutated_sealed_documents(doc: Any) -> None:
+    """Mutated sealed documents loaded with the key: a faithful case, or InvalidDocument."""
+    loads_or_typed_error(doc, seal_key=SEAL_KEY)
 
 
 @FUZZ
@@ -307,5 +439,8 @@ def test_record_updated_equals_attrs_evolve() -> None:
     """The generated copy is exactly attrs.evolve, and refuses unknown fields."""
     rec = DEMO.record
     assert rec.updated(version=99, closure=None) == attrs.evolve(rec, version=99, closure=None)
+    # A copier is generated per set of changed fields: every set gives attrs.evolve's answer.
+    for changes in ({}, {"sessions": ()}, {"closure": None, "version": 99}, {"case_id": "X"}):
+        assert rec.updated(**changes) == attrs.evolve(rec, **changes)
     with pytest.raises(TypeError, match="no field"):
         rec.updated(colour="red")

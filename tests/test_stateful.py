@@ -34,10 +34,10 @@ from rjflow import (
 )
 from rjflow.history import verify_chain
 from rjflow.record import CaseRecord
-from rjflow.serialization import replay
+from rjflow.serialization import dumps, loads, replay
 from rjflow.states import ACTIONS
 
-from .builders import SPECIALISMS
+from .builders import SEAL_KEY, SPECIALISMS
 from .strategies import POLICIES, inputs, levels, offences
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -313,6 +313,9 @@ class CaseWorkflow(RuleBasedStateMachine):
             return
         rebuilt = replay(self.case.history, policy=self.case.policy)
         assert rebuilt == self.case
+        # A sealed snapshot of any reachable case loads back identical without a replay.
+        sealed = dumps(self.case, seal_key=SEAL_KEY)
+        assert loads(sealed, policy=self.case.policy, seal_key=SEAL_KEY) == self.case
         for state in self.reached:
             event(f"reached {state.value}")
         event(f"steps: {'50+' if self.steps >= 50 else '10-49' if self.steps >= 10 else '<10'}")
