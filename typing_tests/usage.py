@@ -53,6 +53,9 @@ def usage() -> None:
         assert_type(refused.codes, tuple[str, ...])
     assert_type(loads(dumps(case)), Case)
     assert_type(load_jsonl([dumps(case)]), LoadReport)
+    key = b"sixteen or more bytes of secret"
+    assert_type(loads(dumps(case, seal_key=key), seal_key=key), Case)
+    assert_type(load_jsonl([dumps(case, seal_key=key)], seal_key=key), LoadReport)
     assert_type(to_mermaid(diagram_model(case.policy, case)), str)
     with SQLiteStore(":memory:") as store:
         assert_type(store.save(case, expected_version=0), int)
