@@ -61,8 +61,9 @@ class TestRoundTrip:
             from_dict(DOC, policy=Policy(max_sessions=2))
 
 
-def mutated(path: list[Any], value: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(DOC)
+def mutated(path: list[Any], value: Any, base: dict[str, Any] = DOC) -> dict[str, Any]:
+    """A deep copy of ``base`` with the value at ``path`` replaced."""
+    doc = copy.deepcopy(base)
     target: Any = doc
     for key in path[:-1]:
         target = target[key]
@@ -146,12 +147,7 @@ SEALED = to_dict(DEMO, seal_key=SEAL_KEY)
 
 
 def sealed_with(path: list[Any], value: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(SEALED)
-    target: Any = doc
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return doc
+    return mutated(path, value, SEALED)
 
 
 class TestSealedSnapshot:
