@@ -75,6 +75,8 @@ _SNAPSHOT_KEYS = frozenset({"record", "seal"})
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
+_RESEAL = "Load the case without seal_key to rebuild it from its history, then save it again."
+
 #: The shortest seal key accepted, in bytes (HMAC-SHA256 keys should be 32 random bytes).
 MIN_SEAL_KEY_BYTES = 16
 
@@ -129,13 +131,18 @@ def _seal(key: bytes, policy: Policy, last_hash: str, record_text: str) -> str:
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 
 
+def _verify_history(events: Sequence[Event]) -> None:
+    """The chain verifies and holds at least the opening event (both ways of loading)."""
+    verify_chain(events)
+    if not events:
+        raise InvalidDocument("A case history needs at least its opening event.", path="events")
+
+
 def _from_snapshot(
     events: Sequence[Event], snapshot: object, policy: Policy, seal_key: bytes
 ) -> Case:
     """The case from its sealed record, after verifying the chain and the seal."""
-    verify_chain(events)
-    if not events:
-        raise InvalidDocument("A case history needs at least its opening event.", path="events")
+    _verify_history(events)
     if not isinstance(snapshot, Mapping) or set(snapshot) != _SNAPSHOT_KEYS:
         raise InvalidDocument(
             "'snapshot' must be an object with exactly the fields record and seal.",
@@ -148,8 +155,8 @@ def _from_snapshot(
         )
     if not _HEX64.fullmatch(seal):
         raise InvalidDocument(
-            "The snapshot's seal is not 64 lowercase hexadecimal digits; it was altered. Load "
-            "the case without seal_key to rebuild it from its history, then save it again.",
+            "The snapshot's seal is not 64 lowercase hexadecimal digits; it was altered. "
+            + _RESEAL,
             path="snapshot.seal",
         )
     try:
@@ -161,8 +168,7 @@ def _from_snapshot(
     if not hmac.compare_digest(_seal(seal_key, policy, events[-1].hash, text), seal):
         raise InvalidDocument(
             "The snapshot's seal does not match its record, the history and this policy: the "
-            "snapshot was altered, or sealed with another key or under another policy. Load "
-            "the case without seal_key to rebuild it from its history, then save it again.",
+            "snapshot was altered, or sealed with another key or under another policy. " + _RESEAL,
             path="snapshot.seal",
         )
     record = structure(raw, CaseRecord, "snapshot.record")
@@ -181,9 +187,7 @@ def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
     Raises :class:`~rjflow.HistoryTampered` when the chain does not verify, and
     :class:`~rjflow.InvalidDocument` naming the first event the rules refuse.
     """
-    verify_chain(events)
-    if not events:
-        raise InvalidDocument("A case history needs at least its opening event.", path="events")
+    _verify_history(events)
     first = events[0]
     if first.action != OPEN_ACTION:
         raise InvalidDocument(
