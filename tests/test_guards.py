@@ -26,7 +26,7 @@ from rjflow import (
     Supporter,
     Victim,
 )
-from rjflow.guards import GUARDS
+from rjflow.rules import GUARDS
 
 from .builders import Clock, at_stage, consent, new_case, session
 

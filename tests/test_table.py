@@ -7,7 +7,7 @@ import pytest
 import rjflow.workflow as workflow_module
 from rjflow import InvalidWorkflow, Policy, State
 from rjflow.effects import EFFECTS
-from rjflow.guards import GUARDS
+from rjflow.rules import GUARDS
 from rjflow.states import ACTIONS, OPEN_STATES, STATES, ActionDef
 from rjflow.workflow import Workflow
 

@@ -31,6 +31,7 @@ from rjflow.activities import (
     ShuttleMessage,
     Signature,
 )
+from rjflow.blocker import Blocker
 from rjflow.case import Case, Option
 from rjflow.errors import (
     ActionRefused,
@@ -42,7 +43,6 @@ from rjflow.errors import (
     RJFlowError,
     UnknownAction,
 )
-from rjflow.guards import Blocker
 from rjflow.history import Event
 from rjflow.offences import Offence, OffenceCategory
 from rjflow.parties import Facilitator, Offender, PractitionerLevel, Role, Supporter, Victim

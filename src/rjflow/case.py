@@ -33,6 +33,7 @@ from rjflow.activities import (
     MessageDirection,
     RiskOutcome,
 )
+from rjflow.blocker import Blocker
 from rjflow.commands import (
     AddParty,
     AssessRisk,
@@ -55,7 +56,6 @@ from rjflow.commands import (
 )
 from rjflow.effects import EFFECTS, open_record
 from rjflow.errors import ActionRefused, InvalidInput
-from rjflow.guards import Blocker
 from rjflow.history import GENESIS_HASH, Event
 from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim

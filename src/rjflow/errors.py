@@ -10,10 +10,8 @@ their opaque ids.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from rjflow.guards import Blocker
+from rjflow.blocker import Blocker
 
 __all__ = [
     "ActionRefused",

@@ -13,8 +13,8 @@ from pathlib import Path
 import attrs
 
 from rjflow.diagrams import diagram_model, to_mermaid
-from rjflow.guards import GUARDS
 from rjflow.policy import LONDON_CRC, Policy
+from rjflow.rules import GUARDS, TOPICS
 from rjflow.states import ACTIONS, STATES
 
 __all__ = ["BEGIN", "END", "update_page", "workflow_markdown"]
@@ -57,8 +57,12 @@ def workflow_markdown(policy: Policy = LONDON_CRC) -> str:
         "Each rule, its source, and the policy value that controls it.",
         "",
     ]
-    for name, guard in GUARDS.items():
-        out += [f"### {name}", "", _one_line(guard.__doc__), ""]
+    for topic in TOPICS:
+        title = topic.__name__.rsplit(".", 1)[1].capitalize()
+        out += [f"### {title}", "", _one_line(topic.__doc__), ""]
+        for name, guard in GUARDS.items():
+            if guard.__module__ == topic.__name__:
+                out += [f"#### {name}", "", _one_line(guard.__doc__), ""]
     out += ["## Policy values", "", "| value | London CRC default | meaning |", "|---|---|---|"]
     for field in attrs.fields(Policy):
         doc = field.metadata.get("doc", "")

@@ -22,12 +22,13 @@ from typing import Any
 
 from transitions import Machine
 
+from rjflow.blocker import Blocker
 from rjflow.commands import Input
 from rjflow.effects import EFFECTS
 from rjflow.errors import InvalidWorkflow, UnknownAction
-from rjflow.guards import GUARDS, Blocker, resolve, run_guards
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
+from rjflow.rules import GUARDS, resolve, run_guards
 from rjflow.states import ACTIONS, STATES, ActionDef, State
 
 __all__ = ["Workflow"]

@@ -1,0 +1,73 @@
+"""What every rule module shares: the registry the ``@_guard`` decorator fills, the way a
+rule says why it does not hold (``_block``), and the questions several topics ask (which
+victims an action concerns)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from rjflow.activities import ContactActivity
+from rjflow.blocker import Blocker
+from rjflow.commands import HoldConference, Input, RecordShuttleMessage
+from rjflow.parties import Victim
+from rjflow.policy import Policy
+from rjflow.record import CaseRecord
+from rjflow.states import State
+
+#: A guard: (record, policy, input or None) -> the reasons the rule does not hold.
+Guard = Callable[[CaseRecord, Policy, Input | None], Iterator[Blocker]]
+
+#: Every guard, by name, in the order the topic modules define them.
+REGISTRY: dict[str, Guard] = {}
+
+
+def _guard(fn: Guard) -> Guard:
+    REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def _block(code: str, message: str, subject: str | None = None) -> Blocker:
+    # The guard's name is filled in by ``evaluate``; guards say code, message and subject.
+    return Blocker(code, message, "", subject)
+
+
+def _hours(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    h, m = divmod(minutes, 60)
+    return f"{h} h {m:02d} min" if m else f"{h} h"
+
+
+def _conference_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
+    if isinstance(inp, HoldConference):
+        return inp.victims or tuple(v.id for v in rec.victims)
+    if rec.conference is not None:
+        return rec.conference.victims
+    return tuple(v.id for v in rec.victims)
+
+
+def _shuttle_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
+    if isinstance(inp, RecordShuttleMessage):
+        return (inp.victim,)
+    return tuple(v.id for v in rec.victims if rec.consents_to(v.id, ContactActivity.SHUTTLE))
+
+
+def _contact_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
+    """The victims the action would bring into contact with the offender."""
+    if rec.state is State.LETTER_OF_APOLOGY and rec.letter is not None:
+        return (rec.letter.victim,)
+    if isinstance(inp, RecordShuttleMessage) or rec.state is State.SHUTTLE_MEDIATION:
+        return _shuttle_victims(rec, inp)
+    if isinstance(inp, HoldConference) or rec.conference is not None:
+        return _conference_victims(rec, inp)
+    return tuple(v.id for v in rec.victims)
+
+
+def _known_victims(rec: CaseRecord, ids: tuple[str, ...]) -> Iterator[Blocker]:
+    for vid in ids:
+        if not isinstance(rec.party(vid), Victim):
+            yield _block(
+                "unknown_victim",
+                f"Party {vid} is not a victim on this case; add them as a victim first, or correct "
+                "the id.",
+                vid,
+            )

@@ -1,0 +1,82 @@
+"""The programme and its stages: sentence first, sessions in order, twelve sessions of up to three
+hours (seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rjflow.blocker import Blocker
+from rjflow.commands import (
+    Input,
+    RecordSession,
+)
+from rjflow.policy import Policy
+from rjflow.record import CaseRecord
+from rjflow.rules._common import (
+    _block,
+    _guard,
+    _hours,
+)
+from rjflow.states import STATES, State
+
+
+@_guard
+def offender_sentenced(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+    """The programme starts once the offender is sentenced (seed)."""
+    if rec.sentenced_on is None:
+        yield _block(
+            "offender_not_sentenced",
+            "The offender's sentence has not been recorded; the programme starts once the "
+            "offender is sentenced. Record the sentence date first.",
+        )
+
+
+@_guard
+def stage_session_held(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+    """The sessions run in order: each stage holds at least one session before the next (seed);
+    reviews hold ``Policy.min_review_sessions``."""
+    needed = policy.min_review_sessions if rec.state is State.REVIEW else 1
+    held = rec.sessions_held_in(rec.state)
+    if held < needed:
+        kind = STATES[rec.state].session_kind
+        label = kind.value.replace("_", " ") if kind else rec.state.label
+        if held == 0 and needed == 1:
+            message = (
+                f"No {label} session has been attended yet; record an attended {label} "
+                "session before the case moves on."
+            )
+        else:
+            message = (
+                f"The {label} stage needs {needed} attended sessions before the case moves on "
+                f"and {held} has been held; record another attended {label} session."
+            )
+        yield _block("stage_session_missing", message)
+
+
+@_guard
+def sessions_remaining(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+    """The programme has at most ``Policy.max_sessions`` attended sessions (seed)."""
+    if isinstance(inp, RecordSession) and not inp.duration:
+        return  # a missed session does not use one of the programme's sessions
+    if rec.sessions_held >= policy.max_sessions:
+        yield _block(
+            "session_limit_reached",
+            f"All {policy.max_sessions} sessions of the programme have been held; no further "
+            "session can take place. Complete the case if it is ready, or close it.",
+        )
+
+
+@_guard
+def session_length_within_limit(
+    rec: CaseRecord, policy: Policy, inp: Input | None
+) -> Iterator[Blocker]:
+    """Each session lasts up to ``Policy.max_session_length`` (seed: three hours)."""
+    if isinstance(inp, RecordSession) and inp.duration > policy.max_session_length:
+        limit = _hours(policy.max_session_length.total_seconds())
+        yield _block(
+            "session_too_long",
+            f"A session lasts at most {limit}; this one was given as "
+            f"{_hours(inp.duration.total_seconds())}. Correct the duration, or record the "
+            "time as two sessions.",
+        )
