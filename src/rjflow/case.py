@@ -35,6 +35,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     AddParty,
     AssessRisk,
     AssignLeadFacilitator,
@@ -227,30 +228,51 @@ class Case:
 
     # -- questions -----------------------------------------------------------------------------
 
-    def options(self) -> tuple[Option, ...]:
+    def _acting(self, at: datetime | None, actor: str | None) -> Acting:
+        """Who would act when, for a question: ``at`` defaults to the case's last change."""
+        when = self._record.updated_at if at is None else aware_datetime("at", at)
+        if actor is not None:
+            _check_id("actor", actor)
+        return Acting(when, actor)
+
+    def options(
+        self, *, at: datetime | None = None, actor: str | None = None
+    ) -> tuple[Option, ...]:
         """Every action possible at the current stage, each with the reasons it is blocked
-        (none when it is allowed).  Empty once the case is completed or closed."""
+        (none when it is allowed).  Empty once the case is completed or closed.
+
+        ``at``: when the actions would be taken (default: the time of the case's last change;
+        rules that depend on time, such as an assessment's expiry, are judged then).
+        ``actor``: who would take them (default: not judged).
+        """
         rec = self._record
         wf = self._workflow
+        act = self._acting(at, actor)
         return tuple(
-            Option(a.name, a.summary, a.dest, tuple(wf.blockers(rec, a, None)))
+            Option(a.name, a.summary, a.dest, tuple(wf.blockers(rec, a, None, act)))
             for a in wf.actions.values()
             if rec.state in a.sources
         )
 
-    def blockers(self, action: str, **data: Any) -> tuple[Blocker, ...]:
+    def blockers(
+        self, action: str, *, at: datetime | None = None, actor: str | None = None, **data: Any
+    ) -> tuple[Blocker, ...]:
         """Every reason ``action`` (with the input ``data``) is not allowed now; empty if it is.
 
         Without ``data`` the rules that depend on the input (a session's length, say) are
-        not judged; pass the input you would fire with for the full answer.
+        not judged; pass the input you would fire with for the full answer.  ``at`` and
+        ``actor`` as for :meth:`options`.
         """
         definition = self._workflow.action(action)
         inp = _input(definition, data) if data else None
-        return tuple(self._workflow.blockers(self._record, definition, inp))
+        act = self._acting(at, actor)
+        return tuple(self._workflow.blockers(self._record, definition, inp, act))
 
-    def can(self, action: str, **data: Any) -> bool:
+    def can(
+        self, action: str, *, at: datetime | None = None, actor: str | None = None, **data: Any
+    ) -> bool:
         """True exactly when :meth:`blockers` is empty, i.e. when :meth:`fire` would succeed."""
-        return not self.blockers(action, **data)
+        return not self.blockers(action, at=at, actor=actor, **data)
 
     def explain(self) -> str:
         """Where the case stands and, for each possible action, why it is or is not allowed:
@@ -297,7 +319,7 @@ class Case:
                 f"'at' ({at.isoformat()}) is earlier than the case's last change "
                 f"({rec.updated_at.isoformat()}); record changes in the order they happened."
             )
-        state, blockers = self._workflow.dispatch(rec, action, inp)
+        state, blockers = self._workflow.dispatch(rec, action, inp, Acting(at, actor))
         if blockers:
             raise ActionRefused(
                 case_id=rec.case_id, state=rec.state.value, action=action.name, blockers=blockers

@@ -35,6 +35,7 @@ from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
 
 __all__ = [
+    "Acting",
     "AddParty",
     "AssessRisk",
     "AssignLeadFacilitator",
@@ -92,6 +93,19 @@ def _to_status(value: object) -> ActionStatus:
 
 def _to_reason(value: object) -> ClosureReason:
     return to_enum(ClosureReason, "reason", value)
+
+
+@attrs.frozen
+class Acting:
+    """Who takes an action and when: what the rules judge besides the record and the input.
+
+    ``at`` is the time the action is recorded (timezone-aware, UTC); ``actor`` the opaque id of
+    the person recording it, or None when a screen only asks what may happen next without
+    saying who would act (rules about the actor are then not judged).
+    """
+
+    at: _datetime
+    actor: str | None = None
 
 
 @attrs.frozen

@@ -23,7 +23,7 @@ from typing import Any
 from transitions import Machine
 
 from rjflow.blocker import Blocker
-from rjflow.commands import Input
+from rjflow.commands import Acting, Input
 from rjflow.effects import EFFECTS
 from rjflow.errors import InvalidWorkflow, UnknownAction
 from rjflow.policy import Policy
@@ -40,13 +40,14 @@ class _Carrier:
     """What transitions dispatches on for one action: the case's stage, and what the guards
     need.  Lives for one call; never registered with the machine."""
 
-    __slots__ = ("blockers", "input", "policy", "record", "state")
+    __slots__ = ("act", "blockers", "input", "policy", "record", "state")
 
-    def __init__(self, record: CaseRecord, policy: Policy, inp: Input | None) -> None:
+    def __init__(self, record: CaseRecord, policy: Policy, inp: Input | None, act: Acting) -> None:
         self.state = record.state.value
         self.record = record
         self.policy = policy
         self.input = inp
+        self.act = act
         self.blockers: list[Blocker] = []
 
 
@@ -56,7 +57,9 @@ def _condition(names: tuple[str, ...]) -> Any:
 
     def all_guards_pass(event_data: Any) -> bool:
         carrier: _Carrier = event_data.model
-        carrier.blockers = run_guards(guards, carrier.record, carrier.policy, carrier.input)
+        carrier.blockers = run_guards(
+            guards, carrier.record, carrier.policy, carrier.input, carrier.act
+        )
         return not carrier.blockers
 
     all_guards_pass.__qualname__ = f"all_guards_pass{names!r}"
@@ -187,21 +190,23 @@ class Workflow:
 
     # -- running actions ------------------------------------------------------------------------
 
-    def blockers(self, record: CaseRecord, action: ActionDef, inp: Input | None) -> list[Blocker]:
+    def blockers(
+        self, record: CaseRecord, action: ActionDef, inp: Input | None, act: Acting
+    ) -> list[Blocker]:
         """Every reason ``action`` cannot be taken now, without changing anything."""
         unavailable = self._unavailable(record, action)
         if unavailable is not None:
             return [unavailable]
-        return run_guards(self._guards[action.name], record, self.policy, inp)
+        return run_guards(self._guards[action.name], record, self.policy, inp, act)
 
     def dispatch(
-        self, record: CaseRecord, action: ActionDef, inp: Input | None
+        self, record: CaseRecord, action: ActionDef, inp: Input | None, act: Acting
     ) -> tuple[State, list[Blocker]]:
         """Run ``action`` through the shared machine: the stage it leads to, or the blockers."""
         unavailable = self._unavailable(record, action)
         if unavailable is not None:
             return record.state, [unavailable]
-        carrier = _Carrier(record, self.policy, inp)
+        carrier = _Carrier(record, self.policy, inp, act)
         self._events[action.name].trigger(carrier)
         return _STATE_BY_VALUE[carrier.state], carrier.blockers
 

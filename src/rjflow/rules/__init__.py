@@ -1,7 +1,8 @@
 """The programme's rules: each a named, pure function that explains itself.
 
-A rule (a *guard*) looks at a case record, the policy and the action's input (None when a
-caller only asks whether an action is possible) and yields nothing when the rule holds, or one
+A rule (a *guard*) looks at a case record, the policy, the action's input (None when a
+caller only asks whether an action is possible) and who acts when
+(:class:`~rjflow.commands.Acting`), and yields nothing when the rule holds, or one
 :class:`~rjflow.Blocker` per reason it does not.  A blocker carries a stable ``code`` for
 programs and a ``message`` for the caseworker: what is wrong and what would make it right.
 Parties appear by id only; names, narratives and notes never do.
@@ -25,7 +26,7 @@ from collections.abc import Mapping
 from types import MappingProxyType, ModuleType
 
 from rjflow.blocker import Blocker
-from rjflow.commands import Input
+from rjflow.commands import Acting, Input
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 
@@ -70,10 +71,10 @@ GUARDS: Mapping[str, Guard] = MappingProxyType(
 
 
 def evaluate(
-    names: tuple[str, ...], rec: CaseRecord, policy: Policy, inp: Input | None
+    names: tuple[str, ...], rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> list[Blocker]:
     """Every blocker the named rules raise, each stamped with its rule's name."""
-    return run_guards(resolve(names), rec, policy, inp)
+    return run_guards(resolve(names), rec, policy, inp, act)
 
 
 def resolve(names: tuple[str, ...]) -> tuple[tuple[str, Guard], ...]:
@@ -82,11 +83,15 @@ def resolve(names: tuple[str, ...]) -> tuple[tuple[str, Guard], ...]:
 
 
 def run_guards(
-    guards: tuple[tuple[str, Guard], ...], rec: CaseRecord, policy: Policy, inp: Input | None
+    guards: tuple[tuple[str, Guard], ...],
+    rec: CaseRecord,
+    policy: Policy,
+    inp: Input | None,
+    act: Acting,
 ) -> list[Blocker]:
     """Every blocker ``guards`` (from :func:`resolve`) raise, stamped with the rule's name."""
     found: list[Blocker] = []
     for name, guard in guards:
-        for b in guard(rec, policy, inp):
+        for b in guard(rec, policy, inp, act):
             found.append(Blocker(b.code, b.message, name, b.subject))
     return found

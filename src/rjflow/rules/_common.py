@@ -8,14 +8,15 @@ from collections.abc import Callable, Iterator
 
 from rjflow.activities import ContactActivity
 from rjflow.blocker import Blocker
-from rjflow.commands import HoldConference, Input, RecordShuttleMessage
+from rjflow.commands import Acting, HoldConference, Input, RecordShuttleMessage
 from rjflow.parties import Victim
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.states import State
 
-#: A guard: (record, policy, input or None) -> the reasons the rule does not hold.
-Guard = Callable[[CaseRecord, Policy, Input | None], Iterator[Blocker]]
+#: A guard: (record, policy, input or None, who acts and when) -> the reasons the rule does
+#: not hold.
+Guard = Callable[[CaseRecord, Policy, Input | None, Acting], Iterator[Blocker]]
 
 #: Every guard, by name, in the order the topic modules define them.
 REGISTRY: dict[str, Guard] = {}

@@ -12,6 +12,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Input,
     ProposeAgreement,
     RecordProgress,
@@ -27,7 +28,9 @@ from rjflow.states import State
 
 
 @_guard
-def activity_concluded(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def activity_concluded(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The activity has run its course: the letter delivered or held on file; at least one
     shuttle message carried."""
     if rec.state is State.LETTER_OF_APOLOGY and (
@@ -47,7 +50,9 @@ def activity_concluded(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 
 @_guard
-def agreement_settled(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def agreement_settled(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """An outcome agreement binds only when signed by all parties (seed); one that is not
     fully signed must be completed or set aside."""
     if rec.agreement is not None and not rec.agreement.binding:
@@ -61,7 +66,9 @@ def agreement_settled(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
 
 
 @_guard
-def agreement_not_binding(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def agreement_not_binding(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """A signed agreement is final."""
     if rec.agreement is not None and rec.agreement.binding:
         yield _block(
@@ -72,7 +79,9 @@ def agreement_not_binding(rec: CaseRecord, policy: Policy, inp: Input | None) ->
 
 
 @_guard
-def agreement_proposed(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def agreement_proposed(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """There is an outcome agreement to act on."""
     if rec.agreement is None:
         yield _block("no_agreement", "No outcome agreement has been proposed yet.")
@@ -80,22 +89,24 @@ def agreement_proposed(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 @_guard
 def responsible_parties_known(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Each action names a party on the case as responsible for it."""
     if not isinstance(inp, ProposeAgreement):
         return
-    for act in inp.actions:
-        if rec.party(act.responsible) is None:
+    for item in inp.actions:
+        if rec.party(item.responsible) is None:
             yield _block(
                 "unknown_party",
-                f"Agreement action {act.id} names {act.responsible} as responsible, who is not a "
+                f"Agreement action {item.id} names {item.responsible} as responsible, who is not a "
                 "party to this case.",
             )
 
 
 @_guard
-def signatory_may_sign(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def signatory_may_sign(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Every participant signs, once."""
     if rec.agreement is None:
         return
@@ -113,7 +124,9 @@ def signatory_may_sign(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 
 @_guard
-def agreement_action_known(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def agreement_action_known(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Progress is recorded on the actions of a binding agreement."""
     if rec.agreement is None or not rec.agreement.binding:
         yield _block(
@@ -129,7 +142,9 @@ def agreement_action_known(rec: CaseRecord, policy: Policy, inp: Input | None) -
 
 
 @_guard
-def agreement_fulfilled(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def agreement_fulfilled(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The programme completes when every agreed action is done (seed: reviews of progress on
     the agreement)."""
     if rec.agreement is None:

@@ -9,6 +9,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Close,
     Input,
 )
@@ -21,7 +22,9 @@ from rjflow.rules._common import (
 
 
 @_guard
-def closure_reason_valid(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def closure_reason_valid(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """A closure has a reason from the fixed list; 'other' needs a note (practice, inferred)."""
     if not isinstance(inp, Close):
         return

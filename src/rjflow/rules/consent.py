@@ -12,6 +12,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     ConsentInput,
     HoldConference,
     Input,
@@ -65,7 +66,7 @@ def _consent_blockers(
 
 @_guard
 def victims_consent_face_to_face(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Every victim who is to meet the offender has given informed consent to a face-to-face
     meeting, and it is in force (seed, practice)."""
@@ -90,7 +91,7 @@ def victims_consent_face_to_face(
 
 @_guard
 def offender_consents_face_to_face(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """The offender agrees to meet the victim (practice: participation is voluntary)."""
     yield from _consent_blockers(rec, "offender", rec.offender.id, ContactActivity.FACE_TO_FACE)
@@ -98,19 +99,19 @@ def offender_consents_face_to_face(
 
 @_guard
 def conference_consent_in_force(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A conference session takes place only while everyone's consent is in force: a
     withdrawal blocks it at once (practice)."""
     if rec.state is not State.CONFERENCE:
         return
-    yield from victims_consent_face_to_face(rec, policy, None)
-    yield from offender_consents_face_to_face(rec, policy, None)
+    yield from victims_consent_face_to_face(rec, policy, None, act)
+    yield from offender_consents_face_to_face(rec, policy, None, act)
 
 
 @_guard
 def victims_consent_shuttle(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Shuttle mediation only with a victim's informed consent to indirect contact, in force
     (seed, practice)."""
@@ -129,14 +130,16 @@ def victims_consent_shuttle(
 
 @_guard
 def offender_consents_shuttle(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """The offender agrees to shuttle mediation (practice: participation is voluntary)."""
     yield from _consent_blockers(rec, "offender", rec.offender.id, ContactActivity.SHUTTLE)
 
 
 @_guard
-def party_can_consent(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def party_can_consent(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Consent is given by the offender or a victim; a letter is received by a victim only."""
     if not isinstance(inp, ConsentInput):
         return
@@ -164,7 +167,9 @@ def party_can_consent(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
 
 
 @_guard
-def party_not_declined(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def party_not_declined(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """A person who declined is not contacted again about it (practice)."""
     if not isinstance(inp, ConsentInput):
         return
@@ -177,7 +182,9 @@ def party_not_declined(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 
 @_guard
-def information_given(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def information_given(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Information about the process, its outcomes and monitoring comes before consent
     (practice; ``Policy.information_before_consent``)."""
     if not policy.information_before_consent or not isinstance(inp, ConsentInput):
@@ -192,7 +199,9 @@ def information_given(rec: CaseRecord, policy: Policy, inp: Input | None) -> Ite
 
 
 @_guard
-def consent_not_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def consent_not_in_force(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Consent is recorded once; it stays in force until withdrawn."""
     if isinstance(inp, ConsentInput) and rec.consents_to(inp.party, inp.activity):
         yield _block(
@@ -203,7 +212,9 @@ def consent_not_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
 
 
 @_guard
-def consent_in_force(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def consent_in_force(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Only consent that is in force can be withdrawn."""
     if inp is None and not any(rec.consents_to(c.party, c.activity) for c in rec.consents):
         yield _block(

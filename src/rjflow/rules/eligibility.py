@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Input,
     RecordAcknowledgement,
 )
@@ -21,7 +22,7 @@ from rjflow.rules._common import (
 
 @_guard
 def offence_eligible_for_conference(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A conference only for a violent offence, household burglary, or an offence where direct
     personal harm was caused (seed; ``Policy.conference_categories``)."""
@@ -44,7 +45,9 @@ def offence_eligible_for_conference(
 
 
 @_guard
-def offence_not_excluded(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def offence_not_excluded(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """This service excludes contact for some offences where offender and victim are likely to
     have ongoing contact (London CRC; ``Policy.excluded_with_ongoing_contact``)."""
     off = rec.offence
@@ -59,7 +62,7 @@ def offence_not_excluded(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
 
 @_guard
 def responsibility_acknowledged(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """The offender acknowledges the basic facts and takes responsibility before any contact
     with the victim (practice)."""
@@ -72,7 +75,9 @@ def responsibility_acknowledged(
 
 
 @_guard
-def not_yet_acknowledged(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def not_yet_acknowledged(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The acknowledgement is recorded once."""
     if rec.acknowledgement is not None:
         yield _block(
@@ -82,7 +87,9 @@ def not_yet_acknowledged(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
 
 
 @_guard
-def guilty_plea_recorded(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def guilty_plea_recorded(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """London CRC also requires a guilty plea (``Policy.require_guilty_plea``)."""
     if (
         policy.require_guilty_plea

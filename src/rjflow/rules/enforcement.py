@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Input,
 )
 from rjflow.policy import Policy
@@ -19,7 +20,7 @@ from rjflow.rules._common import (
 
 @_guard
 def not_referred_for_enforcement(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """After ``Policy.max_unacceptable_absences`` unacceptable absences the case is referred
     for enforcement and the programme pauses (practice, inferred)."""

@@ -12,6 +12,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Input,
 )
 from rjflow.policy import Policy
@@ -35,20 +36,26 @@ def _letter_blocker(rec: CaseRecord, wanted: LetterStatus, next_step: str) -> It
 
 
 @_guard
-def letter_not_started(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def letter_not_started(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """One letter of apology per case."""
     if rec.letter is not None:
         yield _block("letter_already_drafted", "The letter of apology is already drafted.")
 
 
 @_guard
-def letter_drafted(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def letter_drafted(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The facilitator reviews a drafted letter (practice)."""
     yield from _letter_blocker(rec, LetterStatus.DRAFTED, "it must be drafted before review.")
 
 
 @_guard
-def letter_reviewed(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def letter_reviewed(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """A letter is delivered or held on file only after the facilitator reviewed it
     (practice)."""
     yield from _letter_blocker(
@@ -60,7 +67,7 @@ def letter_reviewed(rec: CaseRecord, policy: Policy, inp: Input | None) -> Itera
 
 @_guard
 def victim_consents_to_letter(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A letter is delivered only with the victim's prior informed agreement; otherwise it is
     held on file (practice)."""

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     AddParty,
     AssignLeadFacilitator,
     DraftLetter,
@@ -24,14 +25,18 @@ from rjflow.rules._common import (
 
 
 @_guard
-def victim_known(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def victim_known(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The victim named in the input is a victim on this case."""
     if isinstance(inp, DraftLetter | RecordShuttleMessage):
         yield from _known_victims(rec, (inp.victim,))
 
 
 @_guard
-def party_id_free(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def party_id_free(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Each party has its own id; a supporter supports someone on the case."""
     if not isinstance(inp, AddParty):
         return
@@ -50,7 +55,9 @@ def party_id_free(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterato
 
 
 @_guard
-def party_is_facilitator(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def party_is_facilitator(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The lead facilitator is one of the case's facilitators."""
     if isinstance(inp, AssignLeadFacilitator) and rec.facilitator(inp.facilitator) is None:
         yield _block(
@@ -61,7 +68,9 @@ def party_is_facilitator(rec: CaseRecord, policy: Policy, inp: Input | None) -> 
 
 
 @_guard
-def participant_known(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def participant_known(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """Feedback comes from the offender, a victim or a supporter on the case."""
     if isinstance(inp, RecordFeedback) and not isinstance(
         rec.party(inp.party), Offender | Victim | Supporter

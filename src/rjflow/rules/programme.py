@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Input,
     RecordSession,
 )
@@ -22,7 +23,9 @@ from rjflow.states import STATES, State
 
 
 @_guard
-def offender_sentenced(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def offender_sentenced(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The programme starts once the offender is sentenced (seed)."""
     if rec.sentenced_on is None:
         yield _block(
@@ -33,7 +36,9 @@ def offender_sentenced(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 
 @_guard
-def stage_session_held(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def stage_session_held(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The sessions run in order: each stage holds at least one session before the next (seed);
     reviews hold ``Policy.min_review_sessions``."""
     needed = policy.min_review_sessions if rec.state is State.REVIEW else 1
@@ -55,7 +60,9 @@ def stage_session_held(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 
 @_guard
-def sessions_remaining(rec: CaseRecord, policy: Policy, inp: Input | None) -> Iterator[Blocker]:
+def sessions_remaining(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
     """The programme has at most ``Policy.max_sessions`` attended sessions (seed)."""
     if isinstance(inp, RecordSession) and not inp.duration:
         return  # a missed session does not use one of the programme's sessions
@@ -69,7 +76,7 @@ def sessions_remaining(rec: CaseRecord, policy: Policy, inp: Input | None) -> It
 
 @_guard
 def session_length_within_limit(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Each session lasts up to ``Policy.max_session_length`` (seed: three hours)."""
     if isinstance(inp, RecordSession) and inp.duration > policy.max_session_length:

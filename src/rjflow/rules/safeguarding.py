@@ -11,6 +11,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    Acting,
     Input,
 )
 from rjflow.offences import OffenceCategory
@@ -26,7 +27,7 @@ from rjflow.rules._common import (
 
 @_guard
 def lead_facilitator_assigned(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A trained facilitator leads the programme (seed)."""
     if rec.facilitator(rec.lead_facilitator) is None:
@@ -38,7 +39,7 @@ def lead_facilitator_assigned(
 
 @_guard
 def risk_assessment_favourable(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A favourable suitability and risk assessment is in force before contact; sensitive
     offences need an enhanced one signed off by a manager (practice)."""
@@ -68,14 +69,14 @@ def risk_assessment_favourable(
 
 @_guard
 def lead_facilitator_qualified(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Contact is led by an intermediate or advanced practitioner; sensitive cases need an
     advanced one with specialist training in the area (practice; ``Policy.min_lead_level``,
     ``Policy.min_sensitive_lead_level``, ``Policy.sensitive_needs_specialism``)."""
     lead = rec.facilitator(rec.lead_facilitator)
     if lead is None:
-        yield from lead_facilitator_assigned(rec, policy, inp)
+        yield from lead_facilitator_assigned(rec, policy, inp, act)
         return
     sensitive = policy.is_sensitive(rec.offence.category)
     needed = policy.min_sensitive_lead_level if sensitive else policy.min_lead_level
@@ -99,7 +100,7 @@ def lead_facilitator_qualified(
 
 @_guard
 def sexual_harm_victim_request(
-    rec: CaseRecord, policy: Policy, inp: Input | None
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """For sexual harm, contact only when the victim asked for it (practice;
     ``Policy.sexual_harm_needs_victim_request``)."""
