@@ -33,7 +33,7 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 pytest: $(VENV)/.dev-installed
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -q
 
 docs: $(VENV)/.dev-installed
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
