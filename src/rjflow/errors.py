@@ -166,5 +166,8 @@ class StoreUnavailable(RJFlowError, OSError):
     """The store's database cannot be opened or used: its folder does not exist, it may not be
     written, it is not an SQLite database, or another writer held it longer than ``timeout``.
 
-    Nothing was written.  The message names the path the application gave and what to check.
+    Nothing was written.  The message says what to check; ``path`` is the database path the
+    application gave (kept out of the message).
     """
+
+    path: str | None = None
