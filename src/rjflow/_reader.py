@@ -188,7 +188,8 @@ def iter_lines(source: Path | Iterable[str | bytes]) -> Iterator[tuple[int, str 
         with source.open("rb") as handle:  # binary files split on b"\n" only
             yield from iter_lines(handle)
         return
-    for number, raw in enumerate(source, start=1):
+    items: Iterable[object] = source  # checked item by item: callers may pass anything
+    for number, raw in enumerate(items, start=1):
         if isinstance(raw, bytes | bytearray):
             try:
                 text = decode(bytes(raw), line=number, first=number == 1)
