@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -47,7 +47,7 @@ from rjflow.errors import (
 )
 from rjflow.history import Event
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.serialization import replay
+from rjflow.serialization import LoadReport, load_jsonl, replay
 
 __all__ = ["SQLiteStore"]
 
@@ -147,43 +147,50 @@ class SQLiteStore:
                 "'expected_version' must be a whole number from 0 (a new case) to the case's "
                 f"version {len(history)}: the version the case had when it was loaded."
             )
-        rows = [
-            (
-                case.case_id,
-                e.sequence,
-                e.at.isoformat(),
-                e.actor,
-                e.action,
-                json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                e.from_state,
-                e.to_state,
-                e.previous_hash,
-                e.hash,
-            )
-            for e in history[expected_version:]
-        ]
         try:
-            self._append(case, expected_version, rows)
+            self._append([(case, expected_version)])
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from None
         return len(history)
 
-    def _append(
-        self, case: Case, expected_version: int, rows: Sequence[tuple[object, ...]]
-    ) -> None:
+    def import_jsonl(
+        self, source: str | Path | Iterable[str] | Iterable[bytes], *, seal_key: bytes | None = None
+    ) -> LoadReport:
+        """Add the cases of a JSON Lines file (or an iterable of lines) as new cases.
+
+        The file is read exactly as :func:`~rjflow.serialization.load_jsonl` reads it (same
+        decoding, line splitting and errors), under the store's policy.  All the good cases
+        are saved in one transaction, or none: a case whose id the store already holds raises
+        :class:`~rjflow.CaseExists` and nothing is written.  The returned report lists every
+        line that did not load (those are not imported).
+        """
+        report = load_jsonl(source, policy=self.policy, seal_key=seal_key)
+        try:
+            self._append([(case, 0) for case in report.cases])
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+        return report
+
+    def _append(self, batch: Sequence[tuple[Case, int]]) -> None:
+        """In one write transaction: check every case's stored version, then insert."""
         db = self._db
-        history = case.history
+        case, expected_version = batch[0] if batch else (None, 0)
         db.execute("BEGIN IMMEDIATE")
         try:
-            last = db.execute(_sql.LAST_EVENT, (case.case_id,)).fetchone()
-            stored_version, stored_hash = last if last is not None else (0, None)
-            same_past = expected_version == 0 or stored_hash == history[expected_version - 1].hash
-            if stored_version != expected_version or not same_past:
-                raise _conflict(case.case_id, expected_version, int(stored_version))
-            db.executemany(_sql.INSERT_EVENT, rows)
+            for case, expected_version in batch:
+                history = case.history
+                last = db.execute(_sql.LAST_EVENT, (case.case_id,)).fetchone()
+                stored_version, stored_hash = last if last is not None else (0, None)
+                same_past = (
+                    expected_version == 0 or stored_hash == history[expected_version - 1].hash
+                )
+                if stored_version != expected_version or not same_past:
+                    raise _conflict(case.case_id, expected_version, int(stored_version))
+                db.executemany(_sql.INSERT_EVENT, _rows(case, expected_version))
             db.execute("COMMIT")
         except sqlite3.IntegrityError:
             db.execute("ROLLBACK")
+            assert case is not None  # an insert failed, so there was a case
             actual = self.version(case.case_id)
             raise _conflict(case.case_id, expected_version, actual) from None
         except BaseException:
@@ -262,6 +269,25 @@ class SQLiteStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
+    """The case's events after version ``after`` as rows of ``rjflow_events``."""
+    return [
+        (
+            case.case_id,
+            e.sequence,
+            e.at.isoformat(),
+            e.actor,
+            e.action,
+            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+            e.from_state,
+            e.to_state,
+            e.previous_hash,
+            e.hash,
+        )
+        for e in case.history[after:]
+    ]
 
 
 def _valid_id(case_id: object) -> None:
