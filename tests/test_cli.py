@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -386,3 +387,33 @@ def test_documents_never_put_control_characters_on_the_terminal(field: str, valu
     assert explained.exit_code in (0, 1)
     printable_output(explained)
     printable_output(checked)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    args=st.lists(
+        st.sampled_from(["check", "explain", "diagram", "demo", "policy", "--format", "-o"])
+        | st.sampled_from(NASTY_TEXT)
+        | st.text(max_size=6),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_arguments_get_an_exit_code_of_the_table_and_printable_output(
+    args: list[str],
+) -> None:
+    """Random command lines (200 examples; unknown commands and options, nasty text as
+    arguments): the exit code is one of the table's, there is no traceback, and click's own
+    messages ("No such command", "Got unexpected extra argument") show no control character.
+    """
+    assume("demo" not in args)  # the demo prints a full case (tested on its own above)
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)  # "-o FILE" writes its file here, not in the repository
+        try:
+            result = runner.invoke(main, args, catch_exceptions=False)
+        finally:
+            os.chdir(here)
+    assert result.exit_code in (EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE)
+    assert "Traceback" not in result.output
+    printable_output(result)

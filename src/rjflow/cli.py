@@ -111,8 +111,27 @@ def _quiet_stdout() -> None:
         pass
 
 
+def _neutralised(exc: click.ClickException) -> click.ClickException:
+    """click's own messages may quote an argument (``Got unexpected extra argument (...)``):
+    shown with its control characters made visible, like everything else."""
+    exc.message = printable(exc.message)  # type: ignore[misc]  # Final in click's types only
+    return exc
+
+
 class _Command(click.Group):
     """The group that turns every fault into one line and the exit code of the table."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise _neutralised(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -120,7 +139,9 @@ class _Command(click.Group):
         except BrokenPipeError:
             _quiet_stdout()
             raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except click.ClickException as exc:
+            raise _neutralised(exc) from None
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except (StoreUnavailable, GraphvizMissing) as exc:
             raise _Failure(str(exc), EXIT_UNAVAILABLE) from None
