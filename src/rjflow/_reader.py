@@ -41,6 +41,8 @@ _BOM = "\ufeff"
 _BOM_BYTES = b"\xef\xbb\xbf"
 _JSON_WHITESPACE = " \t\r\n"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+#: A surrogate as a JSON escape (or a false alarm such as an escaped backslash before "ud800").
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -98,8 +100,24 @@ def _step(path: str, key: object) -> str:
     return name if path == "$" else f"{path}.{name}"
 
 
+def _deeper_than_max(value: Any) -> bool:
+    """True when arrays and objects nest deeper than MAX_DEPTH: one pass per level, no
+    recursion, containers only (the fast check run on every document)."""
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        deeper: list[Any] = []
+        for item in level:
+            children = item.values() if type(item) is dict else item
+            deeper += [c for c in children if type(c) is dict or type(c) is list]
+        if not deeper:
+            return False
+        level = deeper
+    return True
+
+
 def _check_tree(value: Any) -> None:
-    """Refuse nesting deeper than MAX_DEPTH and lone surrogates, walking without recursion."""
+    """Refuse nesting deeper than MAX_DEPTH and lone surrogates, naming where: the slow,
+    precise walk, run only when the fast checks find something."""
     stack: list[tuple[Any, str, int]] = [(value, "$", 0)]
     while stack:
         item, path, depth = stack.pop()
@@ -161,8 +179,23 @@ def parse(text: str, *, line: int | None = None) -> Any:
         raise InvalidDocument(
             "The text holds a number with too many digits; a saved case has none.", path="$"
         ) from None
-    _check_tree(value)
+    if _deeper_than_max([value]) or _may_hold_surrogates(text):
+        _check_tree(value)  # finds the place, or finds the escape was a harmless "\\ud800"
     return value
+
+
+def _may_hold_surrogates(text: str) -> bool:
+    """False when no string parsed from ``text`` can hold a surrogate (the usual case, found
+    without a regular expression over the whole text)."""
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")  # raw surrogates (only in text not decoded from bytes) fail here
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def read_document(source: str | bytes) -> Any:
