@@ -114,6 +114,7 @@ class TestRegressions:
         """Regression: a case file starting with a UTF-8 BOM loaded with explain and
         loads(bytes), but rjflow check called it invalid."""
         assert set(answers(BOM + TEXT.encode()).values()) == {"ok"}
+        assert loads("\ufeff" + TEXT) == DEMO  # text read with encoding="utf-8", BOM kept
 
     def test_line_separators_in_a_note_do_not_split_a_line(self) -> None:
         """Regression: check split JSON Lines with str.splitlines(), so a note holding U+2028

@@ -34,6 +34,7 @@ from rjflow import (
 )
 from rjflow._validate import _ID
 from rjflow.demo import build_demo_case
+from rjflow.serialization import dumps
 from rjflow.store import SQLiteStore
 
 from .builders import at_stage
@@ -300,6 +301,24 @@ def test_a_store_that_cannot_be_opened_raises_store_unavailable(tmp_path: Path, 
     assert isinstance(err.value, OSError)
     assert err.value.path == str(path)
     assert str(tmp_path) not in str(err.value)
+
+
+def test_import_is_all_or_nothing(stored: Path, tmp_path: Path) -> None:
+    """import_jsonl saves every good line as a new case in one transaction; when one id is
+    already stored it raises CaseExists and writes none of them; bad lines are reported."""
+    other, _ = at_stage(State.PREPARATION, case_id="RJ-NEW")
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text(dumps(other) + "\n{oops\n" + dumps(DEMO) + "\n", encoding="utf-8")
+    with SQLiteStore(stored) as store:
+        with pytest.raises(CaseExists):
+            store.import_jsonl(lines)
+        assert store.case_ids() == [DEMO.case_id]
+    fresh = tmp_path / "fresh.sqlite3"
+    with SQLiteStore(fresh) as store:
+        report = store.import_jsonl(lines)
+        assert [p.line for p in report.problems] == [2]
+        assert store.case_ids() == sorted([DEMO.case_id, "RJ-NEW"])
+        assert store.load("RJ-NEW") == other
 
 
 # -- properties ------------------------------------------------------------------------------
