@@ -148,6 +148,8 @@ def test_check_reports_each_bad_line_with_exit_status_1(tmp_path: Path, case_fil
         (["diagram", "--reachable-only"], 2, "needs --case"),
         (["explain", "missing.json"], 2, "cannot read missing.json"),
         (["nonsense"], 2, "No such command"),
+        (["policy", "extra"], 2, "unexpected extra argument"),
+        (["explain", "/"], 2, "is a directory"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], code: int, fragment: str) -> None:
