@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "rjflow"
 
 #: Lowest first; a module may import only from its own layer or a lower one.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "blocker", "_validate"),
+    "base": ("errors", "blocker", "_validate", "_escape", "_logging"),
     "values": ("parties", "offences", "activities", "commands", "states", "record", "policy"),
     "rules": ("rules", "effects"),
     "engine": ("history", "_convert", "workflow", "case"),

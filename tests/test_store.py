@@ -5,16 +5,36 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from rjflow import ConcurrencyConflict, HistoryTampered, RiskOutcome, State
+from rjflow import (
+    CaseExists,
+    CaseNotFound,
+    ConcurrencyConflict,
+    CorruptRecord,
+    HistoryTampered,
+    InvalidDocument,
+    InvalidInput,
+    RiskOutcome,
+    RJFlowError,
+    State,
+    StoreUnavailable,
+)
+from rjflow._validate import _ID
 from rjflow.demo import build_demo_case
+from rjflow.serialization import dumps
 from rjflow.store import SQLiteStore
 
 from .builders import at_stage
@@ -143,3 +163,244 @@ def test_threads_and_processes_lose_nothing(tmp_path: Path) -> None:
         f"concurrent saves: attempted={8 * attempts} accepted={accepted} "
         f"refused={conflicts} lost={accepted - grown}"
     )
+
+
+# -- the store's own faults (issue 9, item 10) ---------------------------------------------------
+
+DEMO = build_demo_case()
+
+#: A second process that opens the store's file, takes the write lock with an uncommitted
+#: insert, says so, and holds it until its stdin closes.
+HOLD_WRITE_LOCK = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO rjflow_events VALUES ('W1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x')")
+print("holding", flush=True)
+sys.stdin.read()
+db.execute("ROLLBACK")
+"""
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> Path:
+    path = tmp_path / "rj.sqlite3"
+    with SQLiteStore(path) as store:
+        store.save(DEMO, expected_version=0)
+    return path
+
+
+def test_unknown_id_raises_case_not_found_not_bare_key_error(stored: Path) -> None:
+    """Regression (bare KeyError): an unknown id is CaseNotFound, an rjflow error that is still
+    a KeyError, with a plain message."""
+    with SQLiteStore(stored) as store, pytest.raises(CaseNotFound) as err:
+        store.load("RJ-0")
+    assert isinstance(err.value, KeyError)
+    assert isinstance(err.value, RJFlowError)
+    assert err.value.case_id == "RJ-0"
+    assert str(err.value).startswith("The store has no case RJ-0.")
+
+
+def test_a_value_that_is_not_an_id_is_refused_without_echo(stored: Path) -> None:
+    """Regression (id echoed in KeyError): text that is not an opaque id (a name, say) is
+    refused as InvalidInput by every read, and never repeated."""
+    name = "Jane Smith"
+    with SQLiteStore(stored) as store:
+        for read in (store.load, store.events, store.version):
+            with pytest.raises(InvalidInput) as err:
+                read(name)
+            assert "Jane" not in str(err.value)
+
+
+def test_corrupt_row_raises_corrupt_record_naming_case_and_sequence(stored: Path) -> None:
+    """Regression (json.JSONDecodeError): a row whose data is not JSON is a CorruptRecord
+    naming the case id and the event's sequence, and not the row's content."""
+    db = sqlite3.connect(stored)
+    db.execute('UPDATE rjflow_events SET data = \'{"note": "secret\' WHERE sequence = 3')
+    db.commit()
+    db.close()
+    with SQLiteStore(stored) as store, pytest.raises(CorruptRecord) as err:
+        store.load(DEMO.case_id)
+    assert isinstance(err.value, InvalidDocument)
+    assert (err.value.case_id, err.value.sequence) == (DEMO.case_id, 3)
+    assert f"Stored case {DEMO.case_id}, event 3," in str(err.value)
+    assert "secret" not in str(err.value)
+
+
+def test_a_new_case_under_a_taken_id_raises_case_exists(stored: Path) -> None:
+    """Regression (duplicate id reported as a version conflict): saving a *new* case
+    (expected_version=0) under a stored id is CaseExists, still a ConcurrencyConflict, and
+    writes nothing."""
+    other, _ = at_stage(State.PREPARATION, case_id=DEMO.case_id)
+    with SQLiteStore(stored) as store:
+        with pytest.raises(CaseExists) as err:
+            store.save(other, expected_version=0)
+        assert isinstance(err.value, ConcurrencyConflict)
+        assert err.value.actual_version == DEMO.version
+        assert "already holds a case" in str(err.value)
+        assert store.load(DEMO.case_id) == DEMO
+
+
+@pytest.mark.parametrize("expected", [-1, 27, True, "3", 2.0, None])
+def test_expected_version_out_of_range_is_invalid_input(stored: Path, expected: object) -> None:
+    """Regression (bare ValueError): a bad expected_version is InvalidInput; nothing written."""
+    with SQLiteStore(stored) as store:
+        with pytest.raises(InvalidInput):
+            store.save(DEMO, expected_version=expected)  # type: ignore[arg-type]
+        assert store.version(DEMO.case_id) == DEMO.version
+
+
+def test_a_reader_does_not_wait_for_a_writer_in_another_process(stored: Path) -> None:
+    """Regression ("database is locked" on open): while another process holds the write lock
+    with an uncommitted insert, a store opens (timeout 0.5 s), lists and loads the committed
+    cases, and sees nothing uncommitted."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITE_LOCK, str(stored)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "holding"
+        with SQLiteStore(stored, timeout=0.5) as reader:
+            assert reader.case_ids() == [DEMO.case_id]
+            assert reader.load(DEMO.case_id) == DEMO
+            assert reader.version("W1") == 0
+    finally:
+        writer.communicate("", timeout=60)
+    assert writer.returncode == 0
+
+
+def test_a_reader_does_not_wait_for_a_writer_on_another_connection(stored: Path) -> None:
+    """The same with two connections in one process: the writer's store is mid-transaction."""
+    holder = sqlite3.connect(stored, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("DELETE FROM rjflow_events")
+    try:
+        with SQLiteStore(stored, timeout=0.5) as reader:
+            assert reader.load(DEMO.case_id) == DEMO
+            with pytest.raises(StoreUnavailable):  # writers do wait, then say so
+                reader.save(build_demo_case("RJ-2"), expected_version=0)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+@pytest.mark.parametrize("kind", ["missing folder", "not a database"])
+def test_a_store_that_cannot_be_opened_raises_store_unavailable(tmp_path: Path, kind: str) -> None:
+    """A missing folder or a file that is not SQLite: StoreUnavailable (an OSError), with the
+    path on the error and not in the message."""
+    if kind == "missing folder":
+        path = tmp_path / "no" / "such" / "rj.sqlite3"
+    else:
+        path = tmp_path / "junk.json"
+        path.write_text('{"a": "not a database"}')
+    with pytest.raises(StoreUnavailable) as err:
+        SQLiteStore(path)
+    assert isinstance(err.value, OSError)
+    assert err.value.path == str(path)
+    assert str(tmp_path) not in str(err.value)
+
+
+def test_import_is_all_or_nothing(stored: Path, tmp_path: Path) -> None:
+    """import_jsonl saves every good line as a new case in one transaction; when one id is
+    already stored it raises CaseExists and writes none of them; bad lines are reported."""
+    other, _ = at_stage(State.PREPARATION, case_id="RJ-NEW")
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text(dumps(other) + "\n{oops\n" + dumps(DEMO) + "\n", encoding="utf-8")
+    with SQLiteStore(stored) as store:
+        with pytest.raises(CaseExists):
+            store.import_jsonl(lines)
+        assert store.case_ids() == [DEMO.case_id]
+    fresh = tmp_path / "fresh.sqlite3"
+    with SQLiteStore(fresh) as store:
+        report = store.import_jsonl(lines)
+        assert [p.line for p in report.problems] == [2]
+        assert store.case_ids() == sorted([DEMO.case_id, "RJ-NEW"])
+        assert store.load("RJ-NEW") == other
+
+
+# -- properties ------------------------------------------------------------------------------
+
+COLUMNS = (
+    "sequence",
+    "at",
+    "actor",
+    "action",
+    "data",
+    "from_state",
+    "to_state",
+    "previous_hash",
+    "hash",
+)
+cell_values = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.binary(max_size=20),
+    st.sampled_from(["{}", "[]", "null", '{"a": 1, "a": 2}', "[" * 5000 + "]" * 5000, "NaN"]),
+)
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pristine") / "rj.sqlite3"
+    with SQLiteStore(path) as store:
+        store.save(DEMO, expected_version=0)
+    return path
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(column=st.sampled_from(COLUMNS), value=cell_values, row=st.integers(1, DEMO.version))
+def test_any_damaged_row_raises_only_typed_errors(
+    pristine: Path, column: str, value: object, row: int
+) -> None:
+    """Any value in any column of any row (200 examples): loading raises an InvalidDocument
+    (CorruptRecord, HistoryTampered or a replay refusal) or gives an equal case, never another
+    exception; a CorruptRecord names the case."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rj.sqlite3"
+        shutil.copyfile(pristine, path)
+        db = sqlite3.connect(path)
+        try:
+            db.execute(f"UPDATE rjflow_events SET {column} = ? WHERE sequence = ?", (value, row))
+            db.commit()
+        except sqlite3.IntegrityError:
+            return  # the schema itself refuses this value (a CHECK or the primary key)
+        finally:
+            db.close()
+        with SQLiteStore(path) as store:
+            try:
+                loaded = store.load(DEMO.case_id)
+            except CorruptRecord as exc:
+                assert exc.case_id == DEMO.case_id
+            except InvalidDocument as exc:
+                assert exc.sequence is None or 1 <= exc.sequence <= DEMO.version
+            else:
+                assert loaded == DEMO
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case_id=st.text(max_size=70))
+def test_any_text_as_an_id_is_refused_or_not_found_without_echo(
+    pristine: Path, case_id: str
+) -> None:
+    """Any text given as a case id (300 examples): InvalidInput (not repeated) when it is not
+    an opaque id, CaseNotFound naming it when it is, the case when it is the stored id."""
+    with SQLiteStore(pristine) as store:
+        try:
+            loaded = store.load(case_id)
+        except InvalidInput as exc:
+            assert not _ID.fullmatch(case_id)
+            if len(case_id) > 3:
+                assert case_id not in str(exc)
+        except CaseNotFound as exc:
+            assert exc.case_id == case_id
+        else:
+            assert loaded == DEMO

@@ -35,12 +35,16 @@ from rjflow.blocker import Blocker
 from rjflow.case import Case, Option
 from rjflow.errors import (
     ActionRefused,
+    CaseExists,
+    CaseNotFound,
     ConcurrencyConflict,
+    CorruptRecord,
     HistoryTampered,
     InvalidDocument,
     InvalidInput,
     InvalidWorkflow,
     RJFlowError,
+    StoreUnavailable,
     UnknownAction,
 )
 from rjflow.history import Event
@@ -66,6 +70,8 @@ __all__ = [
     "Attendance",
     "Blocker",
     "Case",
+    "CaseExists",
+    "CaseNotFound",
     "CaseRecord",
     "Closure",
     "ClosureReason",
@@ -74,6 +80,7 @@ __all__ = [
     "ConsentDecision",
     "ConsentStatus",
     "ContactActivity",
+    "CorruptRecord",
     "Event",
     "Facilitator",
     "Feedback",
@@ -101,6 +108,7 @@ __all__ = [
     "ShuttleMessage",
     "Signature",
     "State",
+    "StoreUnavailable",
     "Supporter",
     "UnknownAction",
     "Victim",

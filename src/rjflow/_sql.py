@@ -33,6 +33,11 @@ CREATE = (
     """,
 )
 
+#: The tables the store needs; opening a store that has them takes no write lock.
+TABLE_NAMES = frozenset({"rjflow_meta", "rjflow_events"})
+
+TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
 GET_META = "SELECT value FROM rjflow_meta WHERE key = ?"
 PUT_META = "INSERT OR IGNORE INTO rjflow_meta (key, value) VALUES (?, ?)"
 

@@ -1,50 +1,209 @@
 """The ``rjflow`` command (also ``python -m rjflow``).
 
-Exit status: 0 on success, 1 when the input is invalid (a case file that does not load, a
-check that finds problems), 2 on usage errors.  Errors go to stderr, without tracebacks.
+Exit status: the same code for the same fault in every command.
+
+==== ==========================================================================================
+code meaning
+==== ==========================================================================================
+0    success
+1    invalid content: a case file or a stored case that does not load, a ``check`` that finds
+     a problem, a save that conflicts with the store
+2    usage error (an unknown command or option, a missing argument), or an input file that
+     cannot be read (it does not exist, is a folder, or may not be read)
+3    an output cannot be written or something rjflow needs is unavailable: an output file or
+     folder, the SQLite store (cannot be created, is not a store, is locked), Graphviz's
+     ``dot`` program, a terminal that cannot show the output's characters
+70   an internal error in rjflow (a bug: please report it)
+141  standard output was closed early (``rjflow demo | head -1``): rjflow stops writing and
+     exits quietly with the status of a program ended by SIGPIPE (128 + 13), as ``cat`` or
+     ``yes`` would, so a pipeline under ``set -o pipefail`` sees the usual code
+==== ==========================================================================================
+
+When ``check`` meets several faults, the highest-ranked wins: an unreadable file (2) over an
+invalid case (1).  Errors go to stderr as one line starting ``rjflow:``, never with a
+traceback.  They name the file paths given on the command line, and otherwise say what was
+wrong without repeating the file's content.  Everything written to the terminal passes
+through :func:`rjflow._escape.printable`, so no text (a file name, a policy name) can send
+control characters or escape sequences to it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
 import attrs
 import click
 
 from rjflow._convert import unstructure
+from rjflow._escape import printable
 from rjflow.case import Case
 from rjflow.demo import format_event, run_demo
 from rjflow.diagrams import GraphvizMissing, diagram_model, render, to_dot, to_mermaid
-from rjflow.errors import InvalidDocument, RJFlowError
+from rjflow.errors import InvalidDocument, RJFlowError, StoreUnavailable
 from rjflow.parties import PractitionerLevel
 from rjflow.policy import LONDON_CRC
 from rjflow.serialization import load_jsonl, loads
 from rjflow.store import SQLiteStore
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_BROKEN_PIPE",
+    "EXIT_INTERNAL",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "main",
+    "run",
+]
+
+#: Success.
+EXIT_OK = 0
+#: Invalid content: a case that does not load, a check that finds a problem, a conflict.
+EXIT_INVALID = 1
+#: A usage error, or an input file that cannot be read.
+EXIT_USAGE = 2
+#: An output cannot be written, or the store, Graphviz or the terminal is unavailable.
+EXIT_UNAVAILABLE = 3
+#: A bug in rjflow.
+EXIT_INTERNAL = 70
+#: Standard output closed early (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 
 
-def _fail(message: str) -> None:
-    click.echo(f"rjflow: {message}", err=True)
-    sys.exit(1)
+class _Failure(click.ClickException):
+    """One line on stderr, ``rjflow: ...``, and the exit code of the table above."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares one code per class
+
+    def show(self, file: Any = None) -> None:
+        _echo(f"rjflow: {self.message}", err=True)
+
+
+def _echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Write ``text`` to the terminal with every control character made visible."""
+    try:
+        click.echo(printable(text, keep="\n"), err=err, nl=nl)
+    except UnicodeEncodeError:
+        raise _Failure(
+            "the terminal cannot show this output's characters; set PYTHONIOENCODING=utf-8 "
+            "or write the output to a file.",
+            EXIT_UNAVAILABLE,
+        ) from None
+
+
+def _shown(path: Path) -> str:
+    return click.format_filename(path)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit cannot fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (a test runner's buffer)
+        pass
+
+
+def _neutralised(exc: click.ClickException) -> click.ClickException:
+    """click's own messages may quote an argument (``Got unexpected extra argument (...)``):
+    shown with its control characters made visible, like everything else."""
+    exc.message = printable(exc.message)  # type: ignore[misc]  # Final in click's types only
+    return exc
+
+
+class _Command(click.Group):
+    """The group that turns every fault into one line and the exit code of the table."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise _neutralised(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise click.exceptions.Exit(EXIT_BROKEN_PIPE) from None
+        except click.ClickException as exc:
+            raise _neutralised(exc) from None
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (StoreUnavailable, GraphvizMissing) as exc:
+            raise _Failure(str(exc), EXIT_UNAVAILABLE) from None
+        except RJFlowError as exc:
+            raise _Failure(str(exc), EXIT_INVALID) from None
+        except UnicodeEncodeError:  # _echo reports the terminal's; this is a path's (os.stat)
+            raise _Failure(
+                "a file name given on the command line cannot be used as a file name.",
+                EXIT_USAGE,
+            ) from None
+        except OSError as exc:
+            raise _Failure(_os_message("cannot use", exc), EXIT_UNAVAILABLE) from None
+        except Exception as exc:
+            raise _Failure(
+                f"internal error ({type(exc).__name__}); please report it with the command "
+                "you ran. Nothing of your input is shown here.",
+                EXIT_INTERNAL,
+            ) from None
+
+
+def _os_message(doing: str, exc: OSError | ValueError, path: Path | None = None) -> str:
+    """``cannot read PATH: <the system's reason>.``; a name the system cannot take (a NUL, a
+    lone surrogate) raises ValueError, reported the same way."""
+    filename = getattr(exc, "filename", None)
+    where = _shown(path) if path is not None else str(filename or "a file")
+    reason = exc.strerror if isinstance(exc, OSError) else None
+    return f"{doing} {where}: {reason or 'the name cannot be used as a file name'}."
+
+
+def _read_input(path: Path) -> bytes:
+    """The bytes of an input file; a file that cannot be read exits 2."""
+    try:
+        return path.read_bytes()
+    except (OSError, ValueError) as exc:
+        raise _Failure(_os_message("cannot read", exc, path), EXIT_USAGE) from None
+
+
+def _write_output(path: Path, data: bytes) -> None:
+    """Write an output file; one that cannot be written exits 3."""
+    try:
+        path.write_bytes(data)
+    except (OSError, ValueError) as exc:
+        raise _Failure(_os_message("cannot write", exc, path), EXIT_UNAVAILABLE) from None
 
 
 def _load_case(path: Path) -> Case:
+    """A case file through the one reader (as ``loads``): unreadable exits 2, invalid 1."""
+    data = _read_input(path)
     try:
-        return loads(path.read_bytes())
-    except OSError as exc:
-        _fail(f"cannot read {path}: {exc.strerror}")
+        return loads(data)
     except InvalidDocument as exc:
-        _fail(f"{path}: {exc}")
-    raise AssertionError("unreachable")  # pragma: no cover
+        raise _Failure(f"{_shown(path)}: {exc}", EXIT_INVALID) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rjflow")
 def main() -> None:
-    """Restorative justice case workflows that explain themselves."""
+    """Restorative justice case workflows that explain themselves.
+
+    Exit status: 0 success; 1 invalid content; 2 usage error or unreadable input; 3 an
+    output or resource unavailable; 141 output closed early (see docs/cli.md).
+    """
 
 
 @main.command()
@@ -60,28 +219,46 @@ def main() -> None:
 )
 def demo(store: Path | None, diagram_dir: Path | None) -> None:
     """Run the worked example: a household burglary from referral to completion."""
-    case = run_demo(click.echo)
-    if store is not None:
-        with SQLiteStore(store) as db:
+    # Outputs first: a folder or store that cannot be used fails before anything is printed.
+    if diagram_dir is not None:
+        try:
+            diagram_dir.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            raise _Failure(
+                _os_message("cannot create the folder", exc, diagram_dir), EXIT_UNAVAILABLE
+            ) from None
+    db = _open_store(store) if store is not None else None
+    try:
+        case = run_demo(_echo)
+        if db is not None and store is not None:
             version = db.save(case, expected_version=db.version(case.case_id))
-        click.echo(f"Saved case {case.case_id} (version {version}) to {store}.")
+            _echo(f"Saved case {case.case_id} (version {version}) to {_shown(store)}.")
+    finally:
+        if db is not None:
+            db.close()
     model = diagram_model(case.policy, case)
     mermaid = to_mermaid(model)
-    click.echo("")
-    click.echo("The workflow, with the case's path (Mermaid; paste into any Markdown viewer):")
-    click.echo(mermaid)
+    _echo("")
+    _echo("The workflow, with the case's path (Mermaid; paste into any Markdown viewer):")
+    _echo(mermaid)
     if diagram_dir is not None:
-        diagram_dir.mkdir(parents=True, exist_ok=True)
-        (diagram_dir / "demo-case.mmd").write_text(mermaid, encoding="utf-8")
+        _write_output(diagram_dir / "demo-case.mmd", mermaid.encode())
         dot = to_dot(model)
-        (diagram_dir / "demo-case.dot").write_text(dot, encoding="utf-8")
+        _write_output(diagram_dir / "demo-case.dot", dot.encode())
         written = ["demo-case.mmd", "demo-case.dot"]
         try:
-            (diagram_dir / "demo-case.svg").write_bytes(render(dot, "svg"))
+            _write_output(diagram_dir / "demo-case.svg", render(dot, "svg"))
             written.append("demo-case.svg")
         except GraphvizMissing:
             pass
-        click.echo(f"Wrote {', '.join(written)} to {diagram_dir}/.")
+        _echo(f"Wrote {', '.join(written)} to {_shown(diagram_dir)}/.")
+
+
+def _open_store(path: Path) -> SQLiteStore:
+    try:
+        return SQLiteStore(path)
+    except StoreUnavailable as exc:
+        raise _Failure(f"{_shown(path)}: {exc}", EXIT_UNAVAILABLE) from None
 
 
 @main.command()
@@ -96,7 +273,7 @@ def demo(store: Path | None, diagram_dir: Path | None) -> None:
 @click.option(
     "--case",
     "case_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="A saved case (JSON): highlight where it stands and the path it travelled.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File.")
@@ -108,6 +285,8 @@ def diagram(
     """Draw the workflow (for the default policy, or a saved case's)."""
     if reachable_only and case_file is None:
         raise click.UsageError("--reachable-only needs --case.")
+    if fmt in ("svg", "png") and output is None:
+        raise click.UsageError(f"--format {fmt} is binary: give --output FILE.")
     case = _load_case(case_file) if case_file is not None else None
     policy = case.policy if case is not None else LONDON_CRC
     model = diagram_model(policy, case, reachable_only=reachable_only)
@@ -117,29 +296,24 @@ def diagram(
     elif fmt == "dot":
         data = to_dot(model, guards=guards).encode()
     else:
-        if output is None:
-            raise click.UsageError(f"--format {fmt} is binary: give --output FILE.")
-        try:
-            data = render(to_dot(model, guards=guards), fmt)
-        except GraphvizMissing as exc:
-            _fail(str(exc))
+        data = render(to_dot(model, guards=guards), fmt)
     if output is None:
-        click.echo(data.decode(), nl=False)
+        _echo(data.decode(), nl=False)
     else:
-        output.write_bytes(data)
-        click.echo(f"Wrote {output}.", err=True)
+        _write_output(output, data)
+        _echo(f"Wrote {_shown(output)}.", err=True)
 
 
 @main.command()
-@click.argument("case_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("case_file", type=click.Path(dir_okay=False, path_type=Path))
 def explain(case_file: Path) -> None:
     """Where a saved case stands, what can happen next, and every reason what cannot."""
     case = _load_case(case_file)
-    click.echo(case.explain())
-    click.echo("")
-    click.echo("Last changes:")
+    _echo(case.explain())
+    _echo("")
+    _echo("Last changes:")
     for event in case.history[-5:]:
-        click.echo("  " + format_event(event))
+        _echo("  " + format_event(event))
 
 
 @main.command()
@@ -148,33 +322,40 @@ def check(files: tuple[Path, ...]) -> None:
     """Validate case files: JSON (one case) or JSON Lines (.jsonl, one case a line).
 
     Prints each problem as FILE:LINE: message.  Exit status 0 when every case is valid, 1
-    when any is not.
+    when any is not, 2 when a file cannot be read.
     """
-    bad = 0
-    good = 0
+    counts = {"good": 0, "bad": 0, "unreadable": 0}
     for path in files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            click.echo(f"{path}: cannot read the file ({exc}).", err=True)
-            bad += 1
-            continue
+        _check_file(path, counts, lambda line: _echo(line, err=True))
+    _echo(f"{counts['good']} valid, {counts['bad']} invalid.")
+    if counts["unreadable"]:
+        sys.exit(EXIT_USAGE)
+    if counts["bad"]:
+        sys.exit(EXIT_INVALID)
+
+
+def _check_file(path: Path, counts: dict[str, int], report: Callable[[str], None]) -> None:
+    """Check one file, read by the same reader as ``loads`` and ``load_jsonl``."""
+    shown = _shown(path)
+    try:
         if path.suffix == ".jsonl":
-            report = load_jsonl(text.splitlines())
-            good += len(report.cases)
-            for problem in report.problems:
-                click.echo(f"{path}:{problem.line}: {problem.message}", err=True)
-            bad += len(report.problems)
-        else:
-            try:
-                loads(text)
-                good += 1
-            except InvalidDocument as exc:
-                click.echo(f"{path}:1: {exc}", err=True)
-                bad += 1
-    click.echo(f"{good} valid, {bad} invalid.")
-    if bad:
-        sys.exit(1)
+            result = load_jsonl(path)
+            counts["good"] += len(result.cases)
+            counts["bad"] += len(result.problems)
+            for problem in result.problems:
+                report(f"{shown}:{problem.line}: {problem.message}")
+            return
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:
+        report(f"rjflow: {_os_message('cannot read', exc, path)}")
+        counts["unreadable"] += 1
+        return
+    try:
+        loads(data)
+        counts["good"] += 1
+    except InvalidDocument as exc:
+        report(f"{shown}:1: {exc}")
+        counts["bad"] += 1
 
 
 @main.command()
@@ -184,13 +365,10 @@ def policy() -> None:
     for field in attrs.fields(type(LONDON_CRC)):
         if isinstance(getattr(LONDON_CRC, field.name), PractitionerLevel):
             values[field.name] = getattr(LONDON_CRC, field.name).label
-    click.echo(json.dumps(values, indent=2))
+    _echo(json.dumps(values, indent=2))
 
 
-def run() -> None:
-    """Entry point: ``main`` with rjflow's own errors reported without a traceback."""
-    try:
-        main(standalone_mode=True)
-    except RJFlowError as exc:  # pragma: no cover - commands report their own errors
-        click.echo(f"rjflow: {exc}", err=True)
-        sys.exit(1)
+def run() -> NoReturn:
+    """Entry point of the ``rjflow`` script: :data:`main`, with the exit codes above."""
+    main(prog_name="rjflow")
+    raise AssertionError("unreachable")  # pragma: no cover - main always exits

@@ -10,6 +10,12 @@ extension needs the ``graphviz`` or ``pygraphviz`` packages, draws one model's m
 knows nothing of guards-as-reasons or of a case's travelled path; a renderer of a dozen lines
 per format on the table is deterministic, testable and dependency-free.
 
+Every text a renderer writes (the title, which holds the policy's name and the case id, stage
+labels, action and guard names) is escaped for the target language by :mod:`rjflow._escape`:
+control characters, line breaks, bidirectional overrides and each language's own syntax
+(``-->``, ``%%``, ``{``, ``"``...) can never add a node, an edge or a directive, whoever wrote
+the text.
+
 >>> from rjflow import LONDON_CRC
 >>> print(to_mermaid(diagram_model(LONDON_CRC)).splitlines()[0])
 stateDiagram-v2
@@ -17,13 +23,16 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from collections.abc import Callable
 
 import attrs
 
+from rjflow._escape import dot_text, mermaid_text
 from rjflow.case import Case
-from rjflow.errors import RJFlowError
+from rjflow.errors import InvalidInput, RJFlowError
 from rjflow.policy import Policy
 from rjflow.states import STATES, State
 from rjflow.workflow import Workflow
@@ -38,6 +47,9 @@ __all__ = [
     "to_dot",
     "to_mermaid",
 ]
+
+
+_NODE_ID = re.compile(r"[a-z][a-z_]*")
 
 
 class GraphvizMissing(RJFlowError, RuntimeError):
@@ -115,30 +127,40 @@ def diagram_model(
     return Diagram(title, nodes, edges)
 
 
-def _edge_label(edge: DiagramEdge, guards: bool, sep: str) -> str:
-    label = edge.action
+def _edge_label(edge: DiagramEdge, guards: bool, sep: str, escape: Callable[[str], str]) -> str:
+    label = escape(edge.action)
     if guards and edge.guards:
-        label += sep + sep.join(f"[{g}]" for g in edge.guards)
+        label += sep + sep.join(f"[{escape(g)}]" for g in edge.guards)
     return label
+
+
+def _node_id(state: State) -> str:
+    """A stage's id in the diagram: its value, which the table keeps to ``[a-z_]+``."""
+    if not _NODE_ID.fullmatch(state.value):  # pragma: no cover - the table is checked in tests
+        raise InvalidInput(f"Stage {state.name} has a value that cannot name a diagram node.")
+    return state.value
 
 
 def to_mermaid(diagram: Diagram, *, guards: bool = False) -> str:
     """Mermaid ``stateDiagram-v2`` text: one line per stage and one per edge.
 
     Renders natively on GitHub, GitLab and in MkDocs.  The current stage is filled amber,
-    travelled stages green, and travelled edges are marked with a tick.
+    travelled stages green, and travelled edges are marked with a tick.  Every label and the
+    title are escaped (Mermaid entity codes), so no text can add a line, a node or an edge.
     """
-    lines = ["stateDiagram-v2", f"    %% {diagram.title}", "    direction LR"]
-    lines += [f'    state "{n.state.label}" as {n.state.value}' for n in diagram.nodes]
+    lines = ["stateDiagram-v2", f"    %% {mermaid_text(diagram.title)}", "    direction LR"]
+    lines += [
+        f'    state "{mermaid_text(n.state.label)}" as {_node_id(n.state)}' for n in diagram.nodes
+    ]
     if any(n.state is State.REFERRED for n in diagram.nodes):
         lines.append("    [*] --> referred")
     for edge in diagram.edges:
         tick = "✔ " if edge.travelled else ""
-        label = _edge_label(edge, guards, "<br/>")
-        lines.append(f"    {edge.source.value} --> {edge.dest.value} : {tick}{label}")
-    lines += [f"    {n.state.value} --> [*]" for n in diagram.nodes if n.terminal]
-    current = [n.state.value for n in diagram.nodes if n.current]
-    travelled = [n.state.value for n in diagram.nodes if n.travelled and not n.current]
+        label = _edge_label(edge, guards, "<br/>", mermaid_text)
+        lines.append(f"    {_node_id(edge.source)} --> {_node_id(edge.dest)} : {tick}{label}")
+    lines += [f"    {_node_id(n.state)} --> [*]" for n in diagram.nodes if n.terminal]
+    current = [_node_id(n.state) for n in diagram.nodes if n.current]
+    travelled = [_node_id(n.state) for n in diagram.nodes if n.travelled and not n.current]
     if current or travelled:
         lines.append("    classDef current fill:#ffd54f,stroke:#e65100,stroke-width:3px")
         lines.append("    classDef travelled fill:#c8e6c9,stroke:#2e7d32")
@@ -149,10 +171,11 @@ def to_mermaid(diagram: Diagram, *, guards: bool = False) -> str:
 
 def to_dot(diagram: Diagram, *, guards: bool = False) -> str:
     """Graphviz DOT text.  End stages are double circles; the current stage is filled amber;
-    the travelled path is drawn bold and green."""
+    the travelled path is drawn bold and green.  Every label and the title are escaped inside
+    DOT quoted strings."""
     lines = [
         "digraph rjflow {",
-        f'    label="{_dot_escape(diagram.title)}";',
+        f'    label="{dot_text(diagram.title)}";',
         "    labelloc=t;",
         "    rankdir=LR;",
         '    node [shape=box, style="rounded,filled", fillcolor=white, fontname="Helvetica"];',
@@ -160,26 +183,24 @@ def to_dot(diagram: Diagram, *, guards: bool = False) -> str:
         '    start [shape=point, width=0.15, label=""];',
     ]
     for n in diagram.nodes:
-        attrs_ = [f'label="{n.state.label}"']
+        attrs_ = [f'label="{dot_text(n.state.label)}"']
         if n.terminal:
             attrs_.append("shape=doublecircle")
         if n.current:
             attrs_ += ['fillcolor="#ffd54f"', "penwidth=3"]
         elif n.travelled:
             attrs_.append('fillcolor="#c8e6c9"')
-        lines.append(f"    {n.state.value} [{', '.join(attrs_)}];")
+        lines.append(f"    {_node_id(n.state)} [{', '.join(attrs_)}];")
     if any(n.state is State.REFERRED for n in diagram.nodes):
         lines.append("    start -> referred;")
     for edge in diagram.edges:
-        label = _dot_escape(_edge_label(edge, guards, "\n"))
+        label = _edge_label(edge, guards, "\\n", dot_text)
         style = ', color="#2e7d32", penwidth=2.5' if edge.travelled else ""
-        lines.append(f'    {edge.source.value} -> {edge.dest.value} [label="{label}"{style}];')
+        lines.append(
+            f'    {_node_id(edge.source)} -> {_node_id(edge.dest)} [label="{label}"{style}];'
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _dot_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def render(dot_source: str, fmt: str, *, dot_program: str = "dot") -> bytes:
@@ -188,7 +209,7 @@ def render(dot_source: str, fmt: str, *, dot_program: str = "dot") -> bytes:
     Raises :class:`GraphvizMissing`, saying how to install it, when ``dot`` is not found.
     """
     if fmt not in ("svg", "png"):
-        raise ValueError(f"render() draws 'svg' or 'png', not {fmt!r}.")
+        raise InvalidInput("render() draws 'svg' or 'png'; pass one of them as fmt.")
     exe = shutil.which(dot_program)
     if exe is None:
         raise GraphvizMissing(
@@ -200,5 +221,9 @@ def render(dot_source: str, fmt: str, *, dot_program: str = "dot") -> bytes:
         [exe, f"-T{fmt}"], input=dot_source.encode(), capture_output=True, check=False
     )
     if done.returncode != 0:
-        raise RJFlowError(f"Graphviz could not draw the diagram: {done.stderr.decode().strip()}")
+        # dot's own message may quote the diagram's text, so it is not repeated.
+        raise RJFlowError(
+            f"Graphviz's dot program could not draw the diagram (exit status {done.returncode}); "
+            "check that Graphviz is installed correctly, or use --format mermaid or dot."
+        )
     return done.stdout

@@ -15,12 +15,16 @@ from rjflow.blocker import Blocker
 
 __all__ = [
     "ActionRefused",
+    "CaseExists",
+    "CaseNotFound",
     "ConcurrencyConflict",
+    "CorruptRecord",
     "HistoryTampered",
     "InvalidDocument",
     "InvalidInput",
     "InvalidWorkflow",
     "RJFlowError",
+    "StoreUnavailable",
     "UnknownAction",
 ]
 
@@ -113,3 +117,55 @@ class ConcurrencyConflict(RJFlowError):
             f"{expected_version} but the store holds version {actual_version}. Nothing was "
             "saved; load the case again, repeat the change and save again."
         )
+
+
+class CaseNotFound(RJFlowError, KeyError):
+    """The store holds no case with this id.  ``case_id`` is the (validated) id asked for.
+
+    A ``KeyError`` too, so ``except KeyError`` around a lookup keeps working.
+    """
+
+    def __init__(self, case_id: str) -> None:
+        self.case_id = case_id
+        super().__init__(
+            f"The store has no case {case_id}. Check the id, or save the case before loading it."
+        )
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
+class CaseExists(ConcurrencyConflict):
+    """A *new* case (``expected_version=0``) was saved under an id the store already holds.
+
+    Nothing was written.  ``actual_version`` is the stored case's version.  A subclass of
+    :class:`ConcurrencyConflict`, so code that reloads and retries on conflicts keeps working.
+    """
+
+    def __init__(self, case_id: str, actual_version: int) -> None:
+        super().__init__(case_id, 0, actual_version)
+        self.args = (
+            f"The store already holds a case {case_id} (version {actual_version}); nothing was "
+            "saved. Give the new case an id of its own, or load the stored case to change it.",
+        )
+
+
+class CorruptRecord(InvalidDocument):
+    """A row of the store cannot be read back as an event: it was altered or damaged outside
+    rjflow.  ``case_id`` names the case and ``sequence`` the event (when it is readable); the
+    row's content is never repeated."""
+
+    def __init__(self, message: str, *, case_id: str, path: str | None, sequence: int | None):
+        self.case_id = case_id
+        super().__init__(message, path=path, sequence=sequence)
+
+
+class StoreUnavailable(RJFlowError, OSError):
+    """The store's database cannot be opened or used: its folder does not exist, it may not be
+    written, it is not an SQLite database, or another writer held it longer than ``timeout``.
+
+    Nothing was written.  The message says what to check; ``path`` is the database path the
+    application gave (kept out of the message).
+    """
+
+    path: str | None = None

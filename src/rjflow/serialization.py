@@ -43,6 +43,7 @@ from typing import Any
 
 import attrs
 
+from rjflow import _reader
 from rjflow._convert import structure, unstructure
 from rjflow.case import OPEN_ACTION, Case
 from rjflow.commands import Input, OpenCase
@@ -296,12 +297,13 @@ def from_dict(
 
 
 def loads(text: str | bytes, *, policy: Policy = LONDON_CRC, seal_key: bytes | None = None) -> Case:
-    """Load a case from JSON text (``seal_key``: see :func:`from_dict`)."""
-    try:
-        data = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidDocument(f"The text is not valid JSON: {exc}.", path="$") from None
-    return from_dict(data, policy=policy, seal_key=seal_key)
+    """Load a case from JSON text, or from UTF-8 bytes (``seal_key``: see :func:`from_dict`).
+
+    Read by the one reader every entry point shares (``docs/format.md``, "Reading rules"): a
+    leading byte order mark is dropped; invalid UTF-8, invalid JSON, ``NaN``, duplicate keys,
+    lone surrogates and too-deep nesting raise :class:`~rjflow.InvalidDocument`.
+    """
+    return from_dict(_reader.read_document(text), policy=policy, seal_key=seal_key)
 
 
 @attrs.frozen
@@ -327,7 +329,7 @@ class LoadReport:
 
 
 def load_jsonl(
-    source: str | Path | Iterable[str],
+    source: str | Path | Iterable[str] | Iterable[bytes],
     *,
     policy: Policy = LONDON_CRC,
     seal_key: bytes | None = None,
@@ -335,18 +337,22 @@ def load_jsonl(
     """Load every case of a JSON Lines file (a path, or an iterable of lines).
 
     Good lines become cases; each bad line is reported with its number and what is wrong;
-    blank lines are skipped.  ``seal_key``: see :func:`from_dict`.
+    blank lines are skipped.  A path is read lazily, one line at a time, and split on
+    ``"\\n"`` only; an iterable gives one line per item (text or UTF-8 bytes).  Every line is
+    read by the same rules as :func:`loads`; a line that cannot be read (bad UTF-8, too deeply
+    nested, ...) is reported and the rest still load.  Raises ``OSError`` when the path cannot
+    be opened.  ``seal_key``: see :func:`from_dict`.
     """
-    if isinstance(source, str | Path):
-        with Path(source).open(encoding="utf-8") as handle:
-            return load_jsonl(list(handle), policy=policy, seal_key=seal_key)
+    lines = _reader.iter_lines(Path(source) if isinstance(source, str | Path) else source)
     cases: list[Case] = []
     problems: list[LineProblem] = []
-    for number, line in enumerate(source, start=1):
-        if not line.strip():
+    for number, line in lines:
+        if isinstance(line, InvalidDocument):
+            problems.append(LineProblem(number, str(line), line.sequence))
             continue
         try:
-            cases.append(loads(line, policy=policy, seal_key=seal_key))
+            data = _reader.parse(line, line=number)
+            cases.append(from_dict(data, policy=policy, seal_key=seal_key))
         except InvalidDocument as exc:
             problems.append(LineProblem(number, str(exc), exc.sequence))
     return LoadReport(tuple(cases), tuple(problems))

@@ -4,7 +4,13 @@ Saving appends the events a case gained since ``expected_version``, inside one
 ``BEGIN IMMEDIATE`` transaction; the table's ``(case_id, sequence)`` primary key makes the
 database itself refuse a second writer's events, so two processes saving the same case can
 never both succeed.  The loser gets :class:`~rjflow.ConcurrencyConflict` and nothing it sent
-is written.  Loading reads the events and replays them, verifying the hash chain.
+is written; a *new* case saved under a taken id gets :class:`~rjflow.CaseExists` (a
+``ConcurrencyConflict``).  Loading reads the events and replays them, verifying the hash
+chain; a row that cannot be read back is a :class:`~rjflow.CorruptRecord` naming the case and
+the event, and an unknown id a :class:`~rjflow.CaseNotFound` (a ``KeyError``).
+
+Readers never wait for writers: file databases run in WAL mode, opening a store whose tables
+exist takes no lock, and each read is one statement over the last committed state.
 
 >>> from rjflow.demo import build_demo_case
 >>> from rjflow.store import SQLiteStore
@@ -20,16 +26,28 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from rjflow import _sql
+from rjflow import _reader, _sql
 from rjflow._convert import structure
+from rjflow._validate import _ID, _check_id
 from rjflow.case import Case
-from rjflow.errors import ConcurrencyConflict, InvalidDocument, RJFlowError
+from rjflow.errors import (
+    CaseExists,
+    CaseNotFound,
+    ConcurrencyConflict,
+    CorruptRecord,
+    InvalidDocument,
+    InvalidInput,
+    RJFlowError,
+    StoreUnavailable,
+)
 from rjflow.history import Event
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.serialization import replay
+from rjflow.serialization import LoadReport, load_jsonl, replay
 
 __all__ = ["SQLiteStore"]
 
@@ -38,128 +56,202 @@ class SQLiteStore:
     """Cases kept as their event histories in one SQLite database.
 
     Use one store (one connection) per thread or process; SQLite serialises the writers.
-    ``timeout`` is how long a writer waits for another's transaction, in seconds.
+    ``timeout`` is how long a writer waits for another's transaction, in seconds.  Reading
+    never waits for a writer: a file database is kept in WAL mode, opening a store that
+    already has its tables only reads, and every read is one statement that sees the last
+    committed state.
+
+    Raises :class:`~rjflow.StoreUnavailable` when the database cannot be opened or used (no
+    such folder, no permission, not an SQLite database, locked for longer than ``timeout``).
     """
 
     def __init__(
         self, path: str | Path = ":memory:", *, policy: Policy = LONDON_CRC, timeout: float = 30.0
     ) -> None:
         self.policy = policy
-        self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
-        if str(path) != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("BEGIN IMMEDIATE")
+        self._path = str(path)
         try:
-            for statement in _sql.CREATE:
-                self._db.execute(statement)
-            self._db.execute(_sql.PUT_META, ("schema_version", str(_sql.STORE_SCHEMA_VERSION)))
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        (found,) = self._db.execute(_sql.GET_META, ("schema_version",)).fetchone()
-        if found != str(_sql.STORE_SCHEMA_VERSION):
+            self._db = sqlite3.connect(self._path, timeout=timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+        try:
+            self._open()
+        except BaseException as exc:
             self._db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._unavailable(exc) from None
+            raise
+
+    def _open(self) -> None:
+        """Create the tables if they are missing, taking the write lock only then."""
+        db = self._db
+        if self._path != ":memory:":
+            (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+            if str(mode).lower() != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        if not self._has_schema():
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _sql.CREATE:
+                    db.execute(statement)
+                db.execute(_sql.PUT_META, ("schema_version", str(_sql.STORE_SCHEMA_VERSION)))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        row = db.execute(_sql.GET_META, ("schema_version",)).fetchone()
+        found = row[0] if row is not None else None
+        if found != str(_sql.STORE_SCHEMA_VERSION):
             raise RJFlowError(
-                f"The store at {path} has schema version {found}; this release reads "
+                f"The store has schema version {_shown_version(found)}; this release reads "
                 f"{_sql.STORE_SCHEMA_VERSION}. Upgrade rjflow to open it."
             )
+
+    def _has_schema(self) -> bool:
+        found = {row[0] for row in self._db.execute(_sql.TABLES)}
+        return found >= _sql.TABLE_NAMES
+
+    def _unavailable(self, exc: sqlite3.Error) -> StoreUnavailable:
+        # SQLite's own reason ("unable to open database file", "file is not a database",
+        # "database is locked") never holds stored data; the path is the application's and is
+        # kept on the error (``path``), not put in the message.
+        error = StoreUnavailable(
+            f"The store's database cannot be used: {exc}. Check that its folder exists and may "
+            "be written, that the file is an rjflow store (or a new file name), and that no "
+            "other program holds it."
+        )
+        error.path = self._path
+        return error
 
     # -- writing ---------------------------------------------------------------------------
 
     def save(self, case: Case, *, expected_version: int) -> int:
         """Append the case's events after ``expected_version`` (0 for a new case).
 
-        Returns the new version.  Raises :class:`~rjflow.ConcurrencyConflict`, writing
-        nothing, when the store's version of the case is not ``expected_version`` (or its
-        history there is not this case's).
+        Returns the new version.  Raises, writing nothing: :class:`~rjflow.CaseExists` when
+        ``expected_version`` is 0 and the store already holds a case with this id;
+        :class:`~rjflow.ConcurrencyConflict` when the store's version of the case is not
+        ``expected_version`` (or its history there is not this case's);
+        :class:`~rjflow.InvalidInput` when ``expected_version`` is not a whole number from 0
+        to the case's version; :class:`~rjflow.StoreUnavailable` when the database cannot be
+        written.
         """
         history = case.history
-        if not 0 <= expected_version <= len(history):
-            raise ValueError(
-                f"expected_version must be between 0 and the case's version {len(history)} "
-                f"(got {expected_version})."
+        if (
+            not isinstance(expected_version, int)
+            or isinstance(expected_version, bool)
+            or not 0 <= expected_version <= len(history)
+        ):
+            raise InvalidInput(
+                "'expected_version' must be a whole number from 0 (a new case) to the case's "
+                f"version {len(history)}: the version the case had when it was loaded."
             )
-        rows = [
-            (
-                case.case_id,
-                e.sequence,
-                e.at.isoformat(),
-                e.actor,
-                e.action,
-                json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-                e.from_state,
-                e.to_state,
-                e.previous_hash,
-                e.hash,
-            )
-            for e in history[expected_version:]
-        ]
+        try:
+            self._append([(case, expected_version)])
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+        return len(history)
+
+    def import_jsonl(
+        self, source: str | Path | Iterable[str] | Iterable[bytes], *, seal_key: bytes | None = None
+    ) -> LoadReport:
+        """Add the cases of a JSON Lines file (or an iterable of lines) as new cases.
+
+        The file is read exactly as :func:`~rjflow.serialization.load_jsonl` reads it (same
+        decoding, line splitting and errors), under the store's policy.  All the good cases
+        are saved in one transaction, or none: a case whose id the store already holds raises
+        :class:`~rjflow.CaseExists` and nothing is written.  The returned report lists every
+        line that did not load (those are not imported).
+        """
+        report = load_jsonl(source, policy=self.policy, seal_key=seal_key)
+        try:
+            self._append([(case, 0) for case in report.cases])
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+        return report
+
+    def _append(self, batch: Sequence[tuple[Case, int]]) -> None:
+        """In one write transaction: check every case's stored version, then insert."""
         db = self._db
+        case, expected_version = batch[0] if batch else (None, 0)
         db.execute("BEGIN IMMEDIATE")
         try:
-            last = db.execute(_sql.LAST_EVENT, (case.case_id,)).fetchone()
-            stored_version, stored_hash = last if last is not None else (0, None)
-            same_past = expected_version == 0 or stored_hash == history[expected_version - 1].hash
-            if stored_version != expected_version or not same_past:
-                raise ConcurrencyConflict(case.case_id, expected_version, stored_version)
-            db.executemany(_sql.INSERT_EVENT, rows)
+            for case, expected_version in batch:
+                history = case.history
+                last = db.execute(_sql.LAST_EVENT, (case.case_id,)).fetchone()
+                stored_version, stored_hash = last if last is not None else (0, None)
+                same_past = (
+                    expected_version == 0 or stored_hash == history[expected_version - 1].hash
+                )
+                if stored_version != expected_version or not same_past:
+                    raise _conflict(case.case_id, expected_version, int(stored_version))
+                db.executemany(_sql.INSERT_EVENT, _rows(case, expected_version))
             db.execute("COMMIT")
         except sqlite3.IntegrityError:
             db.execute("ROLLBACK")
+            assert case is not None  # an insert failed, so there was a case
             actual = self.version(case.case_id)
-            raise ConcurrencyConflict(case.case_id, expected_version, actual) from None
+            raise _conflict(case.case_id, expected_version, actual) from None
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        return len(history)
 
     # -- reading ---------------------------------------------------------------------------
 
     def version(self, case_id: str) -> int:
-        """The stored version of a case (0 if the store does not have it)."""
-        last = self._db.execute(_sql.LAST_EVENT, (case_id,)).fetchone()
-        return int(last[0]) if last is not None else 0
+        """The stored version of a case (0 if the store does not have it).
+
+        Raises :class:`~rjflow.InvalidInput`, without repeating it, when ``case_id`` is not an
+        opaque id.
+        """
+        _valid_id(case_id)
+        last = self._read(_sql.LAST_EVENT, (case_id,))
+        return int(last[0][0]) if last else 0
 
     def events(self, case_id: str) -> list[Event]:
-        """The stored events of a case, oldest first (not verified; :meth:`load` verifies)."""
+        """The stored events of a case, oldest first (not verified; :meth:`load` verifies).
+
+        Raises :class:`~rjflow.CorruptRecord`, naming the case and the event's sequence, when
+        a row cannot be read as an event; :class:`~rjflow.InvalidInput` when ``case_id`` is
+        not an opaque id.
+        """
+        _valid_id(case_id)
         events = []
-        for index, row in enumerate(self._db.execute(_sql.CASE_EVENTS, (case_id,))):
-            seq, at, actor, action, data, from_state, to_state, prev, digest = row
-            raw = {
-                "sequence": seq,
-                "at": at,
-                "actor": actor,
-                "action": action,
-                "data": json.loads(data),
-                "from_state": from_state,
-                "to_state": to_state,
-                "previous_hash": prev,
-                "hash": digest,
-            }
-            events.append(structure(raw, Event, f"store[{case_id}].events[{index}]"))
+        for index, row in enumerate(self._read(_sql.CASE_EVENTS, (case_id,))):
+            events.append(_event(case_id, index, row))
         return events
 
     def load(self, case_id: str) -> Case:
         """The case rebuilt from its stored events, its chain verified.
 
-        Raises :class:`KeyError` when the store has no such case, and
+        Raises :class:`~rjflow.CaseNotFound` (a ``KeyError``) when the store has no such case;
+        :class:`~rjflow.InvalidInput`, without repeating it, when ``case_id`` is not an opaque
+        id; :class:`~rjflow.CorruptRecord` when a row cannot be read as an event; and
         :class:`~rjflow.InvalidDocument` (or :class:`~rjflow.HistoryTampered`) when the stored
         history does not verify.
         """
         events = self.events(case_id)
         if not events:
-            raise KeyError(f"The store has no case {case_id}.")
+            raise CaseNotFound(case_id)
         try:
             return replay(events, policy=self.policy)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
 
+    def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
+        """One read statement: it sees the last committed state and never takes a lock that
+        would make a writer (or this reader) wait."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+
     def case_ids(self) -> list[str]:
         """The ids of every stored case, sorted."""
-        return [row[0] for row in self._db.execute(_sql.CASE_IDS)]
+        return [row[0] for row in self._read(_sql.CASE_IDS)]
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -177,3 +269,83 @@ class SQLiteStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
+    """The case's events after version ``after`` as rows of ``rjflow_events``."""
+    return [
+        (
+            case.case_id,
+            e.sequence,
+            e.at.isoformat(),
+            e.actor,
+            e.action,
+            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+            e.from_state,
+            e.to_state,
+            e.previous_hash,
+            e.hash,
+        )
+        for e in case.history[after:]
+    ]
+
+
+def _valid_id(case_id: object) -> None:
+    """Refuse, without repeating it, anything but an opaque id matched in full."""
+    if isinstance(case_id, str) and _ID.fullmatch(case_id):
+        return
+    _check_id("case_id", case_id)
+    raise InvalidInput(  # matched only up to a trailing line break
+        "'case_id' must be an opaque id: 1 to 64 letters, digits, '.', '_', ':' or '-', "
+        "starting with a letter or digit (got text that is not an id)."
+    )
+
+
+def _conflict(case_id: str, expected_version: int, stored_version: int) -> ConcurrencyConflict:
+    if expected_version == 0 and stored_version > 0:
+        return CaseExists(case_id, stored_version)
+    return ConcurrencyConflict(case_id, expected_version, stored_version)
+
+
+def _shown_version(found: object) -> str:
+    return str(found) if isinstance(found, str) and found.isdigit() and len(found) < 6 else "?"
+
+
+def _event(case_id: str, index: int, row: tuple[Any, ...]) -> Event:
+    """One stored row as an Event; any fault is a CorruptRecord naming the case and event."""
+    seq, at, actor, action, data, from_state, to_state, prev, digest = row
+    sequence = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+    path = f"events[{index}]"
+
+    def corrupt(where: str, what: str) -> CorruptRecord:
+        event = f"event {sequence}" if sequence is not None else f"row {index + 1}"
+        return CorruptRecord(
+            f"Stored case {case_id}, {event}, cannot be read as an event ({what}); the database "
+            "was changed outside rjflow. Restore the case from a backup.",
+            case_id=case_id,
+            path=where,
+            sequence=sequence,
+        )
+
+    try:
+        parsed = _reader.parse(data) if isinstance(data, str) else None
+    except InvalidDocument:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise corrupt(f"{path}.data", "its data is not a JSON object")
+    raw = {
+        "sequence": seq,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "data": parsed,
+        "from_state": from_state,
+        "to_state": to_state,
+        "previous_hash": prev,
+        "hash": digest,
+    }
+    try:
+        return structure(raw, Event, path)
+    except InvalidDocument as exc:
+        where = exc.path or path
+        raise corrupt(where, f"at {where}") from None

@@ -22,6 +22,7 @@ from typing import Any
 
 from transitions import Machine
 
+from rjflow._logging import DISPATCHING
 from rjflow.blocker import Blocker
 from rjflow.commands import Acting, Input
 from rjflow.effects import EFFECTS
@@ -207,7 +208,11 @@ class Workflow:
         if unavailable is not None:
             return record.state, [unavailable]
         carrier = _Carrier(record, self.policy, inp, act)
-        self._events[action.name].trigger(carrier)
+        token = DISPATCHING.set(True)  # transitions' per-dispatch chatter stays out of app logs
+        try:
+            self._events[action.name].trigger(carrier)
+        finally:
+            DISPATCHING.reset(token)
         return _STATE_BY_VALUE[carrier.state], carrier.blockers
 
     def _unavailable(self, record: CaseRecord, action: ActionDef) -> Blocker | None:
