@@ -32,18 +32,22 @@ from rjflow.activities import (
     Signature,
 )
 from rjflow.case import Case, Option
+from rjflow.erasure import erase_free_text
 from rjflow.errors import (
     ActionRefused,
     ConcurrencyConflict,
     HistoryTampered,
+    IntegrityError,
     InvalidDocument,
     InvalidInput,
     InvalidWorkflow,
     RJFlowError,
     UnknownAction,
 )
+from rjflow.freetext import ERASED, ErasedText, ErasureReason
 from rjflow.guards import Blocker
 from rjflow.history import Event
+from rjflow.integrity import Keyring
 from rjflow.offences import Offence, OffenceCategory
 from rjflow.parties import Facilitator, Offender, PractitionerLevel, Role, Supporter, Victim
 from rjflow.policy import LONDON_CRC, Policy
@@ -57,6 +61,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "ERASED",
     "LONDON_CRC",
     "Acknowledgement",
     "ActionRefused",
@@ -74,14 +79,18 @@ __all__ = [
     "ConsentDecision",
     "ConsentStatus",
     "ContactActivity",
+    "ErasedText",
+    "ErasureReason",
     "Event",
     "Facilitator",
     "Feedback",
     "HistoryTampered",
     "InformationGiven",
+    "IntegrityError",
     "InvalidDocument",
     "InvalidInput",
     "InvalidWorkflow",
+    "Keyring",
     "Letter",
     "LetterStatus",
     "MessageDirection",
@@ -106,4 +115,5 @@ __all__ = [
     "Victim",
     "Workflow",
     "__version__",
+    "erase_free_text",
 ]

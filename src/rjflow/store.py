@@ -6,6 +6,9 @@ database itself refuse a second writer's events, so two processes saving the sam
 never both succeed.  The loser gets :class:`~rjflow.ConcurrencyConflict` and nothing it sent
 is written.  Loading reads the events and replays them, verifying the hash chain.
 
+Free text sits in its own table, ``rjflow_texts``, beside the events: saving a case after
+:func:`~rjflow.erase_free_text` deletes the erased texts' rows in the same transaction.
+
 >>> from rjflow.demo import build_demo_case
 >>> from rjflow.store import SQLiteStore
 >>> case = build_demo_case()
@@ -27,6 +30,7 @@ from rjflow import _sql
 from rjflow._convert import structure
 from rjflow.case import Case
 from rjflow.errors import ConcurrencyConflict, InvalidDocument, RJFlowError
+from rjflow.freetext import ERASE_ACTION, erasure_targets
 from rjflow.history import Event
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.serialization import replay
@@ -96,6 +100,7 @@ class SQLiteStore:
             )
             for e in history[expected_version:]
         ]
+        texts, erased = _text_rows(case, expected_version)
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -105,6 +110,8 @@ class SQLiteStore:
             if stored_version != expected_version or not same_past:
                 raise ConcurrencyConflict(case.case_id, expected_version, stored_version)
             db.executemany(_sql.INSERT_EVENT, rows)
+            db.executemany(_sql.INSERT_TEXT, texts)
+            db.executemany(_sql.DELETE_TEXT, erased)
             db.execute("COMMIT")
         except sqlite3.IntegrityError:
             db.execute("ROLLBACK")
@@ -125,6 +132,9 @@ class SQLiteStore:
     def events(self, case_id: str) -> list[Event]:
         """The stored events of a case, oldest first (not verified; :meth:`load` verifies)."""
         events = []
+        texts: dict[int, dict[str, dict[str, str]]] = {}
+        for seq, pointer, salt, text in self._db.execute(_sql.CASE_TEXTS, (case_id,)):
+            texts.setdefault(seq, {})[pointer] = {"salt": salt, "text": text}
         for index, row in enumerate(self._db.execute(_sql.CASE_EVENTS, (case_id,))):
             seq, at, actor, action, data, from_state, to_state, prev, digest = row
             raw = {
@@ -137,6 +147,7 @@ class SQLiteStore:
                 "to_state": to_state,
                 "previous_hash": prev,
                 "hash": digest,
+                "texts": texts.get(seq, {}),
             }
             events.append(structure(raw, Event, f"store[{case_id}].events[{index}]"))
         return events
@@ -177,3 +188,17 @@ class SQLiteStore:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _text_rows(
+    case: Case, expected_version: int
+) -> tuple[list[tuple[str, int, str, str, str]], list[tuple[str, int, str]]]:
+    """The free-text rows the events after ``expected_version`` add, and the rows their
+    erasure events delete."""
+    added = []
+    deleted = []
+    for e in case.history[expected_version:]:
+        added += [(case.case_id, e.sequence, p, t.salt, t.text) for p, t in e.texts.items()]
+        if e.action == ERASE_ACTION:
+            deleted += [(case.case_id, seq, p) for seq, p in erasure_targets(e)]
+    return added, deleted
