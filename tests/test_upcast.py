@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 
-from rjflow import ERASED, HistoryTampered, IntegrityError, InvalidDocument, erase_free_text
+from rjflow import (
+    ERASED,
+    HistoryTampered,
+    IntegrityError,
+    InvalidDocument,
+    RJFlowError,
+    erase_free_text,
+)
 from rjflow import _upcast as upcasting
 from rjflow._convert import unstructure
 from rjflow.freetext import commitments_in
@@ -27,6 +35,7 @@ from rjflow.serialization import (
     migrated_from,
     to_dict,
 )
+from rjflow.store import SQLiteStore
 
 from .builders import KEYRING
 
@@ -217,3 +226,16 @@ def test_every_older_version_has_a_reader_and_an_upcaster() -> None:
     """A reader for each schema before the current one, and an upcaster from each."""
     assert set(upcasting.READERS) == set(range(1, SCHEMA_VERSION))
     assert set(upcasting.UPCASTERS) == set(range(1, SCHEMA_VERSION))
+
+
+def test_a_schema_1_store_is_refused_with_a_way_forward(tmp_path: Path) -> None:
+    """A store written by the previous release (store schema 1, free text inside the events)
+    is refused with how to move its cases, not with "upgrade rjflow"."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE rjflow_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO rjflow_meta VALUES ('schema_version', '1')")
+    db.close()
+    with pytest.raises(RJFlowError, match="Move its cases") as err:
+        SQLiteStore(path)
+    assert "Upgrade rjflow" not in str(err.value)

@@ -65,9 +65,16 @@ class SQLiteStore:
         (found,) = self._db.execute(_sql.GET_META, ("schema_version",)).fetchone()
         if found != str(_sql.STORE_SCHEMA_VERSION):
             self._db.close()
+            older = found.isdigit() and int(found) < _sql.STORE_SCHEMA_VERSION
             raise RJFlowError(
                 f"The store at {path} has schema version {found}; this release reads "
-                f"{_sql.STORE_SCHEMA_VERSION}. Upgrade rjflow to open it."
+                f"{_sql.STORE_SCHEMA_VERSION}. "
+                + (
+                    "Move its cases with the release that wrote it (load each case, save it "
+                    "with rjflow.serialization.dumps) and load those documents here."
+                    if older
+                    else "Upgrade rjflow to open it."
+                )
             )
 
     # -- writing ---------------------------------------------------------------------------
