@@ -36,7 +36,7 @@ import attrs
 from rjflow._validate import _check_id, aware_datetime
 from rjflow.case import Case
 from rjflow.errors import InvalidInput
-from rjflow.freetext import ERASE_ACTION, ErasureReason, commitments_in
+from rjflow.freetext import ERASE_ACTION, ErasureReason, event_commitments
 from rjflow.history import Event
 from rjflow.serialization import replay
 
@@ -85,7 +85,7 @@ def erase_free_text(
         (e.sequence, pointer)
         for e in history
         if wanted is None or e.sequence in wanted
-        for pointer in commitments_in(e.data)
+        for pointer in event_commitments(e)
         if pointer in e.texts
     ]
     if not targets:
@@ -133,7 +133,7 @@ def _chosen(events: Iterable[int] | None, history: tuple[Event, ...]) -> set[int
             raise InvalidInput(
                 f"'events' must hold sequence numbers of this case's events, 1 to {len(history)}."
             )
-        if not commitments_in(history[seq - 1].data):
+        if not event_commitments(history[seq - 1]):
             raise InvalidInput(f"Event {seq} holds no free text to erase.")
         chosen.add(seq)
     return chosen

@@ -28,6 +28,7 @@ record that the case happened as it did.  So:
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import secrets
 import typing
@@ -36,8 +37,10 @@ from typing import Any
 
 import attrs
 
+from rjflow.commands import OpenCase
 from rjflow.errors import HistoryTampered, InvalidDocument, InvalidInput
 from rjflow.history import TEXT_SALT_BYTES, Event, FreeText, text_commitment
+from rjflow.states import ACTIONS
 
 __all__ = [
     "ERASED",
@@ -188,9 +191,9 @@ def commit_free_text(
     """
     texts: dict[str, FreeText] = {}
     salts = {p: t.salt for p, t in recorded.texts.items()} if recorded is not None else {}
-    stored = commitments_in(recorded.data) if recorded is not None else {}
     for pointer, value in free_text_values(inp):
-        if value is ERASED and pointer in stored and pointer not in salts:
+        stored = event_commitments(recorded) if value is ERASED and recorded else {}
+        if pointer in stored and pointer not in salts:
             _set(data, pointer, {COMMITMENT_KEY: stored[pointer]})
             continue
         if value is ERASED:
@@ -231,6 +234,26 @@ def commitments_in(data: object, pointer: str = "") -> dict[str, str]:
         for index, value in enumerate(data):
             found.update(commitments_in(value, f"{pointer}/{index}"))
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _action_may_hold_free_text(action: str) -> bool:
+    """False when no input of ``action`` can hold free text (so its data cannot hold a
+    commitment: a commitment object where the input expects a value fails to parse)."""
+    if action == ERASE_ACTION:
+        return False  # its data is checked field by field (erasure_targets)
+    if action == "open_case":  # rjflow.case.OPEN_ACTION (the case module imports this one)
+        return _may_hold_free_text(OpenCase)
+    definition = ACTIONS.get(action)
+    return definition is None or _may_hold_free_text(definition.input)
+
+
+def event_commitments(event: Event) -> dict[str, str]:
+    """The commitments in an event's data, by JSON Pointer (see :func:`commitments_in`);
+    the data is not walked when the event's action cannot hold free text and it keeps none."""
+    if not event.texts and not _action_may_hold_free_text(event.action):
+        return {}
+    return commitments_in(event.data)
 
 
 def erasure_targets(event: Event) -> list[tuple[int, str]]:
@@ -297,7 +320,7 @@ def verify_texts(events: Sequence[Event]) -> frozenset[tuple[int, str]]:
     erased: dict[tuple[int, str], int] = {}
     committed: dict[int, dict[str, str]] = {}
     for event in events:
-        commitments = commitments_in(event.data)
+        commitments = event_commitments(event)
         committed[event.sequence] = commitments
         if event.action == ERASE_ACTION:
             _note_erasure(event, committed, erased)
@@ -390,7 +413,7 @@ def _check_stored_texts(event: Event, commitments: Mapping[str, object]) -> None
 def reveal(event: Event) -> Mapping[str, Any]:
     """The event's data with each commitment replaced by its text, or by :data:`ERASED` when
     the text is gone (run :func:`verify_texts` first).  The stored data is not changed."""
-    commitments = commitments_in(event.data)
+    commitments = event_commitments(event)
     if not commitments:
         return event.data
     data = _plain_copy(event.data)
@@ -413,7 +436,7 @@ def positions_match(inp: object, event: Event) -> None:
     the free-text fields of ``inp`` (the input built from it): free text is never stored in
     the hashed data, and a commitment never stands for anything else."""
     expected = {pointer for pointer, _ in free_text_values(inp)}
-    actual = set(commitments_in(event.data))
+    actual = set(event_commitments(event))
     if expected != actual:
         wrong = sorted(expected ^ actual)
         where = f"events[{event.sequence - 1}].data"
