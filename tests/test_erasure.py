@@ -387,3 +387,18 @@ def test_erased_reads_as_erased() -> None:
     assert ERASED == "[erased]"
     assert repr(ERASED) == "ERASED"
     assert isinstance(ERASED, str)
+
+
+def test_the_store_erases_a_stored_case(tmp_path: Path) -> None:
+    """SQLiteStore.erase_free_text loads, erases and saves: rows gone, case still loads."""
+    path = tmp_path / "cases.db"
+    case, clock = closed_with_text()
+    with SQLiteStore(path, keyring=KEYRING) as store:
+        store.save(case, expected_version=0)
+        erased = store.erase_free_text(case.case_id, at=clock(), actor="M1", events=[case.version])
+        assert erased.record.closure is not None
+        assert erased.record.closure.note is ERASED
+        assert store.load(case.case_id) == erased
+    with sqlite3.connect(path) as db:
+        pointers = [row[0] for row in db.execute("SELECT pointer FROM rjflow_texts")]
+    assert sorted(pointers) == ["/actions/0/what", "/actions/1/what"]

@@ -42,6 +42,15 @@ CREATE = (
         PRIMARY KEY (case_id, sequence, pointer)
     ) WITHOUT ROWID
     """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_integrity (
+        case_id TEXT    PRIMARY KEY,
+        key_id  TEXT    NOT NULL,
+        version INTEGER NOT NULL,
+        head    TEXT    NOT NULL,
+        mac     TEXT    NOT NULL
+    ) WITHOUT ROWID
+    """,
 )
 
 GET_META = "SELECT value FROM rjflow_meta WHERE key = ?"
@@ -73,3 +82,10 @@ INSERT_TEXT = (
 CASE_TEXTS = "SELECT sequence, pointer, salt, text FROM rjflow_texts WHERE case_id = ?"
 
 DELETE_TEXT = "DELETE FROM rjflow_texts WHERE case_id = ? AND sequence = ? AND pointer = ?"
+
+PUT_INTEGRITY = """
+    INSERT OR REPLACE INTO rjflow_integrity (case_id, key_id, version, head, mac)
+    VALUES (?, ?, ?, ?, ?)
+"""
+
+GET_INTEGRITY = "SELECT key_id, case_id, version, head, mac FROM rjflow_integrity WHERE case_id = ?"

@@ -9,6 +9,12 @@ is written.  Loading reads the events and replays them, verifying the hash chain
 Free text sits in its own table, ``rjflow_texts``, beside the events: saving a case after
 :func:`~rjflow.erase_free_text` deletes the erased texts' rows in the same transaction.
 
+Opened with a ``keyring``, the store also keeps each case's integrity seal (an HMAC of its
+id, version and head hash, see :mod:`rjflow.integrity`) in ``rjflow_integrity``, written in
+the same transaction as the events, and requires and checks it on load: rows edited with
+the hashes recomputed, or the newest rows deleted, are then detected.  Every writer of such a
+store must hold the keyring.
+
 >>> from rjflow.demo import build_demo_case
 >>> from rjflow.store import SQLiteStore
 >>> case = build_demo_case()
@@ -23,17 +29,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 from rjflow import _sql
 from rjflow._convert import structure
 from rjflow.case import Case
-from rjflow.errors import ConcurrencyConflict, InvalidDocument, RJFlowError
-from rjflow.freetext import ERASE_ACTION, erasure_targets
+from rjflow.erasure import erase_free_text
+from rjflow.errors import ConcurrencyConflict, InvalidDocument, InvalidInput, RJFlowError
+from rjflow.freetext import ERASE_ACTION, ErasureReason, erasure_targets
 from rjflow.history import Event
+from rjflow.integrity import Keyring, integrity_mac
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.serialization import replay
+from rjflow.serialization import _check_integrity, replay
 
 __all__ = ["SQLiteStore"]
 
@@ -46,9 +56,19 @@ class SQLiteStore:
     """
 
     def __init__(
-        self, path: str | Path = ":memory:", *, policy: Policy = LONDON_CRC, timeout: float = 30.0
+        self,
+        path: str | Path = ":memory:",
+        *,
+        policy: Policy = LONDON_CRC,
+        timeout: float = 30.0,
+        keyring: Keyring | None = None,
     ) -> None:
+        if keyring is not None and not isinstance(keyring, Keyring):
+            raise InvalidInput(
+                f"'keyring' must be a rjflow Keyring (got {type(keyring).__name__})."
+            )
         self.policy = policy
+        self.keyring = keyring
         self._db = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
         if str(path) != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -108,6 +128,7 @@ class SQLiteStore:
             for e in history[expected_version:]
         ]
         texts, erased = _text_rows(case, expected_version)
+        seal = _seal_row(self.keyring, case)
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -119,6 +140,8 @@ class SQLiteStore:
             db.executemany(_sql.INSERT_EVENT, rows)
             db.executemany(_sql.INSERT_TEXT, texts)
             db.executemany(_sql.DELETE_TEXT, erased)
+            if seal is not None:
+                db.execute(_sql.PUT_INTEGRITY, seal)
             db.execute("COMMIT")
         except sqlite3.IntegrityError:
             db.execute("ROLLBACK")
@@ -170,10 +193,33 @@ class SQLiteStore:
         if not events:
             raise KeyError(f"The store has no case {case_id}.")
         try:
+            if self.keyring is not None:
+                _check_seal(self._db, self.keyring, case_id, events)
             return replay(events, policy=self.policy)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
+
+    def erase_free_text(
+        self,
+        case_id: str,
+        *,
+        at: datetime,
+        actor: str,
+        reason: ErasureReason | str = ErasureReason.SUBJECT_REQUEST,
+        events: Iterable[int] | None = None,
+    ) -> Case:
+        """Erase a stored case's free text (see :func:`rjflow.erase_free_text`): load it,
+        erase, and save the erasure, which deletes the texts' rows; returns the case.
+
+        Raises what :meth:`load`, :func:`~rjflow.erase_free_text` and :meth:`save` raise
+        (:class:`~rjflow.ConcurrencyConflict` if another writer saved the case meanwhile).
+        """
+        case = self.load(case_id)
+        version = case.version
+        erase_free_text(case, at=at, actor=actor, reason=reason, events=events)
+        self.save(case, expected_version=version)
+        return case
 
     def case_ids(self) -> list[str]:
         """The ids of every stored case, sorted."""
@@ -209,3 +255,27 @@ def _text_rows(
         if e.action == ERASE_ACTION:
             deleted += [(case.case_id, seq, p) for seq, p in erasure_targets(e)]
     return added, deleted
+
+
+def _seal_row(keyring: Keyring | None, case: Case) -> tuple[str, str, int, str, str] | None:
+    """The integrity row for the case's head under the keyring's current key, or None."""
+    if keyring is None:
+        return None
+    head = case.history[-1].hash
+    key_id = keyring.current
+    mac = integrity_mac(keyring, key_id, case_id=case.case_id, version=case.version, head=head)
+    return (case.case_id, key_id, case.version, head, mac)
+
+
+def _check_seal(
+    db: sqlite3.Connection, keyring: Keyring, case_id: str, events: list[Event]
+) -> None:
+    """Require and check the stored integrity seal of ``case_id`` (IntegrityError)."""
+    row = db.execute(_sql.GET_INTEGRITY, (case_id,)).fetchone()
+    seal = (
+        dict(zip(("key_id", "case_id", "version", "head", "mac"), row, strict=True))
+        if row
+        else None
+    )
+    document = {"case_id": case_id, **({"integrity": seal} if seal is not None else {})}
+    _check_integrity(document, events, keyring)
