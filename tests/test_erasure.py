@@ -26,6 +26,7 @@ from rjflow import (
 )
 from rjflow.activities import Closure
 from rjflow.commands import Close
+from rjflow.erasure import erase_free_text_in
 from rjflow.freetext import FREE_TEXT, free_text_values
 from rjflow.history import event_hash, text_commitment, verify_chain
 from rjflow.serialization import dumps, from_dict, loads, replay, to_dict
@@ -402,3 +403,40 @@ def test_the_store_erases_a_stored_case(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         pointers = [row[0] for row in db.execute("SELECT pointer FROM rjflow_texts")]
     assert sorted(pointers) == ["/actions/0/what", "/actions/1/what"]
+
+
+class TestEraseInADocument:
+    def test_a_sealed_document_with_a_snapshot(self) -> None:
+        """erase_free_text_in: the document to write back, sealed again, snapshot re-made,
+        without the texts; the input is not changed."""
+        case, clock = closed_with_text()
+        doc = to_dict(case, keyring=KEYRING, snapshot=True)
+        before = copy.deepcopy(doc)
+        out = erase_free_text_in(doc, at=clock(), actor="M1", keyring=KEYRING)
+        assert doc == before
+        assert set(out) >= {"integrity", "snapshot"}
+        text = json.dumps(out, ensure_ascii=False)
+        assert NOTE not in text
+        assert WHAT not in text
+        loaded = from_dict(out, keyring=KEYRING)
+        assert loaded.record.closure is not None
+        assert loaded.record.closure.note == ERASED
+        assert from_dict(out) == loaded  # by replay too
+
+    def test_json_text_and_a_plain_document(self) -> None:
+        """JSON text works too; without a keyring the result is unsealed."""
+        case, clock = closed_with_text()
+        out = erase_free_text_in(dumps(case), at=clock(), actor="M1", events=[case.version])
+        assert "integrity" not in out
+        assert NOTE not in json.dumps(out, ensure_ascii=False)
+        assert WHAT in json.dumps(out, ensure_ascii=False)
+
+    def test_a_bad_document_is_refused(self) -> None:
+        """Text that is not JSON, or a tampered document: InvalidDocument."""
+        case, clock = closed_with_text()
+        with pytest.raises(InvalidDocument):
+            erase_free_text_in("{nope", at=clock(), actor="M1")
+        doc = to_dict(case)
+        doc["events"][-1]["texts"]["/note"]["text"] = "changed"
+        with pytest.raises(HistoryTampered):
+            erase_free_text_in(doc, at=clock(), actor="M1")

@@ -28,19 +28,23 @@ case ended (erasure usually happens when the retention period ends).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from rjflow._validate import _check_id, aware_datetime
 from rjflow.case import Case
-from rjflow.errors import InvalidInput
+from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.freetext import ERASE_ACTION, ErasureReason, event_commitments
 from rjflow.history import Event
-from rjflow.serialization import replay
+from rjflow.integrity import Keyring
+from rjflow.policy import LONDON_CRC, Policy
+from rjflow.serialization import from_dict, replay, to_dict
 
-__all__ = ["erase_free_text"]
+__all__ = ["erase_free_text", "erase_free_text_in"]
 
 
 def erase_free_text(
@@ -120,6 +124,36 @@ def erase_free_text(
     case._record = rebuilt._record
     case._events = rebuilt._events
     return erasure
+
+
+def erase_free_text_in(
+    document: Mapping[str, Any] | str | bytes,
+    *,
+    at: datetime,
+    actor: str,
+    reason: ErasureReason | str = ErasureReason.SUBJECT_REQUEST,
+    events: Iterable[int] | None = None,
+    policy: Policy = LONDON_CRC,
+    keyring: Keyring | None = None,
+) -> dict[str, Any]:
+    """Erase free text in a saved document (a dict, or JSON text): the document to write back.
+
+    The document is loaded (and verified) as :func:`rjflow.serialization.from_dict` does,
+    with ``keyring`` when given; its free text is erased as :func:`erase_free_text` does; and
+    it is saved again — sealed under the keyring's current key, with a fresh snapshot when it
+    had one.  The caller replaces the stored copy with the result (and erases older copies).
+    Raises what loading and :func:`erase_free_text` raise; the input is never changed.
+    """
+    data: Any = document
+    if isinstance(document, str | bytes):
+        try:
+            data = json.loads(document)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidDocument(f"The text is not valid JSON: {exc}.", path="$") from None
+    case = from_dict(data, policy=policy, keyring=keyring)
+    had_snapshot = keyring is not None and "snapshot" in data
+    erase_free_text(case, at=at, actor=actor, reason=reason, events=events)
+    return to_dict(case, keyring=keyring, snapshot=had_snapshot)
 
 
 def _chosen(events: Iterable[int] | None, history: tuple[Event, ...]) -> set[int] | None:
