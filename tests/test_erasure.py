@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,7 +30,7 @@ from rjflow.commands import Close
 from rjflow.erasure import erase_free_text_in
 from rjflow.freetext import FREE_TEXT, free_text_values
 from rjflow.history import event_hash, text_commitment, verify_chain
-from rjflow.serialization import dumps, from_dict, loads, replay, to_dict
+from rjflow.serialization import dumps, from_dict, json_schema, loads, replay, to_dict
 from rjflow.store import SQLiteStore
 
 from .builders import KEYRING, Clock, at_stage
@@ -440,3 +441,81 @@ class TestEraseInADocument:
         doc["events"][-1]["texts"]["/note"]["text"] = "changed"
         with pytest.raises(HistoryTampered):
             erase_free_text_in(doc, at=clock(), actor="M1")
+
+
+# -- fuzz: mutated documents holding texts and an erasure ------------------------------------
+
+
+def _with_erasure() -> dict[str, Any]:
+    case, clock = closed_with_text(case_id="RJ-FZ-1")
+    erase_free_text(case, at=clock(), actor="M1", events=[case.version - 1])
+    doc = to_dict(case)
+    jsonschema.validate(doc, json_schema())
+    return doc
+
+
+ERASED_DOC = _with_erasure()
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 40) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["$text", "salt", "text", "sequence", "field", "x"]), inner
+        )
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix]
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+# Mostly the parts this change added: texts, commitments and the erasure event.
+TARGETS = [
+    p
+    for p in _paths(ERASED_DOC)[1:]
+    if "texts" in p
+    or p[-1] == "$text"
+    or (len(p) > 1 and p[:2] == ("events", len(ERASED_DOC["events"]) - 1))
+]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.data())
+def test_fuzz_documents_with_texts_and_an_erasure(data: st.DataObject) -> None:
+    """Mutated texts, commitments and erasure events (chain maybe recomputed): a faithful
+    case or InvalidDocument, never another exception."""
+    doc = copy.deepcopy(ERASED_DOC)
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(TARGETS))
+        target: Any = doc
+        try:
+            for key in path[:-1]:
+                target = target[key]
+            if data.draw(st.booleans()) and isinstance(target, dict):
+                del target[path[-1]]
+            else:
+                target[path[-1]] = data.draw(json_values)
+        except (KeyError, IndexError, TypeError):
+            continue
+    if data.draw(st.booleans()):
+        for raw in doc["events"]:
+            if isinstance(raw, dict):
+                try:
+                    raw["hash"] = event_hash(**{k: raw[k] for k in HASHED})
+                except (KeyError, TypeError, ValueError):
+                    break
+    try:
+        case = from_dict(doc)
+    except InvalidDocument as err:
+        assert NOTE not in str(err)
+        return
+    assert to_dict(case) == doc

@@ -98,6 +98,9 @@ class ErasureReason(enum.Enum):
     OTHER = "other"
 
 
+_REASONS = frozenset(r.value for r in ErasureReason)
+
+
 # -- finding free text in inputs ---------------------------------------------------------------
 
 _MAY_HOLD: dict[type, bool] = {}
@@ -267,7 +270,7 @@ def erasure_targets(event: Event) -> list[tuple[int, str]]:
             path=where,
             sequence=event.sequence,
         )
-    if data["reason"] not in {r.value for r in ErasureReason}:
+    if not isinstance(data["reason"], str) or data["reason"] not in _REASONS:
         raise InvalidDocument(
             f"{where}.reason: expected one of {', '.join(repr(r.value) for r in ErasureReason)}.",
             path=f"{where}.reason",
