@@ -239,3 +239,35 @@ def test_a_schema_1_store_is_refused_with_a_way_forward(tmp_path: Path) -> None:
     with pytest.raises(RJFlowError, match="Move its cases") as err:
         SQLiteStore(path)
     assert "Upgrade rjflow" not in str(err.value)
+
+
+def test_the_provenance_cannot_be_dropped_when_a_key_is_used() -> None:
+    """Saved with a keyring, a migrated case's migrated_from is covered by the seal."""
+    case = from_dict(fixture("closed_other"))
+    doc = to_dict(case, keyring=KEYRING)
+    assert from_dict(doc, keyring=KEYRING) == case
+    del doc["migrated_from"]
+    with pytest.raises(IntegrityError) as err:
+        from_dict(doc, keyring=KEYRING)
+    assert err.value.path == "integrity.mac"
+    assert migrated_from(from_dict(doc)) is None  # without the key it cannot be noticed
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {},
+        {"schema_version": 2, "version": 3, "head": "a" * 64},
+        {"schema_version": 1, "version": 0, "head": "a" * 64},
+        {"schema_version": 1, "version": 3, "head": "A" * 64},
+        {"schema_version": 1, "version": 3, "head": "a" * 64, "extra": 1},
+    ],
+)
+def test_a_malformed_provenance_is_refused(value: Any) -> None:
+    """migrated_from names an earlier schema, a version of 1 or more and a head hash."""
+    doc = to_dict(from_dict(fixture("closed_other")))
+    doc["migrated_from"] = value
+    with pytest.raises(InvalidDocument) as err:
+        from_dict(doc)
+    assert err.value.path == "migrated_from"

@@ -310,8 +310,8 @@ def _check_integrity(
     (HistoryTampered), which catches naive truncation — but proves nothing against a forger.
     """
     error = IntegrityError if keyring is not None else HistoryTampered
-    integrity = data.get("integrity")
-    if integrity is None:
+    integrity: Any = data.get("integrity")
+    if "integrity" not in data:
         if keyring is None:
             return None
         raise IntegrityError(
@@ -396,9 +396,7 @@ def _check_integrity(
     return key_id
 
 
-def _check_provenance(value: object) -> Provenance | None:
-    if value is None:
-        return None
+def _check_provenance(value: object) -> Provenance:
     ok = (
         isinstance(value, Mapping)
         and set(value) == _MIGRATED_KEYS
@@ -672,7 +670,7 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
             )
     events = [structure(e, Event, f"events[{i}]") for i, e in enumerate(raw_events)]
     _verify_history(events)
-    provenance = _check_provenance(data.get("migrated_from"))
+    provenance = _check_provenance(data["migrated_from"]) if "migrated_from" in data else None
     key_id = _check_integrity(data, events, keyring)
     if keyring is not None and key_id is not None and "snapshot" in data:
         case = _from_snapshot(events, data["snapshot"], policy, keyring, key_id)
