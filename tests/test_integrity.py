@@ -21,7 +21,7 @@ from rjflow import (
     Keyring,
     RJFlowError,
 )
-from rjflow.history import event_hash
+from rjflow.history import event_hash, text_commitment
 from rjflow.integrity import integrity_mac
 from rjflow.serialization import dumps, from_dict, loads, to_dict
 from rjflow.store import SQLiteStore
@@ -145,6 +145,26 @@ class TestEveryTamperingKindIsDetectedWithTheKey:
         with pytest.raises(IntegrityError) as err:
             from_dict(doc, keyring=KEYRING)
         assert err.value.path == "integrity.head"
+
+    def test_an_agreement_text_rewritten_with_everything_recomputed(self) -> None:
+        """Regression (issue 9, item 8): an agreement action's text edited, with its
+        commitment and the whole chain recomputed, used to load silently; with the keyring
+        it is refused (without a key it still loads: the documented limit)."""
+        doc = copy.deepcopy(SEALED)
+        proposal = next(e for e in doc["events"] if e["action"] == "propose_agreement")
+        entry = proposal["texts"]["/actions/0/what"]
+        entry["text"] = "Nothing to repair"
+        proposal["data"]["actions"][0]["what"] = {
+            "$text": text_commitment(bytes.fromhex(entry["salt"]), entry["text"])
+        }
+        rehash(doc)
+        unkeyed = from_dict({k: v for k, v in doc.items() if k != "integrity"})
+        assert unkeyed.record.agreement is not None
+        assert unkeyed.record.agreement.actions[0].what == "Nothing to repair"
+        with pytest.raises(IntegrityError) as err:
+            from_dict(doc, keyring=KEYRING)
+        assert err.value.path == "integrity.head"
+        assert "repair" not in str(err.value).lower()
 
     def test_truncation_of_the_newest_events(self) -> None:
         """Regression (issue 9, item 8): deleting the newest events (and fixing version and
