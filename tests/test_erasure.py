@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -385,10 +386,18 @@ def test_random_text_changes_are_detected(note: str, replacement: str) -> None:
 
 
 def test_erased_reads_as_erased() -> None:
-    """ERASED is the text "[erased]", with a repr that says what it is."""
+    """ERASED is the text "[erased]", with a repr that says what it is; copies and pickles
+    keep the one instance."""
     assert ERASED == "[erased]"
     assert repr(ERASED) == "ERASED"
     assert isinstance(ERASED, str)
+    assert copy.deepcopy(ERASED) is ERASED
+    assert pickle.loads(pickle.dumps(ERASED)) is ERASED
+    case, clock = closed_with_text()
+    erase_free_text(case, at=clock(), actor="M1")
+    assert case.record.closure is not None
+    copied = copy.deepcopy(case.record.closure)
+    assert copied.note is ERASED
 
 
 def test_the_store_erases_a_stored_case(tmp_path: Path) -> None:

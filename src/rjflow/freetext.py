@@ -82,6 +82,10 @@ class ErasedText(str):
     def __repr__(self) -> str:
         return "ERASED"
 
+    def __reduce__(self) -> str:
+        # Copies and pickles of a case keep the one instance, so ``is ERASED`` still holds.
+        return "ERASED"
+
 
 #: What an erased free-text field reads as (``str(ERASED) == "[erased]"``).
 ERASED = ErasedText("[erased]")
