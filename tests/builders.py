@@ -10,6 +10,7 @@ from rjflow import (
     Case,
     ContactActivity,
     Facilitator,
+    Keyring,
     Offence,
     OffenceCategory,
     Policy,
@@ -39,6 +40,10 @@ class Clock:
 
 #: A seal key for sealed-snapshot tests (an application would use 32 random bytes).
 SEAL_KEY = b"rjflow tests' sealing key, 32 B"
+
+#: A keyring for keyed-integrity tests, and its key id.
+KEY_ID = "test-2026"
+KEYRING = Keyring({KEY_ID: b"rjflow tests' integrity key, 32B"}, current=KEY_ID)
 
 
 def new_case(

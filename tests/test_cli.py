@@ -71,7 +71,7 @@ def test_demo_prints_the_trail_and_saves_to_a_store(tmp_path: Path) -> None:
     assert "[review -> completed]" in done.stdout
     assert "victim_consent_missing" in done.stdout
     with SQLiteStore(store) as db:
-        assert db.load("RJ-2026-0001") == build_demo_case()
+        assert db.load("RJ-2026-0001").record == build_demo_case().record
     assert (tmp_path / "out" / "demo-case.mmd").read_text().startswith("stateDiagram-v2")
 
 

@@ -14,16 +14,25 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "rjflow"
 #: Lowest first; a module may import only from its own layer or a lower one.
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "blocker", "_validate", "_escape", "_logging"),
-    "values": ("parties", "offences", "activities", "commands", "states", "record", "policy"),
+    "values": (
+        "parties",
+        "offences",
+        "activities",
+        "commands",
+        "states",
+        "record",
+        "policy",
+        "integrity",
+    ),
     "rules": ("rules", "effects"),
-    "engine": ("history", "_convert", "workflow", "case"),
+    "engine": ("history", "freetext", "_convert", "workflow", "case"),
     "adapters": (
         "serialization",
         "store",
         "_sql",
         "_reader",
         "_upcast",
-        "integrity",
+        "erasure",
         "diagrams",
         "reference",
         "demo",

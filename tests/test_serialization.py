@@ -14,9 +14,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rjflow import HistoryTampered, InvalidDocument, InvalidInput, Policy, serialization
+from rjflow import (
+    HistoryTampered,
+    IntegrityError,
+    InvalidDocument,
+    InvalidInput,
+    Keyring,
+    Policy,
+    serialization,
+)
 from rjflow.demo import build_demo_case
 from rjflow.history import canonical_json, event_hash
+from rjflow.integrity import integrity_mac, snapshot_seal
 from rjflow.serialization import (
     dumps,
     from_dict,
@@ -26,7 +35,7 @@ from rjflow.serialization import (
     to_dict,
 )
 
-from .builders import SEAL_KEY, at_stage
+from .builders import KEY_ID, KEYRING, SEAL_KEY, at_stage
 from .test_stateful import State
 
 DEMO = build_demo_case()
@@ -109,7 +118,7 @@ class TestTamperEvidence:
         previous = doc["events"][5]["hash"]
         for raw in doc["events"][6:]:
             raw["previous_hash"] = previous
-            fields = {k: raw[k] for k in raw if k != "hash"}
+            fields = {k: raw[k] for k in raw if k not in ("hash", "texts")}
             raw["hash"] = event_hash(**fields)
             previous = raw["hash"]
         with pytest.raises(InvalidDocument) as err:
@@ -120,7 +129,8 @@ class TestTamperEvidence:
     @pytest.mark.parametrize(
         ("path", "value", "fragment"),
         [
-            (["schema_version"], 2, "schema_version 2"),
+            (["schema_version"], 3, "schema_version 3"),
+            (["schema_version"], 0, "schema_version 0"),
             (["state"], "closed", "the history gives 'completed'"),
             (["version"], 3, "'version' says 3"),
             (["events", 0, "data", "offence", "category"], "arson", "Event 1 was altered"),
@@ -143,34 +153,65 @@ class TestTamperEvidence:
             assert fragment in str(err.value)
 
 
-SEALED = to_dict(DEMO, seal_key=SEAL_KEY)
+SEALED = to_dict(DEMO, keyring=KEYRING, snapshot=True)
 
 
-def sealed_with(path: list[Any], value: Any) -> dict[str, Any]:
-    return mutated(path, value, SEALED)
+def sealed_with(path: list[Any], value: Any, *, reseal: bool = False) -> dict[str, Any]:
+    """SEALED with one value replaced; ``reseal``: the integrity MAC made again over the
+    changed document, as only a holder of the key could (to reach the checks behind it)."""
+    doc = mutated(path, value, SEALED)
+    if reseal:
+        snapshot = doc["snapshot"]
+        seal = snapshot.get("seal") if isinstance(snapshot, dict) else None
+        doc["integrity"]["mac"] = integrity_mac(
+            KEYRING,
+            KEY_ID,
+            case_id=doc["case_id"],
+            version=doc["version"],
+            head=doc["events"][-1]["hash"],
+            snapshot_seal=seal if isinstance(seal, str) else "-",
+        )
+    return doc
 
 
 class TestSealedSnapshot:
     def test_round_trips_with_the_key_and_matches_the_schema(self) -> None:
-        """Saved with a key and loaded with it, the case is identical; the document is the
-        unsealed one plus the snapshot, and matches the published schema."""
-        loaded = from_dict(SEALED, seal_key=SEAL_KEY)
+        """Saved with a keyring and a snapshot and loaded with it, the case is identical; the
+        document is the plain one plus integrity and snapshot, and matches the schema."""
+        loaded = from_dict(SEALED, keyring=KEYRING)
         assert loaded == DEMO
         assert loaded.record == DEMO.record
-        assert {k: v for k, v in SEALED.items() if k != "snapshot"} == DOC
+        assert {k: v for k, v in SEALED.items() if k not in ("snapshot", "integrity")} == DOC
         assert set(SEALED["snapshot"]) == {"record", "seal"}
         jsonschema.validate(SEALED, json_schema())
-        assert loads(dumps(DEMO, seal_key=SEAL_KEY), seal_key=SEAL_KEY) == DEMO
+        assert loads(dumps(DEMO, keyring=KEYRING, snapshot=True), keyring=KEYRING) == DEMO
+
+    def test_seal_key_is_still_accepted_as_a_one_key_keyring(self) -> None:
+        """The previous release's seal_key= saves integrity and a snapshot, and loads them."""
+        doc = to_dict(DEMO, seal_key=SEAL_KEY)
+        assert set(doc) >= {"integrity", "snapshot"}
+        assert from_dict(doc, seal_key=SEAL_KEY) == DEMO
+        with pytest.raises(InvalidInput, match="not both"):
+            to_dict(DEMO, seal_key=SEAL_KEY, keyring=KEYRING)
+
+    def test_removing_the_seal_no_longer_falls_back_to_replay(self) -> None:
+        """Regression (issue 9, item 8): with seal_key, a document whose snapshot and seal
+        were deleted used to load by replay; the key now requires the integrity seal."""
+        doc = to_dict(DEMO, seal_key=SEAL_KEY)
+        del doc["snapshot"], doc["integrity"]
+        with pytest.raises(IntegrityError, match="no integrity seal"):
+            from_dict(doc, seal_key=SEAL_KEY)
 
     def test_a_case_loaded_from_its_snapshot_keeps_working(self) -> None:
         """A case built from a snapshot accepts actions and chains them on, as a replayed one."""
         case, clock = at_stage(State.INTRODUCTION)
-        loaded = loads(dumps(case, seal_key=SEAL_KEY), seal_key=SEAL_KEY)
+        loaded = loads(dumps(case, keyring=KEYRING, snapshot=True), keyring=KEYRING)
         replayed = loads(dumps(case))
         at = clock()
         for c in (loaded, replayed):
             c.acknowledge_responsibility(guilty_plea=True, at=at, actor="F1")
-        assert loaded == replayed
+        assert loaded.record == replayed.record
+        assert loaded.history[:-1] == replayed.history[:-1]
 
     def test_without_the_key_the_snapshot_is_ignored_and_the_history_replayed(self) -> None:
         """An altered snapshot cannot mislead a load that does not trust it."""
@@ -184,77 +225,112 @@ class TestSealedSnapshot:
             (["snapshot", "record", "state"], "closed"),
             (["snapshot", "record", "sessions"], []),
             (["snapshot", "record", "version"], 3),
-            (["snapshot", "seal"], "0" * 64),
         ],
     )
-    def test_an_altered_snapshot_is_refused(self, path: list[Any], value: Any) -> None:
-        """Any change to the sealed record or its seal: InvalidDocument at snapshot.seal."""
+    def test_an_altered_snapshot_record_is_refused(self, path: list[Any], value: Any) -> None:
+        """Any change to the sealed record: InvalidDocument at snapshot.seal."""
         doc = sealed_with(path, value)
         assert doc != SEALED
         with pytest.raises(InvalidDocument, match="seal does not match") as err:
-            from_dict(doc, seal_key=SEAL_KEY)
+            from_dict(doc, keyring=KEYRING)
         assert err.value.path == "snapshot.seal"
+
+    def test_an_altered_snapshot_seal_is_refused_by_the_integrity_seal(self) -> None:
+        """The integrity MAC covers the snapshot's seal: changing it is an IntegrityError."""
+        with pytest.raises(IntegrityError) as err:
+            from_dict(sealed_with(["snapshot", "seal"], "0" * 64), keyring=KEYRING)
+        assert err.value.path == "integrity.mac"
 
     def test_another_key_or_policy_is_refused(self) -> None:
         """A seal is good only with its key and under the policy that judged the record."""
+        other = Keyring({KEY_ID: b"x" * 32}, current=KEY_ID)
+        with pytest.raises(IntegrityError, match="different secret"):
+            from_dict(SEALED, keyring=other)
         with pytest.raises(InvalidDocument, match="another key or under another policy"):
-            from_dict(SEALED, seal_key=b"x" * 32)
-        with pytest.raises(InvalidDocument, match="another key or under another policy"):
-            from_dict(SEALED, seal_key=SEAL_KEY, policy=Policy(max_sessions=11))
+            from_dict(SEALED, keyring=KEYRING, policy=Policy(max_sessions=11))
 
     def test_a_snapshot_moved_to_another_history_is_refused(self) -> None:
-        """The seal binds the record to the last event's hash: it cannot be grafted."""
-        other = to_dict(at_stage(State.INTRODUCTION)[0])
+        """The seal binds the record to the head: grafted onto another history, even with
+        the integrity MAC made again by a key holder, the snapshot's seal does not match."""
+        other = to_dict(at_stage(State.INTRODUCTION)[0], keyring=KEYRING, snapshot=True)
         other["snapshot"] = SEALED["snapshot"]
+        with pytest.raises(IntegrityError):
+            from_dict(other, keyring=KEYRING)
+        other["integrity"]["mac"] = integrity_mac(
+            KEYRING,
+            KEY_ID,
+            case_id=other["case_id"],
+            version=other["version"],
+            head=other["events"][-1]["hash"],
+            snapshot_seal=other["snapshot"]["seal"],
+        )
         with pytest.raises(InvalidDocument, match="seal does not match"):
-            from_dict(other, seal_key=SEAL_KEY)
+            from_dict(other, keyring=KEYRING)
 
     def test_the_chain_is_still_verified(self) -> None:
         """A sealed snapshot does not excuse an altered event."""
         with pytest.raises(HistoryTampered) as err:
-            from_dict(sealed_with(["events", 6, "data", "duration"], 3600), seal_key=SEAL_KEY)
+            from_dict(sealed_with(["events", 6, "data", "duration"], 3600), keyring=KEYRING)
         assert err.value.sequence == 7
 
     @pytest.mark.parametrize(
         "snapshot", [None, [], "text", {"record": {}}, {"record": [], "seal": "x"}, {"a": 1}]
     )
     def test_a_malformed_snapshot_is_refused(self, snapshot: Any) -> None:
-        """The snapshot is an object of exactly record (an object) and seal (text)."""
+        """The snapshot is an object of exactly record (an object) and seal (text): refused by
+        the integrity seal, and (resealed by a key holder) by the snapshot's own checks."""
+        with pytest.raises(IntegrityError):
+            from_dict(sealed_with(["snapshot"], snapshot), keyring=KEYRING)
         with pytest.raises(InvalidDocument) as err:
-            from_dict(sealed_with(["snapshot"], snapshot), seal_key=SEAL_KEY)
+            from_dict(sealed_with(["snapshot"], snapshot, reseal=True), keyring=KEYRING)
         assert err.value.path == "snapshot"
 
-    @pytest.mark.parametrize("key", [b"short", "a text key of 32 characters....", None, 42])
+    @pytest.mark.parametrize("key", [b"short", "a text key of 32 characters....", 42])
     def test_a_weak_or_mistyped_key_is_refused(self, key: Any) -> None:
         """The key is bytes, at least 16 of them; the message never repeats the key."""
         for call in (lambda: dumps(DEMO, seal_key=key), lambda: loads(TEXT, seal_key=key)):
-            if key is None:
-                call()  # None means: no seal
-                continue
             with pytest.raises(InvalidInput, match="at least 16 bytes") as err:
                 call()
             assert str(key) not in str(err.value)
 
+    def test_no_key_means_no_seal(self) -> None:
+        """seal_key=None and keyring=None: the plain document, loaded by replay."""
+        assert to_dict(DEMO, seal_key=None, keyring=None) == DOC
+        assert loads(TEXT, seal_key=None) == DEMO
+
+    def test_a_snapshot_needs_a_keyring(self) -> None:
+        """snapshot=True without a keyring would be an unsealed record: refused."""
+        with pytest.raises(InvalidInput, match="keyring"):
+            to_dict(DEMO, snapshot=True)
+
     def test_a_seal_over_a_record_of_another_version_is_refused(self) -> None:
         """Defence in depth: even a validly sealed record must belong to its own history."""
-        # Only a holder of the key can do this (here: the private _seal).
+        # Only a holder of the key can do this.
         doc = copy.deepcopy(SEALED)
         record = doc["snapshot"]["record"]
         record["version"] = 3
-        doc["snapshot"]["seal"] = serialization._seal(
-            SEAL_KEY, DEMO.policy, doc["events"][-1]["hash"], canonical_json(record)
+        doc["snapshot"]["seal"] = snapshot_seal(
+            KEYRING,
+            KEY_ID,
+            policy_fingerprint=serialization._fingerprint(DEMO.policy),
+            head=doc["events"][-1]["hash"],
+            record_text=canonical_json(record),
         )
+        doc = sealed_with(["snapshot"], doc["snapshot"], reseal=True)
         with pytest.raises(InvalidDocument) as err:
-            from_dict(doc, seal_key=SEAL_KEY)
+            from_dict(doc, keyring=KEYRING)
         assert err.value.path == "snapshot.record.version"
 
     def test_json_lines_load_with_the_key(self, tmp_path: Any) -> None:
-        """load_jsonl passes the key on: sealed lines load from their snapshots."""
+        """load_jsonl passes the keyring on: sealed lines load from their snapshots, and an
+        unsealed line is reported, since the keyring requires the integrity seal."""
         path = tmp_path / "cases.jsonl"
-        path.write_text(dumps(DEMO, seal_key=SEAL_KEY) + "\n" + TEXT + "\n", encoding="utf-8")
-        report = load_jsonl(path, seal_key=SEAL_KEY)
-        assert report.ok
+        sealed = dumps(DEMO, keyring=KEYRING, snapshot=True)
+        path.write_text(sealed + "\n" + TEXT + "\n" + sealed + "\n", encoding="utf-8")
+        report = load_jsonl(path, keyring=KEYRING)
         assert report.cases == (DEMO, DEMO)
+        assert [p.line for p in report.problems] == [2]
+        assert "no integrity seal" in report.problems[0].message
 
 
 class TestJsonLines:
@@ -305,7 +381,7 @@ SMALL = to_dict(at_stage(State.INTRODUCTION)[0])
 SMALL_PATHS = paths_of(SMALL)[1:]
 
 
-SMALL_SEALED = to_dict(at_stage(State.INTRODUCTION)[0], seal_key=SEAL_KEY)
+SMALL_SEALED = to_dict(at_stage(State.INTRODUCTION)[0], keyring=KEYRING, snapshot=True)
 SMALL_SEALED_PATHS = paths_of(SMALL_SEALED)[1:]
 
 
@@ -351,16 +427,15 @@ def rehash(doc: Any) -> None:
         previous = raw["hash"]
 
 
-def loads_or_typed_error(doc: Any, seal_key: bytes | None = None) -> None:
+def loads_or_typed_error(doc: Any, keyring: Keyring | None = None) -> None:
     try:
-        case = from_dict(doc, seal_key=seal_key)
+        case = from_dict(doc, keyring=keyring)
     except InvalidDocument as err:
         assert str(err)
         return
-    # Anything that loads must be a faithful, schema-valid case (its sealed snapshot included,
-    # when it was loaded from one).
-    from_snapshot = seal_key is not None and "snapshot" in doc
-    assert to_dict(case, seal_key=seal_key if from_snapshot else None) == doc
+    # Anything that loads must be a faithful, schema-valid case (its integrity seal and sealed
+    # snapshot included, when it was loaded with the keyring).
+    assert to_dict(case, keyring=keyring, snapshot="snapshot" in doc and keyring is not None) == doc
     jsonschema.validate(doc, json_schema())
 
 
@@ -377,8 +452,8 @@ def test_fuzz_mutated_documents(doc: Any) -> None:
 @FUZZ
 @given(mutations(sealed=True))
 def test_fuzz_mutated_sealed_documents(doc: Any) -> None:
-    """Mutated sealed documents loaded with the key: a faithful case, or InvalidDocument."""
-    loads_or_typed_error(doc, seal_key=SEAL_KEY)
+    """Mutated sealed documents loaded with the keyring: a faithful case, or InvalidDocument."""
+    loads_or_typed_error(doc, keyring=KEYRING)
 
 
 @FUZZ

@@ -5,24 +5,30 @@ If a public signature loses or changes its types, this file stops type-checking.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import assert_type
+from typing import Any, assert_type
 
 from rjflow import (
+    ERASED,
     ActionRefused,
     Blocker,
     Case,
     ContactActivity,
+    ErasedText,
+    ErasureReason,
     Event,
     Facilitator,
+    Keyring,
     Offence,
     OffenceCategory,
     Option,
     Policy,
     State,
+    erase_free_text,
 )
 from rjflow.diagrams import diagram_model, to_mermaid
-from rjflow.serialization import LoadReport, dumps, load_jsonl, loads
+from rjflow.serialization import LoadReport, dumps, load_jsonl, loads, migrated_from
 from rjflow.store import SQLiteStore
 
 
@@ -56,6 +62,13 @@ def usage() -> None:
     key = b"sixteen or more bytes of secret"
     assert_type(loads(dumps(case, seal_key=key), seal_key=key), Case)
     assert_type(load_jsonl([dumps(case, seal_key=key)], seal_key=key), LoadReport)
+    ring = Keyring({"2026-11": key}, current="2026-11")
+    assert_type(loads(dumps(case, keyring=ring, snapshot=True), keyring=ring), Case)
+    assert_type(load_jsonl([dumps(case, keyring=ring)], keyring=ring), LoadReport)
+    assert_type(migrated_from(case), Mapping[str, Any] | None)
+    erased = erase_free_text(case, at=t, actor="M1", reason=ErasureReason.SUBJECT_REQUEST)
+    assert_type(erased, Event)
+    assert_type(ERASED, ErasedText)
     assert_type(to_mermaid(diagram_model(case.policy, case)), str)
     with SQLiteStore(":memory:") as store:
         assert_type(store.save(case, expected_version=0), int)

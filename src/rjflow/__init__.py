@@ -33,6 +33,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.case import Case, Option
+from rjflow.erasure import erase_free_text
 from rjflow.errors import (
     ActionRefused,
     CaseExists,
@@ -40,6 +41,7 @@ from rjflow.errors import (
     ConcurrencyConflict,
     CorruptRecord,
     HistoryTampered,
+    IntegrityError,
     InvalidDocument,
     InvalidInput,
     InvalidWorkflow,
@@ -47,7 +49,9 @@ from rjflow.errors import (
     StoreUnavailable,
     UnknownAction,
 )
+from rjflow.freetext import ERASED, ErasedText, ErasureReason
 from rjflow.history import Event
+from rjflow.integrity import Keyring
 from rjflow.offences import Offence, OffenceCategory
 from rjflow.parties import Facilitator, Offender, PractitionerLevel, Role, Supporter, Victim
 from rjflow.policy import LONDON_CRC, Policy
@@ -61,6 +65,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "ERASED",
     "LONDON_CRC",
     "Acknowledgement",
     "ActionRefused",
@@ -81,14 +86,18 @@ __all__ = [
     "ConsentStatus",
     "ContactActivity",
     "CorruptRecord",
+    "ErasedText",
+    "ErasureReason",
     "Event",
     "Facilitator",
     "Feedback",
     "HistoryTampered",
     "InformationGiven",
+    "IntegrityError",
     "InvalidDocument",
     "InvalidInput",
     "InvalidWorkflow",
+    "Keyring",
     "Letter",
     "LetterStatus",
     "MessageDirection",
@@ -114,4 +123,5 @@ __all__ = [
     "Victim",
     "Workflow",
     "__version__",
+    "erase_free_text",
 ]

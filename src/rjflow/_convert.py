@@ -24,6 +24,7 @@ from cattrs.gen import make_dict_unstructure_fn
 
 from rjflow._validate import shown
 from rjflow.errors import InvalidDocument, InvalidInput
+from rjflow.freetext import ERASED
 from rjflow.parties import Facilitator, Offender, Party, Role, Supporter, Victim
 
 __all__ = ["CONVERTER", "structure", "unstructure"]
@@ -42,7 +43,14 @@ def _strict(kind: type, what: str) -> Callable[[object, type], Any]:
     return hook
 
 
-CONVERTER.register_structure_hook(str, _strict(str, "text"))
+def _structure_text(value: object, _type: type) -> str:
+    # ERASED (a str subclass) stands for erased free text when a history is replayed.
+    if type(value) is not str and value is not ERASED:
+        raise InvalidInput(f"expected text, got {type(value).__name__}")
+    return value
+
+
+CONVERTER.register_structure_hook(str, _structure_text)
 CONVERTER.register_structure_hook(int, _strict(int, "a whole number"))
 CONVERTER.register_structure_hook(bool, _strict(bool, "true or false"))
 

@@ -7,7 +7,8 @@ own copy of this module's statements and the store's small connection layer.
 from __future__ import annotations
 
 #: The store's own schema version, kept in ``rjflow_meta``.
-STORE_SCHEMA_VERSION = 1
+#: 2: free text kept in ``rjflow_texts``, beside the hashed events, so that it can be erased.
+STORE_SCHEMA_VERSION = 2
 
 CREATE = (
     """
@@ -31,10 +32,29 @@ CREATE = (
         PRIMARY KEY (case_id, sequence)
     ) WITHOUT ROWID
     """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_texts (
+        case_id  TEXT    NOT NULL,
+        sequence INTEGER NOT NULL,
+        pointer  TEXT    NOT NULL,
+        salt     TEXT    NOT NULL,
+        text     TEXT    NOT NULL,
+        PRIMARY KEY (case_id, sequence, pointer)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_integrity (
+        case_id TEXT    PRIMARY KEY,
+        key_id  TEXT    NOT NULL,
+        version INTEGER NOT NULL,
+        head    TEXT    NOT NULL,
+        mac     TEXT    NOT NULL
+    ) WITHOUT ROWID
+    """,
 )
 
 #: The tables the store needs; opening a store that has them takes no write lock.
-TABLE_NAMES = frozenset({"rjflow_meta", "rjflow_events"})
+TABLE_NAMES = frozenset({"rjflow_meta", "rjflow_events", "rjflow_texts", "rjflow_integrity"})
 
 TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
@@ -59,3 +79,18 @@ CASE_EVENTS = """
 CASE_IDS = "SELECT DISTINCT case_id FROM rjflow_events ORDER BY case_id"
 
 COUNT_EVENTS = "SELECT COUNT(*) FROM rjflow_events WHERE case_id = ?"
+
+INSERT_TEXT = (
+    "INSERT INTO rjflow_texts (case_id, sequence, pointer, salt, text) VALUES (?, ?, ?, ?, ?)"
+)
+
+CASE_TEXTS = "SELECT sequence, pointer, salt, text FROM rjflow_texts WHERE case_id = ?"
+
+DELETE_TEXT = "DELETE FROM rjflow_texts WHERE case_id = ? AND sequence = ? AND pointer = ?"
+
+PUT_INTEGRITY = """
+    INSERT OR REPLACE INTO rjflow_integrity (case_id, key_id, version, head, mac)
+    VALUES (?, ?, ?, ?, ?)
+"""
+
+GET_INTEGRITY = "SELECT key_id, case_id, version, head, mac FROM rjflow_integrity WHERE case_id = ?"

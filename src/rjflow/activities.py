@@ -210,7 +210,7 @@ class AgreementAction:
     """
 
     id: str
-    what: str
+    what: str = attrs.field(metadata={"free_text": True})
     responsible: str
     deadline: date
 
@@ -301,4 +301,4 @@ class Closure:
 
     reason: ClosureReason
     at: datetime
-    note: str | None = None
+    note: str | None = attrs.field(default=None, metadata={"free_text": True})

@@ -57,6 +57,7 @@ from rjflow.commands import (
 )
 from rjflow.effects import EFFECTS, open_record
 from rjflow.errors import ActionRefused, InvalidInput
+from rjflow.freetext import commit_free_text
 from rjflow.history import GENESIS_HASH, Event
 from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
@@ -112,13 +113,15 @@ class Case:
     history.  A refused or invalid action raises and leaves the case exactly as it was.
     """
 
-    __slots__ = ("__weakref__", "_events", "_record", "_workflow")
+    __slots__ = ("__weakref__", "_events", "_migrated_from", "_record", "_workflow")
 
     def __init__(self, record: CaseRecord, events: list[Event], workflow: Workflow) -> None:
         # Internal: use Case.open, Case.replay or rjflow.load.
         self._record = record
         self._events = events
         self._workflow = workflow
+        # Where a case loaded from an older schema came from (see rjflow.serialization).
+        self._migrated_from: dict[str, Any] | None = None
 
     # -- opening and rebuilding ----------------------------------------------------------------
 
@@ -154,19 +157,30 @@ class Case:
         return cls._opened(case_id, inp, at, actor, policy)
 
     @classmethod
-    def _opened(cls, case_id: str, inp: OpenCase, at: datetime, actor: str, policy: Policy) -> Case:
+    def _opened(
+        cls,
+        case_id: str,
+        inp: OpenCase,
+        at: datetime,
+        actor: str,
+        policy: Policy,
+        *,
+        recorded: Event | None = None,
+    ) -> Case:
         at = aware_datetime("at", at)
         _check_id("actor", actor)
-        data = {"case_id": case_id, **unstructure(inp, OpenCase)}
+        # Free text is committed to, not hashed; a replayed event keeps its stored salts.
+        data, texts = commit_free_text(inp, unstructure(inp, OpenCase), recorded)
         event = Event.create(
             sequence=1,
             at=at,
             actor=actor,
             action=OPEN_ACTION,
-            data=data,
+            data={"case_id": case_id, **data},
             from_state=None,
             to_state=State.REFERRED.value,
             previous_hash=GENESIS_HASH,
+            texts=texts,
         )
         return cls(open_record(case_id, inp, at), [event], Workflow.for_policy(policy))
 
@@ -339,20 +353,30 @@ class Case:
         ) == (version, action.name, from_state, to_state, previous_hash):
             event = recorded
         else:
+            # Free text is committed to, not hashed; a replayed event keeps its stored salts.
+            data, texts = commit_free_text(inp, unstructure(inp, action.input), recorded)
             event = Event.create(
                 sequence=version,
                 at=at,
                 actor=actor,
                 action=action.name,
-                data=unstructure(inp, action.input),
+                data=data,
                 from_state=from_state,
                 to_state=to_state,
                 previous_hash=previous_hash,
+                texts=texts,
             )
         # Nothing below can fail: the case changes whole or not at all.
         self._record = new
         self._events.append(event)
         return event
+
+    def _append_erasure(self, event: Event) -> None:
+        """Append an already checked ``erase_free_text`` event (see :mod:`rjflow.erasure`): it
+        changes no stage and no fact, only the version and the time of the last change."""
+        rec = self._record
+        self._record = rec.updated(version=rec.version + 1, updated_at=event.at)
+        self._events.append(event)
 
     def _do(self, name: str, inp: Input, at: datetime, actor: str) -> Event:
         return self._perform(self._workflow.action(name), inp, at, actor)

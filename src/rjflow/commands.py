@@ -326,7 +326,7 @@ class Close:
     """End the case early.  ``note`` is required when the reason is ``OTHER``."""
 
     reason: ClosureReason = attrs.field(converter=_to_reason)
-    note: str | None = attrs.field(default=None)
+    note: str | None = attrs.field(default=None, metadata={"free_text": True})
 
     @note.validator
     def _check_note(self, _attribute: object, value: object) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "ConcurrencyConflict",
     "CorruptRecord",
     "HistoryTampered",
+    "IntegrityError",
     "InvalidDocument",
     "InvalidInput",
     "InvalidWorkflow",
@@ -100,6 +101,16 @@ class InvalidDocument(RJFlowError, ValueError):
 class HistoryTampered(InvalidDocument):
     """A case's history fails verification: an event was altered, removed, reordered or
     inserted.  ``sequence`` is the first event whose hash or position does not check out."""
+
+
+class IntegrityError(HistoryTampered):
+    """A document loaded with the application's keyring fails its keyed integrity check: the
+    integrity seal is missing, made with a key the keyring does not hold, does not match, or
+    was made over another case or another length of history (newest events removed or added).
+
+    The message says what was found and what to do; ``path`` points at the part of the
+    document concerned.  Only a holder of the key can make a seal that verifies.
+    """
 
 
 class ConcurrencyConflict(RJFlowError):

@@ -4,6 +4,13 @@ Each :class:`Event` records who did what, when, at which stage, with which input
 the hash of its own content together with the previous event's hash.  Changing, removing,
 reordering or inserting an event breaks the chain, and :func:`verify_chain` names the first
 event that no longer checks out.  The history is the truth: replaying it rebuilds the case.
+
+Free text (a closure note, what an agreement action says) is personal data that must stay
+erasable, so it is kept *beside* the hash, not in it: an event's ``data`` holds, at each
+free-text field, a commitment ``{"$text": <hex>}`` (see :func:`text_commitment`), and the
+event's ``texts`` maps that field's JSON Pointer (RFC 6901, into ``data``) to a
+:class:`FreeText` — the salt and the text.  Removing a text leaves the chain intact; changing
+one no longer matches its commitment.
 """
 
 from __future__ import annotations
@@ -19,7 +26,15 @@ import attrs
 
 from rjflow.errors import HistoryTampered, InvalidDocument
 
-__all__ = ["GENESIS_HASH", "Event", "event_hash", "verify_chain"]
+__all__ = [
+    "GENESIS_HASH",
+    "TEXT_SALT_BYTES",
+    "Event",
+    "FreeText",
+    "event_hash",
+    "text_commitment",
+    "verify_chain",
+]
 
 #: The "previous hash" of a case's first event.
 GENESIS_HASH = "0" * 64
@@ -88,13 +103,46 @@ def event_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+#: The length of a free-text salt, in bytes (stored as twice as many hexadecimal digits).
+TEXT_SALT_BYTES = 16
+
+_TEXT_DOMAIN = b"rjflow free text 1\n"
+
+
+def text_commitment(salt: bytes, text: str) -> str:
+    """The commitment to one free-text value: SHA-256 (hex) of ``b"rjflow free text 1\\n"``,
+    then the 16 salt bytes, then the text's UTF-8 bytes.
+
+    The prefix and the salt have fixed lengths, so the bytes hashed name exactly one (salt,
+    text) pair; the random salt keeps a short text ("yes") from being found by guessing.
+    Raises ``UnicodeEncodeError`` for text that is not valid Unicode (a lone surrogate).
+    """
+    return hashlib.sha256(_TEXT_DOMAIN + salt + text.encode("utf-8")).hexdigest()
+
+
+@attrs.frozen
+class FreeText:
+    """One free-text value kept beside an event, outside its hash: ``salt`` (32 lowercase
+    hexadecimal digits, 16 random bytes) and ``text``.  Its repr never shows the text."""
+
+    salt: str
+    text: str = attrs.field(repr=False)
+
+    def commitment(self) -> str:
+        """The commitment this salt and text give (what the event's data must hold)."""
+        return text_commitment(bytes.fromhex(self.salt), self.text)
+
+
 @attrs.frozen
 class Event:
     """One accepted change to a case.
 
     ``sequence`` counts from 1 (the opening); ``from_state`` is the stage the change was made
     in (None for the opening) and ``to_state`` the stage it led to, or None when the stage did
-    not change.  ``data`` is the action's input as plain JSON data.
+    not change.  ``data`` is the action's input as plain JSON data, each free-text value
+    replaced by its commitment; ``texts`` holds those values (by JSON Pointer into ``data``),
+    outside the hash, so that they can be erased.  A pointer committed in ``data`` but absent
+    from ``texts`` is an erased text.
     """
 
     sequence: int
@@ -106,6 +154,7 @@ class Event:
     to_state: str | None
     previous_hash: str
     hash: str
+    texts: Mapping[str, FreeText] = attrs.field(factory=dict)
 
     @classmethod
     def create(
@@ -119,8 +168,10 @@ class Event:
         from_state: str | None,
         to_state: str | None,
         previous_hash: str,
+        texts: Mapping[str, FreeText] | None = None,
     ) -> Event:
-        """A new event, its hash computed from its content and ``previous_hash``."""
+        """A new event, its hash computed from its content and ``previous_hash`` (``texts``
+        stay outside the hash)."""
         digest = event_hash(
             sequence=sequence,
             at=at.isoformat(),
@@ -131,7 +182,18 @@ class Event:
             to_state=to_state,
             previous_hash=previous_hash,
         )
-        return cls(sequence, at, actor, action, data, from_state, to_state, previous_hash, digest)
+        return cls(
+            sequence,
+            at,
+            actor,
+            action,
+            data,
+            from_state,
+            to_state,
+            previous_hash,
+            digest,
+            dict(texts) if texts else {},
+        )
 
     def expected_hash(self) -> str:
         """The hash this event's content calls for (equal to ``hash`` unless tampered)."""

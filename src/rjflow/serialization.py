@@ -2,15 +2,19 @@
 
 A saved case is its events and nothing the events do not already say::
 
-    {"schema_version": 1, "case_id": "RJ-1", "state": "review", "version": 19,
+    {"schema_version": 2, "case_id": "RJ-1", "state": "review", "version": 19,
      "events": [{"sequence": 1, "at": "2026-03-02T09:00:00+00:00", "actor": "M1",
                  "action": "open_case", "data": {...}, "from_state": null,
-                 "to_state": "referred", "previous_hash": "000...", "hash": "9f2..."}, ...]}
+                 "to_state": "referred", "previous_hash": "000...", "hash": "9f2...",
+                 "texts": {}}, ...],
+     "integrity": {...}}                      # only when saved with a keyring
 
-Loading verifies the hash chain, then *replays* every event through the same rules that
-accepted it, so a document that was tampered with, or that the rules would have refused,
-never becomes a case.  ``state`` and ``version`` are there for people and queries, and are
-checked against the replay.  The JSON Schema is shipped as ``rjflow/schema/case-v1.json``.
+Loading verifies the hash chain, checks every free text against its commitment, then
+*replays* every event through the same rules that accepted it, so a document that was
+tampered with, or that the rules would have refused, never becomes a case.  ``state`` and
+``version`` are there for people and queries, and are checked against the replay.  The JSON
+Schema is shipped as ``rjflow/schema/case-v2.json``; documents of schema 1 (the previous
+release) still load (see :mod:`rjflow._upcast`).
 
 >>> from rjflow.demo import build_demo_case
 >>> from rjflow.serialization import dumps, loads
@@ -18,15 +22,34 @@ checked against the replay.  The JSON Schema is shipped as ``rjflow/schema/case-
 >>> loads(dumps(case)) == case
 True
 
-**Sealed snapshots** (opt-in, for loading many cases fast): saved with a secret ``seal_key``,
-the document also carries the case record and an HMAC-SHA256 seal binding that record to the
-last event's hash and to the policy.  Loaded with the same key, the chain is verified and the
-sealed record is used instead of replaying the history; without the key the snapshot is
-ignored and the history is replayed as always.
+**Free text** (a closure note, what an agreement action says) is not hashed: an event's
+``data`` holds a salted commitment ``{"$text": "<hex>"}`` and the text sits in the event's
+``texts`` (see :mod:`rjflow.freetext`), so it can be erased (:func:`rjflow.erase_free_text`)
+without breaking the chain.
 
->>> key = b"a secret of 16 bytes or more, from the app"
->>> loads(dumps(case, seal_key=key), seal_key=key) == case
+**Keyed integrity** (opt-in, see :mod:`rjflow.integrity`): saved with the application's
+:class:`~rjflow.Keyring`, the document carries an ``integrity`` object — key id, case id,
+version, head hash and an HMAC-SHA256 over them.  A load given the keyring *requires* it, so
+edits (even with every hash recomputed), removed newest events and a removed seal are
+detected.  Without a keyring the chain alone detects accidental corruption and naive edits,
+not a forger who recomputes the hashes, nor the loss of the newest events.
+
+>>> from rjflow.integrity import Keyring
+>>> ring = Keyring({"2026-11": b"a secret of 16 bytes or more, from the app"}, current="2026-11")
+>>> loads(dumps(case, keyring=ring), keyring=ring) == case
 True
+
+**Sealed snapshots** (for loading many cases fast): saved with a keyring and
+``snapshot=True``, the document also carries the case record, sealed under the same key to
+the head and the policy.  Loaded with the keyring, the chain, texts, integrity and seal are
+verified and the sealed record is used instead of replaying the history; without the keyring
+the snapshot is ignored and the history is replayed as always.
+
+>>> loads(dumps(case, keyring=ring, snapshot=True), keyring=ring) == case
+True
+
+``seal_key=`` (the previous release's sealed snapshots) is a deprecated alias of a one-key
+keyring with ``snapshot=True``; it will warn in the next release and go in the one after.
 """
 
 from __future__ import annotations
@@ -37,6 +60,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -45,10 +69,21 @@ import attrs
 
 from rjflow import _reader
 from rjflow._convert import structure, unstructure
+from rjflow._upcast import READERS, Provenance, upcast
+from rjflow._validate import _ID, _check_id, aware_datetime
 from rjflow.case import OPEN_ACTION, Case
 from rjflow.commands import Input, OpenCase
-from rjflow.errors import ActionRefused, InvalidDocument, InvalidInput, UnknownAction
+from rjflow.errors import (
+    ActionRefused,
+    HistoryTampered,
+    IntegrityError,
+    InvalidDocument,
+    InvalidInput,
+    UnknownAction,
+)
+from rjflow.freetext import ERASE_ACTION, positions_match, reveal, verify_texts
 from rjflow.history import Event, canonical_json, verify_chain
+from rjflow.integrity import MIN_KEY_BYTES, Keyring, integrity_mac, snapshot_seal
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.record import CaseRecord
 from rjflow.workflow import Workflow
@@ -63,30 +98,85 @@ __all__ = [
     "json_schema",
     "load_jsonl",
     "loads",
+    "migrated_from",
     "replay",
     "to_dict",
 ]
 
-#: The version of the saved-case format this release writes and reads.
-SCHEMA_VERSION = 1
+#: The version of the saved-case format this release writes (it also reads every earlier one).
+SCHEMA_VERSION = 2
 
 _TOP_KEYS = frozenset({"schema_version", "case_id", "state", "version", "events"})
-_OPTIONAL_KEYS = frozenset({"snapshot"})
+_OPTIONAL_KEYS = frozenset({"snapshot", "integrity", "migrated_from"})
 _SNAPSHOT_KEYS = frozenset({"record", "seal"})
+_INTEGRITY_KEYS = frozenset({"key_id", "case_id", "version", "head", "mac"})
+_MIGRATED_KEYS = frozenset({"schema_version", "version", "head"})
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
-_RESEAL = "Load the case without seal_key to rebuild it from its history, then save it again."
+_RESEAL = "Load the case without the keyring to rebuild it from its history, then save it again."
+_RESTORE = "Restore the document from a trusted copy (or the store's backup)."
 
-#: The shortest seal key accepted, in bytes (HMAC-SHA256 keys should be 32 random bytes).
-MIN_SEAL_KEY_BYTES = 16
+#: The shortest seal key accepted, in bytes (kept for ``seal_key=``; see
+#: :data:`rjflow.integrity.MIN_KEY_BYTES`).
+MIN_SEAL_KEY_BYTES = MIN_KEY_BYTES
+
+#: The key id a ``seal_key=`` secret gets in its one-key keyring.
+_SEAL_KEY_ID = "seal-key"
 
 
-def to_dict(case: Case, *, seal_key: bytes | None = None) -> dict[str, Any]:
+def migrated_from(case: Case) -> Mapping[str, Any] | None:
+    """Where ``case`` was migrated from, when it was loaded from an older schema (or from a
+    document that says so): ``{"schema_version": 1, "version": n, "head": "<hex>"}``, the old
+    document's schema, event count and last event hash.  None for a case never migrated.
+
+    Saving the case writes it as the document's ``migrated_from``; with a keyring it is
+    covered by the integrity seal."""
+    provenance = case._migrated_from
+    return dict(provenance) if provenance is not None else None
+
+
+def _ring(keyring: Keyring | None, seal_key: bytes | None) -> Keyring | None:
+    """The keyring to use: ``keyring``, or the one-key ring ``seal_key=`` stands for."""
+    if seal_key is None:
+        if keyring is not None and not isinstance(keyring, Keyring):
+            raise InvalidInput(
+                f"'keyring' must be a rjflow Keyring (got {type(keyring).__name__})."
+            )
+        return keyring
+    if keyring is not None:
+        raise InvalidInput("Pass keyring= or the deprecated seal_key=, not both.")
+    if not isinstance(seal_key, bytes) or len(seal_key) < MIN_SEAL_KEY_BYTES:
+        raise InvalidInput(
+            f"seal_key must be a secret of at least {MIN_SEAL_KEY_BYTES} bytes (got "
+            f"{'a shorter one' if isinstance(seal_key, bytes) else type(seal_key).__name__}); "
+            "use 32 random bytes kept with your application's other secrets."
+        )
+    return Keyring({_SEAL_KEY_ID: seal_key}, current=_SEAL_KEY_ID)
+
+
+def to_dict(
+    case: Case,
+    *,
+    keyring: Keyring | None = None,
+    snapshot: bool = False,
+    seal_key: bytes | None = None,
+) -> dict[str, Any]:
     """The case as plain JSON data (see the module docstring for the format).
 
-    With ``seal_key``, the document also holds a sealed snapshot of the case record.
+    With ``keyring``, the document carries an ``integrity`` seal under the keyring's current
+    key; with ``snapshot=True`` as well, a sealed snapshot of the case record.  ``seal_key``
+    is the deprecated form of a one-key keyring with a snapshot.  Raises
+    :class:`~rjflow.InvalidInput` for a snapshot without a keyring or a malformed key.
     """
+    ring = _ring(keyring, seal_key)
+    if seal_key is not None:
+        snapshot = True
+    if snapshot and ring is None:
+        raise InvalidInput(
+            "A snapshot is sealed under the application's key; pass keyring= with snapshot=True."
+        )
+    head = case.history[-1].hash
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "case_id": case.case_id,
@@ -94,30 +184,56 @@ def to_dict(case: Case, *, seal_key: bytes | None = None) -> dict[str, Any]:
         "version": case.version,
         "events": [unstructure(e, Event) for e in case.history],
     }
-    if seal_key is not None:
-        key = _checked_key(seal_key)
-        record = unstructure(case.record, CaseRecord)
-        seal = _seal(key, case.policy, case.history[-1].hash, canonical_json(record))
-        data["snapshot"] = {"record": record, "seal": seal}
+    provenance = case._migrated_from
+    if provenance is not None:
+        data["migrated_from"] = dict(provenance)
+    if ring is not None:
+        key_id = ring.current
+        seal = "-"
+        if snapshot:
+            record = unstructure(case.record, CaseRecord)
+            seal = snapshot_seal(
+                ring,
+                key_id,
+                policy_fingerprint=_fingerprint(case.policy),
+                head=head,
+                record_text=canonical_json(record),
+            )
+            data["snapshot"] = {"record": record, "seal": seal}
+        mac = integrity_mac(
+            ring,
+            key_id,
+            case_id=case.case_id,
+            version=case.version,
+            head=head,
+            migrated_from=canonical_json(provenance) if provenance is not None else "-",
+            snapshot_seal=seal,
+        )
+        data["integrity"] = {
+            "key_id": key_id,
+            "case_id": case.case_id,
+            "version": case.version,
+            "head": head,
+            "mac": mac,
+        }
     return data
 
 
-def dumps(case: Case, *, indent: int | None = None, seal_key: bytes | None = None) -> str:
-    """The case as JSON text; with ``seal_key``, with a sealed snapshot (see the module
-    docstring)."""
+def dumps(
+    case: Case,
+    *,
+    indent: int | None = None,
+    keyring: Keyring | None = None,
+    snapshot: bool = False,
+    seal_key: bytes | None = None,
+) -> str:
+    """The case as JSON text (``keyring``, ``snapshot``, ``seal_key``: see :func:`to_dict`)."""
     return json.dumps(
-        to_dict(case, seal_key=seal_key), ensure_ascii=False, indent=indent, allow_nan=False
+        to_dict(case, keyring=keyring, snapshot=snapshot, seal_key=seal_key),
+        ensure_ascii=False,
+        indent=indent,
+        allow_nan=False,
     )
-
-
-def _checked_key(key: object) -> bytes:
-    if not isinstance(key, bytes) or len(key) < MIN_SEAL_KEY_BYTES:
-        raise InvalidInput(
-            f"seal_key must be a secret of at least {MIN_SEAL_KEY_BYTES} bytes (got "
-            f"{'a shorter one' if isinstance(key, bytes) else type(key).__name__}); use 32 "
-            "random bytes kept with your application's other secrets."
-        )
-    return key
 
 
 @functools.lru_cache(maxsize=64)
@@ -127,23 +243,19 @@ def _fingerprint(policy: Policy) -> str:
     return hashlib.sha256(canonical_json(unstructure(policy, Policy)).encode()).hexdigest()
 
 
-def _seal(key: bytes, policy: Policy, last_hash: str, record_text: str) -> str:
-    message = f"rjflow sealed snapshot 1\n{_fingerprint(policy)}\n{last_hash}\n{record_text}"
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
-
-
-def _verify_history(events: Sequence[Event]) -> None:
-    """The chain verifies and holds at least the opening event (both ways of loading)."""
+def _verify_history(events: Sequence[Event]) -> frozenset[tuple[int, str]]:
+    """The chain verifies, holds at least the opening event, and every free text matches its
+    commitment (both ways of loading); returns the erased texts."""
     verify_chain(events)
     if not events:
         raise InvalidDocument("A case history needs at least its opening event.", path="events")
+    return verify_texts(events)
 
 
 def _from_snapshot(
-    events: Sequence[Event], snapshot: object, policy: Policy, seal_key: bytes
+    events: Sequence[Event], snapshot: object, policy: Policy, keyring: Keyring, key_id: str
 ) -> Case:
-    """The case from its sealed record, after verifying the chain and the seal."""
-    _verify_history(events)
+    """The case from its sealed record (chain, texts and integrity already verified)."""
     if not isinstance(snapshot, Mapping) or set(snapshot) != _SNAPSHOT_KEYS:
         raise InvalidDocument(
             "'snapshot' must be an object with exactly the fields record and seal.",
@@ -166,7 +278,14 @@ def _from_snapshot(
         raise InvalidDocument(
             "The snapshot's record is not plain JSON data.", path="snapshot.record"
         ) from None
-    if not hmac.compare_digest(_seal(seal_key, policy, events[-1].hash, text), seal):
+    expected = snapshot_seal(
+        keyring,
+        key_id,
+        policy_fingerprint=_fingerprint(policy),
+        head=events[-1].hash,
+        record_text=text,
+    )
+    if not hmac.compare_digest(expected, seal):
         raise InvalidDocument(
             "The snapshot's seal does not match its record, the history and this policy: the "
             "snapshot was altered, or sealed with another key or under another policy. " + _RESEAL,
@@ -182,55 +301,255 @@ def _from_snapshot(
     return Case(record, list(events), Workflow.for_policy(policy))
 
 
-def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
-    """Rebuild a case from its events alone, checking the chain and every rule again.
+def _check_integrity(
+    data: Mapping[str, Any], events: Sequence[Event], keyring: Keyring | None
+) -> str | None:
+    """Check the document's ``integrity`` object; return the key id it was sealed with.
 
-    Raises :class:`~rjflow.HistoryTampered` when the chain does not verify, and
-    :class:`~rjflow.InvalidDocument` naming the first event the rules refuse.
+    With ``keyring`` the object is required and its MAC checked (IntegrityError); without
+    one, an object that is present must still be well formed and describe this history
+    (HistoryTampered), which catches naive truncation — but proves nothing against a forger.
+    """
+    error = IntegrityError if keyring is not None else HistoryTampered
+    integrity: Any = data.get("integrity")
+    if "integrity" not in data:
+        if keyring is None:
+            return None
+        raise IntegrityError(
+            "The document carries no integrity seal, but it was loaded with a keyring: it was "
+            "saved without the key, or its seal was removed. If you know this document is "
+            "genuine (compare it with a trusted copy), load it without the keyring and save "
+            f"it with the keyring; otherwise {_RESTORE[0].lower()}{_RESTORE[1:]}",
+            path="integrity",
+        )
+    ok = (
+        isinstance(integrity, Mapping)
+        and set(integrity) == _INTEGRITY_KEYS
+        and isinstance(integrity["key_id"], str)
+        and _ID.fullmatch(integrity["key_id"]) is not None
+        and isinstance(integrity["case_id"], str)
+        and type(integrity["version"]) is int
+        and all(
+            isinstance(integrity[k], str) and _HEX64.fullmatch(integrity[k])
+            for k in ("head", "mac")
+        )
+    )
+    if not ok:
+        raise error(
+            "'integrity' must be an object with exactly the fields key_id (an id), case_id, "
+            "version (a whole number), head and mac (64 lowercase hexadecimal digits each); it "
+            f"was altered. {_RESTORE}",
+            path="integrity",
+        )
+    key_id: str = integrity["key_id"]
+    if keyring is not None:
+        if key_id not in keyring:
+            raise IntegrityError(
+                f"The document was sealed with key {key_id}, which this keyring does not hold "
+                f"(it holds {', '.join(keyring.key_ids)}). Add that key to the keyring (keys "
+                "are dropped only once no document is sealed with them), or the seal was "
+                f"forged. {_RESTORE}",
+                path="integrity.key_id",
+            )
+        snapshot = data.get("snapshot")
+        seal = snapshot.get("seal") if isinstance(snapshot, Mapping) else None
+        provenance = data.get("migrated_from")
+        try:
+            provenance_text = canonical_json(provenance) if provenance is not None else "-"
+        except (TypeError, ValueError):
+            provenance_text = "?"
+        expected = integrity_mac(
+            keyring,
+            key_id,
+            case_id=integrity["case_id"],
+            version=integrity["version"],
+            head=integrity["head"],
+            migrated_from=provenance_text,
+            snapshot_seal=seal if isinstance(seal, str) and "snapshot" in data else "-",
+        )
+        if not hmac.compare_digest(expected, integrity["mac"]):
+            raise IntegrityError(
+                "The document's integrity seal does not match: the seal, the snapshot or the "
+                "migration record was altered, added or removed, or the seal was made with a "
+                f"different secret under the same key id. {_RESTORE}",
+                path="integrity.mac",
+            )
+    first_id = events[0].data.get("case_id") if isinstance(events[0].data, Mapping) else None
+    if integrity["case_id"] != first_id or integrity["case_id"] != data["case_id"]:
+        raise error(
+            "The integrity seal was made for another case: it was copied from another "
+            f"document. {_RESTORE}",
+            path="integrity.case_id",
+        )
+    if integrity["version"] != len(events):
+        change = "removed" if integrity["version"] > len(events) else "added"
+        raise error(
+            f"The integrity seal was made over {integrity['version']} events but the history "
+            f"holds {len(events)}: events were {change} after it was saved. {_RESTORE}",
+            path="integrity.version",
+        )
+    if integrity["head"] != events[-1].hash:
+        raise error(
+            "The history's last event is not the one the integrity seal was made over: the "
+            f"history was changed (and its hashes recomputed) after it was saved. {_RESTORE}",
+            path="integrity.head",
+        )
+    return key_id
+
+
+def _check_provenance(value: object) -> Provenance:
+    ok = (
+        isinstance(value, Mapping)
+        and set(value) == _MIGRATED_KEYS
+        and type(value["schema_version"]) is int
+        and 1 <= value["schema_version"] < SCHEMA_VERSION
+        and type(value["version"]) is int
+        and value["version"] >= 1
+        and isinstance(value["head"], str)
+        and _HEX64.fullmatch(value["head"]) is not None
+    )
+    if not ok or not isinstance(value, Mapping):
+        raise InvalidDocument(
+            "'migrated_from' must be an object with exactly the fields schema_version (an "
+            "earlier schema version), version (a whole number, 1 or more) and head (64 "
+            "lowercase hexadecimal digits).",
+            path="migrated_from",
+        )
+    return {str(k): v for k, v in value.items()}
+
+
+def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
+    """Rebuild a case from its events alone, checking the chain, the free texts and every rule
+    again.
+
+    Raises :class:`~rjflow.HistoryTampered` when the chain or a free text does not verify,
+    and :class:`~rjflow.InvalidDocument` naming the first event the rules refuse.
     """
     _verify_history(events)
+    return _replay(events, policy)
+
+
+def _replay(events: Sequence[Event], policy: Policy) -> Case:
+    """Replay verified events (see :func:`replay`)."""
     first = events[0]
-    if first.action != OPEN_ACTION:
+    case = _open(
+        first.action,
+        stored_data=first.data,
+        at=first.at,
+        actor=first.actor,
+        policy=policy,
+        recorded=first,
+    )
+    _check_same(case.history[0], first, 0)
+    for index, stored in enumerate(events[1:], start=1):
+        if stored.action == ERASE_ACTION:
+            _replay_erasure(case, stored, index)
+            continue
+        produced = _apply(
+            case,
+            stored.action,
+            stored_data=stored.data,
+            at=stored.at,
+            actor=stored.actor,
+            index=index,
+            recorded=stored,
+        )
+        _check_same(produced, stored, index)
+    return case
+
+
+def _open(
+    action: str,
+    *,
+    stored_data: Mapping[str, Any],
+    at: datetime,
+    actor: str,
+    policy: Policy,
+    recorded: Event | None,
+) -> Case:
+    """The case opened by a history's first event (stored, or an upcast step)."""
+    if action != OPEN_ACTION:
         raise InvalidDocument(
-            f"A case history starts with {OPEN_ACTION!r}, not {first.action!r}.",
+            f"A case history starts with {OPEN_ACTION!r}, not {action!r}.",
             path="events[0].action",
             sequence=1,
         )
-    data = dict(first.data)
+    data = dict(reveal(recorded) if recorded is not None else stored_data)
     case_id = data.pop("case_id", None)
     if not isinstance(case_id, str):
         raise InvalidDocument(
             "The opening event does not name its case id.", path="events[0].data", sequence=1
         )
+    inp = structure(data, OpenCase, "events[0].data")
+    if recorded is not None:
+        positions_match(inp, recorded)
     try:
-        case = Case._opened(
-            case_id, structure(data, OpenCase, "events[0].data"), first.at, first.actor, policy
-        )
+        return Case._opened(case_id, inp, at, actor, policy, recorded=recorded)
     except InvalidInput as exc:
         raise InvalidDocument(f"events[0]: {exc}", path="events[0]", sequence=1) from None
-    _check_same(case.history[0], first, 0)
-    for index, stored in enumerate(events[1:], start=1):
-        where = f"events[{index}]"
+
+
+def _apply(
+    case: Case,
+    name: str,
+    *,
+    stored_data: Mapping[str, Any],
+    at: datetime,
+    actor: str,
+    index: int,
+    recorded: Event | None,
+) -> Event:
+    """Take one stored action (an event, or an upcast step) through the rules again."""
+    where = f"events[{index}]"
+    try:
+        action = case.workflow.action(name)
+    except UnknownAction as exc:
+        raise InvalidDocument(
+            f"{where}.action: {exc}", path=f"{where}.action", sequence=index + 1
+        ) from None
+    data = reveal(recorded) if recorded is not None else stored_data
+    inp: Input = structure(data, action.input, f"{where}.data")
+    if recorded is not None:
+        positions_match(inp, recorded)
+    try:
+        return case._perform(action, inp, at, actor, recorded)
+    except ActionRefused as refused:
+        raise InvalidDocument(
+            f"{where}: the programme's rules refuse this event ({', '.join(refused.codes)}); "
+            "the history cannot have been produced by rjflow under this policy.",
+            path=where,
+            sequence=index + 1,
+        ) from None
+    except InvalidInput as exc:
+        raise InvalidDocument(f"{where}: {exc}", path=where, sequence=index + 1) from None
+
+
+def _replay_erasure(case: Case, stored: Event, index: int) -> None:
+    """Accept a stored erasure event (its data and targets were checked by verify_texts)."""
+    where = f"events[{index}]"
+    rec = case.record
+    problem = None
+    if stored.from_state != rec.state.value or stored.to_state is not None:
+        problem = "its stages are not the case's stage at that point"
+    elif stored.texts:
+        problem = "it keeps texts of its own"
+    else:
         try:
-            action = case.workflow.action(stored.action)
-        except UnknownAction as exc:
-            raise InvalidDocument(
-                f"{where}.action: {exc}", path=f"{where}.action", sequence=index + 1
-            ) from None
-        inp: Input = structure(stored.data, action.input, f"{where}.data")
-        try:
-            produced = case._perform(action, inp, stored.at, stored.actor, stored)
-        except ActionRefused as refused:
-            raise InvalidDocument(
-                f"{where}: the programme's rules refuse this event ({', '.join(refused.codes)}); "
-                "the history cannot have been produced by rjflow under this policy.",
-                path=where,
-                sequence=index + 1,
-            ) from None
-        except InvalidInput as exc:
-            raise InvalidDocument(f"{where}: {exc}", path=where, sequence=index + 1) from None
-        _check_same(produced, stored, index)
-    return case
+            aware_datetime("at", stored.at)
+            _check_id("actor", stored.actor)
+        except InvalidInput:
+            problem = "its time or actor is malformed"
+        else:
+            if stored.at < rec.updated_at:
+                problem = "it is dated before the case's previous change"
+    if problem is not None:
+        raise InvalidDocument(
+            f"{where}: the erasure event does not fit the history ({problem}); the history "
+            "was altered or written by other software.",
+            path=where,
+            sequence=index + 1,
+        )
+    case._append_erasure(stored)
 
 
 def _check_same(produced: Event, stored: Event, index: int) -> None:
@@ -243,45 +562,76 @@ def _check_same(produced: Event, stored: Event, index: int) -> None:
         )
 
 
+def _rebuild(data: Mapping[str, Any], version: int, policy: Policy) -> Case:
+    """A current case from an older document: verified by its own schema's rules, upcast,
+    then replayed through the current rules (new hashes; free text committed afresh)."""
+    steps, provenance = upcast(data, version, SCHEMA_VERSION)
+    first = steps[0]
+    case = _open(
+        first.action,
+        stored_data=first.data,
+        at=first.at,
+        actor=first.actor,
+        policy=policy,
+        recorded=None,
+    )
+    for index, step in enumerate(steps[1:], start=1):
+        _apply(
+            case,
+            step.action,
+            stored_data=step.data,
+            at=step.at,
+            actor=step.actor,
+            index=index,
+            recorded=None,
+        )
+    case._migrated_from = provenance
+    return case
+
+
 def from_dict(
-    data: Mapping[str, Any], *, policy: Policy = LONDON_CRC, seal_key: bytes | None = None
+    data: Mapping[str, Any],
+    *,
+    policy: Policy = LONDON_CRC,
+    keyring: Keyring | None = None,
+    seal_key: bytes | None = None,
 ) -> Case:
     """Load a case from plain JSON data; never returns a partly built case.
 
-    With ``seal_key`` and a sealed snapshot in the document, the chain and the seal are
-    verified and the sealed record is used instead of replaying the history.
+    With ``keyring``, the document's ``integrity`` seal is required and checked (raising
+    :class:`~rjflow.IntegrityError` when it is missing, made with an unknown key, does not
+    match, or was made over another case or another length of history); a sealed snapshot,
+    when present, is then used instead of replaying the history.  ``seal_key`` is the
+    deprecated form of a one-key keyring.  A schema-1 document is verified with the schema-1
+    rules and upcast (:mod:`rjflow._upcast`); it carries no integrity seal, so it cannot be
+    loaded with a keyring.  Raises :class:`~rjflow.InvalidDocument` (or its subclasses
+    :class:`~rjflow.HistoryTampered`, :class:`~rjflow.IntegrityError`) for anything else.
     """
-    if seal_key is not None:
-        _checked_key(seal_key)  # a misconfigured key is reported whether or not it is needed
+    ring = _ring(keyring, seal_key)  # a misconfigured key is reported whether or not needed
     if not isinstance(data, Mapping):
         raise InvalidDocument(
             f"A saved case must be a JSON object (got {type(data).__name__}).", path="$"
         )
     version = data.get("schema_version")
-    if type(version) is not int or version != SCHEMA_VERSION:
-        raise InvalidDocument(
-            f"schema_version {version!r} is not one this release reads (it reads "
-            f"{SCHEMA_VERSION}); upgrade rjflow or convert the document.",
+    legacy = (
+        version if type(version) is int and version in READERS and version < SCHEMA_VERSION else 0
+    )
+    if legacy and ring is not None:
+        raise IntegrityError(
+            f"This document has schema version {version}, saved before keyed integrity "
+            "existed, so it carries no integrity seal and cannot be loaded with a keyring. "
+            "If you know it is genuine (compare it with a trusted copy), load it once without "
+            "the keyring and save it with the keyring.",
             path="schema_version",
         )
-    extra = set(data) - _TOP_KEYS - _OPTIONAL_KEYS
-    missing = _TOP_KEYS - set(data)
-    if extra or missing:
+    if not legacy and (type(version) is not int or version != SCHEMA_VERSION):
         raise InvalidDocument(
-            "A saved case has exactly the fields "
-            f"{', '.join(sorted(_TOP_KEYS))} (and optionally snapshot); "
-            + (f"unknown: {', '.join(sorted(map(str, extra)))}. " if extra else "")
-            + (f"missing: {', '.join(sorted(missing))}." if missing else ""),
-            path="$",
+            f"schema_version {version!r} is not one this release reads (it reads "
+            f"{', '.join(map(str, sorted({*READERS, SCHEMA_VERSION})))}); upgrade rjflow or "
+            "convert the document.",
+            path="schema_version",
         )
-    raw_events = data["events"]
-    if not isinstance(raw_events, list):
-        raise InvalidDocument("'events' must be a list of events.", path="events")
-    events = [structure(e, Event, f"events[{i}]") for i, e in enumerate(raw_events)]
-    if seal_key is not None and "snapshot" in data:
-        case = _from_snapshot(events, data["snapshot"], policy, seal_key)
-    else:
-        case = replay(events, policy=policy)
+    case = _rebuild(data, legacy, policy) if legacy else _load_current(data, policy, ring)
     for key, actual in (
         ("case_id", case.case_id),
         ("state", case.state.value),
@@ -296,14 +646,59 @@ def from_dict(
     return case
 
 
-def loads(text: str | bytes, *, policy: Policy = LONDON_CRC, seal_key: bytes | None = None) -> Case:
-    """Load a case from JSON text, or from UTF-8 bytes (``seal_key``: see :func:`from_dict`).
+def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | None) -> Case:
+    extra = set(data) - _TOP_KEYS - _OPTIONAL_KEYS
+    missing = _TOP_KEYS - set(data)
+    if extra or missing:
+        raise InvalidDocument(
+            "A saved case has exactly the fields "
+            f"{', '.join(sorted(_TOP_KEYS))} (and optionally "
+            f"{', '.join(sorted(_OPTIONAL_KEYS))}); "
+            + (f"unknown: {', '.join(sorted(map(str, extra)))}. " if extra else "")
+            + (f"missing: {', '.join(sorted(missing))}." if missing else ""),
+            path="$",
+        )
+    raw_events = data["events"]
+    if not isinstance(raw_events, list):
+        raise InvalidDocument("'events' must be a list of events.", path="events")
+    for index, raw in enumerate(raw_events):
+        if isinstance(raw, dict) and "texts" not in raw:
+            raise InvalidDocument(
+                f"events[{index}].texts: is required but missing (an object, empty when the "
+                "event holds no free text).",
+                path=f"events[{index}].texts",
+                sequence=index + 1,
+            )
+    events = [structure(e, Event, f"events[{i}]") for i, e in enumerate(raw_events)]
+    _verify_history(events)
+    provenance = _check_provenance(data["migrated_from"]) if "migrated_from" in data else None
+    key_id = _check_integrity(data, events, keyring)
+    if keyring is not None and key_id is not None and "snapshot" in data:
+        case = _from_snapshot(events, data["snapshot"], policy, keyring, key_id)
+    else:
+        case = _replay(events, policy)
+    if provenance is not None:
+        case._migrated_from = provenance
+    return case
+
+
+def loads(
+    text: str | bytes,
+    *,
+    policy: Policy = LONDON_CRC,
+    keyring: Keyring | None = None,
+    seal_key: bytes | None = None,
+) -> Case:
+    """Load a case from JSON text, or from UTF-8 bytes (``keyring``, ``seal_key``: see
+    :func:`from_dict`).
 
     Read by the one reader every entry point shares (``docs/format.md``, "Reading rules"): a
     leading byte order mark is dropped; invalid UTF-8, invalid JSON, ``NaN``, duplicate keys,
     lone surrogates and too-deep nesting raise :class:`~rjflow.InvalidDocument`.
     """
-    return from_dict(_reader.read_document(text), policy=policy, seal_key=seal_key)
+    return from_dict(
+        _reader.read_document(text), policy=policy, keyring=keyring, seal_key=seal_key
+    )
 
 
 @attrs.frozen
@@ -332,6 +727,7 @@ def load_jsonl(
     source: str | Path | Iterable[str] | Iterable[bytes],
     *,
     policy: Policy = LONDON_CRC,
+    keyring: Keyring | None = None,
     seal_key: bytes | None = None,
 ) -> LoadReport:
     """Load every case of a JSON Lines file (a path, or an iterable of lines).
@@ -341,7 +737,7 @@ def load_jsonl(
     ``"\\n"`` only; an iterable gives one line per item (text or UTF-8 bytes).  Every line is
     read by the same rules as :func:`loads`; a line that cannot be read (bad UTF-8, too deeply
     nested, ...) is reported and the rest still load.  Raises ``OSError`` when the path cannot
-    be opened.  ``seal_key``: see :func:`from_dict`.
+    be opened.  ``keyring``, ``seal_key``: see :func:`from_dict`.
     """
     lines = _reader.iter_lines(Path(source) if isinstance(source, str | Path) else source)
     cases: list[Case] = []
@@ -352,14 +748,17 @@ def load_jsonl(
             continue
         try:
             data = _reader.parse(line, line=number)
-            cases.append(from_dict(data, policy=policy, seal_key=seal_key))
+            cases.append(from_dict(data, policy=policy, keyring=keyring, seal_key=seal_key))
         except InvalidDocument as exc:
             problems.append(LineProblem(number, str(exc), exc.sequence))
     return LoadReport(tuple(cases), tuple(problems))
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a saved case, as shipped in the package."""
-    text = resources.files("rjflow").joinpath("schema/case-v1.json").read_text(encoding="utf-8")
+    """The JSON Schema (draft 2020-12) of a saved case of the current schema version, as
+    shipped in the package (``schema/case-v2.json``; ``case-v1.json`` is kept for
+    reference)."""
+    path = f"schema/case-v{SCHEMA_VERSION}.json"
+    text = resources.files("rjflow").joinpath(path).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

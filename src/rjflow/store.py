@@ -10,7 +10,16 @@ chain; a row that cannot be read back is a :class:`~rjflow.CorruptRecord` naming
 the event, and an unknown id a :class:`~rjflow.CaseNotFound` (a ``KeyError``).
 
 Readers never wait for writers: file databases run in WAL mode, opening a store whose tables
-exist takes no lock, and each read is one statement over the last committed state.
+exist takes no lock, and each read sees one committed state (a deferred read transaction).
+
+Free text sits in its own table, ``rjflow_texts``, beside the events: saving a case after
+:func:`~rjflow.erase_free_text` deletes the erased texts' rows in the same transaction.
+
+Opened with a ``keyring``, the store also keeps each case's integrity seal (an HMAC of its
+id, version and head hash, see :mod:`rjflow.integrity`) in ``rjflow_integrity``, written in
+the same transaction as the events, and requires and checks it on load: rows edited with
+the hashes recomputed, or the newest rows deleted, are then detected.  Every writer of such a
+store must hold the keyring.
 
 >>> from rjflow.demo import build_demo_case
 >>> from rjflow.store import SQLiteStore
@@ -27,6 +36,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -35,6 +45,7 @@ from rjflow import _reader, _sql
 from rjflow._convert import structure
 from rjflow._validate import _ID, _check_id
 from rjflow.case import Case
+from rjflow.erasure import erase_free_text
 from rjflow.errors import (
     CaseExists,
     CaseNotFound,
@@ -45,9 +56,11 @@ from rjflow.errors import (
     RJFlowError,
     StoreUnavailable,
 )
+from rjflow.freetext import ERASE_ACTION, ErasureReason, erasure_targets
 from rjflow.history import Event
+from rjflow.integrity import Keyring, integrity_mac
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.serialization import LoadReport, load_jsonl, replay
+from rjflow.serialization import LoadReport, _check_integrity, load_jsonl, replay
 
 __all__ = ["SQLiteStore"]
 
@@ -58,17 +71,26 @@ class SQLiteStore:
     Use one store (one connection) per thread or process; SQLite serialises the writers.
     ``timeout`` is how long a writer waits for another's transaction, in seconds.  Reading
     never waits for a writer: a file database is kept in WAL mode, opening a store that
-    already has its tables only reads, and every read is one statement that sees the last
-    committed state.
+    already has its tables only reads, and every read sees one committed state.
 
     Raises :class:`~rjflow.StoreUnavailable` when the database cannot be opened or used (no
     such folder, no permission, not an SQLite database, locked for longer than ``timeout``).
     """
 
     def __init__(
-        self, path: str | Path = ":memory:", *, policy: Policy = LONDON_CRC, timeout: float = 30.0
+        self,
+        path: str | Path = ":memory:",
+        *,
+        policy: Policy = LONDON_CRC,
+        timeout: float = 30.0,
+        keyring: Keyring | None = None,
     ) -> None:
+        if keyring is not None and not isinstance(keyring, Keyring):
+            raise InvalidInput(
+                f"'keyring' must be a rjflow Keyring (got {type(keyring).__name__})."
+            )
         self.policy = policy
+        self.keyring = keyring
         self._path = str(path)
         try:
             self._db = sqlite3.connect(self._path, timeout=timeout, isolation_level=None)
@@ -90,7 +112,9 @@ class SQLiteStore:
             if str(mode).lower() != "wal":
                 db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        if not self._has_schema():
+        if "rjflow_meta" in self._tables():
+            self._check_version()  # an older or newer store is refused before anything is made
+        if not self._tables() >= _sql.TABLE_NAMES:
             db.execute("BEGIN IMMEDIATE")
             try:
                 for statement in _sql.CREATE:
@@ -100,17 +124,27 @@ class SQLiteStore:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
-        row = db.execute(_sql.GET_META, ("schema_version",)).fetchone()
+        self._check_version()
+
+    def _check_version(self) -> None:
+        row = self._db.execute(_sql.GET_META, ("schema_version",)).fetchone()
         found = row[0] if row is not None else None
         if found != str(_sql.STORE_SCHEMA_VERSION):
+            shown = _shown_version(found)
+            older = shown.isdigit() and int(shown) < _sql.STORE_SCHEMA_VERSION
             raise RJFlowError(
-                f"The store has schema version {_shown_version(found)}; this release reads "
-                f"{_sql.STORE_SCHEMA_VERSION}. Upgrade rjflow to open it."
+                f"The store has schema version {shown}; this release reads "
+                f"{_sql.STORE_SCHEMA_VERSION}. "
+                + (
+                    "Move its cases with the release that wrote it (load each case, save it "
+                    "with rjflow.serialization.dumps) and load those documents here."
+                    if older
+                    else "Upgrade rjflow to open it."
+                )
             )
 
-    def _has_schema(self) -> bool:
-        found = {row[0] for row in self._db.execute(_sql.TABLES)}
-        return found >= _sql.TABLE_NAMES
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._db.execute(_sql.TABLES)}
 
     def _unavailable(self, exc: sqlite3.Error) -> StoreUnavailable:
         # SQLite's own reason ("unable to open database file", "file is not a database",
@@ -164,7 +198,7 @@ class SQLiteStore:
         :class:`~rjflow.CaseExists` and nothing is written.  The returned report lists every
         line that did not load (those are not imported).
         """
-        report = load_jsonl(source, policy=self.policy, seal_key=seal_key)
+        report = load_jsonl(source, policy=self.policy, keyring=self.keyring, seal_key=seal_key)
         try:
             self._append([(case, 0) for case in report.cases])
         except sqlite3.Error as exc:
@@ -187,6 +221,12 @@ class SQLiteStore:
                 if stored_version != expected_version or not same_past:
                     raise _conflict(case.case_id, expected_version, int(stored_version))
                 db.executemany(_sql.INSERT_EVENT, _rows(case, expected_version))
+                texts, erased = _text_rows(case, expected_version)
+                db.executemany(_sql.INSERT_TEXT, texts)
+                db.executemany(_sql.DELETE_TEXT, erased)
+                seal = _seal_row(self.keyring, case)
+                if seal is not None:
+                    db.execute(_sql.PUT_INTEGRITY, seal)
             db.execute("COMMIT")
         except sqlite3.IntegrityError:
             db.execute("ROLLBACK")
@@ -218,10 +258,13 @@ class SQLiteStore:
         not an opaque id.
         """
         _valid_id(case_id)
-        events = []
-        for index, row in enumerate(self._read(_sql.CASE_EVENTS, (case_id,))):
-            events.append(_event(case_id, index, row))
-        return events
+        rows, text_rows = self._read_together(
+            (_sql.CASE_EVENTS, (case_id,)), (_sql.CASE_TEXTS, (case_id,))
+        )
+        texts: dict[int, dict[str, dict[str, str]]] = {}
+        for seq, pointer, salt, text in text_rows:
+            texts.setdefault(seq, {})[pointer] = {"salt": salt, "text": text}
+        return [_event(case_id, index, row, texts) for index, row in enumerate(rows)]
 
     def load(self, case_id: str) -> Case:
         """The case rebuilt from its stored events, its chain verified.
@@ -236,6 +279,8 @@ class SQLiteStore:
         if not events:
             raise CaseNotFound(case_id)
         try:
+            if self.keyring is not None:
+                _check_seal(self._read, self.keyring, case_id, events)
             return replay(events, policy=self.policy)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)
@@ -248,6 +293,40 @@ class SQLiteStore:
             return self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from None
+
+    def _read_together(self, *statements: tuple[str, tuple[object, ...]]) -> list[list[Any]]:
+        """Several read statements over one committed state: a deferred read transaction,
+        which in WAL mode neither waits for a writer nor makes one wait."""
+        db = self._db
+        try:
+            db.execute("BEGIN DEFERRED")
+            try:
+                return [db.execute(sql, params).fetchall() for sql, params in statements]
+            finally:
+                db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from None
+
+    def erase_free_text(
+        self,
+        case_id: str,
+        *,
+        at: datetime,
+        actor: str,
+        reason: ErasureReason | str = ErasureReason.SUBJECT_REQUEST,
+        events: Iterable[int] | None = None,
+    ) -> Case:
+        """Erase a stored case's free text (see :func:`rjflow.erase_free_text`): load it,
+        erase, and save the erasure, which deletes the texts' rows; returns the case.
+
+        Raises what :meth:`load`, :func:`~rjflow.erase_free_text` and :meth:`save` raise
+        (:class:`~rjflow.ConcurrencyConflict` if another writer saved the case meanwhile).
+        """
+        case = self.load(case_id)
+        version = case.version
+        erase_free_text(case, at=at, actor=actor, reason=reason, events=events)
+        self.save(case, expected_version=version)
+        return case
 
     def case_ids(self) -> list[str]:
         """The ids of every stored case, sorted."""
@@ -311,7 +390,9 @@ def _shown_version(found: object) -> str:
     return str(found) if isinstance(found, str) and found.isdigit() and len(found) < 6 else "?"
 
 
-def _event(case_id: str, index: int, row: tuple[Any, ...]) -> Event:
+def _event(
+    case_id: str, index: int, row: tuple[Any, ...], texts: dict[int, dict[str, dict[str, str]]]
+) -> Event:
     """One stored row as an Event; any fault is a CorruptRecord naming the case and event."""
     seq, at, actor, action, data, from_state, to_state, prev, digest = row
     sequence = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
@@ -343,9 +424,46 @@ def _event(case_id: str, index: int, row: tuple[Any, ...]) -> Event:
         "to_state": to_state,
         "previous_hash": prev,
         "hash": digest,
+        "texts": texts.get(seq, {}) if isinstance(seq, int) else {},
     }
     try:
         return structure(raw, Event, path)
     except InvalidDocument as exc:
         where = exc.path or path
         raise corrupt(where, f"at {where}") from None
+
+
+def _text_rows(
+    case: Case, expected_version: int
+) -> tuple[list[tuple[str, int, str, str, str]], list[tuple[str, int, str]]]:
+    """The free-text rows the events after ``expected_version`` add, and the rows their
+    erasure events delete."""
+    added = []
+    deleted = []
+    for e in case.history[expected_version:]:
+        added += [(case.case_id, e.sequence, p, t.salt, t.text) for p, t in e.texts.items()]
+        if e.action == ERASE_ACTION:
+            deleted += [(case.case_id, seq, p) for seq, p in erasure_targets(e)]
+    return added, deleted
+
+
+def _seal_row(keyring: Keyring | None, case: Case) -> tuple[str, str, int, str, str] | None:
+    """The integrity row for the case's head under the keyring's current key, or None."""
+    if keyring is None:
+        return None
+    head = case.history[-1].hash
+    key_id = keyring.current
+    mac = integrity_mac(keyring, key_id, case_id=case.case_id, version=case.version, head=head)
+    return (case.case_id, key_id, case.version, head, mac)
+
+
+def _check_seal(read: Any, keyring: Keyring, case_id: str, events: list[Event]) -> None:
+    """Require and check the stored integrity seal of ``case_id`` (IntegrityError)."""
+    rows = read(_sql.GET_INTEGRITY, (case_id,))
+    seal = (
+        dict(zip(("key_id", "case_id", "version", "head", "mac"), rows[0], strict=True))
+        if rows
+        else None
+    )
+    document = {"case_id": case_id, **({"integrity": seal} if seal is not None else {})}
+    _check_integrity(document, events, keyring)
