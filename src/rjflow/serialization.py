@@ -696,9 +696,7 @@ def loads(
     leading byte order mark is dropped; invalid UTF-8, invalid JSON, ``NaN``, duplicate keys,
     lone surrogates and too-deep nesting raise :class:`~rjflow.InvalidDocument`.
     """
-    return from_dict(
-        _reader.read_document(text), policy=policy, keyring=keyring, seal_key=seal_key
-    )
+    return from_dict(_reader.read_document(text), policy=policy, keyring=keyring, seal_key=seal_key)
 
 
 @attrs.frozen
