@@ -89,16 +89,30 @@ class Option:
 
 
 def _input(action: ActionDef, data: dict[str, Any]) -> Input:
-    """Build ``action``'s input from keyword arguments, or raise InvalidInput."""
-    try:
+    """Build ``action``'s input from keyword arguments, or raise InvalidInput.
+
+    The message names the arguments the action takes and counts the ones it does not: an
+    argument's name is caller text (``fire("record_session", **{"Jane Doe": 1})``) and is
+    never repeated."""
+    fields = [a for a in attrs.fields(action.input) if a.init]
+    names = [a.name for a in fields]
+    unknown = sum(1 for key in data if key not in names)
+    missing = [a.name for a in fields if a.default is attrs.NOTHING and a.name not in data]
+    if not unknown and not missing:
         built: Input = action.input(**data)
-    except TypeError as exc:
-        names = [a.name for a in attrs.fields(action.input) if a.init]
-        takes = ", ".join(names) if names else "no arguments besides at and actor"
-        raise InvalidInput(
-            f"{action.name} takes {takes}; the arguments given do not fit ({exc})."
-        ) from None
-    return built
+        return built
+    takes = ", ".join(names) if names else "no arguments besides at and actor"
+    problems = []
+    if unknown:
+        problems.append(f"{unknown} argument{'s' if unknown != 1 else ''} it does not take")
+    if missing:
+        problems.append(f"no {', '.join(missing)}")
+    raise InvalidInput(f"{action.name} takes {takes}; it was given {' and '.join(problems)}.")
+
+
+def _rebuild(record: CaseRecord, events: tuple[Event, ...], policy: Policy) -> Case:
+    """A case from its parts: how a pickled case is unpickled."""
+    return Case(record, list(events), Workflow.for_policy(policy))
 
 
 class Case:
@@ -153,13 +167,24 @@ class Case:
         return cls._opened(case_id, inp, at, actor, policy)
 
     @classmethod
-    def _opened(cls, case_id: str, inp: OpenCase, at: datetime, actor: str, policy: Policy) -> Case:
+    def _opened(  # noqa: PLR0917 (internal: called by open and by replay only)
+        cls,
+        case_id: str,
+        inp: OpenCase,
+        at: datetime,
+        actor: str,
+        policy: Policy,
+        recorded: Event | None = None,
+    ) -> Case:
+        """The case opened by ``inp``.  ``recorded``: the stored opening event being replayed;
+        its time is kept as written (the same instant, maybe another offset) so its hash
+        still checks out."""
         at = aware_datetime("at", at)
         _check_id("actor", actor)
         data = {"case_id": case_id, **unstructure(inp, OpenCase)}
         event = Event.create(
             sequence=1,
-            at=at,
+            at=recorded.at if recorded is not None and recorded.at == at else at,
             actor=actor,
             action=OPEN_ACTION,
             data=data,
@@ -221,6 +246,21 @@ class Case:
         )
 
     __hash__ = None  # type: ignore[assignment]  # a case changes, so it is not hashable
+
+    # -- copying and pickling --------------------------------------------------------------------
+    # A case's record and events are immutable values and its workflow is shared per policy,
+    # so a copy needs only its own list of events to be independent of the original.  A
+    # pickle holds the record, the events and the policy; the workflow (and its transitions
+    # machine) is rebuilt from the policy when unpickled.
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self._record, tuple(self._events), self.policy))
+
+    def __copy__(self) -> Case:
+        return Case(self._record, list(self._events), self._workflow)
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> Case:
+        return self.__copy__()
 
     def __repr__(self) -> str:
         return f"<Case {self.case_id} at {self.state.value}, version {self.version}>"
@@ -356,7 +396,7 @@ class Case:
         """The conference takes place.  ``victims``: who meets the offender (default: every
         victim); ``supporters``: who accompanies them (default: every supporter of those
         present)."""
-        inp = HoldConference(tuple(victims), tuple(supporters) if supporters is not None else None)
+        inp = HoldConference(victims, supporters)  # its converters refuse a str for a list
         return self._do("hold_conference", inp, at, actor)
 
     def choose_letter_of_apology(self, *, at: datetime, actor: str) -> Event:
@@ -478,7 +518,7 @@ class Case:
         self, actions: Sequence[AgreementAction], *, at: datetime, actor: str
     ) -> Event:
         """Put an outcome agreement of SMART actions to the participants for signature."""
-        return self._do("propose_agreement", ProposeAgreement(tuple(actions)), at, actor)
+        return self._do("propose_agreement", ProposeAgreement(actions), at, actor)
 
     def sign_agreement(self, party: str, *, at: datetime, actor: str) -> Event:
         """``party`` signs the outcome agreement."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from rjflow._frozen import freeze
 from rjflow.errors import HistoryTampered, InvalidDocument
 
 __all__ = ["GENESIS_HASH", "Event", "event_hash", "verify_chain"]
@@ -55,7 +56,7 @@ _c_encode = (
 
 def canonical_json(data: Mapping[str, Any]) -> str:
     """``data`` as compact JSON text with sorted keys, non-ASCII kept: the form that is hashed."""
-    if _c_encode is not None and type(data) is dict:
+    if _c_encode is not None and isinstance(data, dict):
         return "".join(_c_encode(data, 0))
     return _dumps(data)
 
@@ -94,14 +95,16 @@ class Event:
 
     ``sequence`` counts from 1 (the opening); ``from_state`` is the stage the change was made
     in (None for the opening) and ``to_state`` the stage it led to, or None when the stage did
-    not change.  ``data`` is the action's input as plain JSON data.
+    not change.  ``data`` is the action's input as plain JSON data, deeply read-only (a
+    ``dict`` and ``list`` that refuse every change), so no holder of an event can rewrite the
+    accepted history.
     """
 
     sequence: int
     at: datetime
     actor: str
     action: str
-    data: Mapping[str, Any]
+    data: Mapping[str, Any] = attrs.field(converter=freeze)
     from_state: str | None
     to_state: str | None
     previous_hash: str

@@ -44,6 +44,7 @@ from typing import Any
 import attrs
 
 from rjflow._convert import structure, unstructure
+from rjflow._validate import shown
 from rjflow.case import OPEN_ACTION, Case
 from rjflow.commands import Input, OpenCase
 from rjflow.errors import ActionRefused, InvalidDocument, InvalidInput, UnknownAction
@@ -191,7 +192,7 @@ def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
     first = events[0]
     if first.action != OPEN_ACTION:
         raise InvalidDocument(
-            f"A case history starts with {OPEN_ACTION!r}, not {first.action!r}.",
+            f"A case history starts with {OPEN_ACTION!r}, not {shown(first.action)}.",
             path="events[0].action",
             sequence=1,
         )
@@ -203,7 +204,12 @@ def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
         )
     try:
         case = Case._opened(
-            case_id, structure(data, OpenCase, "events[0].data"), first.at, first.actor, policy
+            case_id,
+            structure(data, OpenCase, "events[0].data"),
+            first.at,
+            first.actor,
+            policy,
+            first,
         )
     except InvalidInput as exc:
         raise InvalidDocument(f"events[0]: {exc}", path="events[0]", sequence=1) from None
@@ -259,7 +265,7 @@ def from_dict(
     version = data.get("schema_version")
     if type(version) is not int or version != SCHEMA_VERSION:
         raise InvalidDocument(
-            f"schema_version {version!r} is not one this release reads (it reads "
+            f"schema_version {shown(version)} is not one this release reads (it reads "
             f"{SCHEMA_VERSION}); upgrade rjflow or convert the document.",
             path="schema_version",
         )
@@ -269,7 +275,7 @@ def from_dict(
         raise InvalidDocument(
             "A saved case has exactly the fields "
             f"{', '.join(sorted(_TOP_KEYS))} (and optionally snapshot); "
-            + (f"unknown: {', '.join(sorted(map(str, extra)))}. " if extra else "")
+            + (f"it has {len(extra)} unknown field(s). " if extra else "")
             + (f"missing: {', '.join(sorted(missing))}." if missing else ""),
             path="$",
         )
@@ -288,8 +294,8 @@ def from_dict(
     ):
         if type(data[key]) is not type(actual) or data[key] != actual:
             raise InvalidDocument(
-                f"{key!r} says {data[key]!r} but the history gives {actual!r}; the document was "
-                "altered.",
+                f"{key!r} says {shown(data[key])} but the history gives {actual!r}; the document "
+                "was altered.",
                 path=key,
             )
     return case
