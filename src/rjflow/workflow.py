@@ -97,6 +97,13 @@ class Workflow:
         self.machine = self._build_machine()
         self._events = self.machine.events
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by its policy: the transitions machine is rebuilt (or found) on unpickling.
+        return (Workflow.for_policy, (self.policy,))
+
+    def __deepcopy__(self, _memo: object) -> Workflow:
+        return self  # one shared, unchanging workflow per policy
+
     @staticmethod
     @functools.lru_cache(maxsize=64)
     def for_policy(policy: Policy) -> Workflow:
