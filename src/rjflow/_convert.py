@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from rjflow._frozen import FrozenDict, FrozenList, thaw
 from rjflow._validate import aware_datetime, shown, valid_text
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.history import Event
@@ -133,6 +134,13 @@ CONVERTER.register_unstructure_hook(timedelta, lambda d: int(d.total_seconds()))
 CONVERTER.register_structure_hook(timedelta, _structure_seconds)
 CONVERTER.register_structure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+)
+
+
+# Event data is frozen inside rjflow; what it hands out as plain JSON data is the caller's own,
+# mutable copy.
+CONVERTER.register_unstructure_hook_func(
+    lambda t: t in (FrozenDict, FrozenList) or getattr(t, "__origin__", None) is Mapping, thaw
 )
 
 

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from rjflow._validate import is_id, redacted
 
-__all__ = ["FREE_TEXT_KEYS", "FrozenDict", "FrozenList", "freeze"]
+__all__ = ["FREE_TEXT_KEYS", "FrozenDict", "FrozenList", "freeze", "thaw"]
 
 #: The keys whose text values are free text (a closure's note, an agreement action's wording):
 #: their ``repr`` is always redacted.
@@ -113,4 +113,14 @@ def freeze(value: Any) -> Any:
         return frozen
     if isinstance(value, list | tuple):
         return FrozenList(freeze(item) for item in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable copy of frozen data (what :func:`rjflow.serialization.to_dict` hands
+    out: the caller's own JSON data)."""
+    if isinstance(value, Mapping):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(item) for item in value]
     return value
