@@ -184,12 +184,11 @@ class Workflow:
 
     def action(self, name: str) -> ActionDef:
         """The action called ``name``; :class:`UnknownAction` if the workflow has none."""
-        try:
-            return self.actions[name]
-        except KeyError:
-            if name in ACTIONS:
-                return ACTIONS[name]
-            raise UnknownAction(name, tuple(ACTIONS)) from None
+        found = (self.actions.get(name) or ACTIONS.get(name)) if isinstance(name, str) else None
+        if found is None:
+            # Raised outside any handler: no chained KeyError repeats the caller's text.
+            raise UnknownAction(name, tuple(ACTIONS))
+        return found
 
     # -- running actions ------------------------------------------------------------------------
 
