@@ -44,6 +44,7 @@ from rjflow.serialization import from_dict, to_dict
 from rjflow.states import ACTIONS
 
 from .builders import Clock, at_stage, new_case
+from .test_time import _rehash
 
 #: Free-text canaries: a name, an address, a name over two lines.
 CANARIES = ("Canary Smith", "canary-7f3a@example.org", "Canary\nSmith")
@@ -439,6 +440,14 @@ def test_canary_in_every_document_position(canary: str, logs: Capture) -> None:
         if run(lambda d=doc: from_dict(d), logs, MARKERS) == "refused":
             refused += 1
     assert refused == len(POSITIONS)
+
+
+def test_canary_note_in_a_loaded_document_stays_hidden(logs: Capture) -> None:
+    """A document whose closure note is a canary (its chain recomputed, so it loads): the
+    loaded case shows the note nowhere."""
+    doc = copy.deepcopy(DOC)
+    doc["events"][-1]["data"]["note"] = "Canary Smith"
+    assert run(lambda: from_dict(_rehash(doc)), logs, MARKERS) == "accepted"
 
 
 @given(

@@ -83,6 +83,7 @@ DICT_MUTATIONS: list[Callable[[Any], Any]] = [
     lambda d: d.clear(),
     lambda d: d.setdefault("x", 1),
     lambda d: d.__ior__({"x": 1}),
+    lambda d: d.__init__({"x": 1}) or d.get("x") == 1 or _unchanged(),
 ]
 LIST_MUTATIONS: list[Callable[[Any], Any]] = [
     lambda x: x.append("V9"),
@@ -97,7 +98,13 @@ LIST_MUTATIONS: list[Callable[[Any], Any]] = [
     lambda x: x.clear(),
     lambda x: x.__iadd__(["V9"]),
     lambda x: x.__imul__(2),
+    lambda x: x.__init__(["V9"]) or "V9" in x or _unchanged(),
 ]
+
+
+def _unchanged() -> None:
+    """Calling ``__init__`` again is allowed but changes nothing: count it as refused."""
+    raise TypeError("unchanged")
 
 
 def attempt_every_mutation(event: Event) -> int:

@@ -47,6 +47,15 @@ class FrozenDict(dict[str, Any]):
 
     __slots__ = ()
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> FrozenDict:
+        # Filled here, once: calling ``__init__`` again on a frozen dict changes nothing.
+        self = super().__new__(cls)
+        dict.update(self, *args, **kwargs)
+        return self
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
     __setitem__ = __delitem__ = _refuse
     clear = pop = popitem = setdefault = update = _refuse
     __ior__ = _refuse
@@ -77,6 +86,14 @@ class FrozenList(list[Any]):
     """A ``list`` that refuses every change; items are frozen JSON data."""
 
     __slots__ = ()
+
+    def __new__(cls, *args: Any) -> FrozenList:
+        self = super().__new__(cls)
+        list.extend(self, *args)
+        return self
+
+    def __init__(self, *_args: Any) -> None:
+        pass
 
     __setitem__ = __delitem__ = _refuse
     append = extend = insert = pop = remove = reverse = sort = clear = _refuse
