@@ -291,6 +291,22 @@ class TestCollections:
         with pytest.raises(InvalidInput, match="'parties'"):
             OpenCase(Offence("theft"), {Offender("O1"): 1, Victim("V1"): 2})  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        ("argument", "value"),
+        [("victims", {"V1": "Jane"}), ("supporters", "S1"), ("facilitators", Facilitator("F1"))],
+    )
+    def test_open_lists_given_as_text_dict_or_one_value(self, argument: str, value: Any) -> None:
+        """``Case.open``'s lists refuse a dict (its keys), a str (its letters) or one value."""
+        with pytest.raises(InvalidInput, match=argument):
+            Case.open(
+                "C1",
+                offence=Offence("theft"),  # type: ignore[arg-type]
+                offender="O1",
+                at=T0,
+                actor="F1",
+                **{"victims": ["V1"], argument: value},
+            )
+
     def test_policy_categories_string_taken_for_set(self) -> None:
         """One category given bare, not in a set, is refused (as before), naming the field."""
         with pytest.raises(InvalidInput, match=r"Policy\.conference_categories"):
@@ -366,6 +382,18 @@ class TestEnums:
         doc = to_dict(new_case()[0])
         doc["events"][0]["data"]["parties"][-1]["level"] = "advanced"
         with pytest.raises(InvalidDocument, match="level"):
+            from_dict(_rehash(doc))
+
+    def test_documents_take_specialism_values_only(self) -> None:
+        """A facilitator's specialisms in a document are category values, not labels, even
+        in an event whose chain was recomputed."""
+        case, clock = new_case()
+        case.add_party(Facilitator("F2", 3, ["Stalking"]), at=clock(), actor="F1")  # type: ignore[arg-type]
+        doc = to_dict(case)
+        assert doc["events"][1]["data"]["party"]["specialisms"] == ["stalking"]
+        assert from_dict(doc) == case
+        doc["events"][1]["data"]["party"]["specialisms"] = ["Stalking"]
+        with pytest.raises(InvalidDocument, match="specialisms"):
             from_dict(_rehash(doc))
 
 

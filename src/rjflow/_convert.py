@@ -27,6 +27,7 @@ from rjflow._frozen import FrozenDict, FrozenList, thaw
 from rjflow._validate import aware_datetime, shown, valid_text
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.history import Event
+from rjflow.offences import OffenceCategory
 from rjflow.parties import Facilitator, Offender, Party, Role, Supporter, Victim
 
 __all__ = ["CONVERTER", "structure", "unstructure"]
@@ -226,6 +227,28 @@ def _party_hook(_t: Any, converter: cattrs.Converter) -> Callable[[object, Any],
 CONVERTER.register_unstructure_hook_factory(
     lambda t: t == Party or t in _PARTY_FIELDS, lambda _t: _unstructure_party
 )
+
+
+_CATEGORY_VALUES = frozenset(c.value for c in OffenceCategory)
+
+
+def _structure_specialisms(value: object, _type: object) -> frozenset[str]:
+    # Documents stay canonical: a facilitator's specialisms are category values, exactly
+    # (labels are accepted from callers, never read from a document).
+    if not isinstance(value, list) or not all(
+        type(item) is str and item in _CATEGORY_VALUES for item in value
+    ):
+        raise InvalidInput("expected a list of offence category values")
+    return frozenset(value)
+
+
+def _facilitator_hook(_t: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Facilitator]:
+    return make_dict_structure_fn(
+        Facilitator, converter, specialisms=override(struct_hook=_structure_specialisms)
+    )
+
+
+CONVERTER.register_structure_hook_factory(lambda t: t is Facilitator, _facilitator_hook)
 
 
 def _event_hook(_t: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Event]:

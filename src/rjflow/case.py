@@ -17,14 +17,15 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
 
 from rjflow._convert import unstructure
-from rjflow._validate import _check_id, aware_datetime
+from rjflow._validate import _check_id, aware_datetime, collection
 from rjflow.activities import (
     AgreementAction,
     Attendance,
@@ -88,16 +89,25 @@ class Option:
         return not self.blockers
 
 
+@functools.cache
+def _arguments(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of an input class's arguments, and those of its required ones."""
+    fields = [a for a in attrs.fields(cls) if a.init]
+    return (
+        tuple(a.name for a in fields),
+        tuple(a.name for a in fields if a.default is attrs.NOTHING),
+    )
+
+
 def _input(action: ActionDef, data: dict[str, Any]) -> Input:
     """Build ``action``'s input from keyword arguments, or raise InvalidInput.
 
     The message names the arguments the action takes and counts the ones it does not: an
     argument's name is caller text (``fire("record_session", **{"Jane Doe": 1})``) and is
     never repeated."""
-    fields = [a for a in attrs.fields(action.input) if a.init]
-    names = [a.name for a in fields]
+    names, required = _arguments(action.input)
     unknown = sum(1 for key in data if key not in names)
-    missing = [a.name for a in fields if a.default is attrs.NOTHING and a.name not in data]
+    missing = [name for name in required if name not in data]
     if not unknown and not missing:
         built: Input = action.input(**data)
         return built
@@ -110,9 +120,11 @@ def _input(action: ActionDef, data: dict[str, Any]) -> Input:
     raise InvalidInput(f"{action.name} takes {takes}; it was given {' and '.join(problems)}.")
 
 
-def _rebuild(record: CaseRecord, events: tuple[Event, ...], policy: Policy) -> Case:
+def _rebuild(
+    cls: type[Case], record: CaseRecord, events: tuple[Event, ...], policy: Policy
+) -> Case:
     """A case from its parts: how a pickled case is unpickled."""
-    return Case(record, list(events), Workflow.for_policy(policy))
+    return cls(record, list(events), Workflow.for_policy(policy))
 
 
 class Case:
@@ -157,12 +169,12 @@ class Case:
         was received and must be timezone-aware; ``actor`` is who recorded it.
         """
         _check_id("case_id", case_id)
-        if isinstance(victims, str):
+        if isinstance(victims, str | bytes | Mapping):
             raise InvalidInput("'victims' must be a list of ids, for example victims=['V1'].")
         parties: list[Party] = [Offender(offender)]
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
-        parties += list(supporters)
-        parties += list(facilitators)
+        parties += collection("supporters", supporters, "Supporter values")
+        parties += collection("facilitators", facilitators, "Facilitator values")
         inp = OpenCase(offence, tuple(parties), sentenced_on, lead_facilitator)
         return cls._opened(case_id, inp, at, actor, policy)
 
@@ -254,10 +266,10 @@ class Case:
     # machine) is rebuilt from the policy when unpickled.
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (self._record, tuple(self._events), self.policy))
+        return (_rebuild, (type(self), self._record, tuple(self._events), self.policy))
 
     def __copy__(self) -> Case:
-        return Case(self._record, list(self._events), self._workflow)
+        return type(self)(self._record, list(self._events), self._workflow)
 
     def __deepcopy__(self, _memo: dict[int, Any]) -> Case:
         return self.__copy__()
