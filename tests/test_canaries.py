@@ -323,7 +323,7 @@ TEXT_SLOTS: dict[str, Callable[[str], Callable[[], Any]]] = {
 @pytest.mark.parametrize("slot", sorted(ID_SLOTS))
 def test_canary_in_every_id_slot(slot: str, canary: str, logs: Capture) -> None:
     """A canary where an id (or a code, a number, a date) is expected is refused, and never
-    echoed: 62 slots x 3 canaries."""
+    echoed: 58 slots x 3 canaries."""
     outcome = run(ID_SLOTS[slot](canary), logs, MARKERS)
     assert outcome == "refused"
 
@@ -451,7 +451,7 @@ def test_canary_note_in_a_loaded_document_stays_hidden(logs: Capture) -> None:
 
 
 @given(
-    st.lists(st.sampled_from(range(len(POSITIONS))), min_size=1, max_size=4, unique=True),
+    st.lists(st.integers(0, len(POSITIONS) - 1), min_size=1, max_size=4),
     st.sampled_from(CANARIES),
 )
 def test_canaries_in_random_document_positions(indexes: list[int], canary: str) -> None:

@@ -247,7 +247,7 @@ def test_random_text_in_every_action_field(index: int, text: str) -> None:
 
 
 @given(
-    st.lists(st.sampled_from(range(len(POSITIONS))), min_size=1, max_size=3, unique=True),
+    st.lists(st.integers(0, len(POSITIONS) - 1), min_size=1, max_size=3),
     any_text,
     st.booleans(),
 )
