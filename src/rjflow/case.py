@@ -135,6 +135,10 @@ class Case:
     actions (:meth:`fire` or the typed methods such as :meth:`record_session`), each of which
     is checked against the programme's rules and appends one :class:`~rjflow.Event` to the
     history.  A refused or invalid action raises and leaves the case exactly as it was.
+
+    A case can be copied (``copy.copy``, ``copy.deepcopy``) and pickled: the copy is an equal,
+    independent case that keeps working.  A pickle holds the record, the history and the
+    policy; the shared workflow is found again (or rebuilt) from the policy when unpickled.
     """
 
     __slots__ = ("__weakref__", "_events", "_record", "_workflow")
