@@ -83,7 +83,9 @@ class TestInvalidText:
         assert "\ud800" not in str(err.value)
         assert dumps(case) == before
 
-    @pytest.mark.parametrize("text", ["x\x00y", "bell\x07", "\x1b[31mred", "del\x7f"])
+    @pytest.mark.parametrize(
+        "text", ["x\x00y", "bell\x07", "\x1b[31mred", "del\x7f", "\x9b2J", "next\x85line"]
+    )
     def test_free_text_with_control_characters_is_refused(self, text: str) -> None:
         """NUL and the other C0 controls (but tab and line breaks) are never a caseworker's
         text; they are refused, naming the field."""
@@ -107,6 +109,15 @@ class TestInvalidText:
         """A policy's name is text too (it is shown in diagrams and saved fingerprints)."""
         with pytest.raises(InvalidInput, match=r"Policy\.name"):
             Policy(name="Youth\ud83d")
+
+    def test_policy_name_is_any_text_but_lone_surrogates(self) -> None:
+        """A policy's name is the service's label: line breaks and other characters are kept
+        (diagrams and the terminal escape them); only a lone surrogate is refused."""
+        policy = Policy(name="Youth justice\r\n  referred --> completed\x1b[0m")
+        case, _ = new_case(policy=policy)
+        assert loads(dumps(case), policy=policy) == case
+        with pytest.raises(InvalidInput, match="blank"):
+            Policy(name="  ")
 
     def test_document_with_a_lone_surrogate_is_an_invalid_document(self) -> None:
         """JSON may spell a lone surrogate as an escape; loading such a document gives

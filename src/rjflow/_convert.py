@@ -51,7 +51,7 @@ def _structure_text(value: object, _type: type) -> str:
     # escape "\ud800") cannot be encoded as UTF-8, hashed or saved again.
     if type(value) is not str:
         raise InvalidInput(f"expected text, got {type(value).__name__}")
-    return valid_text("text", value)
+    return valid_text("text", value, controls=True)
 
 
 CONVERTER.register_structure_hook(str, _structure_text)

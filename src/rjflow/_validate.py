@@ -41,10 +41,13 @@ E = TypeVar("E", bound=enum.Enum)
 #: trailing newline.
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}")
 
-#: Characters refused in any text: lone surrogates (not Unicode text at all, and not
-#: encodable as UTF-8) and the C0 control characters other than tab, line feed and carriage
-#: return (NUL among them), which no caseworker types and many systems cannot store.
-_BAD_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Characters refused in free text: lone surrogates (not Unicode text at all, and not
+#: encodable as UTF-8) and the control characters other than tab, line feed and carriage
+#: return (NUL, escape, DEL and the C1 range among them), which no caseworker types, many
+#: systems cannot store, and terminals act upon.
+_BAD_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Characters refused in any text at all: lone surrogates.
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def is_id(value: object) -> bool:
@@ -80,13 +83,17 @@ def opaque_ids(_inst: Any, attribute: Any, value: Any) -> None:
         raise InvalidInput(f"{attribute.name!r} lists the same id twice; list each party once.")
 
 
-def valid_text(name: str, value: object, *, max_length: int | None = None) -> str:
-    """``value`` if it is valid Unicode text (see ``_BAD_TEXT``) of at most ``max_length``
-    characters, as a plain ``str``; else :class:`InvalidInput` naming ``name`` (never the
-    text)."""
+def valid_text(
+    name: str, value: object, *, max_length: int | None = None, controls: bool = False
+) -> str:
+    """``value`` if it is valid text of at most ``max_length`` characters, as a plain
+    ``str``; else :class:`InvalidInput` naming ``name`` (never the text).
+
+    Valid text has no lone surrogate and, unless ``controls``, no control character other
+    than tab and line breaks (see ``_BAD_TEXT``)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{name!r} must be text (got {type(value).__name__}).")
-    if _BAD_TEXT.search(value):
+    if (_SURROGATES if controls else _BAD_TEXT).search(value):
         raise InvalidInput(
             f"{name!r} holds characters that are not valid text (a lone surrogate or a "
             "control character); pass the text as it was typed, encoded correctly."

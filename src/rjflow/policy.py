@@ -82,7 +82,9 @@ def _sensitive_lead_level(value: object) -> PractitionerLevel:
 
 
 def _name(_inst: object, _attribute: object, value: object) -> None:
-    valid_text("Policy.name", value, max_length=200)
+    # Any text but lone surrogates: the renderers escape what they show (a name is the
+    # service's own label, not a caseworker's note).
+    valid_text("Policy.name", value, max_length=200, controls=True)
     if not value.strip():  # type: ignore[attr-defined]
         raise InvalidInput("Policy.name must not be blank; name the service's programme.")
 
@@ -115,7 +117,7 @@ class Policy:
             "doc": (
                 "A name for the policy, shown by ``rjflow policy``, in diagrams and in the "
                 "blocker for an activity the policy does not offer: a service's label, never "
-                "personal data (valid text, at most 200 characters)."
+                "personal data (text without lone surrogates, at most 200 characters)."
             )
         },
     )
