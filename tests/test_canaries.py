@@ -442,6 +442,15 @@ def test_canary_in_every_document_position(canary: str, logs: Capture) -> None:
     assert refused == len(POSITIONS)
 
 
+@pytest.mark.parametrize("key", ["Canary Smith\ud800", "Canary Smith\x00"])
+def test_canary_in_an_invalid_data_key_not_in_the_path(key: str, logs: Capture) -> None:
+    """An event data key that is not valid text is not repeated in the error's path."""
+    doc = copy.deepcopy(DOC)
+    doc["events"][1]["data"][key] = {"x": 1}
+    doc["events"][2]["data"]["y"] = {key: 1}
+    assert run(lambda: from_dict(doc), logs, MARKERS) == "refused"
+
+
 def test_canary_note_in_a_loaded_document_stays_hidden(logs: Capture) -> None:
     """A document whose closure note is a canary (its chain recomputed, so it loads): the
     loaded case shows the note nowhere."""

@@ -24,7 +24,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from rjflow._frozen import FrozenDict, FrozenList, thaw
-from rjflow._validate import aware_datetime, shown, valid_text
+from rjflow._validate import aware_datetime, is_id, shown, valid_text
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.history import Event
 from rjflow.offences import OffenceCategory
@@ -51,6 +51,8 @@ def _structure_text(value: object, _type: type) -> str:
     # escape "\ud800") cannot be encoded as UTF-8, hashed or saved again.
     if type(value) is not str:
         raise InvalidInput(f"expected text, got {type(value).__name__}")
+    if value.isascii():
+        return value  # the common case: ASCII holds no surrogate
     return valid_text("text", value, controls=True)
 
 
@@ -119,11 +121,11 @@ def _structure_seconds(value: object, _type: type) -> timedelta:
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
     # Documents stay canonical: an enum is stored by its value only (labels are for callers).
-    allowed = ", ".join(repr(m.value) for m in cls)
     if not isinstance(value, bool) and isinstance(value, str | int):
-        for member in cls:
-            if type(member.value) is type(value) and member.value == value:
-                return member
+        member = cls._value2member_map_.get(value)
+        if member is not None and type(member.value) is type(value):
+            return member
+    allowed = ", ".join(repr(m.value) for m in cls)
     raise InvalidInput(f"expected one of {allowed}, got {shown(value)}")
 
 
@@ -274,8 +276,10 @@ def _describe(exc: BaseException, path: str) -> tuple[str, str]:
             index = getattr(where, "index", None)
             if name is not None:
                 step = f".{name}"
-            elif index is not None:
+            elif type(index) is int or is_id(index):
                 step = f"[{index}]"
+            elif index is not None:
+                step = "[a key]"  # a mapping's key is caller text: shown only if id-shaped
             else:
                 step = ""
             return _describe(sub, path + step)
@@ -310,4 +314,4 @@ def structure(data: object, cls: type[T], path: str) -> T:
     except Exception as exc:  # cattrs wraps validator errors in exception groups
         where, what = _describe(exc, path)
     # Raised outside the handler, so that no chained exception carries caller text along.
-    raise InvalidDocument(f"{where}: {what}.", path=where)
+    raise InvalidDocument(f"{where}: {what.rstrip('.')}.", path=where)

@@ -115,21 +115,31 @@ class FrozenList(list[Any]):
         return f"[{', '.join(_shown(None, v) for v in self)}]"
 
 
+_ATOMS = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
+_new_dict, _fill_dict = dict.__new__, dict.update
+_new_list, _fill_list = list.__new__, list.extend
+
+
 def freeze(value: Any) -> Any:
     """``value`` with every dict and list (also tuple) replaced by a read-only copy.
 
     Anything else is returned as it is (text, numbers, booleans and None are immutable; other
     objects are left for the hash check to refuse as not JSON data).
     """
-    if isinstance(value, FrozenDict | FrozenList):
+    # Built with dict's and list's own methods: this runs for every event recorded or loaded.
+    if type(value) in _ATOMS:
         return value
     if isinstance(value, Mapping):
-        frozen = FrozenDict()
-        for key, item in value.items():
-            dict.__setitem__(frozen, key, freeze(item))
-        return frozen
+        frozen_dict = _new_dict(FrozenDict)
+        _fill_dict(
+            frozen_dict,
+            {k: v if type(v) in _ATOMS else freeze(v) for k, v in value.items()},
+        )
+        return frozen_dict
     if isinstance(value, list | tuple):
-        return FrozenList(freeze(item) for item in value)
+        frozen_list = _new_list(FrozenList)
+        _fill_list(frozen_list, [v if type(v) in _ATOMS else freeze(v) for v in value])
+        return frozen_list
     return value
 
 

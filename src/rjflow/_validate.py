@@ -93,7 +93,9 @@ def valid_text(
     than tab and line breaks (see ``_BAD_TEXT``)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{name!r} must be text (got {type(value).__name__}).")
-    if (_SURROGATES if controls else _BAD_TEXT).search(value):
+    if value.isascii() and (controls or value.isprintable()):
+        pass  # the common case, decided without the pattern
+    elif (_SURROGATES if controls else _BAD_TEXT).search(value):
         raise InvalidInput(
             f"{name!r} holds characters that are not valid text (a lone surrogate or a "
             "control character); pass the text as it was typed, encoded correctly."
@@ -133,6 +135,8 @@ def aware_datetime(name: str, value: object) -> datetime:
     Every time entering rjflow goes through here: comparing times in UTC is the only way
     ordering agrees with the clock when the caller's zone repeats an hour (a ``fold``).
     """
+    if type(value) is datetime and value.tzinfo is UTC and not value.fold:
+        return value  # already in the one form: the common case, kept cheap
     if not isinstance(value, datetime):
         raise InvalidInput(
             f"{name!r} must be a timezone-aware datetime (got {type(value).__name__})."
