@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rjflow import Case, Facilitator, InvalidDocument, InvalidInput, Offence, OffenceCategory
-from rjflow.history import GENESIS_HASH, event_hash
-from rjflow.serialization import dumps, from_dict, loads, to_dict
+from rjflow.history import GENESIS_HASH, Event, event_hash
+from rjflow.serialization import dumps, from_dict, loads, replay, to_dict
 
 from .builders import Clock, new_case
 
@@ -142,6 +142,29 @@ class TestDocuments:
         loaded = from_dict(_rehash(doc))
         assert loaded.record == case.record
         assert [e.at for e in loaded.history] == [e.at for e in case.history]
+
+    def test_replay_of_events_recorded_in_a_zone_with_a_fold(self) -> None:
+        """Events whose ``at`` holds a zoneinfo time in the repeated hour (as an application
+        might build them) replay to the same record: compared in UTC, not by wall clock."""
+        case, clock = new_case(clock=Clock(datetime(2026, 10, 25, 0, 10, tzinfo=UTC)))
+        case.start_introduction(at=clock(), actor="F1")
+        events: list[Event] = []
+        previous = GENESIS_HASH
+        for e in case.history:
+            event = Event.create(
+                sequence=e.sequence,
+                at=e.at.astimezone(LONDON),  # 01:10 BST, then 01:10 GMT (fold=1)
+                actor=e.actor,
+                action=e.action,
+                data=e.data,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                previous_hash=previous,
+            )
+            events.append(event)
+            previous = event.hash
+        assert [e.at.fold for e in events] == [0, 1]
+        assert replay(events).record == case.record
 
     def test_document_with_disordered_times_is_refused(self) -> None:
         """A history whose second event is earlier, in UTC, than its first does not load."""

@@ -200,7 +200,9 @@ class Case:
         data = {"case_id": case_id, **unstructure(inp, OpenCase)}
         event = Event.create(
             sequence=1,
-            at=recorded.at if recorded is not None and recorded.at == at else at,
+            at=recorded.at
+            if recorded is not None and aware_datetime("at", recorded.at) == at
+            else at,
             actor=actor,
             action=OPEN_ACTION,
             data=data,
