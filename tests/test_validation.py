@@ -375,6 +375,21 @@ class TestCollections:
 
 
 class TestPolicyNormalised:
+    def test_case_open_with_something_else_than_a_policy(self) -> None:
+        """A dict or a name given as the policy is refused with InvalidInput, not an
+        AttributeError from deep inside the workflow."""
+        for policy in ({"max_sessions": 8}, "London CRC"):
+            with pytest.raises(InvalidInput, match="'policy' must be a Policy"):
+                Case.open(
+                    "C1",
+                    offence=Offence("theft"),  # type: ignore[arg-type]
+                    offender="O1",
+                    victims=["V1"],
+                    at=T0,
+                    actor="F1",
+                    policy=policy,  # type: ignore[arg-type]
+                )
+
     def test_policy_min_lead_level_int_crashes_later(self) -> None:
         """Issue 9's input: ``Policy(min_lead_level=2)`` was accepted and crashed later with
         AttributeError.  Now it is the intermediate level: equal policies, one fingerprint."""

@@ -197,6 +197,11 @@ class Case:
         still checks out."""
         at = aware_datetime("at", at)
         _check_id("actor", actor)
+        if not isinstance(policy, Policy):
+            raise InvalidInput(
+                f"'policy' must be a Policy, for example Policy(max_sessions=8) "
+                f"(got {type(policy).__name__})."
+            )
         data = {"case_id": case_id, **unstructure(inp, OpenCase)}
         event = Event.create(
             sequence=1,
