@@ -7,7 +7,7 @@ ordering, equality, hashing and replay agree (issue 9, item 1).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,6 +116,20 @@ class TestNormalised:
         """Naive, out-of-range or non-datetime times: InvalidInput, never OverflowError."""
         with pytest.raises(InvalidInput, match="'at'"):
             open_at(at)
+
+
+class _BrokenZone(tzinfo):
+    """A caller's time zone that fails when asked for its offset."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        raise RuntimeError("this zone is broken")
+
+
+def test_time_in_a_broken_zone_is_invalid_input() -> None:
+    """A tzinfo that raises is reported as InvalidInput, not as its own exception."""
+    with pytest.raises(InvalidInput, match="'at'") as err:
+        open_at(datetime(2026, 3, 2, 9, 0, tzinfo=_BrokenZone()))
+    assert err.value.__context__ is None
 
 
 def _rehash(doc: dict[str, Any]) -> dict[str, Any]:

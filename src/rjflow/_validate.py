@@ -149,7 +149,7 @@ def aware_datetime(name: str, value: object) -> datetime:
     try:
         offset = value.utcoffset()
         utc = value.astimezone(UTC) if offset is not None else None
-    except (OverflowError, ValueError, TypeError):
+    except Exception:  # out of range, or a tzinfo of the caller's that fails: never ours
         problem = "it cannot be expressed in UTC (out of range, or its time zone is broken)"
     if problem is not None:
         raise InvalidInput(f"{name!r} must be a timezone-aware datetime: {problem}.")
