@@ -9,10 +9,12 @@ keys are refused, so a tampered document cannot slip through.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.errors import (
     ClassValidationError,
@@ -20,11 +22,14 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_unstructure_fn
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from rjflow._validate import shown
+from rjflow._frozen import FrozenDict, FrozenList, thaw
+from rjflow._validate import aware_datetime, is_id, shown, valid_text
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.freetext import ERASED
+from rjflow.history import Event
+from rjflow.offences import OffenceCategory
 from rjflow.parties import Facilitator, Offender, Party, Role, Supporter, Victim
 
 __all__ = ["CONVERTER", "structure", "unstructure"]
@@ -44,53 +49,89 @@ def _strict(kind: type, what: str) -> Callable[[object, type], Any]:
 
 
 def _structure_text(value: object, _type: type) -> str:
+    # Every text in a document must be valid Unicode text: a lone surrogate (JSON allows the
+    # escape "\ud800") cannot be encoded as UTF-8, hashed or saved again.
     # ERASED (a str subclass) stands for erased free text when a history is replayed.
-    if type(value) is not str and value is not ERASED:
+    if value is ERASED:
+        return value
+    if type(value) is not str:
         raise InvalidInput(f"expected text, got {type(value).__name__}")
-    return value
+    if value.isascii():
+        return value  # the common case: ASCII holds no surrogate
+    return valid_text("text", value, controls=True)
 
 
 CONVERTER.register_structure_hook(str, _structure_text)
 CONVERTER.register_structure_hook(int, _strict(int, "a whole number"))
 CONVERTER.register_structure_hook(bool, _strict(bool, "true or false"))
 
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME_TEXT = (
+    "expected an ISO 8601 date-time text with its time zone offset, as rjflow writes it "
+    "(for example 2026-03-02T09:00:00+00:00)"
+)
+
+
+def _parse_datetime(value: object) -> datetime:
+    """The datetime a document's text says, in the offset it was written with.
+
+    Only the text ``datetime.isoformat`` writes is accepted, so that one instant has one
+    spelling (an event's hash covers the text)."""
+    parsed = None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None or parsed.tzinfo is None or parsed.isoformat() != value:
+        raise InvalidInput(_DATETIME_TEXT)
+    return parsed
+
 
 def _structure_datetime(value: object, _type: type) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidInput(f"expected an ISO 8601 date-time text, got {type(value).__name__}")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("expected an ISO 8601 date-time text") from None
-    if parsed.tzinfo is None:
-        raise InvalidInput("the date-time has no time zone offset")
+    # Times inside rjflow are UTC (see _validate.aware_datetime).
+    return aware_datetime("time", _parse_datetime(value))
+
+
+def _structure_event_time(value: object, _type: type) -> datetime:
+    # An event keeps the offset it was recorded with: its hash covers that text, and
+    # documents written before times were normalised to UTC must still verify.  A fixed
+    # offset compares by the instant, so ordering is unaffected.
+    parsed = _parse_datetime(value)
+    aware_datetime("at", parsed)  # in range
     return parsed
 
 
 def _structure_date(value: object, _type: type) -> date:
-    if not isinstance(value, str) or len(value) != 10:
+    parsed = None
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
         raise InvalidInput("expected an ISO 8601 date text such as 2026-03-02")
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("expected an ISO 8601 date text such as 2026-03-02") from None
+    return parsed
 
 
 def _structure_seconds(value: object, _type: type) -> timedelta:
     if type(value) is not int or value < 0:
         raise InvalidInput("expected a duration as a whole number of seconds, 0 or more")
-    return timedelta(seconds=value)
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        pass
+    raise InvalidInput("expected a duration as a whole number of seconds, 0 or more")
 
 
 def _structure_enum(value: object, cls: type[enum.Enum]) -> enum.Enum:
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        raise InvalidInput(f"expected one of {', '.join(repr(m.value) for m in cls)}")
-    try:
-        return cls(value)
-    except ValueError:
-        raise InvalidInput(
-            f"expected one of {', '.join(repr(m.value) for m in cls)}, got {shown(value)}"
-        ) from None
+    # Documents stay canonical: an enum is stored by its value only (labels are for callers).
+    if not isinstance(value, bool) and isinstance(value, str | int):
+        member = cls._value2member_map_.get(value)
+        if member is not None and type(member.value) is type(value):
+            return member
+    allowed = ", ".join(repr(m.value) for m in cls)
+    raise InvalidInput(f"expected one of {allowed}, got {shown(value)}")
 
 
 CONVERTER.register_unstructure_hook(datetime, datetime.isoformat)
@@ -101,6 +142,28 @@ CONVERTER.register_unstructure_hook(timedelta, lambda d: int(d.total_seconds()))
 CONVERTER.register_structure_hook(timedelta, _structure_seconds)
 CONVERTER.register_structure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+)
+
+
+# Event data is frozen inside rjflow; what it hands out as plain JSON data is the caller's own,
+# mutable copy.  (A mapping of attrs values, such as an event's texts, is unstructured below.)
+def _is_plain_data(t: Any) -> bool:
+    if t in (FrozenDict, FrozenList):
+        return True
+    if getattr(t, "__origin__", None) is not Mapping:
+        return False
+    return not attrs.has(t.__args__[1])
+
+
+def _mapping_of_values(t: Any) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    inner = t.__args__[1]
+    return lambda m: {k: CONVERTER.unstructure(v, inner) for k, v in m.items()}
+
+
+CONVERTER.register_unstructure_hook_func(_is_plain_data, thaw)
+CONVERTER.register_unstructure_hook_factory(
+    lambda t: getattr(t, "__origin__", None) is Mapping and attrs.has(t.__args__[1]),
+    _mapping_of_values,
 )
 
 
@@ -186,6 +249,35 @@ def _party_hook(_t: Any, converter: cattrs.Converter) -> Callable[[object, Any],
 CONVERTER.register_unstructure_hook_factory(
     lambda t: t == Party or t in _PARTY_FIELDS, lambda _t: _unstructure_party
 )
+
+
+_CATEGORY_VALUES = frozenset(c.value for c in OffenceCategory)
+
+
+def _structure_specialisms(value: object, _type: object) -> frozenset[str]:
+    # Documents stay canonical: a facilitator's specialisms are category values, exactly
+    # (labels are accepted from callers, never read from a document).
+    if not isinstance(value, list) or not all(
+        type(item) is str and item in _CATEGORY_VALUES for item in value
+    ):
+        raise InvalidInput("expected a list of offence category values")
+    return frozenset(value)
+
+
+def _facilitator_hook(_t: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Facilitator]:
+    return make_dict_structure_fn(
+        Facilitator, converter, specialisms=override(struct_hook=_structure_specialisms)
+    )
+
+
+CONVERTER.register_structure_hook_factory(lambda t: t is Facilitator, _facilitator_hook)
+
+
+def _event_hook(_t: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Event]:
+    return make_dict_structure_fn(Event, converter, at=override(struct_hook=_structure_event_time))
+
+
+CONVERTER.register_structure_hook_factory(lambda t: t is Event, _event_hook)
 CONVERTER.register_structure_hook_factory(lambda t: t == Party, _party_hook)
 
 
@@ -204,18 +296,22 @@ def _describe(exc: BaseException, path: str) -> tuple[str, str]:
             index = getattr(where, "index", None)
             if name is not None:
                 step = f".{name}"
-            elif index is not None:
+            elif type(index) is int or is_id(index):
                 step = f"[{index}]"
+            elif index is not None:
+                step = "[a key]"  # a mapping's key is caller text: shown only if id-shaped
             else:
                 step = ""
             return _describe(sub, path + step)
     if isinstance(exc, ForbiddenExtraKeysError):
-        return path, f"unknown field(s) {', '.join(sorted(exc.extra_fields))}"
+        # The unknown keys are not repeated: a document's keys are caller text.
+        count = len(exc.extra_fields)
+        return path, f"has {count} unknown field{'s' if count != 1 else ''}"
     if isinstance(exc, KeyError):
         return f"{path}.{exc.args[0]}", "is required but missing"
-    if isinstance(exc, InvalidInput | ValueError | TypeError):
-        return path, str(exc)
-    return path, f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, InvalidInput):
+        return path, str(exc)  # rjflow's own messages, which never quote caller text
+    return path, f"does not have the expected shape ({type(exc).__name__})"
 
 
 #: The same hooks without detailed validation: the fast path for documents that are valid.
@@ -237,4 +333,5 @@ def structure(data: object, cls: type[T], path: str) -> T:
         raise
     except Exception as exc:  # cattrs wraps validator errors in exception groups
         where, what = _describe(exc, path)
-        raise InvalidDocument(f"{where}: {what}.", path=where) from None
+    # Raised outside the handler, so that no chained exception carries caller text along.
+    raise InvalidDocument(f"{where}: {what.rstrip('.')}.", path=where)

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 
 import attrs
 
+from rjflow._validate import redacted
+
 __all__ = [
     "Acknowledgement",
     "ActionStatus",
@@ -210,7 +212,7 @@ class AgreementAction:
     """
 
     id: str
-    what: str = attrs.field(metadata={"free_text": True})
+    what: str = attrs.field(repr=redacted, metadata={"free_text": True})
     responsible: str
     deadline: date
 
@@ -301,4 +303,4 @@ class Closure:
 
     reason: ClosureReason
     at: datetime
-    note: str | None = attrs.field(default=None, metadata={"free_text": True})
+    note: str | None = attrs.field(default=None, repr=redacted, metadata={"free_text": True})

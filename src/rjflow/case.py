@@ -17,14 +17,15 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
 
 from rjflow._convert import unstructure
-from rjflow._validate import _check_id, aware_datetime
+from rjflow._validate import _check_id, aware_datetime, collection
 from rjflow.activities import (
     AgreementAction,
     Attendance,
@@ -90,17 +91,42 @@ class Option:
         return not self.blockers
 
 
+@functools.cache
+def _arguments(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The names of an input class's arguments, and those of its required ones."""
+    fields = [a for a in attrs.fields(cls) if a.init]
+    return (
+        tuple(a.name for a in fields),
+        tuple(a.name for a in fields if a.default is attrs.NOTHING),
+    )
+
+
 def _input(action: ActionDef, data: dict[str, Any]) -> Input:
-    """Build ``action``'s input from keyword arguments, or raise InvalidInput."""
-    try:
+    """Build ``action``'s input from keyword arguments, or raise InvalidInput.
+
+    The message names the arguments the action takes and counts the ones it does not: an
+    argument's name is caller text (``fire("record_session", **{"Jane Doe": 1})``) and is
+    never repeated."""
+    names, required = _arguments(action.input)
+    unknown = sum(1 for key in data if key not in names)
+    missing = [name for name in required if name not in data]
+    if not unknown and not missing:
         built: Input = action.input(**data)
-    except TypeError as exc:
-        names = [a.name for a in attrs.fields(action.input) if a.init]
-        takes = ", ".join(names) if names else "no arguments besides at and actor"
-        raise InvalidInput(
-            f"{action.name} takes {takes}; the arguments given do not fit ({exc})."
-        ) from None
-    return built
+        return built
+    takes = ", ".join(names) if names else "no arguments besides at and actor"
+    problems = []
+    if unknown:
+        problems.append(f"{unknown} argument{'s' if unknown != 1 else ''} it does not take")
+    if missing:
+        problems.append(f"no {', '.join(missing)}")
+    raise InvalidInput(f"{action.name} takes {takes}; it was given {' and '.join(problems)}.")
+
+
+def _rebuild(
+    cls: type[Case], record: CaseRecord, events: tuple[Event, ...], policy: Policy
+) -> Case:
+    """A case from its parts: how a pickled case is unpickled."""
+    return cls(record, list(events), Workflow.for_policy(policy))
 
 
 class Case:
@@ -111,6 +137,10 @@ class Case:
     actions (:meth:`fire` or the typed methods such as :meth:`record_session`), each of which
     is checked against the programme's rules and appends one :class:`~rjflow.Event` to the
     history.  A refused or invalid action raises and leaves the case exactly as it was.
+
+    A case can be copied (``copy.copy``, ``copy.deepcopy``) and pickled: the copy is an equal,
+    independent case that keeps working.  A pickle holds the record, the history and the
+    policy; the shared workflow is found again (or rebuilt) from the policy when unpickled.
     """
 
     __slots__ = ("__weakref__", "_events", "_migrated_from", "_record", "_workflow")
@@ -147,12 +177,12 @@ class Case:
         was received and must be timezone-aware; ``actor`` is who recorded it.
         """
         _check_id("case_id", case_id)
-        if isinstance(victims, str):
+        if isinstance(victims, str | bytes | Mapping):
             raise InvalidInput("'victims' must be a list of ids, for example victims=['V1'].")
         parties: list[Party] = [Offender(offender)]
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
-        parties += list(supporters)
-        parties += list(facilitators)
+        parties += collection("supporters", supporters, "Supporter values")
+        parties += collection("facilitators", facilitators, "Facilitator values")
         inp = OpenCase(offence, tuple(parties), sentenced_on, lead_facilitator)
         return cls._opened(case_id, inp, at, actor, policy)
 
@@ -167,13 +197,22 @@ class Case:
         *,
         recorded: Event | None = None,
     ) -> Case:
+        """The case opened by ``inp``.  ``recorded``: the stored opening event being replayed;
+        its time is kept as written (the same instant, maybe another offset) so its hash
+        still checks out, and its free text keeps its stored salts."""
         at = aware_datetime("at", at)
         _check_id("actor", actor)
-        # Free text is committed to, not hashed; a replayed event keeps its stored salts.
+        if not isinstance(policy, Policy):
+            raise InvalidInput(
+                f"'policy' must be a Policy, for example Policy(max_sessions=8) "
+                f"(got {type(policy).__name__})."
+            )
         data, texts = commit_free_text(inp, unstructure(inp, OpenCase), recorded)
         event = Event.create(
             sequence=1,
-            at=at,
+            at=recorded.at
+            if recorded is not None and aware_datetime("at", recorded.at) == at
+            else at,
             actor=actor,
             action=OPEN_ACTION,
             data={"case_id": case_id, **data},
@@ -236,6 +275,21 @@ class Case:
         )
 
     __hash__ = None  # type: ignore[assignment]  # a case changes, so it is not hashable
+
+    # -- copying and pickling --------------------------------------------------------------------
+    # A case's record and events are immutable values and its workflow is shared per policy,
+    # so a copy needs only its own list of events to be independent of the original.  A
+    # pickle holds the record, the events and the policy; the workflow (and its transitions
+    # machine) is rebuilt from the policy when unpickled.
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self._record, tuple(self._events), self.policy))
+
+    def __copy__(self) -> Case:
+        return type(self)(self._record, list(self._events), self._workflow)
+
+    def __deepcopy__(self, _memo: dict[int, Any]) -> Case:
+        return self.__copy__()
 
     def __repr__(self) -> str:
         return f"<Case {self.case_id} at {self.state.value}, version {self.version}>"
@@ -402,7 +456,7 @@ class Case:
         """The conference takes place.  ``victims``: who meets the offender (default: every
         victim); ``supporters``: who accompanies them (default: every supporter of those
         present)."""
-        inp = HoldConference(tuple(victims), tuple(supporters) if supporters is not None else None)
+        inp = HoldConference(victims, supporters)  # its converters refuse a str for a list
         return self._do("hold_conference", inp, at, actor)
 
     def choose_letter_of_apology(self, *, at: datetime, actor: str) -> Event:
@@ -524,7 +578,7 @@ class Case:
         self, actions: Sequence[AgreementAction], *, at: datetime, actor: str
     ) -> Event:
         """Put an outcome agreement of SMART actions to the participants for signature."""
-        return self._do("propose_agreement", ProposeAgreement(tuple(actions)), at, actor)
+        return self._do("propose_agreement", ProposeAgreement(actions), at, actor)
 
     def sign_agreement(self, party: str, *, at: datetime, actor: str) -> Event:
         """``party`` signs the outcome agreement."""

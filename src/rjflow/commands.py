@@ -8,18 +8,26 @@ carries its input, in the plain JSON form :mod:`rjflow.serialization` gives it.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from datetime import datetime as _datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
 
 from rjflow._validate import (
+    _check_id,
     boolean,
+    calendar_date,
+    collection,
+    free_text,
+    is_id,
     nonnegative_timedelta,
     opaque_id,
     opaque_ids,
+    plain_timedelta,
+    redacted,
     to_enum,
+    valid_text,
+    whole_number,
 )
 from rjflow.activities import (
     ActionStatus,
@@ -65,10 +73,34 @@ def _instance(kind: type, what: str) -> Any:
     return check
 
 
-def _tuple(value: object) -> tuple[Any, ...]:
-    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-        raise InvalidInput(f"Expected a list or tuple (got {type(value).__name__}).")
-    return tuple(value)
+def _parties(value: object) -> tuple[Any, ...]:
+    return collection("parties", value, "parties")
+
+
+def _victims(value: object) -> tuple[Any, ...]:
+    return collection("victims", value, "victim ids")
+
+
+def _supporters(value: object) -> tuple[Any, ...]:
+    return collection("supporters", value, "supporter ids")
+
+
+def _actions(value: object) -> tuple[Any, ...]:
+    return collection("actions", value, "agreement actions")
+
+
+def _optional_date(value: object) -> date | None:
+    return None if value is None else calendar_date("sentenced_on", value)
+
+
+def _sentence_date(value: object) -> date:
+    return calendar_date("sentenced_on", value)
+
+
+def _whole(value: object) -> object:
+    # An int subclass (an IntEnum, say) becomes a plain int; anything else is for the
+    # validator to judge.
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _to_attendance(value: object) -> Attendance:
@@ -104,7 +136,7 @@ class Acting:
     saying who would act (rules about the actor are then not judged).
     """
 
-    at: _datetime
+    at: datetime
     actor: str | None = None
 
 
@@ -118,8 +150,8 @@ class OpenCase:
     """Everything known when a case is referred."""
 
     offence: Offence = attrs.field(validator=_instance(Offence, "an Offence"))
-    parties: tuple[Party, ...] = attrs.field(converter=_tuple)
-    sentenced_on: date | None = attrs.field(default=None)
+    parties: tuple[Party, ...] = attrs.field(converter=_parties)
+    sentenced_on: date | None = attrs.field(default=None, converter=_optional_date)
     lead_facilitator: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(opaque_id)
     )
@@ -134,6 +166,8 @@ class OpenCase:
                     f"(got {type(p).__name__})."
                 )
         ids = [p.id for p in parties]
+        for party_id in ids:  # a party built around its validators is still checked here
+            _check_id("parties", party_id)
         if len(set(ids)) != len(ids):
             raise InvalidInput("Two parties share an id; give every party its own id.")
         if sum(isinstance(p, Offender) for p in parties) != 1:
@@ -142,9 +176,15 @@ class OpenCase:
             raise InvalidInput("A case needs at least one victim; pass victims=['<id>', ...].")
         for p in parties:
             if isinstance(p, Supporter) and p.supports not in ids:
+                # Both are validated ids (Supporter's own validators), so both may be quoted.
+                supported = repr(p.supports) if is_id(p.supports) else "someone"
                 raise InvalidInput(
-                    f"Supporter {p.id} supports {p.supports!r}, who is not a party to the case."
+                    f"Supporter {p.id} supports {supported}, who is not a party to the case."
                 )
+        if self.lead_facilitator is not None:
+            # Checked here as well as by its own validator, which attrs runs after this one:
+            # only a validated id is ever quoted.
+            _check_id("lead_facilitator", self.lead_facilitator)
         if self.lead_facilitator is not None and not any(
             isinstance(p, Facilitator) and p.id == self.lead_facilitator for p in parties
         ):
@@ -153,22 +193,12 @@ class OpenCase:
                 "add them with facilitators=[Facilitator(...)]."
             )
 
-    @sentenced_on.validator
-    def _check_sentenced_on(self, _attribute: object, value: object) -> None:
-        if value is not None and (not isinstance(value, date) or isinstance(value, _datetime)):
-            raise InvalidInput(f"'sentenced_on' must be a date (got {type(value).__name__}).")
-
 
 @attrs.frozen
 class RecordSentence:
     """The date the offender was sentenced; the programme starts once sentenced."""
 
-    sentenced_on: date = attrs.field()
-
-    @sentenced_on.validator
-    def _check(self, _attribute: object, value: object) -> None:
-        if not isinstance(value, date) or isinstance(value, _datetime):
-            raise InvalidInput(f"'sentenced_on' must be a date (got {type(value).__name__}).")
+    sentenced_on: date = attrs.field(converter=_sentence_date)
 
 
 @attrs.frozen
@@ -194,7 +224,7 @@ class RecordSession:
     A missed session has a duration of zero.
     """
 
-    duration: timedelta = attrs.field(validator=nonnegative_timedelta)
+    duration: timedelta = attrs.field(converter=plain_timedelta, validator=nonnegative_timedelta)
     attendance: Attendance = attrs.field(default=Attendance.ATTENDED, converter=_to_attendance)
 
     def __attrs_post_init__(self) -> None:
@@ -243,10 +273,10 @@ class HoldConference:
     """The conference takes place.  ``victims``: who meets the offender (empty: every victim);
     ``supporters``: who comes with them (None: every supporter of those present)."""
 
-    victims: tuple[str, ...] = attrs.field(default=(), converter=_tuple, validator=opaque_ids)
+    victims: tuple[str, ...] = attrs.field(default=(), converter=_victims, validator=opaque_ids)
     supporters: tuple[str, ...] | None = attrs.field(
         default=None,
-        converter=attrs.converters.optional(_tuple),
+        converter=attrs.converters.optional(_supporters),
         validator=attrs.validators.optional(opaque_ids),
     )
 
@@ -276,10 +306,13 @@ def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAc
             )
         opaque_id(None, attrs.fields(AgreementAction).id, act.id)
         opaque_id(None, attrs.fields(AgreementAction).responsible, act.responsible)
-        if not isinstance(act.what, str) or not act.what.strip():
+        valid_text("what", act.what, max_length=2000)
+        if not act.what.strip():
             raise InvalidInput(f"Agreement action {act.id} must say what is to be done.")
-        if not isinstance(act.deadline, date) or isinstance(act.deadline, _datetime):
-            raise InvalidInput(f"Agreement action {act.id} needs a deadline date.")
+        if type(act.deadline) is not date:
+            raise InvalidInput(
+                f"Agreement action {act.id} needs a deadline date (a date, not a datetime)."
+            )
     ids = [a.id for a in actions]
     if len(set(ids)) != len(ids):
         raise InvalidInput("Two agreement actions share an id; give each action its own id.")
@@ -289,7 +322,7 @@ def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAc
 class ProposeAgreement:
     """An outcome agreement of SMART actions, put to the participants for signature."""
 
-    actions: tuple[AgreementAction, ...] = attrs.field(converter=_tuple, validator=_check_actions)
+    actions: tuple[AgreementAction, ...] = attrs.field(converter=_actions, validator=_check_actions)
 
 
 @attrs.frozen
@@ -308,8 +341,8 @@ class RecordProgress:
 
 
 def _satisfaction(_inst: object, _attribute: object, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-        raise InvalidInput(f"'satisfaction' must be a whole number from 1 to 5 (got {value!r}).")
+    if not 1 <= whole_number("satisfaction", value) <= 5:
+        raise InvalidInput(f"'satisfaction' must be a whole number from 1 to 5 (got {value}).")
 
 
 @attrs.frozen
@@ -317,7 +350,7 @@ class RecordFeedback:
     """A participant's evaluation after the activity."""
 
     party: str = attrs.field(validator=opaque_id)
-    satisfaction: int = attrs.field(validator=_satisfaction)
+    satisfaction: int = attrs.field(converter=_whole, validator=_satisfaction)
     things_changed: bool = attrs.field(validator=boolean)
 
 
@@ -326,12 +359,9 @@ class Close:
     """End the case early.  ``note`` is required when the reason is ``OTHER``."""
 
     reason: ClosureReason = attrs.field(converter=_to_reason)
-    note: str | None = attrs.field(default=None, metadata={"free_text": True})
-
-    @note.validator
-    def _check_note(self, _attribute: object, value: object) -> None:
-        if value is not None and (not isinstance(value, str) or len(value) > 2000):
-            raise InvalidInput("'note' must be text of at most 2000 characters.")
+    note: str | None = attrs.field(
+        default=None, validator=free_text(2000), repr=redacted, metadata={"free_text": True}
+    )
 
 
 #: Any action's input.

@@ -11,7 +11,7 @@
 >>> case.record.closure.note
 'moved abroad'
 >>> event = erase_free_text(case, at=DEMO_START + timedelta(days=400), actor="M1")
->>> event.action, event.data["texts"]
+>>> event.action, [dict(erased) for erased in event.data["texts"]]
 ('erase_free_text', [{'sequence': 2, 'field': '/note'}])
 >>> case.record.closure.note is ERASED
 True

@@ -9,6 +9,7 @@ their opaque ids.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rjflow.blocker import Blocker
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 
+_ACTION_NAME = re.compile(r"[a-z_]{1,40}")
+
+
 class RJFlowError(Exception):
     """The base of every error rjflow raises on purpose."""
 
@@ -47,8 +51,12 @@ class UnknownAction(RJFlowError, ValueError):
     def __init__(self, name: str, known: Sequence[str]) -> None:
         self.name = name
         self.known = tuple(known)
+        # The name is quoted only when it is shaped like an action name: anything else may be
+        # text the caller meant for somewhere else, such as a person's name.
+        shaped = isinstance(name, str) and _ACTION_NAME.fullmatch(name) is not None
+        what = f"{name!r} is not" if shaped else "The action name given is not"
         super().__init__(
-            f"{name!r} is not an action of the restorative justice workflow; "
+            f"{what} an action of the restorative justice workflow; "
             f"use one of: {', '.join(sorted(self.known))}."
         )
 

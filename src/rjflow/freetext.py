@@ -227,6 +227,15 @@ def commit_free_text(
 
 # -- checking stored texts ---------------------------------------------------------------------
 
+_POINTER = re.compile(r"(/(?:[a-z_]{1,40}|\d{1,4})){1,8}")
+
+
+def _shown(pointer: str) -> str:
+    """A pointer read from a document, for a message: as it is when it has the shape rjflow
+    writes (``/note``, ``/actions/0/what``), else a placeholder, since a document's keys are
+    the writer's text and may be personal data."""
+    return pointer if _POINTER.fullmatch(pointer) else "/<a field that is not rjflow's>"
+
 
 def commitments_in(data: object, pointer: str = "") -> dict[str, str]:
     """Every commitment ``{"$text": <hex>}`` in plain event data, by JSON Pointer."""
@@ -339,17 +348,17 @@ def verify_texts(events: Sequence[Event]) -> frozenset[tuple[int, str]]:
             by = erased.get((event.sequence, pointer))
             if present and by is not None:
                 raise InvalidDocument(
-                    f"{where}.texts{pointer}: event {by} erased this text, yet it is still "
+                    f"{where}.texts{_shown(pointer)}: event {by} erased this text, yet it is still "
                     "present; remove it, or restore the document from a trusted copy.",
-                    path=f"{where}.texts{pointer}",
+                    path=f"{where}.texts{_shown(pointer)}",
                     sequence=event.sequence,
                 )
             if not present and by is None:
                 raise HistoryTampered(
-                    f"Event {event.sequence}'s free text at {pointer} is missing and no erasure "
-                    "of it is recorded: it was removed outside rjflow. Restore it from a "
+                    f"Event {event.sequence}'s free text at {_shown(pointer)} is missing and no "
+                    "erasure of it is recorded: it was removed outside rjflow. Restore it from a "
                     "trusted copy, or erase it with erase_free_text.",
-                    path=f"{where}.texts{pointer}",
+                    path=f"{where}.texts{_shown(pointer)}",
                     sequence=event.sequence,
                 )
     return frozenset(erased)
@@ -363,14 +372,14 @@ def _note_erasure(
         seq, pointer = target
         if pointer not in committed.get(seq, {}):
             raise InvalidDocument(
-                f"{where}: the erasure names the field {pointer} of event {seq}, which holds "
-                "no free text.",
+                f"{where}: the erasure names the field {_shown(pointer)} of event {seq}, which "
+                "holds no free text.",
                 path=f"{where}.data.texts",
                 sequence=event.sequence,
             )
         if target in erased:
             raise InvalidDocument(
-                f"{where}: the field {pointer} of event {seq} was already erased by event "
+                f"{where}: the field {_shown(pointer)} of event {seq} was already erased by event "
                 f"{erased[target]}.",
                 path=f"{where}.data.texts",
                 sequence=event.sequence,
@@ -383,13 +392,13 @@ def _check_stored_texts(event: Event, commitments: Mapping[str, object]) -> None
     for pointer, digest in commitments.items():
         if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
             raise InvalidDocument(
-                f"{where}.data{pointer}: a free-text commitment is 64 lowercase hexadecimal "
-                "digits.",
-                path=f"{where}.data{pointer}",
+                f"{where}.data{_shown(pointer)}: a free-text commitment is 64 lowercase "
+                "hexadecimal digits.",
+                path=f"{where}.data{_shown(pointer)}",
                 sequence=event.sequence,
             )
     for pointer, entry in event.texts.items():
-        path = f"{where}.texts{pointer}"
+        path = f"{where}.texts{_shown(pointer)}"
         if pointer not in commitments:
             raise InvalidDocument(
                 f"{path}: event {event.sequence} keeps a text for a field that holds no "
@@ -409,7 +418,7 @@ def _check_stored_texts(event: Event, commitments: Mapping[str, object]) -> None
             matches = False
         if not matches:
             raise HistoryTampered(
-                f"Event {event.sequence}'s free text at {pointer} does not match what the "
+                f"Event {event.sequence}'s free text at {_shown(pointer)} does not match what the "
                 "history committed to: it was altered after it was recorded. Restore it from "
                 "a trusted copy.",
                 path=path,

@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from rjflow._frozen import FrozenDict, freeze
 from rjflow.errors import HistoryTampered, InvalidDocument
 
 __all__ = [
@@ -70,7 +71,7 @@ _c_encode = (
 
 def canonical_json(data: Mapping[str, Any]) -> str:
     """``data`` as compact JSON text with sorted keys, non-ASCII kept: the form that is hashed."""
-    if _c_encode is not None and type(data) is dict:
+    if _c_encode is not None and isinstance(data, dict):
         return "".join(_c_encode(data, 0))
     return _dumps(data)
 
@@ -139,22 +140,23 @@ class Event:
 
     ``sequence`` counts from 1 (the opening); ``from_state`` is the stage the change was made
     in (None for the opening) and ``to_state`` the stage it led to, or None when the stage did
-    not change.  ``data`` is the action's input as plain JSON data, each free-text value
-    replaced by its commitment; ``texts`` holds those values (by JSON Pointer into ``data``),
-    outside the hash, so that they can be erased.  A pointer committed in ``data`` but absent
-    from ``texts`` is an erased text.
+    not change.  ``data`` is the action's input as plain JSON data, deeply read-only (a
+    ``dict`` and ``list`` that refuse every change, so no holder of an event can rewrite the
+    accepted history), each free-text value replaced by its commitment; ``texts`` holds those
+    values (by JSON Pointer into ``data``), outside the hash, so that they can be erased.  A
+    pointer committed in ``data`` but absent from ``texts`` is an erased text.
     """
 
     sequence: int
     at: datetime
     actor: str
     action: str
-    data: Mapping[str, Any]
+    data: Mapping[str, Any] = attrs.field(converter=freeze)
     from_state: str | None
     to_state: str | None
     previous_hash: str
     hash: str
-    texts: Mapping[str, FreeText] = attrs.field(factory=dict)
+    texts: Mapping[str, FreeText] = attrs.field(factory=FrozenDict, converter=FrozenDict)
 
     @classmethod
     def create(
@@ -192,7 +194,7 @@ class Event:
             to_state,
             previous_hash,
             digest,
-            dict(texts) if texts else {},
+            FrozenDict(texts) if texts else FrozenDict(),
         )
 
     def expected_hash(self) -> str:

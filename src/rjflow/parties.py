@@ -10,7 +10,8 @@ import enum
 
 import attrs
 
-from rjflow._validate import boolean, opaque_id, to_enum
+from rjflow._validate import boolean, enum_values, opaque_id, to_enum
+from rjflow.offences import OffenceCategory
 
 __all__ = [
     "Facilitator",
@@ -54,6 +55,13 @@ def _to_level(value: object) -> PractitionerLevel:
     return to_enum(PractitionerLevel, "level", value)
 
 
+def _to_specialisms(value: object) -> frozenset[str]:
+    specialisms: frozenset[str] = enum_values(
+        OffenceCategory, "specialisms", value, "offence categories"
+    )
+    return specialisms
+
+
 @attrs.frozen
 class Offender:
     """The sentenced person taking part in the programme."""
@@ -88,8 +96,14 @@ class Supporter:
 class Facilitator:
     """A trained restorative justice facilitator.
 
-    ``specialisms`` names the sensitive offence areas (by ``OffenceCategory`` value, e.g.
-    ``"domestic_abuse"``) the facilitator has specialist training for.
+    ``specialisms`` names the sensitive offence areas the facilitator has specialist
+    training for: a list or set of ``OffenceCategory`` members, values or labels (never one
+    bare string), kept as the categories' values, e.g. ``frozenset({"domestic_abuse"})``.
+    ``level`` is a :class:`PractitionerLevel`, its number or its label (``"advanced"``).
+
+    >>> lead = Facilitator("F1", "advanced", ["Domestic abuse"])
+    >>> lead.level, lead.specialisms
+    (<PractitionerLevel.ADVANCED: 3>, frozenset({'domestic_abuse'}))
     """
 
     id: str = attrs.field(validator=opaque_id)
@@ -97,7 +111,7 @@ class Facilitator:
         default=PractitionerLevel.INTERMEDIATE,
         converter=_to_level,
     )
-    specialisms: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    specialisms: frozenset[str] = attrs.field(default=frozenset(), converter=_to_specialisms)
     role: Role = attrs.field(default=Role.FACILITATOR, init=False)
 
 

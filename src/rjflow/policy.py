@@ -12,6 +12,15 @@ from datetime import timedelta
 
 import attrs
 
+from rjflow._validate import (
+    boolean,
+    enum_members,
+    plain_timedelta,
+    shown,
+    to_enum,
+    valid_text,
+    whole_number,
+)
 from rjflow.errors import InvalidInput
 from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel
@@ -29,33 +38,67 @@ _SENSITIVE = frozenset(
 )
 
 
-def _positive(_inst: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise InvalidInput(
-            f"Policy.{attribute.name} must be a whole number of 1 or more (got {value!r})."
-        )
+def _whole(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    whole_number(f"Policy.{attribute.name}", value, minimum=1)
+
+
+def _to_int(value: object) -> object:
+    # An int subclass (an IntEnum, say) becomes a plain int: one canonical form per policy.
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def _positive_duration(_inst: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
-    if not isinstance(value, timedelta) or value <= timedelta(0):
-        raise InvalidInput(f"Policy.{attribute.name} must be a positive timedelta (got {value!r}).")
-
-
-def _categories(value: object) -> frozenset[OffenceCategory]:
-    if isinstance(value, OffenceCategory | str):
-        raise InvalidInput("A policy's offence categories must be a set of OffenceCategory values.")
-    try:
-        return frozenset(OffenceCategory(v) for v in value)  # type: ignore[attr-defined]
-    except (TypeError, ValueError):
+    if not isinstance(value, timedelta) or value <= timedelta(0) or value.microseconds:
         raise InvalidInput(
-            "A policy's offence categories must be a set of OffenceCategory values "
-            f"(got {value!r})."
-        ) from None
+            f"Policy.{attribute.name} must be a positive timedelta of whole seconds, for "
+            f"example timedelta(hours=3) (got {shown(value)})."
+        )
+
+
+_OF = "offence categories"
+
+# One named converter per field, so that each message names its field (mypy's attrs plugin
+# needs named functions).
+
+
+def _conference_categories(value: object) -> frozenset[OffenceCategory]:
+    return enum_members(OffenceCategory, "Policy.conference_categories", value, _OF)
+
+
+def _sensitive_categories(value: object) -> frozenset[OffenceCategory]:
+    return enum_members(OffenceCategory, "Policy.sensitive_categories", value, _OF)
+
+
+def _excluded_categories(value: object) -> frozenset[OffenceCategory]:
+    return enum_members(OffenceCategory, "Policy.excluded_with_ongoing_contact", value, _OF)
+
+
+def _lead_level(value: object) -> PractitionerLevel:
+    return to_enum(PractitionerLevel, "Policy.min_lead_level", value)
+
+
+def _sensitive_lead_level(value: object) -> PractitionerLevel:
+    return to_enum(PractitionerLevel, "Policy.min_sensitive_lead_level", value)
+
+
+def _name(_inst: object, _attribute: object, value: object) -> None:
+    # Any text but lone surrogates: the renderers escape what they show (a name is the
+    # service's own label, not a caseworker's note).
+    valid_text("Policy.name", value, max_length=200, controls=True)
+    if not value.strip():  # type: ignore[attr-defined]
+        raise InvalidInput("Policy.name must not be blank; name the service's programme.")
 
 
 @attrs.frozen
 class Policy:
     """The values a service sets.  Defaults: London CRC's programme (see :data:`LONDON_CRC`).
+
+    Every value is checked and normalised when the policy is built, so that equal policies
+    have one form (and one fingerprint) in every process: whole numbers are plain ``int``
+    (never ``True``/``False``), switches are ``bool``, levels are :class:`PractitionerLevel`
+    members (given as a member, its number or its label), offence categories are frozensets of
+    :class:`OffenceCategory` (members, values or labels; never one bare string), durations
+    whole seconds.  A wrong value raises :class:`~rjflow.InvalidInput` naming the field.
 
     >>> from rjflow import Policy
     >>> Policy().max_sessions, Policy().max_session_length
@@ -63,43 +106,55 @@ class Policy:
     >>> youth = Policy(name="Youth justice", max_sessions=8)
     >>> youth.max_sessions
     8
+    >>> Policy(min_lead_level=2) == Policy(min_lead_level="intermediate")
+    True
     """
 
     name: str = attrs.field(
         default="London CRC restorative justice programme",
-        metadata={"doc": "A name for the policy, shown by ``rjflow policy`` and in diagrams."},
+        validator=_name,
+        metadata={
+            "doc": (
+                "A name for the policy, shown by ``rjflow policy``, in diagrams and in the "
+                "blocker for an activity the policy does not offer: a service's label, never "
+                "personal data (text without lone surrogates, at most 200 characters)."
+            )
+        },
     )
     max_sessions: int = attrs.field(
         default=12,
-        validator=_positive,
+        converter=_to_int,
+        validator=_whole,
         metadata={
             "doc": "**seed**: the programme consists of twelve sessions (attended sessions count)."
         },
     )
     max_session_length: timedelta = attrs.field(
         default=timedelta(hours=3),
+        converter=plain_timedelta,
         validator=_positive_duration,
         metadata={"doc": "**seed**: each session lasts up to three hours."},
     )
     conference_categories: frozenset[OffenceCategory] = attrs.field(
         default=frozenset({OffenceCategory.VIOLENCE, OffenceCategory.HOUSEHOLD_BURGLARY}),
-        converter=_categories,
+        converter=_conference_categories,
         metadata={
             "doc": "**seed**: a conference only for a violent offence or household burglary ..."
         },
     )
     conference_for_direct_personal_harm: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={"doc": "**seed**: ... or an offence where direct personal harm was caused."},
     )
     sensitive_categories: frozenset[OffenceCategory] = attrs.field(
         default=_SENSITIVE,
-        converter=_categories,
+        converter=_sensitive_categories,
         metadata={"doc": "**practice**: sensitive and complex offences need heightened judgement."},
     )
     excluded_with_ongoing_contact: frozenset[OffenceCategory] = attrs.field(
         default=frozenset({OffenceCategory.DOMESTIC_ABUSE, OffenceCategory.SEXUAL_OFFENCE}),
-        converter=_categories,
+        converter=_excluded_categories,
         metadata={
             "doc": (
                 "**practice (London CRC)**: offences excluded from contact where offender and "
@@ -109,12 +164,14 @@ class Policy:
     )
     sexual_harm_needs_victim_request: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={
             "doc": "**practice**: for sexual harm, contact only when the victim asked for it."
         },
     )
     min_lead_level: PractitionerLevel = attrs.field(
         default=PractitionerLevel.INTERMEDIATE,
+        converter=_lead_level,
         metadata={
             "doc": (
                 "**practice**: a direct process is led by an intermediate or advanced practitioner."
@@ -123,12 +180,14 @@ class Policy:
     )
     min_sensitive_lead_level: PractitionerLevel = attrs.field(
         default=PractitionerLevel.ADVANCED,
+        converter=_sensitive_lead_level,
         metadata={
             "doc": "**practice**: sensitive and complex cases need an advanced practitioner."
         },
     )
     sensitive_needs_specialism: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={
             "doc": (
                 "**practice**, *inferred*: the lead of a sensitive case has specialist "
@@ -138,10 +197,12 @@ class Policy:
     )
     information_before_consent: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={"doc": "**practice**: participants are informed before consent is recorded."},
     )
     require_guilty_plea: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={
             "doc": (
                 "**practice (London CRC)**: a guilty plea as well as acknowledging responsibility."
@@ -150,7 +211,8 @@ class Policy:
     )
     max_unacceptable_absences: int = attrs.field(
         default=2,
-        validator=_positive,
+        converter=_to_int,
+        validator=_whole,
         metadata={
             "doc": (
                 "**practice**, *inferred number*: unacceptable absences before referral for "
@@ -160,7 +222,8 @@ class Policy:
     )
     min_review_sessions: int = attrs.field(
         default=1,
-        validator=_positive,
+        converter=_to_int,
+        validator=_whole,
         metadata={
             "doc": (
                 "*inferred*: review sessions needed to complete a case with no binding agreement."
@@ -168,10 +231,13 @@ class Policy:
         },
     )
     conference_enabled: bool = attrs.field(
-        default=True, metadata={"doc": "**seed**: the face-to-face conference is offered."}
+        default=True,
+        validator=boolean,
+        metadata={"doc": "**seed**: the face-to-face conference is offered."},
     )
     letter_enabled: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={
             "doc": (
                 "**seed**: a letter of apology is offered where the victim does not wish to meet."
@@ -180,6 +246,7 @@ class Policy:
     )
     shuttle_enabled: bool = attrs.field(
         default=True,
+        validator=boolean,
         metadata={
             "doc": (
                 "**seed**: shuttle discussions are offered where the victim does not wish to meet."

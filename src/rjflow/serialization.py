@@ -70,7 +70,7 @@ import attrs
 from rjflow import _reader
 from rjflow._convert import structure, unstructure
 from rjflow._upcast import READERS, Provenance, upcast
-from rjflow._validate import _ID, _check_id, aware_datetime
+from rjflow._validate import _check_id, aware_datetime, is_id, shown
 from rjflow.case import OPEN_ACTION, Case
 from rjflow.commands import Input, OpenCase
 from rjflow.errors import (
@@ -326,7 +326,7 @@ def _check_integrity(
         isinstance(integrity, Mapping)
         and set(integrity) == _INTEGRITY_KEYS
         and isinstance(integrity["key_id"], str)
-        and _ID.fullmatch(integrity["key_id"]) is not None
+        and is_id(integrity["key_id"])
         and isinstance(integrity["case_id"], str)
         and type(integrity["version"]) is int
         and all(
@@ -470,7 +470,7 @@ def _open(
     """The case opened by a history's first event (stored, or an upcast step)."""
     if action != OPEN_ACTION:
         raise InvalidDocument(
-            f"A case history starts with {OPEN_ACTION!r}, not {action!r}.",
+            f"A case history starts with {OPEN_ACTION!r}, not {shown(action)}.",
             path="events[0].action",
             sequence=1,
         )
@@ -626,7 +626,7 @@ def from_dict(
         )
     if not legacy and (type(version) is not int or version != SCHEMA_VERSION):
         raise InvalidDocument(
-            f"schema_version {version!r} is not one this release reads (it reads "
+            f"schema_version {shown(version)} is not one this release reads (it reads "
             f"{', '.join(map(str, sorted({*READERS, SCHEMA_VERSION})))}); upgrade rjflow or "
             "convert the document.",
             path="schema_version",
@@ -639,8 +639,8 @@ def from_dict(
     ):
         if type(data[key]) is not type(actual) or data[key] != actual:
             raise InvalidDocument(
-                f"{key!r} says {data[key]!r} but the history gives {actual!r}; the document was "
-                "altered.",
+                f"{key!r} says {shown(data[key])} but the history gives {actual!r}; the document "
+                "was altered.",
                 path=key,
             )
     return case
@@ -654,7 +654,7 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
             "A saved case has exactly the fields "
             f"{', '.join(sorted(_TOP_KEYS))} (and optionally "
             f"{', '.join(sorted(_OPTIONAL_KEYS))}); "
-            + (f"unknown: {', '.join(sorted(map(str, extra)))}. " if extra else "")
+            + (f"it has {len(extra)} unknown field(s). " if extra else "")
             + (f"missing: {', '.join(sorted(missing))}." if missing else ""),
             path="$",
         )

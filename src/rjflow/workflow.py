@@ -102,6 +102,13 @@ class Workflow:
         self.machine = self._build_machine()
         self._events = self.machine.events
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by its policy: the transitions machine is rebuilt (or found) on unpickling.
+        return (Workflow.for_policy, (self.policy,))
+
+    def __deepcopy__(self, _memo: object) -> Workflow:
+        return self  # one shared, unchanging workflow per policy
+
     @staticmethod
     @functools.lru_cache(maxsize=64)
     def for_policy(policy: Policy) -> Workflow:
@@ -182,12 +189,11 @@ class Workflow:
 
     def action(self, name: str) -> ActionDef:
         """The action called ``name``; :class:`UnknownAction` if the workflow has none."""
-        try:
-            return self.actions[name]
-        except KeyError:
-            if name in ACTIONS:
-                return ACTIONS[name]
-            raise UnknownAction(name, tuple(ACTIONS)) from None
+        found = (self.actions.get(name) or ACTIONS.get(name)) if isinstance(name, str) else None
+        if found is None:
+            # Raised outside any handler: no chained KeyError repeats the caller's text.
+            raise UnknownAction(name, tuple(ACTIONS))
+        return found
 
     # -- running actions ------------------------------------------------------------------------
 

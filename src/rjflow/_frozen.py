@@ -1,0 +1,153 @@
+"""Deeply read-only JSON data: what an event's ``data`` is made of.
+
+An event is part of the accepted history; handing out a plain ``dict`` would let anyone
+holding the event rewrite that history (``event.data["sentenced_on"] = ...``).  :func:`freeze`
+copies JSON data into :class:`FrozenDict` and :class:`FrozenList`, which *are* ``dict`` and
+``list`` (so JSON encoders, cattrs and ``==`` treat them exactly as before, and the canonical
+encoding and hash are unchanged) but refuse every change with ``TypeError``.  Being immutable
+all the way down, they are hashable, pickle to themselves, and copy as themselves.
+
+>>> data = freeze({"victims": ["V1"], "note": None})
+>>> data == {"victims": ["V1"], "note": None}
+True
+>>> data["victims"].append("V2")
+Traceback (most recent call last):
+...
+TypeError: Event data is read-only: it is part of the accepted history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+from rjflow._validate import is_id, redacted
+
+__all__ = ["FREE_TEXT_KEYS", "FrozenDict", "FrozenList", "freeze", "thaw"]
+
+#: The keys whose text values are free text (a closure's note, an agreement action's wording):
+#: their ``repr`` is always redacted.
+FREE_TEXT_KEYS = frozenset({"note", "what"})
+
+_MESSAGE = "Event data is read-only: it is part of the accepted history."
+
+
+def _refuse(*_args: object, **_kwargs: object) -> NoReturn:
+    raise TypeError(_MESSAGE)
+
+
+def _shown(key: object, value: object) -> str:
+    if isinstance(value, str) and (key in FREE_TEXT_KEYS or not is_id(value)):
+        return redacted(value)
+    return repr(value)
+
+
+class FrozenDict(dict[str, Any]):
+    """A ``dict`` that refuses every change; values are frozen JSON data."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> FrozenDict:
+        # Filled here, once: calling ``__init__`` again on a frozen dict changes nothing.
+        self = super().__new__(cls)
+        dict.update(self, *args, **kwargs)
+        return self
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        pass
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, _memo: object) -> FrozenDict:
+        return self
+
+    def __repr__(self) -> str:
+        # Free text and anything not shaped like an id is redacted: ``log.debug("%r", event)``
+        # must not write a note or a name into the application's logs.
+        inner = ", ".join(f"{k!r}: {_shown(k, v)}" for k, v in self.items())
+        return f"{{{inner}}}"
+
+    def __or__(self, other: Any) -> dict[str, Any]:  # type: ignore[override]
+        return {**self, **other}
+
+
+class FrozenList(list[Any]):
+    """A ``list`` that refuses every change; items are frozen JSON data."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args: Any) -> FrozenList:
+        self = super().__new__(cls)
+        list.extend(self, *args)
+        return self
+
+    def __init__(self, *_args: Any) -> None:
+        pass
+
+    __setitem__ = __delitem__ = _refuse
+    append = extend = insert = pop = remove = reverse = sort = clear = _refuse
+    __iadd__ = __imul__ = _refuse
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenList, (list(self),))
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, _memo: object) -> FrozenList:
+        return self
+
+    def __repr__(self) -> str:
+        return f"[{', '.join(_shown(None, v) for v in self)}]"
+
+
+_ATOMS = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
+_new_dict, _fill_dict = dict.__new__, dict.update
+_new_list, _fill_list = list.__new__, list.extend
+
+
+def freeze(value: Any) -> Any:
+    """``value`` with every dict and list (also tuple) replaced by a read-only copy.
+
+    Anything else is returned as it is (text, numbers, booleans and None are immutable; other
+    objects are left for the hash check to refuse as not JSON data).
+    """
+    # Built with dict's and list's own methods: this runs for every event recorded or loaded.
+    if type(value) in _ATOMS:
+        return value
+    if isinstance(value, Mapping):
+        frozen_dict = _new_dict(FrozenDict)
+        _fill_dict(
+            frozen_dict,
+            {k: v if type(v) in _ATOMS else freeze(v) for k, v in value.items()},
+        )
+        return frozen_dict
+    if isinstance(value, list | tuple):
+        frozen_list = _new_list(FrozenList)
+        _fill_list(frozen_list, [v if type(v) in _ATOMS else freeze(v) for v in value])
+        return frozen_list
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable copy of frozen data (what :func:`rjflow.serialization.to_dict` hands
+    out: the caller's own JSON data)."""
+    if isinstance(value, Mapping):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(item) for item in value]
+    return value
