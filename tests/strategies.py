@@ -34,8 +34,19 @@ from rjflow.record import CaseRecord
 #: Policies the workflow is exercised under: the default, and variations a service might set.
 POLICIES = (
     LONDON_CRC,
-    Policy(name="short", max_sessions=5, max_unacceptable_absences=1, require_guilty_plea=False),
-    Policy(name="no letters", letter_enabled=False, excluded_with_ongoing_contact=frozenset()),
+    Policy(
+        name="short",
+        max_sessions=5,
+        enforcement_window=timedelta(days=2),
+        required_sessions=3,
+        require_guilty_plea=False,
+    ),
+    Policy(
+        name="no letters",
+        letter_enabled=False,
+        excluded_with_ongoing_contact=frozenset(),
+        facilitator_signs_agreement=False,
+    ),
     Policy(name="indirect only", conference_enabled=False, min_review_sessions=2),
 )
 

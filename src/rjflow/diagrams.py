@@ -52,6 +52,8 @@ class DiagramNode:
     terminal: bool
     current: bool = False
     travelled: bool = False
+    #: The record-keeping actions an end stage still accepts (the evaluation actions).
+    accepts: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -94,7 +96,17 @@ def diagram_model(
     if reachable_only and current is not None:
         keep = set(wf.reachable_from(current))
     nodes = tuple(
-        DiagramNode(s, STATES[s].terminal, s is current, s.value in visited)
+        DiagramNode(
+            s,
+            STATES[s].terminal,
+            s is current,
+            s.value in visited,
+            tuple(
+                a.name
+                for a in wf.actions.values()
+                if STATES[s].terminal and a.dest is None and s in a.sources
+            ),
+        )
         for s in wf.states
         if s in keep
     )
@@ -137,6 +149,11 @@ def to_mermaid(diagram: Diagram, *, guards: bool = False) -> str:
         label = _edge_label(edge, guards, "<br/>")
         lines.append(f"    {edge.source.value} --> {edge.dest.value} : {tick}{label}")
     lines += [f"    {n.state.value} --> [*]" for n in diagram.nodes if n.terminal]
+    lines += [
+        f"    note right of {n.state.value} : accepts only {', '.join(n.accepts)}"
+        for n in diagram.nodes
+        if n.accepts
+    ]
     current = [n.state.value for n in diagram.nodes if n.current]
     travelled = [n.state.value for n in diagram.nodes if n.travelled and not n.current]
     if current or travelled:
@@ -160,7 +177,10 @@ def to_dot(diagram: Diagram, *, guards: bool = False) -> str:
         '    start [shape=point, width=0.15, label=""];',
     ]
     for n in diagram.nodes:
-        attrs_ = [f'label="{n.state.label}"']
+        label = n.state.label
+        if n.accepts:
+            label += "\n(accepts only " + ", ".join(n.accepts) + ")"
+        attrs_ = [f'label="{_dot_escape(label)}"']
         if n.terminal:
             attrs_.append("shape=doublecircle")
         if n.current:

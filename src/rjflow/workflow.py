@@ -3,7 +3,9 @@
 :meth:`Workflow.for_policy` derives a service's workflow from the table in
 :mod:`rjflow.states` (dropping the activities its policy does not offer), checks it (every
 guard and effect exists, every stage is reachable, every open stage can still end, nothing
-leaves an end stage) and builds **one** ``transitions.Machine`` for it, cached per policy.
+leaves an end stage, and an end stage accepts only the evaluation actions of
+:data:`~rjflow.states.EVALUATION_ACTIONS`, as record-keeping) and builds **one**
+``transitions.Machine`` for it, cached per policy.
 
 Cases are never added to the machine.  Each action is dispatched through transitions' own
 event processing on a small, short-lived carrier that holds the case's current stage, so the
@@ -29,7 +31,7 @@ from rjflow.errors import InvalidWorkflow, UnknownAction
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules import GUARDS, resolve, run_guards
-from rjflow.states import ACTIONS, STATES, ActionDef, State
+from rjflow.states import ACTIONS, EVALUATION_ACTIONS, STATES, ActionDef, State
 
 __all__ = ["Workflow"]
 
@@ -124,8 +126,16 @@ class Workflow:
                 problems.append(f"action {action.name!r} lists a source stage twice")
         terminal = {s for s in self.states if STATES[s].terminal}
         for action in self.actions.values():
-            if terminal.intersection(action.sources):
+            # An end stage is left by nothing; it accepts only the evaluation record-keeping.
+            if not terminal.intersection(action.sources):
+                continue
+            if action.dest is not None:
                 problems.append(f"action {action.name!r} leaves an end stage")
+            elif action.name not in EVALUATION_ACTIONS:
+                problems.append(
+                    f"action {action.name!r} is taken at an end stage but is not an evaluation "
+                    "action"
+                )
         reachable = self.reachable_from(State.REFERRED)
         problems += [
             f"stage {s.value!r} cannot be reached from 'referred'"
@@ -221,10 +231,13 @@ class Workflow:
         if record.state in action.sources:
             return None
         if STATES[record.state].terminal:
+            accepted = ", ".join(
+                a.replace("_", " ") for a in self.actions if a in EVALUATION_ACTIONS
+            )
             return Blocker(
                 f"case_{record.state.value}",
-                f"The case is {record.state.label}; a {record.state.label} case accepts no "
-                "further actions.",
+                f"The case is {record.state.label}; a {record.state.label} case accepts only the "
+                f"evaluation actions ({accepted}).",
                 "",
             )
         stages = ", ".join(s.label for s in action.sources)
