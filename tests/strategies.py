@@ -17,6 +17,7 @@ from rjflow import (
     ActionStatus,
     AgreementAction,
     Attendance,
+    BreachOutcome,
     ClosureReason,
     ContactActivity,
     Facilitator,
@@ -28,6 +29,7 @@ from rjflow import (
     RiskOutcome,
     Supporter,
     Victim,
+    VictimUpdateAbout,
 )
 from rjflow.record import CaseRecord
 
@@ -129,6 +131,7 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
             {},
             optional={
                 "victims": st.lists(_victims(rec), max_size=2, unique=True).map(tuple),
+                "duration": st.sampled_from(SESSION_LENGTHS),
             },
         ),
         "close": st.fixed_dictionaries(
@@ -178,5 +181,18 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
                 "things_changed": st.booleans(),
             }
         ),
+        # -- issue 14: agreement, enforcement, evaluation --
+        "vary_agreement": st.fixed_dictionaries({"actions": _agreement_actions(rec)}),
+        "waive_agreement_action": st.fixed_dictionaries(
+            {"action_id": st.sampled_from([*agreement_ids, "A9"])}
+        ),
+        "record_breach_outcome": st.fixed_dictionaries({"outcome": st.sampled_from(BreachOutcome)}),
+        "record_victim_wishes": st.fixed_dictionaries(
+            {"victim": _victims(rec), "keep_informed": st.booleans()}
+        ),
+        "inform_victim": st.fixed_dictionaries(
+            {"victim": _victims(rec), "about": st.sampled_from(VictimUpdateAbout)}
+        ),
+        "record_follow_up": st.fixed_dictionaries({"party": _ids(rec)}),
     }
     return table.get(action, st.just({}))

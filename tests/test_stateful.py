@@ -4,7 +4,10 @@ After every step the test checks, from the case's own records and not through th
 can(X) holds exactly when there are no blockers and exactly when firing succeeds; a refused
 or invalid step changes nothing; a conference is never entered unless every conference rule
 held at that moment; sessions stay within the programme's limits; completed and closed cases
-absorb every action; the history's chain verifies and replaying it rebuilds the case.
+accept only the evaluation actions; an agreement binds only with every current signatory's
+signature and consent in force; a completed case's outcome agrees with its actions' statuses;
+no enforcement closure follows from an agreement; the history's chain verifies and replaying
+it rebuilds the case.
 
 Settings: the ``ci`` profile (tests/conftest.py) runs 1,000 histories of up to 80 steps.
 """
@@ -20,22 +23,27 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from rjflow import (
     ActionRefused,
+    AgreementOutcome,
     Blocker,
+    BreachOutcome,
     Case,
+    ClosureReason,
     ConsentStatus,
     ContactActivity,
     Facilitator,
     InvalidInput,
+    Offender,
     Policy,
     PractitionerLevel,
     RiskOutcome,
+    RJType,
     State,
     Victim,
 )
 from rjflow.history import verify_chain
 from rjflow.record import CaseRecord
 from rjflow.serialization import dumps, loads, replay
-from rjflow.states import ACTIONS
+from rjflow.states import ACTIONS, EVALUATION_ACTIONS
 
 from .builders import SEAL_KEY, SPECIALISMS
 from .strategies import POLICIES, inputs, levels, offences
@@ -44,7 +52,16 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TERMINAL = (State.COMPLETED, State.CLOSED)
 MODES = ("forward",) * 3 + ("progress",) * 4 + ("record",) * 4 + ("any",) * 2 + ("past",)
 #: Actions that end or narrow a case; drawn less often so that histories go deep.
-RARE = frozenset({"close", "record_decline", "withdraw_consent", "add_party", "abandon_agreement"})
+RARE = frozenset(
+    {
+        "close",
+        "record_decline",
+        "withdraw_consent",
+        "add_party",
+        "abandon_agreement",
+        "vary_agreement",
+    }
+)
 
 
 def weighted(names: list[str]) -> list[str]:
@@ -141,7 +158,18 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
     if code == "agreement_unsigned" and blocker.subject:
         return "sign_agreement", {"party": blocker.subject}
     if code == "agreement_actions_outstanding" and blocker.subject:
-        return "record_progress", {"action_id": blocker.subject, "status": "done"}
+        status = "not_complied" if blocker.subject == "A2" else "done"
+        return "record_progress", {"action_id": blocker.subject, "status": status}
+    # -- issue 14 --
+    if code == "referred_for_enforcement":
+        return "record_breach_outcome", {"outcome": "order_continues"}
+    if code == "signature_lapsed" and blocker.subject and rec.agreement is not None:
+        activity = rec.agreement.activity or ContactActivity.FACE_TO_FACE
+        return "record_consent", {"party": blocker.subject, "activity": activity}
+    if code == "victim_not_informed" and blocker.subject:
+        return "inform_victim", {"victim": blocker.subject, "about": "conclusion"}
+    if code == "required_sessions_not_held":
+        return "record_session", {"duration": timedelta(hours=1)}
     return None
 
 
@@ -216,6 +244,22 @@ class CaseWorkflow(RuleBasedStateMachine):
         if ev.to_state == State.CONFERENCE.value:
             broken = conference_rules_hold(before[0], case.policy, tuple(data.get("victims", ())))
             assert not broken, f"conference entered although: {broken}"
+        if action == "sign_agreement" and isinstance(
+            before[0].party(data["party"]), Offender | Victim
+        ):
+            agreement = before[0].agreement
+            assert agreement is not None
+            activity = agreement.activity or ContactActivity.FACE_TO_FACE
+            assert latest_consent(before[0], data["party"], activity) is ConsentStatus.GIVEN
+        if action in ("vary_agreement", "waive_agreement_action", "record_breach_outcome"):
+            event(f"accepted {action}")
+        if action == "record_session" and data.get("attendance") == "missed_unacceptable":
+            event("unacceptable absence")
+        if not before[0].is_open:
+            event(f"evaluation after the end: {action}")
+        if ev.to_state == State.COMPLETED.value and case.record.closure is not None:
+            outcome = case.record.closure.outcome
+            event(f"completed: {outcome.value if outcome else 'no agreement'}")
         self.reached.add(case.state)
         self.now = max(self.now, at)
 
@@ -297,10 +341,74 @@ class CaseWorkflow(RuleBasedStateMachine):
         assert all(s.duration <= policy.max_session_length for s in rec.sessions)
 
     @invariant()
-    def ended_cases_absorb(self) -> None:
+    def ended_cases_accept_only_evaluation(self) -> None:
         if self.case.state in TERMINAL:
-            assert self.case.options() == ()
-            assert not any(self.case.can(a) for a in ACTIONS)
+            assert {o.action for o in self.case.options()} <= EVALUATION_ACTIONS
+            assert not any(self.case.can(a) for a in ACTIONS if a not in EVALUATION_ACTIONS)
+
+    @invariant()
+    def agreement_binds_only_with_signatures_and_consent(self) -> None:
+        """Restated from the raw records: every current signatory signed the current terms,
+        and each participant's latest decision about the agreement's activity is consent."""
+        rec, policy = self.case.record, self.case.policy
+        agreement = rec.agreement
+        if agreement is None:
+            assert not rec.agreement_binding(policy)
+            return
+        required = list(agreement.signatories)
+        if policy.facilitator_signs_agreement and agreement.facilitator is not None:
+            required.append(agreement.facilitator)
+        signed = {sig.party for sig in agreement.signatures}
+        activity = agreement.activity or ContactActivity.FACE_TO_FACE
+        expected = all(p in signed for p in required) and all(
+            latest_consent(rec, p, activity) is ConsentStatus.GIVEN
+            for p in required
+            if isinstance(rec.party(p), Offender | Victim)
+        )
+        assert rec.agreement_binding(policy) == expected
+
+    @invariant()
+    def completion_outcome_agrees_with_the_actions(self) -> None:
+        rec = self.case.record
+        closure = rec.closure
+        if rec.state is not State.COMPLETED or closure is None:
+            return
+        if rec.agreement is None:
+            assert closure.outcome is None
+        else:
+            latest: dict[str, str] = {}
+            for update in rec.progress:
+                latest[update.action_id] = update.status.value
+            final = [latest.get(a.id, "not_started") for a in rec.agreement.actions]
+            assert all(f in ("done", "not_complied", "waived") for f in final), final
+            if all(f in ("done", "waived") for f in final):
+                assert closure.outcome is AgreementOutcome.FULFILLED
+            elif "done" in final:
+                assert closure.outcome is AgreementOutcome.PARTLY_FULFILLED
+            else:
+                assert closure.outcome is AgreementOutcome.NOT_FULFILLED
+        contact = (
+            rec.conference is not None
+            or bool(rec.shuttle_messages)
+            or (rec.letter is not None and rec.letter.status.value == "delivered")
+        )
+        assert (closure.rj_type is RJType.NONE) == (not contact)
+
+    @invariant()
+    def no_enforcement_closure_follows_from_an_agreement(self) -> None:
+        """A case closed for enforcement had two unacceptable absences (a referral for
+        breach) and no court outcome letting the order continue after the last referral."""
+        rec = self.case.record
+        if rec.closure is None or rec.closure.reason is not ClosureReason.ENFORCEMENT:
+            return
+        missed = [s for s in rec.sessions if s.attendance.value == "missed_unacceptable"]
+        assert len(missed) >= 2
+        decisions = [d.outcome for d in rec.breach_decisions]
+        assert (
+            not decisions
+            or decisions[-1] is BreachOutcome.ORDER_REVOKED
+            or (rec.breach_referrals_pending(self.case.policy) > 0)
+        )
 
     @invariant()
     def history_is_the_truth(self) -> None:
