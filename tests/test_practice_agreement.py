@@ -379,6 +379,7 @@ class TestEvaluationAfterTheEnd:
         assert refused.value.blockers[0].code == f"case_{case.state.value}"
         assert "record feedback" in refused.value.blockers[0].message
         assert not case.is_open
+        assert "accepts only these evaluation actions" in case.explain()
 
 
 class TestRJType:
