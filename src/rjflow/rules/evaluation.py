@@ -33,7 +33,8 @@ from rjflow.rules._common import (
 def victim_to_inform_known(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The victim whose wishes or updates are recorded is a victim on this case."""
+    """The victim whose wishes or updates are recorded is a victim on this case (practice:
+    Victims' Code, the victim is kept informed)."""
     if isinstance(inp, InformVictim | RecordVictimWishes):
         yield from _known_victims(rec, (inp.victim,))
 
@@ -60,7 +61,8 @@ def update_fits_stage(
 def follow_up_party_known(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Follow-up contact is with the offender, a victim or a supporter on the case."""
+    """Follow-up contact is with the offender, a victim or a supporter on the case (practice:
+    evaluation and follow-up with the participants)."""
     if isinstance(inp, RecordFollowUp) and not isinstance(
         rec.party(inp.party), Offender | Victim | Supporter
     ):
