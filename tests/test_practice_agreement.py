@@ -216,6 +216,18 @@ class TestVariation:
         assert "deadline_before_agreement" in codes(case, "vary_agreement", actions=late)
 
 
+def test_overdue_actions_are_the_ones_to_review() -> None:
+    """An action past its deadline without a final status is overdue; done or waived ones
+    are not."""
+    case, clock = agreed("A1", "A2")
+    after = DEADLINE + timedelta(days=1)
+    assert case.record.overdue_actions(DEADLINE) == ()
+    assert case.record.overdue_actions(after) == ("A1", "A2")
+    progress(case, clock, "A1", "done")
+    case.waive_agreement_action("A2", at=clock(), actor="F1")
+    assert case.record.overdue_actions(after) == ()
+
+
 class TestWaiver:
     def test_a_waiver_needs_the_agreement_in_force(self) -> None:
         """The parties' agreement to a waiver is evidenced by the agreement binding now: after

@@ -235,6 +235,17 @@ class CaseRecord:
             return None
         return AgreementOutcome.of(statuses)
 
+    def overdue_actions(self, on: date) -> tuple[str, ...]:
+        """The ids of agreement actions past their deadline on ``on`` without a final status:
+        the ones to review, vary or waive with the parties (practice: never to enforce)."""
+        if self.agreement is None:
+            return ()
+        return tuple(
+            a.id
+            for a in self.agreement.actions
+            if a.deadline < on and not self.action_status(a.id).final
+        )
+
     @property
     def rj_type(self) -> RJType:
         """The kind of restorative justice delivered: direct when a conference was held,
