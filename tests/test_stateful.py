@@ -23,6 +23,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from rjflow import (
     ActionRefused,
+    AgreementAction,
     AgreementOutcome,
     Blocker,
     BreachOutcome,
@@ -50,7 +51,16 @@ from .strategies import POLICIES, inputs, levels, offences
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TERMINAL = (State.COMPLETED, State.CLOSED)
-MODES = ("forward",) * 3 + ("progress",) * 4 + ("record",) * 4 + ("any",) * 2 + ("past",)
+MODES = (
+    ("forward",) * 3
+    + ("progress",) * 4
+    + ("record",) * 4
+    + ("any",) * 2
+    + ("past",)
+    + ("absent",)  # issue 14: an unacceptable absence, a day to 400 days later
+    + ("agreement",) * 2  # issue 14: propose, vary, waive, review an outcome agreement
+)
+ABSENCE_GAPS = (timedelta(days=1), timedelta(days=200), timedelta(days=400))
 #: Actions that end or narrow a case; drawn less often so that histories go deep.
 RARE = frozenset(
     {
@@ -271,6 +281,13 @@ class CaseWorkflow(RuleBasedStateMachine):
         if mode == "past":
             self.act_in_the_past()
             return
+        if mode == "agreement":
+            self.work_on_the_agreement(data)
+            return
+        if mode == "absent":
+            gap = data.draw(st.sampled_from(ABSENCE_GAPS), label="absence gap")
+            self.miss_a_session(gap)
+            return
         if mode == "progress":
             move = self.helpful_move()
             if move is not None:
@@ -295,6 +312,82 @@ class CaseWorkflow(RuleBasedStateMachine):
         gap = data.draw(st.sampled_from(GAPS), label="gap")
         self.steps += 1
         self.attempt(action, kwargs, self.now + gap)
+
+    # -- issue 14: agreements, variations, waivers and absences, drawn on purpose ----------
+
+    def _terms(self, data: st.DataObject, label: str) -> list[AgreementAction]:
+        """One to three actions owned by the offender, due 30 to 120 days after now."""
+        count = data.draw(st.integers(1, 3), label=f"{label} count")
+        return [
+            AgreementAction(
+                f"A{i}",
+                "Repair the fence",
+                "O1",
+                self.now.date() + timedelta(days=data.draw(st.sampled_from((30, 60, 120)))),
+            )
+            for i in range(1, count + 1)
+        ]
+
+    def work_on_the_agreement(self, data: st.DataObject) -> None:
+        """What a facilitator does with an outcome agreement at this point: propose one at a
+        conference or in shuttle mediation; at a review, waive an action or record it done or
+        not complied with; now and then, vary a signed one."""
+        rec, policy = self.case.record, self.case.policy
+        agreement = rec.agreement
+        if rec.state is State.PREPARATION:
+            # Head for an activity that may end in an agreement (a conference or shuttle).
+            target = data.draw(
+                st.sampled_from(["hold_conference"] * 3 + ["choose_shuttle_mediation"]),
+                label="aim",
+            )
+            if target not in self.case.workflow.actions:
+                return
+            for _ in range(8):  # a prepared caseworker's day: clear what can be cleared, go
+                if self.case.state is not State.PREPARATION:
+                    return
+                blockers = self.case.blockers(target)
+                rec = self.case.record
+                move = next((m for b in blockers if (m := fix(rec, target, b)) is not None), None)
+                if move is None and not blockers:
+                    move = (target, {})
+                if move is None:
+                    return
+                self.steps += 1
+                self.attempt(*move, self.now + timedelta(hours=1))
+            return
+        if agreement is None:
+            if rec.state in (State.CONFERENCE, State.SHUTTLE_MEDIATION):
+                terms = self._terms(data, "terms")
+                self.steps += 1
+                self.attempt("propose_agreement", {"actions": terms}, self.now + timedelta(hours=1))
+            return
+        unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
+        if unsigned:
+            self.steps += 1
+            self.attempt("sign_agreement", {"party": unsigned[0]}, self.now + timedelta(hours=1))
+            return
+        if data.draw(st.integers(0, 4), label="vary?") == 0:
+            terms = self._terms(data, "new terms")
+            self.steps += 1
+            self.attempt("vary_agreement", {"actions": terms}, self.now + timedelta(days=1))
+            return
+        if rec.state is State.REVIEW and rec.agreement_binding(policy):
+            ids = [a.id for a in agreement.actions]
+            action_id = data.draw(st.sampled_from(ids), label="action id")
+            choice = data.draw(st.sampled_from(["waive", "done", "not_complied"]), label="review")
+            self.steps += 1
+            at = self.now + timedelta(days=7)
+            if choice == "waive":
+                self.attempt("waive_agreement_action", {"action_id": action_id}, at)
+            else:
+                self.attempt("record_progress", {"action_id": action_id, "status": choice}, at)
+
+    def miss_a_session(self, gap: timedelta) -> None:
+        """The offender misses a session without an acceptable reason (drives warnings,
+        referrals for breach and the court's outcomes)."""
+        self.steps += 1
+        data = {"duration": timedelta(0), "attendance": "missed_unacceptable"}
+        self.attempt("record_session", data, self.now + gap)
 
     def helpful_move(self) -> tuple[str, dict[str, Any]] | None:
         """What a caseworker would do next to clear the first blocker of a way forward."""
