@@ -17,6 +17,7 @@ from rjflow import (
     ActionStatus,
     AgreementAction,
     Attendance,
+    BreachOutcome,
     ClosureReason,
     ContactActivity,
     Facilitator,
@@ -28,14 +29,26 @@ from rjflow import (
     RiskOutcome,
     Supporter,
     Victim,
+    VictimUpdateAbout,
 )
 from rjflow.record import CaseRecord
 
 #: Policies the workflow is exercised under: the default, and variations a service might set.
 POLICIES = (
     LONDON_CRC,
-    Policy(name="short", max_sessions=5, max_unacceptable_absences=1, require_guilty_plea=False),
-    Policy(name="no letters", letter_enabled=False, excluded_with_ongoing_contact=frozenset()),
+    Policy(
+        name="short",
+        max_sessions=5,
+        enforcement_window=timedelta(days=2),
+        required_sessions=3,
+        require_guilty_plea=False,
+    ),
+    Policy(
+        name="no letters",
+        letter_enabled=False,
+        excluded_with_ongoing_contact=frozenset(),
+        facilitator_signs_agreement=False,
+    ),
     Policy(name="indirect only", conference_enabled=False, min_review_sessions=2),
 )
 
@@ -118,6 +131,7 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
             {},
             optional={
                 "victims": st.lists(_victims(rec), max_size=2, unique=True).map(tuple),
+                "duration": st.sampled_from(SESSION_LENGTHS),
             },
         ),
         "close": st.fixed_dictionaries(
@@ -167,5 +181,18 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
                 "things_changed": st.booleans(),
             }
         ),
+        # -- issue 14: agreement, enforcement, evaluation --
+        "vary_agreement": st.fixed_dictionaries({"actions": _agreement_actions(rec)}),
+        "waive_agreement_action": st.fixed_dictionaries(
+            {"action_id": st.sampled_from([*agreement_ids, "A9"])}
+        ),
+        "record_breach_outcome": st.fixed_dictionaries({"outcome": st.sampled_from(BreachOutcome)}),
+        "record_victim_wishes": st.fixed_dictionaries(
+            {"victim": _victims(rec), "keep_informed": st.booleans()}
+        ),
+        "inform_victim": st.fixed_dictionaries(
+            {"victim": _victims(rec), "about": st.sampled_from(VictimUpdateAbout)}
+        ),
+        "record_follow_up": st.fixed_dictionaries({"party": _ids(rec)}),
     }
     return table.get(action, st.just({}))

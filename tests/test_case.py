@@ -64,13 +64,17 @@ class TestTheProgrammeOfTwelveSessions:
         assert case.record.sessions[0].number == 1
 
     def test_unacceptable_absences_refer_the_case_for_enforcement(self) -> None:
-        """After two unacceptable absences the programme pauses until the case is closed."""
+        """A second unacceptable absence within the window of a warning refers the case for
+        breach: the programme pauses; once the court revokes the order, it is closed for
+        enforcement (Sentencing Act 2020, Sch. 10)."""
         case, clock = at_stage(State.INTRODUCTION)
         for _ in range(2):
             case.record_session(
                 duration=timedelta(0), attendance="missed_unacceptable", at=clock(), actor="F1"
             )
         assert "referred_for_enforcement" in {b.code for b in case.blockers("start_preparation")}
+        case.record_breach_outcome("order_revoked", at=clock(), actor="F1")
+        assert "order_revoked" in {b.code for b in case.blockers("start_preparation")}
         case.close(reason=ClosureReason.ENFORCEMENT, at=clock(), actor="F1")
         assert case.record.closure is not None
         assert case.record.closure.reason is ClosureReason.ENFORCEMENT
@@ -208,11 +212,16 @@ class TestClosure:
         case.close(reason="offender_withdrew", at=clock(), actor="F1")
         assert case.state is State.CLOSED
 
-    def test_closed_and_completed_accept_nothing(self) -> None:
-        """An ended case refuses every action, saying why."""
+    def test_closed_and_completed_accept_only_evaluation(self) -> None:
+        """An ended case offers only the evaluation actions and refuses every other action,
+        saying why."""
         case, clock = new_case()
         case.close(reason=ClosureReason.UNSUITABLE, at=clock(), actor="F1")
-        assert case.options() == ()
+        assert {o.action for o in case.options()} == {
+            "record_feedback",
+            "record_follow_up",
+            "inform_victim",
+        }
         with pytest.raises(ActionRefused) as refused:
             case.record_sentence(sentenced_on=clock().date(), at=clock(), actor="F1")
         assert refused.value.codes == ("case_closed",)
@@ -319,6 +328,6 @@ def test_options_without_input_still_say_when_nothing_can_be_done() -> None:
         [AgreementAction("A1", "Repair", "O1", date(2026, 6, 1))], at=clock(), actor="F1"
     )
     assert conference.can("sign_agreement")
-    for party in ("O1", "V1", "S1"):
+    for party in ("O1", "V1", "S1", "F1"):
         conference.sign_agreement(party, at=clock(), actor="F1")
     assert [b.code for b in conference.blockers("sign_agreement")] == ["already_signed"]

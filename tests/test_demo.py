@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rjflow import ClosureReason, State
+from rjflow import AgreementOutcome, ClosureReason, RJType, State
 from rjflow.demo import build_demo_case, format_event, run_demo
 
 from .builders import at_stage
@@ -16,7 +16,16 @@ def test_the_demo_case_completes_with_a_signed_agreement() -> None:
     path = [e.to_state for e in case.history if e.to_state]
     assert path == ["referred", "introduction", "preparation", "conference", "review", "completed"]
     assert case.record.agreement is not None
-    assert case.record.agreement.binding
+    assert case.record.agreement_binding(case.policy)
+    closure = case.record.closure
+    assert closure is not None
+    assert (closure.outcome, closure.rj_type) == (AgreementOutcome.FULFILLED, RJType.DIRECT)
+    # Evaluation goes on after the end: the last two events follow completion.
+    assert [e.action for e in case.history[-3:]] == [
+        "complete",
+        "record_feedback",
+        "record_follow_up",
+    ]
 
 
 def test_run_demo_prints_the_refusal_and_the_trail() -> None:
@@ -25,6 +34,7 @@ def test_run_demo_prints_the_refusal_and_the_trail() -> None:
     case = run_demo(lines.append)
     text = "\n".join(lines)
     assert "[victim_consent_missing]" in text
+    assert "agreement fulfilled; restorative justice delivered: direct." in text
     assert sum(1 for line in lines if line.startswith("  ") and " 2026-" in line) == case.version
 
 

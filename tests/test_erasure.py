@@ -32,6 +32,7 @@ from rjflow.erasure import erase_free_text_in
 from rjflow.freetext import FREE_TEXT, free_text_values
 from rjflow.history import event_hash, text_commitment, verify_chain
 from rjflow.serialization import dumps, from_dict, json_schema, loads, replay, to_dict
+from rjflow.states import EVALUATION_ACTIONS
 from rjflow.store import SQLiteStore
 
 from .builders import KEYRING, Clock, at_stage
@@ -201,11 +202,12 @@ class TestErase:
             erase_free_text(case, at=case.record.opened_at, actor="M1")
 
     def test_an_ended_case_still_accepts_its_erasure_and_nothing_else(self) -> None:
-        """Erasure is not a workflow action: a closed case stays closed and offers nothing."""
+        """Erasure is not a workflow action: a closed case stays closed and offers only the
+        evaluation actions an ended case accepts (never the erasure)."""
         case, clock = closed_with_text()
         erase_free_text(case, at=clock(), actor="M1", reason=ErasureReason.SUBJECT_REQUEST)
         assert case.state is State.CLOSED
-        assert case.options() == ()
+        assert {o.action for o in case.options()} == set(EVALUATION_ACTIONS)
 
 
 class TestTamperedTexts:

@@ -41,6 +41,7 @@ MERMAID_LINE = re.compile(
             r"    \[\*\] --> referred",
             rf"    (?P<src>{ID}) --> (?P<dst>{ID}) : (?:✔ )?{M_TEXT}(?:<br/>\[{M_TEXT}\])*",
             rf"    {ID} --> \[\*\]",
+            rf"    note right of {ID} : accepts only {M_TEXT}(?:, {M_TEXT})*",
             r"    classDef (?:current|travelled) [a-z0-9#:,\-]+",
             rf"    class {ID} (?:current|travelled)",
         ]

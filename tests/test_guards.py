@@ -117,8 +117,9 @@ def propose(case: Case, clock: Clock) -> None:
 
 
 def sign_all(case: Case, clock: Clock) -> None:
+    """Every signatory signs: the participants and the lead facilitator (policy default)."""
     assert case.record.agreement is not None
-    for party in case.record.agreement.unsigned:
+    for party in case.record.agreement_missing(case.policy):
         case.sign_agreement(party, at=clock(), actor="F1")
 
 
@@ -140,6 +141,36 @@ letter_stage = stage(State.LETTER_OF_APOLOGY)
 conference = stage(State.CONFERENCE)
 reviews = stage(State.REVIEW)
 agreed_reviews = then(conference, session, propose, sign_all, to_reviews)
+
+
+def progress(action_id: str, status: str) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.record_progress(action_id, status, at=clock(), actor="F1")
+
+
+def waive(action_id: str) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.waive_agreement_action(action_id, at=clock(), actor="F1")
+
+
+def wishes(case: Case, clock: Clock) -> None:
+    case.record_victim_wishes("V1", keep_informed=True, at=clock(), actor="F1")
+
+
+def told_conclusion(case: Case, clock: Clock) -> None:
+    case.inform_victim("V1", about="conclusion", at=clock(), actor="F1")
+
+
+def closed(case: Case, clock: Clock) -> None:
+    case.close(reason=ClosureReason.UNSUITABLE, at=clock(), actor="F1")
+
+
+def breach(outcome: str) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.record_breach_outcome(outcome, at=clock(), actor="F1")
+
+
+#: Two unacceptable absences within the window: a warning, then a referral for breach.
+referred = then(stage(State.INTRODUCTION), missed, missed)
+#: Ready to complete: the one action done, reviews held.
+done_reviews = then(agreed_reviews, session, progress("A1", "done"))
 
 
 def _without_lead() -> tuple[Case, Clock]:
@@ -474,6 +505,104 @@ RULES = [
             session,
             lambda c, k: c.record_progress("A1", "done", at=k(), actor="F1"),
         ),
+    ),
+    # -- issue 14: agreement, enforcement, evaluation, sessions --
+    Rule(
+        "agreement_actions_dated",
+        "deadline_before_agreement",
+        "propose_agreement",
+        conference,
+        conference,
+        {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 3, 1))]},
+        {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 6, 1))]},
+    ),
+    Rule(
+        "agreement_signed_by_all",
+        "agreement_not_signed_yet",
+        "vary_agreement",
+        then(conference, propose),
+        then(conference, propose, sign_all),
+        {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 7, 1))]},
+    ),
+    Rule(
+        "progress_not_waiver",
+        "action_waived",
+        "record_progress",
+        then(agreed_reviews, waive("A1")),
+        agreed_reviews,
+        {"action_id": "A1", "status": "done"},
+    ),
+    Rule(
+        "action_waivable",
+        "action_settled",
+        "waive_agreement_action",
+        then(agreed_reviews, progress("A1", "done")),
+        then(agreed_reviews, progress("A1", "not_complied")),
+        {"action_id": "A1"},
+    ),
+    Rule(
+        "agreement_in_force",
+        "signature_lapsed",
+        "complete",
+        then(done_reviews, withdrew("V1", F2F)),
+        done_reviews,
+    ),
+    Rule(
+        "required_sessions_held",
+        "required_sessions_not_held",
+        "complete",
+        stage(State.REVIEW, policy=Policy(required_sessions=5)),  # 4 held on the way
+        stage(State.REVIEW, policy=Policy(required_sessions=4)),
+    ),
+    Rule(
+        "breach_referral_pending",
+        "no_breach_referral",
+        "record_breach_outcome",
+        then(stage(State.INTRODUCTION), missed),
+        referred,
+        {"outcome": "order_continues"},
+    ),
+    Rule(
+        "enforcement_follows_breach",
+        "no_enforcement_grounds",
+        "close",
+        then(referred, breach("order_continues")),
+        then(referred, breach("order_revoked")),
+        {"reason": ClosureReason.ENFORCEMENT},
+    ),
+    Rule(
+        "victim_to_inform_known",
+        "unknown_victim",
+        "inform_victim",
+        reviews,
+        reviews,
+        {"victim": "S1", "about": "progress"},
+        {"victim": "V1", "about": "progress"},
+    ),
+    Rule(
+        "update_fits_stage",
+        "case_ended",
+        "inform_victim",
+        then(reviews, closed),
+        then(reviews, closed),
+        {"victim": "V1", "about": "progress"},
+        {"victim": "V1", "about": "conclusion"},
+    ),
+    Rule(
+        "follow_up_party_known",
+        "unknown_participant",
+        "record_follow_up",
+        reviews,
+        reviews,
+        {"party": "F1"},
+        {"party": "S1"},
+    ),
+    Rule(
+        "victims_informed_of_conclusion",
+        "victim_not_informed",
+        "complete",
+        then(done_reviews, wishes),
+        then(done_reviews, wishes, told_conclusion),
     ),
     Rule(
         "closure_reason_valid",

@@ -4,7 +4,10 @@ After every step the test checks, from the case's own records and not through th
 can(X) holds exactly when there are no blockers and exactly when firing succeeds; a refused
 or invalid step changes nothing; a conference is never entered unless every conference rule
 held at that moment; sessions stay within the programme's limits; completed and closed cases
-absorb every action; the history's chain verifies and replaying it rebuilds the case.
+accept only the evaluation actions; an agreement binds only with every current signatory's
+signature and consent in force; a completed case's outcome agrees with its actions' statuses;
+no enforcement closure follows from an agreement; the history's chain verifies and replaying
+it rebuilds the case.
 
 Settings: the ``ci`` profile (tests/conftest.py) runs 1,000 histories of up to 80 steps.
 """
@@ -20,31 +23,55 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from rjflow import (
     ActionRefused,
+    AgreementAction,
+    AgreementOutcome,
     Blocker,
+    BreachOutcome,
     Case,
+    ClosureReason,
     ConsentStatus,
     ContactActivity,
     Facilitator,
     InvalidInput,
+    Offender,
     Policy,
     PractitionerLevel,
     RiskOutcome,
+    RJType,
     State,
     Victim,
 )
 from rjflow.history import verify_chain
 from rjflow.record import CaseRecord
 from rjflow.serialization import dumps, loads, replay
-from rjflow.states import ACTIONS
+from rjflow.states import ACTIONS, EVALUATION_ACTIONS
 
 from .builders import SEAL_KEY, SPECIALISMS
 from .strategies import POLICIES, inputs, levels, offences
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TERMINAL = (State.COMPLETED, State.CLOSED)
-MODES = ("forward",) * 3 + ("progress",) * 4 + ("record",) * 4 + ("any",) * 2 + ("past",)
+MODES = (
+    ("forward",) * 3
+    + ("progress",) * 4
+    + ("record",) * 4
+    + ("any",) * 2
+    + ("past",)
+    + ("absent",)  # issue 14: an unacceptable absence, a day to 400 days later
+    + ("agreement",) * 2  # issue 14: propose, vary, waive, review an outcome agreement
+)
+ABSENCE_GAPS = (timedelta(days=1), timedelta(days=200), timedelta(days=400))
 #: Actions that end or narrow a case; drawn less often so that histories go deep.
-RARE = frozenset({"close", "record_decline", "withdraw_consent", "add_party", "abandon_agreement"})
+RARE = frozenset(
+    {
+        "close",
+        "record_decline",
+        "withdraw_consent",
+        "add_party",
+        "abandon_agreement",
+        "vary_agreement",
+    }
+)
 
 
 def weighted(names: list[str]) -> list[str]:
@@ -141,7 +168,18 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
     if code == "agreement_unsigned" and blocker.subject:
         return "sign_agreement", {"party": blocker.subject}
     if code == "agreement_actions_outstanding" and blocker.subject:
-        return "record_progress", {"action_id": blocker.subject, "status": "done"}
+        status = "not_complied" if blocker.subject == "A2" else "done"
+        return "record_progress", {"action_id": blocker.subject, "status": status}
+    # -- issue 14 --
+    if code == "referred_for_enforcement":
+        return "record_breach_outcome", {"outcome": "order_continues"}
+    if code == "signature_lapsed" and blocker.subject and rec.agreement is not None:
+        activity = rec.agreement.activity or ContactActivity.FACE_TO_FACE
+        return "record_consent", {"party": blocker.subject, "activity": activity}
+    if code == "victim_not_informed" and blocker.subject:
+        return "inform_victim", {"victim": blocker.subject, "about": "conclusion"}
+    if code == "required_sessions_not_held":
+        return "record_session", {"duration": timedelta(hours=1)}
     return None
 
 
@@ -216,6 +254,22 @@ class CaseWorkflow(RuleBasedStateMachine):
         if ev.to_state == State.CONFERENCE.value:
             broken = conference_rules_hold(before[0], case.policy, tuple(data.get("victims", ())))
             assert not broken, f"conference entered although: {broken}"
+        if action == "sign_agreement" and isinstance(
+            before[0].party(data["party"]), Offender | Victim
+        ):
+            agreement = before[0].agreement
+            assert agreement is not None
+            activity = agreement.activity or ContactActivity.FACE_TO_FACE
+            assert latest_consent(before[0], data["party"], activity) is ConsentStatus.GIVEN
+        if action in ("vary_agreement", "waive_agreement_action", "record_breach_outcome"):
+            event(f"accepted {action}")
+        if action == "record_session" and data.get("attendance") == "missed_unacceptable":
+            event("unacceptable absence")
+        if not before[0].is_open:
+            event(f"evaluation after the end: {action}")
+        if ev.to_state == State.COMPLETED.value and case.record.closure is not None:
+            outcome = case.record.closure.outcome
+            event(f"completed: {outcome.value if outcome else 'no agreement'}")
         self.reached.add(case.state)
         self.now = max(self.now, at)
 
@@ -226,6 +280,13 @@ class CaseWorkflow(RuleBasedStateMachine):
         options = self.case.options()
         if mode == "past":
             self.act_in_the_past()
+            return
+        if mode == "agreement":
+            self.work_on_the_agreement(data)
+            return
+        if mode == "absent":
+            gap = data.draw(st.sampled_from(ABSENCE_GAPS), label="absence gap")
+            self.miss_a_session(gap)
             return
         if mode == "progress":
             move = self.helpful_move()
@@ -251,6 +312,82 @@ class CaseWorkflow(RuleBasedStateMachine):
         gap = data.draw(st.sampled_from(GAPS), label="gap")
         self.steps += 1
         self.attempt(action, kwargs, self.now + gap)
+
+    # -- issue 14: agreements, variations, waivers and absences, drawn on purpose ----------
+
+    def _terms(self, data: st.DataObject, label: str) -> list[AgreementAction]:
+        """One to three actions owned by the offender, due 30 to 120 days after now."""
+        count = data.draw(st.integers(1, 3), label=f"{label} count")
+        return [
+            AgreementAction(
+                f"A{i}",
+                "Repair the fence",
+                "O1",
+                self.now.date() + timedelta(days=data.draw(st.sampled_from((30, 60, 120)))),
+            )
+            for i in range(1, count + 1)
+        ]
+
+    def work_on_the_agreement(self, data: st.DataObject) -> None:
+        """What a facilitator does with an outcome agreement at this point: propose one at a
+        conference or in shuttle mediation; at a review, waive an action or record it done or
+        not complied with; now and then, vary a signed one."""
+        rec, policy = self.case.record, self.case.policy
+        agreement = rec.agreement
+        if rec.state is State.PREPARATION:
+            # Head for an activity that may end in an agreement (a conference or shuttle).
+            target = data.draw(
+                st.sampled_from(["hold_conference"] * 3 + ["choose_shuttle_mediation"]),
+                label="aim",
+            )
+            if target not in self.case.workflow.actions:
+                return
+            for _ in range(8):  # a prepared caseworker's day: clear what can be cleared, go
+                if self.case.state is not State.PREPARATION:
+                    return
+                blockers = self.case.blockers(target)
+                rec = self.case.record
+                move = next((m for b in blockers if (m := fix(rec, target, b)) is not None), None)
+                if move is None and not blockers:
+                    move = (target, {})
+                if move is None:
+                    return
+                self.steps += 1
+                self.attempt(*move, self.now + timedelta(hours=1))
+            return
+        if agreement is None:
+            if rec.state in (State.CONFERENCE, State.SHUTTLE_MEDIATION):
+                terms = self._terms(data, "terms")
+                self.steps += 1
+                self.attempt("propose_agreement", {"actions": terms}, self.now + timedelta(hours=1))
+            return
+        unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
+        if unsigned:
+            self.steps += 1
+            self.attempt("sign_agreement", {"party": unsigned[0]}, self.now + timedelta(hours=1))
+            return
+        if data.draw(st.integers(0, 4), label="vary?") == 0:
+            terms = self._terms(data, "new terms")
+            self.steps += 1
+            self.attempt("vary_agreement", {"actions": terms}, self.now + timedelta(days=1))
+            return
+        if rec.state is State.REVIEW and rec.agreement_binding(policy):
+            ids = [a.id for a in agreement.actions]
+            action_id = data.draw(st.sampled_from(ids), label="action id")
+            choice = data.draw(st.sampled_from(["waive", "done", "not_complied"]), label="review")
+            self.steps += 1
+            at = self.now + timedelta(days=7)
+            if choice == "waive":
+                self.attempt("waive_agreement_action", {"action_id": action_id}, at)
+            else:
+                self.attempt("record_progress", {"action_id": action_id, "status": choice}, at)
+
+    def miss_a_session(self, gap: timedelta) -> None:
+        """The offender misses a session without an acceptable reason (drives warnings,
+        referrals for breach and the court's outcomes)."""
+        self.steps += 1
+        data = {"duration": timedelta(0), "attendance": "missed_unacceptable"}
+        self.attempt("record_session", data, self.now + gap)
 
     def helpful_move(self) -> tuple[str, dict[str, Any]] | None:
         """What a caseworker would do next to clear the first blocker of a way forward."""
@@ -297,10 +434,74 @@ class CaseWorkflow(RuleBasedStateMachine):
         assert all(s.duration <= policy.max_session_length for s in rec.sessions)
 
     @invariant()
-    def ended_cases_absorb(self) -> None:
+    def ended_cases_accept_only_evaluation(self) -> None:
         if self.case.state in TERMINAL:
-            assert self.case.options() == ()
-            assert not any(self.case.can(a) for a in ACTIONS)
+            assert {o.action for o in self.case.options()} <= EVALUATION_ACTIONS
+            assert not any(self.case.can(a) for a in ACTIONS if a not in EVALUATION_ACTIONS)
+
+    @invariant()
+    def agreement_binds_only_with_signatures_and_consent(self) -> None:
+        """Restated from the raw records: every current signatory signed the current terms,
+        and each participant's latest decision about the agreement's activity is consent."""
+        rec, policy = self.case.record, self.case.policy
+        agreement = rec.agreement
+        if agreement is None:
+            assert not rec.agreement_binding(policy)
+            return
+        required = list(agreement.signatories)
+        if policy.facilitator_signs_agreement and agreement.facilitator is not None:
+            required.append(agreement.facilitator)
+        signed = {sig.party for sig in agreement.signatures}
+        activity = agreement.activity or ContactActivity.FACE_TO_FACE
+        expected = all(p in signed for p in required) and all(
+            latest_consent(rec, p, activity) is ConsentStatus.GIVEN
+            for p in required
+            if isinstance(rec.party(p), Offender | Victim)
+        )
+        assert rec.agreement_binding(policy) == expected
+
+    @invariant()
+    def completion_outcome_agrees_with_the_actions(self) -> None:
+        rec = self.case.record
+        closure = rec.closure
+        if rec.state is not State.COMPLETED or closure is None:
+            return
+        if rec.agreement is None:
+            assert closure.outcome is None
+        else:
+            latest: dict[str, str] = {}
+            for update in rec.progress:
+                latest[update.action_id] = update.status.value
+            final = [latest.get(a.id, "not_started") for a in rec.agreement.actions]
+            assert all(f in ("done", "not_complied", "waived") for f in final), final
+            if all(f in ("done", "waived") for f in final):
+                assert closure.outcome is AgreementOutcome.FULFILLED
+            elif "done" in final:
+                assert closure.outcome is AgreementOutcome.PARTLY_FULFILLED
+            else:
+                assert closure.outcome is AgreementOutcome.NOT_FULFILLED
+        contact = (
+            rec.conference is not None
+            or bool(rec.shuttle_messages)
+            or (rec.letter is not None and rec.letter.status.value == "delivered")
+        )
+        assert (closure.rj_type is RJType.NONE) == (not contact)
+
+    @invariant()
+    def no_enforcement_closure_follows_from_an_agreement(self) -> None:
+        """A case closed for enforcement had two unacceptable absences (a referral for
+        breach) and no court outcome letting the order continue after the last referral."""
+        rec = self.case.record
+        if rec.closure is None or rec.closure.reason is not ClosureReason.ENFORCEMENT:
+            return
+        missed = [s for s in rec.sessions if s.attendance.value == "missed_unacceptable"]
+        assert len(missed) >= 2
+        decisions = [d.outcome for d in rec.breach_decisions]
+        assert (
+            not decisions
+            or decisions[-1] is BreachOutcome.ORDER_REVOKED
+            or (rec.breach_referrals_pending(self.case.policy) > 0)
+        )
 
     @invariant()
     def history_is_the_truth(self) -> None:

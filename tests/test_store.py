@@ -241,7 +241,7 @@ def test_a_new_case_under_a_taken_id_raises_case_exists(stored: Path) -> None:
         assert store.load(DEMO.case_id) == DEMO
 
 
-@pytest.mark.parametrize("expected", [-1, 27, True, "3", 2.0, None])
+@pytest.mark.parametrize("expected", [-1, DEMO.version + 1, True, "3", 2.0, None])
 def test_expected_version_out_of_range_is_invalid_input(stored: Path, expected: object) -> None:
     """Regression (bare ValueError): a bad expected_version is InvalidInput; nothing written."""
     with SQLiteStore(stored) as store:

@@ -8,7 +8,7 @@ import rjflow.workflow as workflow_module
 from rjflow import InvalidWorkflow, Policy, State
 from rjflow.effects import EFFECTS
 from rjflow.rules import GUARDS
-from rjflow.states import ACTIONS, OPEN_STATES, STATES, ActionDef
+from rjflow.states import ACTIONS, EVALUATION_ACTIONS, OPEN_STATES, STATES, ActionDef
 from rjflow.workflow import Workflow
 
 from .strategies import POLICIES
@@ -76,9 +76,14 @@ def test_every_action_has_a_source_guards_and_an_effect() -> None:
 
 
 def test_nothing_leaves_an_end_stage_and_every_open_stage_can_close() -> None:
-    """Completed and closed are absorbing; close is available everywhere else."""
+    """Completed and closed are left by nothing and accept only the evaluation actions, as
+    record-keeping; close is available everywhere else."""
     for action in ACTIONS.values():
-        assert not TERMINAL & set(action.sources)
+        if TERMINAL & set(action.sources):
+            assert action.dest is None, action.name
+            assert action.name in EVALUATION_ACTIONS, action.name
+    accepted = {a.name for a in ACTIONS.values() if TERMINAL & set(a.sources)}
+    assert accepted == {"record_feedback", "record_follow_up", "inform_victim"}
     assert set(ACTIONS["close"].sources) == set(OPEN_STATES)
 
 
@@ -103,6 +108,31 @@ def test_a_broken_table_is_refused_with_what_to_fix(monkeypatch: pytest.MonkeyPa
     assert "unknown guard 'no_such_guard'" in message
     assert "'letter_of_apology' cannot reach an end stage" not in message  # close still ends it
     assert "Fix the workflow table or the policy." in message
+
+
+def test_an_end_stage_accepts_only_evaluation_record_keeping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A table in which an action leaves an end stage, or an end stage accepts an action that
+    is not an evaluation action, fails when it is built."""
+    broken = dict(ACTIONS)
+    reopen = ActionDef("reopen", (State.CLOSED,), State.REVIEW, (), object, "x")
+    broken["reopen"] = reopen
+    sentence = ACTIONS["record_sentence"]
+    broken["record_sentence"] = ActionDef(
+        sentence.name,
+        (State.REFERRED, State.COMPLETED),
+        None,
+        sentence.guards,
+        sentence.input,
+        sentence.summary,
+    )
+    monkeypatch.setattr(workflow_module, "ACTIONS", broken)
+    with pytest.raises(InvalidWorkflow) as err:
+        Workflow(Policy(name="broken ends"))
+    message = str(err.value)
+    assert "action 'reopen' leaves an end stage" in message
+    assert "action 'record_sentence' is taken at an end stage but is not an evaluation" in message
 
 
 def test_a_policy_offering_no_activity_is_refused() -> None:

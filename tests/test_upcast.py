@@ -69,14 +69,50 @@ def test_the_fixtures_are_what_the_brief_asks_for() -> None:
     assert set(RECORDS) == set(NAMES)
 
 
+def _as_then(now: Any, then: Any) -> Any:
+    """``now`` cut down to the shape of ``then``: the fields the schema-1 record had.
+
+    Two things are read differently today, on purpose, and are put back here: the
+    conference is recorded as its own session (issue 14: "the conference itself counts as
+    its session"), so the old record lacks that session; and the new fields (outcome, RJ
+    type, enforcement steps, ...) did not exist.
+    """
+    if isinstance(then, dict) and isinstance(now, dict):
+        return {key: _as_then(now.get(key), value) for key, value in then.items()}
+    if isinstance(then, list) and isinstance(now, list):
+        if len(now) == len(then) + 1 and all(isinstance(s, dict) for s in now):
+            now = _without_the_conference_session(now, then)
+        return [_as_then(a, b) for a, b in zip(now, then, strict=False)] + now[len(then) :]
+    return now
+
+
+def _without_the_conference_session(now: list[Any], then: list[Any]) -> list[Any]:
+    """``now``'s sessions without the one today's model records for the conference itself
+    (the first conference session), renumbered; unchanged when no such session explains the
+    difference."""
+    for index, session in enumerate(now):
+        if session.get("kind") != "conference":
+            continue
+        rest = [
+            {**s, "number": s["number"] - 1} if i > index else s
+            for i, s in enumerate(now)
+            if i != index
+        ]
+        if [(s["kind"], s["number"]) for s in rest] == [(s["kind"], s["number"]) for s in then]:
+            return rest
+        break
+    return now
+
+
 @pytest.mark.parametrize("name", NAMES)
 class TestEverySchema1Fixture:
     def test_loads_into_the_case_the_old_code_built(self, name: str) -> None:
-        """Record for record, the loaded case is the one the schema-1 release built."""
+        """Field for field, the loaded case holds what the schema-1 release built; what the
+        current model adds is derived from the same events (see _as_then)."""
         text = (FIXTURES / f"{name}.json").read_text(encoding="utf-8")
         case = loads(text)
         doc = fixture(name)
-        assert plain_record(case.record) == RECORDS[name]
+        assert _as_then(plain_record(case.record), RECORDS[name]) == RECORDS[name]
         assert (case.case_id, case.state.value, case.version) == (
             doc["case_id"],
             doc["state"],
@@ -160,9 +196,9 @@ def test_the_json_lines_fixture_loads() -> None:
         fixture(n)["case_id"]
         for n in ("demo", "closed_other", "letter_delivered", "shuttle_agreement")
     ]
-    assert [plain_record(c.record) for c in report.cases] == [
-        RECORDS[n] for n in ("demo", "closed_other", "letter_delivered", "shuttle_agreement")
-    ]
+    names = ("demo", "closed_other", "letter_delivered", "shuttle_agreement")
+    for case, name in zip(report.cases, names, strict=True):
+        assert _as_then(plain_record(case.record), RECORDS[name]) == RECORDS[name]
 
 
 def rehash_v1(doc: dict[str, Any]) -> None:

@@ -42,6 +42,7 @@ from rjflow import (
 )
 from rjflow._convert import structure, unstructure
 from rjflow._validate import to_enum
+from rjflow.activities import BreachOutcome, VictimUpdateAbout
 from rjflow.commands import (
     AddParty,
     AssessRisk,
@@ -50,16 +51,22 @@ from rjflow.commands import (
     ConsentInput,
     DraftLetter,
     HoldConference,
+    InformVictim,
     NoInput,
     OpenCase,
     ProposeAgreement,
     RecordAcknowledgement,
+    RecordBreachOutcome,
     RecordFeedback,
+    RecordFollowUp,
     RecordProgress,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
+    RecordVictimWishes,
     SignAgreement,
+    VaryAgreement,
+    WaiveAgreementAction,
 )
 from rjflow.parties import Party
 from rjflow.serialization import _fingerprint, dumps, from_dict, loads, to_dict
@@ -404,7 +411,7 @@ class TestPolicyNormalised:
 
     @pytest.mark.parametrize(
         "field",
-        ["max_sessions", "max_unacceptable_absences", "min_review_sessions"],
+        ["max_sessions", "min_review_sessions", "min_conference_sessions", "required_sessions"],
     )
     @pytest.mark.parametrize("value", [True, 2.0, "2", None])
     def test_policy_whole_numbers_refuse_bools_floats_text(self, field: str, value: Any) -> None:
@@ -531,6 +538,12 @@ TEMPLATES: dict[type, dict[str, Any]] = {
     RecordProgress: {"action_id": "A1", "status": ActionStatus.DONE},
     RecordFeedback: {"party": "V1", "satisfaction": 4, "things_changed": True},
     Close: {"reason": ClosureReason.OTHER, "note": "Moved abroad"},
+    VaryAgreement: {"actions": (_ACTION,)},
+    WaiveAgreementAction: {"action_id": "A1"},
+    InformVictim: {"victim": "V1", "about": VictimUpdateAbout.PROGRESS},
+    RecordVictimWishes: {"victim": "V1", "keep_informed": True},
+    RecordFollowUp: {"party": "V1"},
+    RecordBreachOutcome: {"outcome": BreachOutcome.ORDER_CONTINUES},
     Policy: {},
 }
 SLOTS = [

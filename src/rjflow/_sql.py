@@ -51,10 +51,21 @@ CREATE = (
         mac     TEXT    NOT NULL
     ) WITHOUT ROWID
     """,
+    # A case migrated from an older schema: where from (see serialization.migrated_from).
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_migrations (
+        case_id        TEXT    PRIMARY KEY,
+        schema_version INTEGER NOT NULL,
+        version        INTEGER NOT NULL,
+        head           TEXT    NOT NULL
+    ) WITHOUT ROWID
+    """,
 )
 
 #: The tables the store needs; opening a store that has them takes no write lock.
-TABLE_NAMES = frozenset({"rjflow_meta", "rjflow_events", "rjflow_texts", "rjflow_integrity"})
+TABLE_NAMES = frozenset(
+    {"rjflow_meta", "rjflow_events", "rjflow_texts", "rjflow_integrity", "rjflow_migrations"}
+)
 
 TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
@@ -94,3 +105,10 @@ PUT_INTEGRITY = """
 """
 
 GET_INTEGRITY = "SELECT key_id, case_id, version, head, mac FROM rjflow_integrity WHERE case_id = ?"
+
+PUT_MIGRATION = """
+    INSERT OR IGNORE INTO rjflow_migrations (case_id, schema_version, version, head)
+    VALUES (?, ?, ?, ?)
+"""
+
+GET_MIGRATION = "SELECT schema_version, version, head FROM rjflow_migrations WHERE case_id = ?"

@@ -20,25 +20,35 @@ __all__ = [
     "ActionStatus",
     "Agreement",
     "AgreementAction",
+    "AgreementOutcome",
     "Attendance",
+    "BreachDecision",
+    "BreachOutcome",
     "Closure",
     "ClosureReason",
     "Conference",
     "ConsentDecision",
     "ConsentStatus",
     "ContactActivity",
+    "EnforcementStep",
+    "EnforcementStepKind",
     "Feedback",
+    "FollowUp",
     "InformationGiven",
     "Letter",
     "LetterStatus",
     "MessageDirection",
     "ProgressUpdate",
+    "RJType",
     "RiskAssessment",
     "RiskOutcome",
     "Session",
     "SessionKind",
     "ShuttleMessage",
     "Signature",
+    "VictimUpdate",
+    "VictimUpdateAbout",
+    "VictimWish",
 ]
 
 
@@ -227,12 +237,24 @@ class Signature:
 
 @attrs.frozen
 class Agreement:
-    """An outcome agreement.  It binds only once every required signatory has signed."""
+    """An outcome agreement.
+
+    ``signatories`` are the participants asked to sign; ``facilitator`` the lead facilitator
+    who facilitated it (signs too where ``Policy.facilitator_signs_agreement``); ``activity``
+    the activity it belongs to (face to face at a conference, shuttle in shuttle mediation),
+    whose consent each participant's signature needs; ``variations`` how many times its terms
+    were varied (each variation clears the signatures).  Whether it binds *now* also depends
+    on consent and policy: ask :meth:`rjflow.CaseRecord.agreement_binding`.
+    """
 
     proposed_at: datetime
     actions: tuple[AgreementAction, ...]
     signatories: tuple[str, ...]
     signatures: tuple[Signature, ...] = ()
+    # -- agreement (issue 14) --
+    activity: ContactActivity | None = None
+    facilitator: str | None = None
+    variations: int = 0
 
     @property
     def unsigned(self) -> tuple[str, ...]:
@@ -242,8 +264,14 @@ class Agreement:
 
     @property
     def binding(self) -> bool:
-        """True once every participant has signed."""
+        """True once every listed participant has signed.  This ignores the facilitator's
+        signature and consent: whether the agreement binds now is
+        :meth:`rjflow.CaseRecord.agreement_binding`."""
         return not self.unsigned
+
+    def signed_by(self, party: str) -> bool:
+        """True when ``party`` has signed the current terms."""
+        return any(s.party == party for s in self.signatures)
 
     def action(self, action_id: str) -> AgreementAction | None:
         """The action with this id, or None."""
@@ -260,6 +288,14 @@ class ActionStatus(enum.Enum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     NOT_COMPLIED = "not_complied"
+    #: Set aside with the parties' agreement (``waive_agreement_action``), never by
+    #: ``record_progress``; a final status, like done and not complied.
+    WAIVED = "waived"
+
+    @property
+    def final(self) -> bool:
+        """True for the statuses an action can end with: done, not complied, waived."""
+        return self in (ActionStatus.DONE, ActionStatus.NOT_COMPLIED, ActionStatus.WAIVED)
 
 
 @attrs.frozen
@@ -299,8 +335,128 @@ class ClosureReason(enum.Enum):
 
 @attrs.frozen
 class Closure:
-    """How and when a case ended.  ``note`` is required for ``OTHER`` and never shown in errors."""
+    """How and when a case ended.  ``note`` is required for ``OTHER`` and never shown in errors.
+
+    ``outcome``: how the outcome agreement ended (None without an agreement, or when it was
+    closed before every action had a final status); ``rj_type``: the kind of restorative
+    justice delivered (direct, indirect or none), computed from the record.
+    """
 
     reason: ClosureReason
     at: datetime
     note: str | None = attrs.field(default=None, repr=redacted, metadata={"free_text": True})
+    # -- evaluation (issue 14) --
+    outcome: AgreementOutcome | None = None
+    rj_type: RJType | None = None
+
+
+# -- agreement, enforcement and evaluation (issue 14) ----------------------------------------
+
+
+class AgreementOutcome(enum.Enum):
+    """How an outcome agreement ended, from its actions' final statuses (practice: an
+    agreement is voluntary, so it can end partly or not fulfilled, never in enforcement)."""
+
+    FULFILLED = "fulfilled"
+    PARTLY_FULFILLED = "partly_fulfilled"
+    NOT_FULFILLED = "not_fulfilled"
+
+    @classmethod
+    def of(cls, statuses: tuple[ActionStatus, ...]) -> AgreementOutcome:
+        """The outcome of actions with these final statuses: fulfilled when every one is done
+        or waived; partly fulfilled when at least one is done and another not complied with;
+        not fulfilled when none is done and at least one not complied with.
+
+        >>> AgreementOutcome.of((ActionStatus.DONE, ActionStatus.WAIVED)).value
+        'fulfilled'
+        >>> AgreementOutcome.of((ActionStatus.DONE, ActionStatus.NOT_COMPLIED)).value
+        'partly_fulfilled'
+        >>> AgreementOutcome.of((ActionStatus.WAIVED, ActionStatus.NOT_COMPLIED)).value
+        'not_fulfilled'
+        """
+        if all(s in (ActionStatus.DONE, ActionStatus.WAIVED) for s in statuses):
+            return cls.FULFILLED
+        if ActionStatus.DONE in statuses:
+            return cls.PARTLY_FULFILLED
+        return cls.NOT_FULFILLED
+
+
+class RJType(enum.Enum):
+    """The kind of restorative justice a case delivered, for honest reporting: direct (a
+    conference was held), indirect (a letter delivered or shuttle messages carried), or none
+    (no contact with a victim took place)."""
+
+    DIRECT = "direct"
+    INDIRECT = "indirect"
+    NONE = "none"
+
+
+class EnforcementStepKind(enum.Enum):
+    """What an unacceptable absence led to (Sentencing Act 2020, Sch. 10)."""
+
+    WARNING = "warning"
+    BREACH_REFERRAL = "breach_referral"
+
+
+@attrs.frozen
+class EnforcementStep:
+    """A warning or a referral for breach, derived from an unacceptable absence (session
+    ``session``, held at ``at``).  Derived from the sessions, never recorded separately."""
+
+    kind: EnforcementStepKind
+    session: int
+    at: datetime
+
+
+class BreachOutcome(enum.Enum):
+    """The court's outcome of a referral for breach."""
+
+    ORDER_CONTINUES = "order_continues"
+    ORDER_REVOKED = "order_revoked"
+
+
+@attrs.frozen
+class BreachDecision:
+    """The recorded outcome of a referral for breach."""
+
+    outcome: BreachOutcome
+    at: datetime
+    recorded_by: str
+
+
+@attrs.frozen
+class VictimWish:
+    """A victim's wish to be kept informed of progress and of the case's conclusion
+    (Victims' Code); the latest one is in force."""
+
+    victim: str
+    keep_informed: bool
+    at: datetime
+    recorded_by: str
+
+
+class VictimUpdateAbout(enum.Enum):
+    """What a victim was told about."""
+
+    PROGRESS = "progress"
+    CONCLUSION = "conclusion"
+
+
+@attrs.frozen
+class VictimUpdate:
+    """A victim was told about progress on the agreement or about the case's conclusion."""
+
+    victim: str
+    about: VictimUpdateAbout
+    at: datetime
+    by: str
+
+
+@attrs.frozen
+class FollowUp:
+    """Follow-up contact with a participant after the activity, for the service's own
+    evaluation; also recorded after the case ended."""
+
+    party: str
+    at: datetime
+    by: str

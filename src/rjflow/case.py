@@ -29,13 +29,16 @@ from rjflow._validate import _check_id, aware_datetime, collection
 from rjflow.activities import (
     AgreementAction,
     Attendance,
+    BreachOutcome,
     ClosureReason,
     ContactActivity,
     MessageDirection,
     RiskOutcome,
+    VictimUpdateAbout,
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    CONFERENCE_LENGTH,
     Acting,
     AddParty,
     AssessRisk,
@@ -44,17 +47,23 @@ from rjflow.commands import (
     ConsentInput,
     DraftLetter,
     HoldConference,
+    InformVictim,
     Input,
     NoInput,
     OpenCase,
     ProposeAgreement,
     RecordAcknowledgement,
+    RecordBreachOutcome,
     RecordFeedback,
+    RecordFollowUp,
     RecordProgress,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
+    RecordVictimWishes,
     SignAgreement,
+    VaryAgreement,
+    WaiveAgreementAction,
 )
 from rjflow.effects import EFFECTS, open_record
 from rjflow.errors import ActionRefused, InvalidInput
@@ -262,7 +271,8 @@ class Case:
 
     @property
     def is_open(self) -> bool:
-        """False once the case is completed or closed."""
+        """False once the case is completed or closed; it then accepts only the evaluation
+        actions (feedback, follow-up, informing the victim of the conclusion)."""
         return self._record.is_open
 
     def __eq__(self, other: object) -> bool:
@@ -307,7 +317,8 @@ class Case:
         self, *, at: datetime | None = None, actor: str | None = None
     ) -> tuple[Option, ...]:
         """Every action possible at the current stage, each with the reasons it is blocked
-        (none when it is allowed).  Empty once the case is completed or closed.
+        (none when it is allowed).  Once the case is completed or closed, only the evaluation
+        actions (record feedback, record follow up, inform victim) are offered.
 
         ``at``: when the actions would be taken (default: the time of the case's last change;
         rules that depend on time, such as an assessment's expiry, are judged then).
@@ -351,6 +362,8 @@ class Case:
         options = self.options()
         if not options:
             lines.append("It accepts no further actions.")
+        elif not self.is_open:
+            lines.append("It has ended; it accepts only these evaluation actions:")
         for opt in options:
             mark = "yes" if opt.allowed else "no "
             lines.append(f"  [{mark}] {opt.action}: {opt.summary}")
@@ -376,9 +389,13 @@ class Case:
         at: datetime,
         actor: str,
         recorded: Event | None = None,
+        *,
+        judged: bool = True,
     ) -> Event:
         """Check, apply and record one action.  ``recorded``: the stored event being replayed,
-        whose hash was already verified; it is reused when it says what this action does."""
+        whose hash was already verified; it is reused when it says what this action does.
+        ``judged=False``: an event carried over from an older schema, applied as recorded
+        (see :meth:`rjflow.workflow.Workflow.dispatch`)."""
         at = aware_datetime("at", at)
         _check_id("actor", actor)
         rec = self._record
@@ -387,7 +404,9 @@ class Case:
                 f"'at' ({at.isoformat()}) is earlier than the case's last change "
                 f"({rec.updated_at.isoformat()}); record changes in the order they happened."
             )
-        state, blockers = self._workflow.dispatch(rec, action, inp, Acting(at, actor))
+        state, blockers = self._workflow.dispatch(
+            rec, action, inp, Acting(at, actor), judged=judged
+        )
         if blockers:
             raise ActionRefused(
                 case_id=rec.case_id, state=rec.state.value, action=action.name, blockers=blockers
@@ -452,11 +471,14 @@ class Case:
         actor: str,
         victims: Sequence[str] = (),
         supporters: Sequence[str] | None = None,
+        duration: timedelta = CONFERENCE_LENGTH,
     ) -> Event:
         """The conference takes place.  ``victims``: who meets the offender (default: every
         victim); ``supporters``: who accompanies them (default: every supporter of those
-        present)."""
-        inp = HoldConference(victims, supporters)  # its converters refuse a str for a list
+        present); ``duration``: how long it lasted (default three hours).  The conference is
+        recorded as its own conference session: it counts towards the programme's sessions
+        and may last at most ``Policy.max_session_length``."""
+        inp = HoldConference(victims, supporters, duration)  # its converters refuse a str
         return self._do("hold_conference", inp, at, actor)
 
     def choose_letter_of_apology(self, *, at: datetime, actor: str) -> Event:
@@ -472,7 +494,10 @@ class Case:
         return self._do("start_reviews", NoInput(), at, actor)
 
     def complete(self, *, at: datetime, actor: str) -> Event:
-        """The programme is complete: reviews held and every agreed action done."""
+        """The programme is complete: reviews held and every agreed action has a final status
+        (done, not complied with, or waived).  The closure records the agreement's outcome
+        (fulfilled, partly or not fulfilled) and the kind of RJ delivered; failing an action
+        never leads to enforcement."""
         return self._do("complete", NoInput(), at, actor)
 
     def close(
@@ -605,3 +630,45 @@ class Case:
         """Record ``party``'s evaluation: satisfaction 1-5 and whether things changed."""
         inp = RecordFeedback(party, satisfaction, things_changed)
         return self._do("record_feedback", inp, at, actor)
+
+    # -- agreement, enforcement and evaluation (issue 14) --------------------------------------
+
+    def vary_agreement(
+        self, actions: Sequence[AgreementAction], *, at: datetime, actor: str
+    ) -> Event:
+        """Vary a signed outcome agreement with the parties: ``actions`` are its new terms
+        (progress already recorded on an action id that stays is kept).  The signatures are
+        cleared; the agreement binds again once every signatory signed the new terms."""
+        return self._do("vary_agreement", VaryAgreement(tuple(actions)), at, actor)
+
+    def waive_agreement_action(self, action_id: str, *, at: datetime, actor: str) -> Event:
+        """Set aside agreement action ``action_id``, agreed with the parties at a review while
+        the agreement binds; a waived action counts as settled, never as a failure."""
+        return self._do("waive_agreement_action", WaiveAgreementAction(action_id), at, actor)
+
+    def record_breach_outcome(
+        self, outcome: BreachOutcome | str, *, at: datetime, actor: str
+    ) -> Event:
+        """Record the court's outcome of a referral for breach: ``order_continues`` (the
+        programme resumes) or ``order_revoked`` (close the case with the reason
+        ``enforcement``)."""
+        return self._do("record_breach_outcome", RecordBreachOutcome(outcome), at, actor)
+
+    def record_victim_wishes(
+        self, victim: str, *, keep_informed: bool, at: datetime, actor: str
+    ) -> Event:
+        """Record whether ``victim`` wishes to be kept informed; when they do, they must be
+        told of the conclusion before the case completes."""
+        inp = RecordVictimWishes(victim, keep_informed)
+        return self._do("record_victim_wishes", inp, at, actor)
+
+    def inform_victim(
+        self, victim: str, *, about: VictimUpdateAbout | str, at: datetime, actor: str
+    ) -> Event:
+        """Record that ``victim`` was told about ``progress`` or about the ``conclusion``
+        (the conclusion also after the case ended)."""
+        return self._do("inform_victim", InformVictim(victim, about), at, actor)
+
+    def record_follow_up(self, party: str, *, at: datetime, actor: str) -> Event:
+        """Record follow-up contact with ``party`` after the activity (also after the end)."""
+        return self._do("record_follow_up", RecordFollowUp(party), at, actor)

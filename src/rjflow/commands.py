@@ -33,16 +33,19 @@ from rjflow.activities import (
     ActionStatus,
     AgreementAction,
     Attendance,
+    BreachOutcome,
     ClosureReason,
     ContactActivity,
     MessageDirection,
     RiskOutcome,
+    VictimUpdateAbout,
 )
 from rjflow.errors import InvalidInput
 from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
 
 __all__ = [
+    "CONFERENCE_LENGTH",
     "Acting",
     "AddParty",
     "AssessRisk",
@@ -51,17 +54,23 @@ __all__ = [
     "ConsentInput",
     "DraftLetter",
     "HoldConference",
+    "InformVictim",
     "Input",
     "NoInput",
     "OpenCase",
     "ProposeAgreement",
     "RecordAcknowledgement",
+    "RecordBreachOutcome",
     "RecordFeedback",
+    "RecordFollowUp",
     "RecordProgress",
     "RecordSentence",
     "RecordSession",
     "RecordShuttleMessage",
+    "RecordVictimWishes",
     "SignAgreement",
+    "VaryAgreement",
+    "WaiveAgreementAction",
 ]
 
 
@@ -268,16 +277,34 @@ class AssessRisk:
     )
 
 
+#: The length a conference session is recorded with when none is given: the seed's three
+#: hours.  Pass the real duration.
+CONFERENCE_LENGTH = timedelta(hours=3)
+
+
+def _positive_timedelta(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise InvalidInput(
+            f"{attribute.name!r} must be a positive timedelta, for example timedelta(hours=2)."
+        )
+
+
 @attrs.frozen
 class HoldConference:
     """The conference takes place.  ``victims``: who meets the offender (empty: every victim);
-    ``supporters``: who comes with them (None: every supporter of those present)."""
+    ``supporters``: who comes with them (None: every supporter of those present);
+    ``duration``: how long the conference lasted; it is recorded as the conference's session
+    (default :data:`CONFERENCE_LENGTH`, three hours)."""
 
     victims: tuple[str, ...] = attrs.field(default=(), converter=_victims, validator=opaque_ids)
     supporters: tuple[str, ...] | None = attrs.field(
         default=None,
         converter=attrs.converters.optional(_supporters),
         validator=attrs.validators.optional(opaque_ids),
+    )
+    # -- sessions (issue 14): the conference is its own session --
+    duration: timedelta = attrs.field(
+        default=CONFERENCE_LENGTH, validator=[nonnegative_timedelta, _positive_timedelta]
     )
 
 
@@ -364,6 +391,61 @@ class Close:
     )
 
 
+# -- agreement, enforcement and evaluation (issue 14) ----------------------------------------
+
+
+@attrs.frozen
+class VaryAgreement:
+    """New terms for a signed outcome agreement; everyone signs again."""
+
+    actions: tuple[AgreementAction, ...] = attrs.field(converter=_actions, validator=_check_actions)
+
+
+@attrs.frozen
+class WaiveAgreementAction:
+    """Set aside one agreement action with the parties' agreement."""
+
+    action_id: str = attrs.field(validator=opaque_id)
+
+
+def _to_about(value: object) -> VictimUpdateAbout:
+    return to_enum(VictimUpdateAbout, "about", value)
+
+
+@attrs.frozen
+class InformVictim:
+    """``victim`` was told about progress on the agreement or about the case's conclusion."""
+
+    victim: str = attrs.field(validator=opaque_id)
+    about: VictimUpdateAbout = attrs.field(converter=_to_about)
+
+
+@attrs.frozen
+class RecordVictimWishes:
+    """Whether ``victim`` wishes to be kept informed of progress and of the conclusion."""
+
+    victim: str = attrs.field(validator=opaque_id)
+    keep_informed: bool = attrs.field(validator=boolean)
+
+
+@attrs.frozen
+class RecordFollowUp:
+    """Follow-up contact with ``party`` after the activity."""
+
+    party: str = attrs.field(validator=opaque_id)
+
+
+def _to_breach(value: object) -> BreachOutcome:
+    return to_enum(BreachOutcome, "outcome", value)
+
+
+@attrs.frozen
+class RecordBreachOutcome:
+    """The court's outcome of a referral for breach."""
+
+    outcome: BreachOutcome = attrs.field(converter=_to_breach)
+
+
 #: Any action's input.
 Input = (
     NoInput
@@ -383,4 +465,10 @@ Input = (
     | RecordProgress
     | RecordFeedback
     | Close
+    | VaryAgreement
+    | WaiveAgreementAction
+    | InformVictim
+    | RecordVictimWishes
+    | RecordFollowUp
+    | RecordBreachOutcome
 )

@@ -14,6 +14,7 @@ from rjflow.activities import (
     AgreementAction,
     ContactActivity,
     RiskOutcome,
+    VictimUpdateAbout,
 )
 from rjflow.case import Case
 from rjflow.errors import ActionRefused
@@ -64,7 +65,8 @@ def build_demo_case(
     on_refused: Callable[[ActionRefused], None] | None = None,
 ) -> Case:
     """The demo case, complete: referral, preparation, a conference with a signed outcome
-    agreement, reviews and completion.  ``on_refused`` sees the one refusal on the way (an
+    agreement, reviews, completion (agreement fulfilled, direct RJ) and the victim's feedback
+    and a follow-up contact after the end.  ``on_refused`` sees the one refusal on the way (an
     attempt to hold the conference before the victim consented)."""
     day = timedelta(days=1)
     t = start
@@ -96,8 +98,9 @@ def build_demo_case(
             on_refused(refused)
     for party in ("O1", "V1"):
         case.record_consent(party, ContactActivity.FACE_TO_FACE, at=(t := t + day), actor=f1)
-    case.hold_conference(at=(t := t + 7 * day), actor=f1)
-    case.record_session(duration=timedelta(hours=3), at=t, actor=f1)
+    case.record_victim_wishes("V1", keep_informed=True, at=t, actor=f1)
+    # The conference is its own session: two and a half hours of the programme's twelve.
+    case.hold_conference(at=(t := t + 7 * day), actor=f1, duration=timedelta(hours=2, minutes=30))
     case.propose_agreement(
         [
             AgreementAction(
@@ -108,16 +111,20 @@ def build_demo_case(
         at=t,
         actor=f1,
     )
-    for party in ("O1", "V1", "S1"):
+    for party in ("O1", "V1", "S1", f1):  # signed by all parties, the facilitator too
         case.sign_agreement(party, at=t, actor=f1)
     case.start_reviews(at=(t := t + day), actor=f1)
     case.record_session(duration=timedelta(hours=1), at=(t := t + 28 * day), actor=f1)
     case.record_progress("A1", ActionStatus.DONE, at=t, actor=f1)
     case.record_progress("A2", ActionStatus.IN_PROGRESS, at=t, actor=f1)
+    case.inform_victim("V1", about=VictimUpdateAbout.PROGRESS, at=t, actor=f1)
     case.record_session(duration=timedelta(hours=1), at=(t := t + 28 * day), actor=f1)
     case.record_progress("A2", ActionStatus.DONE, at=t, actor=f1)
-    case.record_feedback("V1", satisfaction=5, things_changed=True, at=t, actor=f1)
+    case.inform_victim("V1", about=VictimUpdateAbout.CONCLUSION, at=t, actor=f1)
     case.complete(at=(t := t + day), actor=f1)
+    # Evaluation goes on after the end: feedback and follow-up contact.
+    case.record_feedback("V1", satisfaction=5, things_changed=True, at=(t := t + 7 * day), actor=f1)
+    case.record_follow_up("V1", at=t, actor=f1)
     return case
 
 
@@ -138,9 +145,12 @@ def run_demo(echo: Callable[[str], None] = print) -> Case:
         echo("  " + format_event(event))
     echo("")
     rec = case.record
+    closure = rec.closure
+    outcome = closure.outcome.value.replace("_", " ") if closure and closure.outcome else "none"
+    rj_type = closure.rj_type.value if closure and closure.rj_type else "none"
     echo(
         f"Outcome: {case.state.label}; {rec.sessions_held} of {case.policy.max_sessions} "
-        f"sessions held; agreement binding: {rec.agreement is not None and rec.agreement.binding}."
+        f"sessions held; agreement {outcome}; restorative justice delivered: {rj_type}."
     )
     echo(f"Last event hash: {case.history[-1].hash}")
     return case

@@ -64,6 +64,8 @@ class DiagramNode:
     terminal: bool
     current: bool = False
     travelled: bool = False
+    #: The record-keeping actions an end stage still accepts (the evaluation actions).
+    accepts: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -106,7 +108,17 @@ def diagram_model(
     if reachable_only and current is not None:
         keep = set(wf.reachable_from(current))
     nodes = tuple(
-        DiagramNode(s, STATES[s].terminal, s is current, s.value in visited)
+        DiagramNode(
+            s,
+            STATES[s].terminal,
+            s is current,
+            s.value in visited,
+            tuple(
+                a.name
+                for a in wf.actions.values()
+                if STATES[s].terminal and a.dest is None and s in a.sources
+            ),
+        )
         for s in wf.states
         if s in keep
     )
@@ -159,6 +171,12 @@ def to_mermaid(diagram: Diagram, *, guards: bool = False) -> str:
         label = _edge_label(edge, guards, "<br/>", mermaid_text)
         lines.append(f"    {_node_id(edge.source)} --> {_node_id(edge.dest)} : {tick}{label}")
     lines += [f"    {_node_id(n.state)} --> [*]" for n in diagram.nodes if n.terminal]
+    lines += [
+        f"    note right of {_node_id(n.state)} : accepts only "
+        + ", ".join(mermaid_text(a) for a in n.accepts)
+        for n in diagram.nodes
+        if n.accepts
+    ]
     current = [_node_id(n.state) for n in diagram.nodes if n.current]
     travelled = [_node_id(n.state) for n in diagram.nodes if n.travelled and not n.current]
     if current or travelled:
@@ -183,7 +201,10 @@ def to_dot(diagram: Diagram, *, guards: bool = False) -> str:
         '    start [shape=point, width=0.15, label=""];',
     ]
     for n in diagram.nodes:
-        attrs_ = [f'label="{dot_text(n.state.label)}"']
+        label = dot_text(n.state.label)
+        if n.accepts:  # DOT's own line break between two escaped texts
+            label += "\\n" + dot_text("(accepts only " + ", ".join(n.accepts) + ")")
+        attrs_ = [f'label="{label}"']
         if n.terminal:
             attrs_.append("shape=doublecircle")
         if n.current:

@@ -16,7 +16,10 @@ import attrs
 
 from rjflow.activities import (
     Acknowledgement,
+    ActionStatus,
     Agreement,
+    Attendance,
+    BreachDecision,
     Closure,
     ClosureReason,
     Conference,
@@ -24,14 +27,18 @@ from rjflow.activities import (
     ConsentStatus,
     ContactActivity,
     Feedback,
+    FollowUp,
     InformationGiven,
     Letter,
     LetterStatus,
     ProgressUpdate,
     RiskAssessment,
     Session,
+    SessionKind,
     ShuttleMessage,
     Signature,
+    VictimUpdate,
+    VictimWish,
 )
 from rjflow.commands import (
     AddParty,
@@ -41,16 +48,22 @@ from rjflow.commands import (
     ConsentInput,
     DraftLetter,
     HoldConference,
+    InformVictim,
     Input,
     OpenCase,
     ProposeAgreement,
     RecordAcknowledgement,
+    RecordBreachOutcome,
     RecordFeedback,
+    RecordFollowUp,
     RecordProgress,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
+    RecordVictimWishes,
     SignAgreement,
+    VaryAgreement,
+    WaiveAgreementAction,
 )
 from rjflow.record import CaseRecord
 from rjflow.states import STATES, State
@@ -100,12 +113,15 @@ def _stage_only(rec: CaseRecord, inp: Input, at: datetime, actor: str) -> dict[s
 
 @_effect("complete")
 def _complete(rec: CaseRecord, inp: Input, at: datetime, actor: str) -> dict[str, Any]:
-    return {"closure": Closure(ClosureReason.COMPLETED, at)}
+    # The outcome and the RJ type are computed from the record, so reports count them honestly.
+    closure = Closure(ClosureReason.COMPLETED, at, None, rec.agreement_outcome(), rec.rj_type)
+    return {"closure": closure}
 
 
 @_effect("close")
 def _close(rec: CaseRecord, inp: Close, at: datetime, actor: str) -> dict[str, Any]:
-    return {"closure": Closure(inp.reason, at, inp.note)}
+    closure = Closure(inp.reason, at, inp.note, rec.agreement_outcome(), rec.rj_type)
+    return {"closure": closure}
 
 
 @_effect("hold_conference")
@@ -120,7 +136,14 @@ def _hold_conference(
         supporters = tuple(s.id for s in rec.supporters if s.supports in present)
     lead = rec.lead_facilitator
     assert lead is not None  # the lead_facilitator_qualified guard has passed
-    return {"conference": Conference(at, lead, victims, supporters)}
+    # The conference is its own session (issue 14): it counts towards the programme's limit.
+    session = Session(
+        len(rec.sessions) + 1, SessionKind.CONFERENCE, at, inp.duration, Attendance.ATTENDED, actor
+    )
+    return {
+        "conference": Conference(at, lead, victims, supporters),
+        "sessions": (*rec.sessions, session),
+    }
 
 
 @_effect("record_sentence")
@@ -224,7 +247,11 @@ def _signatories(rec: CaseRecord) -> tuple[str, ...]:
 
 @_effect("propose_agreement")
 def _propose(rec: CaseRecord, inp: ProposeAgreement, at: datetime, actor: str) -> dict[str, Any]:
-    return {"agreement": Agreement(at, inp.actions, _signatories(rec))}
+    activity = (
+        ContactActivity.FACE_TO_FACE if rec.state is State.CONFERENCE else ContactActivity.SHUTTLE
+    )
+    agreement = Agreement(at, inp.actions, _signatories(rec), (), activity, rec.lead_facilitator, 0)
+    return {"agreement": agreement}
 
 
 @_effect("sign_agreement")
@@ -250,6 +277,52 @@ def _progress(rec: CaseRecord, inp: RecordProgress, at: datetime, actor: str) ->
 def _feedback(rec: CaseRecord, inp: RecordFeedback, at: datetime, actor: str) -> dict[str, Any]:
     entry = Feedback(inp.party, inp.satisfaction, inp.things_changed, at)
     return {"feedback": (*rec.feedback, entry)}
+
+
+# -- agreement, enforcement and evaluation (issue 14) ----------------------------------------
+
+
+@_effect("vary_agreement")
+def _vary(rec: CaseRecord, inp: VaryAgreement, at: datetime, actor: str) -> dict[str, Any]:
+    agreement = rec.agreement
+    assert agreement is not None  # the agreement_proposed guard has passed
+    varied = attrs.evolve(
+        agreement, actions=inp.actions, signatures=(), variations=agreement.variations + 1
+    )
+    return {"agreement": varied}
+
+
+@_effect("waive_agreement_action")
+def _waive(rec: CaseRecord, inp: WaiveAgreementAction, at: datetime, actor: str) -> dict[str, Any]:
+    update = ProgressUpdate(inp.action_id, ActionStatus.WAIVED, at, actor)
+    return {"progress": (*rec.progress, update)}
+
+
+@_effect("record_breach_outcome")
+def _breach_outcome(
+    rec: CaseRecord, inp: RecordBreachOutcome, at: datetime, actor: str
+) -> dict[str, Any]:
+    decision = BreachDecision(inp.outcome, at, actor)
+    return {"breach_decisions": (*rec.breach_decisions, decision)}
+
+
+@_effect("record_victim_wishes")
+def _victim_wishes(
+    rec: CaseRecord, inp: RecordVictimWishes, at: datetime, actor: str
+) -> dict[str, Any]:
+    wish = VictimWish(inp.victim, inp.keep_informed, at, actor)
+    return {"victim_wishes": (*rec.victim_wishes, wish)}
+
+
+@_effect("inform_victim")
+def _inform_victim(rec: CaseRecord, inp: InformVictim, at: datetime, actor: str) -> dict[str, Any]:
+    update = VictimUpdate(inp.victim, inp.about, at, actor)
+    return {"victim_updates": (*rec.victim_updates, update)}
+
+
+@_effect("record_follow_up")
+def _follow_up(rec: CaseRecord, inp: RecordFollowUp, at: datetime, actor: str) -> dict[str, Any]:
+    return {"follow_ups": (*rec.follow_ups, FollowUp(inp.party, at, actor))}
 
 
 #: Every action's effect, by action name.

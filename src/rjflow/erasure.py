@@ -119,7 +119,7 @@ def erase_free_text(
         to_state=None,
         previous_hash=history[-1].hash,
     )
-    rebuilt = replay([*kept, erasure], policy=case.policy)
+    rebuilt = replay([*kept, erasure], policy=case.policy, migrated_from=case._migrated_from)
     # Nothing below can fail: the case changes whole or not at all.
     case._record = rebuilt._record
     case._events = rebuilt._events

@@ -47,6 +47,10 @@ def _to_int(value: object) -> object:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _nonnegative(_inst: object, attribute: attrs.Attribute[int], value: object) -> None:
+    whole_number(f"Policy.{attribute.name}", value, minimum=0)
+
+
 def _positive_duration(_inst: object, attribute: attrs.Attribute[timedelta], value: object) -> None:
     if not isinstance(value, timedelta) or value <= timedelta(0) or value.microseconds:
         raise InvalidInput(
@@ -209,14 +213,15 @@ class Policy:
             )
         },
     )
-    max_unacceptable_absences: int = attrs.field(
-        default=2,
-        converter=_to_int,
-        validator=_whole,
+    enforcement_window: timedelta = attrs.field(
+        default=timedelta(days=365),
+        converter=plain_timedelta,
+        validator=_positive_duration,
         metadata={
             "doc": (
-                "**practice**, *inferred number*: unacceptable absences before referral for "
-                "enforcement."
+                "**law** (Sentencing Act 2020, Sch. 10): a first unacceptable absence gives a "
+                "warning; another within this window of a warning is referred for breach (12 "
+                "months)."
             )
         },
     )
@@ -253,6 +258,80 @@ class Policy:
             )
         },
     )
+    # -- agreement and sessions (issue 14) --
+    facilitator_signs_agreement: bool = attrs.field(
+        default=True,
+        validator=boolean,
+        metadata={
+            "doc": (
+                '**seed**: the outcome agreement is "signed by all parties": the lead '
+                "facilitator signs it too."
+            )
+        },
+    )
+    min_introduction_sessions: int = attrs.field(
+        default=1,
+        converter=_to_int,
+        validator=_nonnegative,
+        metadata={"doc": "**seed**: attended introduction sessions before preparation."},
+    )
+    min_preparation_sessions: int = attrs.field(
+        default=1,
+        converter=_to_int,
+        validator=_nonnegative,
+        metadata={"doc": "**seed**: attended preparation sessions before an activity."},
+    )
+    min_conference_sessions: int = attrs.field(
+        default=1,
+        converter=_to_int,
+        validator=_nonnegative,
+        metadata={
+            "doc": ("**seed**: conference sessions before reviews; the conference itself is one.")
+        },
+    )
+    min_letter_sessions: int = attrs.field(
+        default=1,
+        converter=_to_int,
+        validator=_nonnegative,
+        metadata={"doc": "*inferred*: attended letter-writing sessions before reviews."},
+    )
+    min_shuttle_sessions: int = attrs.field(
+        default=1,
+        converter=_to_int,
+        validator=_nonnegative,
+        metadata={"doc": "*inferred*: attended shuttle mediation sessions before reviews."},
+    )
+    required_sessions: int = attrs.field(
+        default=0,
+        converter=_to_int,
+        validator=_nonnegative,
+        metadata={
+            "doc": (
+                "**seed** (*inferred as a minimum*): attended sessions needed to complete the "
+                "programme; 0 means no total minimum, at most ``max_sessions``."
+            )
+        },
+    )
+
+    @required_sessions.validator
+    def _check_required(self, _attribute: object, value: int) -> None:
+        if value > self.max_sessions:
+            raise InvalidInput(
+                f"Policy.required_sessions ({value}) cannot be more than Policy.max_sessions "
+                f"({self.max_sessions}); lower it or raise max_sessions."
+            )
+
+    def min_sessions_in(self, stage: str) -> int:
+        """The attended sessions the stage called ``stage`` (a ``State`` value) needs before
+        the case moves on; 0 for a stage without sessions."""
+        return {
+            "introduction": self.min_introduction_sessions,
+            "preparation": self.min_preparation_sessions,
+            "conference": self.min_conference_sessions,
+            "letter_of_apology": self.min_letter_sessions,
+            "shuttle_mediation": self.min_shuttle_sessions,
+            "review": self.min_review_sessions,
+        }.get(stage, 0)
 
     def is_sensitive(self, category: OffenceCategory) -> bool:
         """True when offences of ``category`` need the sensitive-case safeguards."""

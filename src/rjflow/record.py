@@ -17,22 +17,34 @@ from rjflow.activities import (
     Acknowledgement,
     ActionStatus,
     Agreement,
+    AgreementOutcome,
     Attendance,
+    BreachDecision,
+    BreachOutcome,
     Closure,
     Conference,
     ConsentDecision,
     ConsentStatus,
     ContactActivity,
+    EnforcementStep,
+    EnforcementStepKind,
     Feedback,
+    FollowUp,
     InformationGiven,
     Letter,
+    LetterStatus,
     ProgressUpdate,
     RiskAssessment,
+    RJType,
     Session,
     ShuttleMessage,
+    VictimUpdate,
+    VictimUpdateAbout,
+    VictimWish,
 )
 from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+from rjflow.policy import Policy
 from rjflow.states import STATES, State
 
 __all__ = ["CaseRecord"]
@@ -63,6 +75,11 @@ class CaseRecord:
     progress: tuple[ProgressUpdate, ...] = ()
     feedback: tuple[Feedback, ...] = ()
     closure: Closure | None = None
+    # -- agreement, enforcement and evaluation (issue 14) --
+    breach_decisions: tuple[BreachDecision, ...] = ()
+    victim_wishes: tuple[VictimWish, ...] = ()
+    victim_updates: tuple[VictimUpdate, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
 
     def updated(self, **changes: Any) -> CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
@@ -159,8 +176,137 @@ class CaseRecord:
 
     @property
     def is_open(self) -> bool:
-        """True while the case can still change."""
+        """True until the case is completed or closed; an ended case then accepts only the
+        evaluation actions (``states.EVALUATION_ACTIONS``)."""
         return self.state not in (State.COMPLETED, State.CLOSED)
+
+    # -- agreement, enforcement and evaluation (issue 14) ----------------------------------
+
+    def agreement_signatories(self, policy: Policy) -> tuple[str, ...]:
+        """Who must sign the current agreement's terms: its participants and, where
+        ``policy.facilitator_signs_agreement``, the lead facilitator who facilitated it."""
+        agreement = self.agreement
+        if agreement is None:
+            return ()
+        if policy.facilitator_signs_agreement and agreement.facilitator is not None:
+            return (*agreement.signatories, agreement.facilitator)
+        return agreement.signatories
+
+    def agreement_activity(self) -> ContactActivity:
+        """The activity the agreement belongs to: face to face when a conference was held,
+        shuttle otherwise (agreements recorded before issue 14 did not say)."""
+        if self.agreement is not None and self.agreement.activity is not None:
+            return self.agreement.activity
+        if self.conference is not None:
+            return ContactActivity.FACE_TO_FACE
+        return ContactActivity.SHUTTLE
+
+    def signature_counts(self, party_id: str) -> bool:
+        """True when ``party_id``'s signature on the agreement counts now: they signed its
+        current terms and, unless they are a facilitator (who does not consent) or a
+        supporter, their consent to the agreement's activity is in force (practice: a
+        signature counts only while the signer's consent is in force)."""
+        agreement = self.agreement
+        if agreement is None or not agreement.signed_by(party_id):
+            return False
+        party = self.party(party_id)
+        if isinstance(party, _CONSENTING):
+            return self.consents_to(party_id, self.agreement_activity())
+        return True
+
+    def agreement_missing(self, policy: Policy) -> tuple[str, ...]:
+        """The signatories whose signature is missing or does not count now (consent not in
+        force), in order; empty when the agreement binds (or there is none)."""
+        return tuple(p for p in self.agreement_signatories(policy) if not self.signature_counts(p))
+
+    def agreement_binding(self, policy: Policy) -> bool:
+        """True while there is an agreement that every current signatory has signed, each
+        with their consent in force.  The one place this is decided: the rules, the effects
+        and the tests ask here."""
+        return self.agreement is not None and not self.agreement_missing(policy)
+
+    def agreement_outcome(self) -> AgreementOutcome | None:
+        """The agreement's outcome from its actions' statuses, or None when there is no
+        agreement or an action has no final status yet."""
+        if self.agreement is None:
+            return None
+        statuses = tuple(self.action_status(a.id) for a in self.agreement.actions)
+        if not all(s.final for s in statuses):
+            return None
+        return AgreementOutcome.of(statuses)
+
+    def overdue_actions(self, on: date) -> tuple[str, ...]:
+        """The ids of agreement actions past their deadline on ``on`` without a final status:
+        the ones to review, vary or waive with the parties (practice: never to enforce)."""
+        if self.agreement is None:
+            return ()
+        return tuple(
+            a.id
+            for a in self.agreement.actions
+            if a.deadline < on and not self.action_status(a.id).final
+        )
+
+    @property
+    def rj_type(self) -> RJType:
+        """The kind of restorative justice delivered: direct when a conference was held,
+        indirect when a letter was delivered or a shuttle message carried, none otherwise."""
+        if self.conference is not None:
+            return RJType.DIRECT
+        if (
+            self.letter is not None and self.letter.status is LetterStatus.DELIVERED
+        ) or self.shuttle_messages:
+            return RJType.INDIRECT
+        return RJType.NONE
+
+    def enforcement_steps(self, policy: Policy) -> tuple[EnforcementStep, ...]:
+        """What each unacceptable absence led to (Sentencing Act 2020, Sch. 10): a warning,
+        or a referral for breach when the offender was warned within
+        ``policy.enforcement_window`` before it."""
+        steps: list[EnforcementStep] = []
+        last_warning: datetime | None = None
+        for s in self.sessions:
+            if s.attendance is not Attendance.MISSED_UNACCEPTABLE:
+                continue
+            warned = (
+                last_warning is not None and s.held_at - last_warning <= policy.enforcement_window
+            )
+            if warned:
+                kind = EnforcementStepKind.BREACH_REFERRAL
+            else:
+                kind = EnforcementStepKind.WARNING
+                last_warning = s.held_at
+            steps.append(EnforcementStep(kind, s.number, s.held_at))
+        return tuple(steps)
+
+    def breach_referrals_pending(self, policy: Policy) -> int:
+        """Referrals for breach whose outcome has not been recorded yet."""
+        referrals = sum(
+            1
+            for step in self.enforcement_steps(policy)
+            if step.kind is EnforcementStepKind.BREACH_REFERRAL
+        )
+        return max(0, referrals - len(self.breach_decisions))
+
+    @property
+    def order_revoked(self) -> bool:
+        """True once a court revoked the order after a referral for breach."""
+        return any(d.outcome is BreachOutcome.ORDER_REVOKED for d in self.breach_decisions)
+
+    def keeps_informed(self, victim_id: str) -> bool:
+        """True when the victim's latest recorded wish is to be kept informed."""
+        for wish in reversed(self.victim_wishes):
+            if wish.victim == victim_id:
+                return wish.keep_informed
+        return False
+
+    def informed_of(self, victim_id: str, about: VictimUpdateAbout) -> bool:
+        """True when the victim was told about ``about``."""
+        return any(u.victim == victim_id and u.about is about for u in self.victim_updates)
+
+
+#: The parties whose signature needs their consent in force (facilitators do not consent;
+#: supporters join this once they can consent).
+_CONSENTING = (Offender, Victim)
 
 
 _FIELDS = frozenset(a.name for a in attrs.fields(CaseRecord))

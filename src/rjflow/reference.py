@@ -42,7 +42,10 @@ def workflow_markdown(policy: Policy = LONDON_CRC) -> str:
     out += ["```", "", "## Stages", "", "| stage | what happens | sessions held |", "|---|---|---|"]
     for s in STATES.values():
         kind = s.session_kind.value.replace("_", " ") if s.session_kind else "—"
-        end = " (end)" if s.terminal else ""
+        accepts = ", ".join(
+            f"`{a.name}`" for a in ACTIONS.values() if s.terminal and s.state in a.sources
+        )
+        end = f" (end; accepts only {accepts})" if accepts else " (end)" if s.terminal else ""
         out.append(f"| `{s.state.value}`{end} | {s.description} | {kind} |")
     out += ["", "## Actions", "", "| action | from | to | guards |", "|---|---|---|---|"]
     for a in ACTIONS.values():

@@ -418,19 +418,39 @@ def _check_provenance(value: object) -> Provenance:
     return {str(k): v for k, v in value.items()}
 
 
-def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
+def replay(
+    events: Sequence[Event],
+    *,
+    policy: Policy = LONDON_CRC,
+    migrated_from: Provenance | None = None,
+) -> Case:
     """Rebuild a case from its events alone, checking the chain, the free texts and every rule
     again.
+
+    ``migrated_from``: the provenance of a case upcast from an older schema (see
+    :func:`migrated_from`).  Its first ``migrated_from["version"]`` events were judged by the
+    rules of the release that recorded them; they are applied as recorded (through the same
+    machine, stage by stage) and not judged again by rules that did not exist then.  Every
+    later event is judged by today's rules.
 
     Raises :class:`~rjflow.HistoryTampered` when the chain or a free text does not verify,
     and :class:`~rjflow.InvalidDocument` naming the first event the rules refuse.
     """
     _verify_history(events)
-    return _replay(events, policy)
+    case = _replay(events, policy, carried_over(migrated_from))
+    if migrated_from is not None:
+        case._migrated_from = migrated_from
+    return case
 
 
-def _replay(events: Sequence[Event], policy: Policy) -> Case:
-    """Replay verified events (see :func:`replay`)."""
+def carried_over(provenance: Provenance | None) -> int:
+    """How many leading events of a migrated case were recorded under an older schema."""
+    return int(provenance["version"]) if provenance is not None else 0
+
+
+def _replay(events: Sequence[Event], policy: Policy, carried: int = 0) -> Case:
+    """Replay verified events (see :func:`replay`); the first ``carried`` events were carried
+    over from an older schema and are applied as recorded."""
     first = events[0]
     case = _open(
         first.action,
@@ -453,6 +473,7 @@ def _replay(events: Sequence[Event], policy: Policy) -> Case:
             actor=stored.actor,
             index=index,
             recorded=stored,
+            judged=index >= carried,
         )
         _check_same(produced, stored, index)
     return case
@@ -498,8 +519,10 @@ def _apply(
     actor: str,
     index: int,
     recorded: Event | None,
+    judged: bool = True,
 ) -> Event:
-    """Take one stored action (an event, or an upcast step) through the rules again."""
+    """Take one stored action (an event, or an upcast step) through the rules again, or
+    (``judged=False``) apply one carried over from an older schema as recorded."""
     where = f"events[{index}]"
     try:
         action = case.workflow.action(name)
@@ -512,7 +535,7 @@ def _apply(
     if recorded is not None:
         positions_match(inp, recorded)
     try:
-        return case._perform(action, inp, at, actor, recorded)
+        return case._perform(action, inp, at, actor, recorded, judged=judged)
     except ActionRefused as refused:
         raise InvalidDocument(
             f"{where}: the programme's rules refuse this event ({', '.join(refused.codes)}); "
@@ -584,6 +607,7 @@ def _rebuild(data: Mapping[str, Any], version: int, policy: Policy) -> Case:
             actor=step.actor,
             index=index,
             recorded=None,
+            judged=False,
         )
     case._migrated_from = provenance
     return case
@@ -676,7 +700,14 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
     if keyring is not None and key_id is not None and "snapshot" in data:
         case = _from_snapshot(events, data["snapshot"], policy, keyring, key_id)
     else:
-        case = _replay(events, policy)
+        if provenance is not None and provenance["version"] > len(events):
+            raise InvalidDocument(
+                f"'migrated_from' says {provenance['version']} events were carried over from "
+                f"an earlier schema, but the history holds {len(events)}: the document was "
+                "altered.",
+                path="migrated_from.version",
+            )
+        case = _replay(events, policy, carried_over(provenance))
     if provenance is not None:
         case._migrated_from = provenance
     return case

@@ -30,18 +30,32 @@ from rjflow.commands import (
     ConsentInput,
     DraftLetter,
     HoldConference,
+    InformVictim,
     NoInput,
     ProposeAgreement,
     RecordAcknowledgement,
+    RecordBreachOutcome,
     RecordFeedback,
+    RecordFollowUp,
     RecordProgress,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
+    RecordVictimWishes,
     SignAgreement,
+    VaryAgreement,
+    WaiveAgreementAction,
 )
 
-__all__ = ["ACTIONS", "OPEN_STATES", "STATES", "ActionDef", "State", "StateDef"]
+__all__ = [
+    "ACTIONS",
+    "EVALUATION_ACTIONS",
+    "OPEN_STATES",
+    "STATES",
+    "ActionDef",
+    "State",
+    "StateDef",
+]
 
 
 class State(enum.Enum):
@@ -137,6 +151,7 @@ _ACTIVITIES = (_S.CONFERENCE, _S.LETTER_OF_APOLOGY, _S.SHUTTLE_MEDIATION)
 _SESSION_STAGES = tuple(s.state for s in _STATES if s.session_kind is not None)
 _CONTACT_STAGES = (_S.INTRODUCTION, _S.PREPARATION, *_ACTIVITIES, _S.REVIEW)
 _AGREEMENT_STAGES = (_S.CONFERENCE, _S.SHUTTLE_MEDIATION)
+_ENDED = (_S.COMPLETED, _S.CLOSED)
 
 _CONTACT_GUARDS = (
     "offence_not_excluded",
@@ -176,6 +191,7 @@ _ACTIONS = (
             "victims_consent_face_to_face",
             "offender_consents_face_to_face",
             "sessions_remaining",
+            "session_length_within_limit",
         ),
         HoldConference,
         "Victim and offender meet with a trained facilitator.",
@@ -214,7 +230,13 @@ _ACTIONS = (
         "complete",
         (_S.REVIEW,),
         _S.COMPLETED,
-        (*_PROGRESS_GUARDS, "agreement_fulfilled"),
+        (
+            *_PROGRESS_GUARDS,
+            "agreement_fulfilled",
+            "agreement_in_force",
+            "required_sessions_held",
+            "victims_informed_of_conclusion",
+        ),
         NoInput,
         "The programme is complete.",
     ),
@@ -222,7 +244,7 @@ _ACTIONS = (
         "close",
         OPEN_STATES,
         _S.CLOSED,
-        ("closure_reason_valid",),
+        ("closure_reason_valid", "enforcement_follows_breach"),
         Close,
         "Close the case early, with a reason.",
     ),
@@ -368,13 +390,13 @@ _ACTIONS = (
         "propose_agreement",
         _AGREEMENT_STAGES,
         None,
-        ("agreement_not_binding", "responsible_parties_known"),
+        ("agreement_not_binding", "responsible_parties_known", "agreement_actions_dated"),
         ProposeAgreement,
         "Put an outcome agreement of SMART actions to the participants.",
     ),
     ActionDef(
         "sign_agreement",
-        _AGREEMENT_STAGES,
+        (*_AGREEMENT_STAGES, _S.REVIEW),
         None,
         ("agreement_proposed", "signatory_may_sign"),
         SignAgreement,
@@ -392,18 +414,81 @@ _ACTIONS = (
         "record_progress",
         (_S.REVIEW,),
         None,
-        ("agreement_action_known",),
+        ("agreement_action_known", "progress_not_waiver"),
         RecordProgress,
         "Record progress on an agreement action at a review.",
     ),
     ActionDef(
         "record_feedback",
-        (_S.REVIEW,),
+        (_S.REVIEW, *_ENDED),
         None,
         ("participant_known",),
         RecordFeedback,
         "Record a participant's evaluation of the activity.",
     ),
+    # -- agreement (issue 14) --
+    ActionDef(
+        "vary_agreement",
+        (*_AGREEMENT_STAGES, _S.REVIEW),
+        None,
+        (
+            "agreement_proposed",
+            "agreement_signed_by_all",
+            "responsible_parties_known",
+            "agreement_actions_dated",
+        ),
+        VaryAgreement,
+        "Vary a signed outcome agreement with the parties; everyone signs the new terms.",
+    ),
+    ActionDef(
+        "waive_agreement_action",
+        (_S.REVIEW,),
+        None,
+        ("agreement_action_known", "action_waivable"),
+        WaiveAgreementAction,
+        "Set aside one agreement action, agreed with the parties at a review.",
+    ),
+    # -- enforcement (issue 14) --
+    ActionDef(
+        "record_breach_outcome",
+        _SESSION_STAGES,
+        None,
+        ("breach_referral_pending",),
+        RecordBreachOutcome,
+        "Record the court's outcome of a referral for breach: the order continues or is revoked.",
+    ),
+    # -- evaluation (issue 14) --
+    ActionDef(
+        "record_victim_wishes",
+        OPEN_STATES,
+        None,
+        ("victim_to_inform_known",),
+        RecordVictimWishes,
+        "Record whether a victim wishes to be kept informed of progress and the conclusion.",
+    ),
+    ActionDef(
+        "inform_victim",
+        (*OPEN_STATES, *_ENDED),
+        None,
+        ("victim_to_inform_known", "update_fits_stage"),
+        InformVictim,
+        "Record that a victim was told about progress or about the case's conclusion.",
+    ),
+    ActionDef(
+        "record_follow_up",
+        (_S.REVIEW, *_ENDED),
+        None,
+        ("follow_up_party_known",),
+        RecordFollowUp,
+        "Record follow-up contact with a participant after the activity.",
+    ),
+)
+
+#: The only actions an ended (completed or closed) case accepts: record-keeping for the
+#: service's evaluation (practice: feedback and follow-up after the end; the victim is told
+#: of the conclusion).  The workflow checks that no other action has an end stage as a source.
+EVALUATION_ACTIONS: frozenset[str] = frozenset(
+    {"record_feedback", "record_follow_up", "inform_victim"}
 )
 
 #: Every action of the workflow, by name, in the table's order.

@@ -27,7 +27,7 @@ store must hold the keyring.
 >>> with SQLiteStore(":memory:") as store:
 ...     store.save(case, expected_version=0)
 ...     store.load(case.case_id) == case
-26
+30
 True
 """
 
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -57,10 +57,17 @@ from rjflow.errors import (
     StoreUnavailable,
 )
 from rjflow.freetext import ERASE_ACTION, ErasureReason, erasure_targets
-from rjflow.history import Event
+from rjflow.history import Event, canonical_json
 from rjflow.integrity import Keyring, integrity_mac
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.serialization import LoadReport, _check_integrity, load_jsonl, replay
+from rjflow.serialization import (
+    LoadReport,
+    _check_integrity,
+    _check_provenance,
+    load_jsonl,
+    migrated_from,
+    replay,
+)
 
 __all__ = ["SQLiteStore"]
 
@@ -224,6 +231,17 @@ class SQLiteStore:
                 texts, erased = _text_rows(case, expected_version)
                 db.executemany(_sql.INSERT_TEXT, texts)
                 db.executemany(_sql.DELETE_TEXT, erased)
+                provenance = migrated_from(case)
+                if expected_version == 0 and provenance is not None:
+                    db.execute(
+                        _sql.PUT_MIGRATION,
+                        (
+                            case.case_id,
+                            provenance["schema_version"],
+                            provenance["version"],
+                            provenance["head"],
+                        ),
+                    )
                 seal = _seal_row(self.keyring, case)
                 if seal is not None:
                     db.execute(_sql.PUT_INTEGRITY, seal)
@@ -279,9 +297,17 @@ class SQLiteStore:
         if not events:
             raise CaseNotFound(case_id)
         try:
+            rows = self._read(_sql.GET_MIGRATION, (case_id,))
+            provenance = (
+                _check_provenance(
+                    dict(zip(("schema_version", "version", "head"), rows[0], strict=True))
+                )
+                if rows
+                else None
+            )
             if self.keyring is not None:
-                _check_seal(self._read, self.keyring, case_id, events)
-            return replay(events, policy=self.policy)
+                _check_seal(self._read, self.keyring, case_id, events, provenance)
+            return replay(events, policy=self.policy, migrated_from=provenance)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
@@ -447,11 +473,25 @@ def _seal_row(keyring: Keyring | None, case: Case) -> tuple[str, str, int, str, 
         return None
     head = case.history[-1].hash
     key_id = keyring.current
-    mac = integrity_mac(keyring, key_id, case_id=case.case_id, version=case.version, head=head)
+    provenance = migrated_from(case)
+    mac = integrity_mac(
+        keyring,
+        key_id,
+        case_id=case.case_id,
+        version=case.version,
+        head=head,
+        migrated_from=canonical_json(provenance) if provenance is not None else "-",
+    )
     return (case.case_id, key_id, case.version, head, mac)
 
 
-def _check_seal(read: Any, keyring: Keyring, case_id: str, events: list[Event]) -> None:
+def _check_seal(
+    read: Any,
+    keyring: Keyring,
+    case_id: str,
+    events: list[Event],
+    provenance: Mapping[str, Any] | None,
+) -> None:
     """Require and check the stored integrity seal of ``case_id`` (IntegrityError)."""
     rows = read(_sql.GET_INTEGRITY, (case_id,))
     seal = (
@@ -459,5 +499,9 @@ def _check_seal(read: Any, keyring: Keyring, case_id: str, events: list[Event]) 
         if rows
         else None
     )
-    document = {"case_id": case_id, **({"integrity": seal} if seal is not None else {})}
+    document = {
+        "case_id": case_id,
+        **({"integrity": seal} if seal is not None else {}),
+        **({"migrated_from": dict(provenance)} if provenance is not None else {}),
+    }
     _check_integrity(document, events, keyring)

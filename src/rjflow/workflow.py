@@ -3,7 +3,9 @@
 :meth:`Workflow.for_policy` derives a service's workflow from the table in
 :mod:`rjflow.states` (dropping the activities its policy does not offer), checks it (every
 guard and effect exists, every stage is reachable, every open stage can still end, nothing
-leaves an end stage) and builds **one** ``transitions.Machine`` for it, cached per policy.
+leaves an end stage, and an end stage accepts only the evaluation actions of
+:data:`~rjflow.states.EVALUATION_ACTIONS`, as record-keeping) and builds **one**
+``transitions.Machine`` for it, cached per policy.
 
 Cases are never added to the machine.  Each action is dispatched through transitions' own
 event processing on a small, short-lived carrier that holds the case's current stage, so the
@@ -20,6 +22,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+import attrs
 from transitions import Machine
 
 from rjflow._logging import DISPATCHING
@@ -30,25 +33,81 @@ from rjflow.errors import InvalidWorkflow, UnknownAction
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules import GUARDS, resolve, run_guards
-from rjflow.states import ACTIONS, STATES, ActionDef, State
+from rjflow.states import ACTIONS, EVALUATION_ACTIONS, STATES, ActionDef, State
 
 __all__ = ["Workflow"]
 
 _STATE_BY_VALUE = {s.value: s for s in State}
+
+#: The rules schema 1 (rjflow 0.1) judged by.  An event carried over from a schema-1 document
+#: is judged by these alone: the rules added since did not exist when it was recorded.
+SCHEMA_1_RULES = frozenset(
+    {
+        "offender_sentenced",
+        "lead_facilitator_assigned",
+        "stage_session_held",
+        "sessions_remaining",
+        "session_length_within_limit",
+        "not_referred_for_enforcement",
+        "offence_eligible_for_conference",
+        "offence_not_excluded",
+        "responsibility_acknowledged",
+        "not_yet_acknowledged",
+        "guilty_plea_recorded",
+        "risk_assessment_favourable",
+        "lead_facilitator_qualified",
+        "victims_consent_face_to_face",
+        "offender_consents_face_to_face",
+        "conference_consent_in_force",
+        "victims_consent_shuttle",
+        "offender_consents_shuttle",
+        "sexual_harm_victim_request",
+        "victim_known",
+        "party_can_consent",
+        "party_not_declined",
+        "information_given",
+        "consent_not_in_force",
+        "consent_in_force",
+        "party_id_free",
+        "party_is_facilitator",
+        "participant_known",
+        "letter_not_started",
+        "letter_drafted",
+        "letter_reviewed",
+        "victim_consents_to_letter",
+        "activity_concluded",
+        "agreement_settled",
+        "agreement_not_binding",
+        "agreement_proposed",
+        "responsible_parties_known",
+        "signatory_may_sign",
+        "agreement_action_known",
+        "agreement_fulfilled",
+        "closure_reason_valid",
+    }
+)
 
 
 class _Carrier:
     """What transitions dispatches on for one action: the case's stage, and what the guards
     need.  Lives for one call; never registered with the machine."""
 
-    __slots__ = ("act", "blockers", "input", "policy", "record", "state")
+    __slots__ = ("act", "blockers", "input", "judged", "policy", "record", "state")
 
-    def __init__(self, record: CaseRecord, policy: Policy, inp: Input | None, act: Acting) -> None:
+    def __init__(
+        self,
+        record: CaseRecord,
+        policy: Policy,
+        inp: Input | None,
+        act: Acting,
+        judged: bool = True,
+    ) -> None:
         self.state = record.state.value
         self.record = record
         self.policy = policy
         self.input = inp
         self.act = act
+        self.judged = judged
         self.blockers: list[Blocker] = []
 
 
@@ -58,8 +117,9 @@ def _condition(names: tuple[str, ...]) -> Any:
 
     def all_guards_pass(event_data: Any) -> bool:
         carrier: _Carrier = event_data.model
+        judged = guards if carrier.judged else tuple(g for g in guards if g[0] in SCHEMA_1_RULES)
         carrier.blockers = run_guards(
-            guards, carrier.record, carrier.policy, carrier.input, carrier.act
+            judged, carrier.record, carrier.policy, carrier.input, carrier.act
         )
         return not carrier.blockers
 
@@ -101,6 +161,8 @@ class Workflow:
         self._guards = {name: resolve(a.guards) for name, a in actions.items()}
         self.machine = self._build_machine()
         self._events = self.machine.events
+        #: The policy as schema 1 read it: values added since take their schema-1 meaning.
+        self._schema_1_policy = attrs.evolve(policy, facilitator_signs_agreement=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled by its policy: the transitions machine is rebuilt (or found) on unpickling.
@@ -132,8 +194,16 @@ class Workflow:
                 problems.append(f"action {action.name!r} lists a source stage twice")
         terminal = {s for s in self.states if STATES[s].terminal}
         for action in self.actions.values():
-            if terminal.intersection(action.sources):
+            # An end stage is left by nothing; it accepts only the evaluation record-keeping.
+            if not terminal.intersection(action.sources):
+                continue
+            if action.dest is not None:
                 problems.append(f"action {action.name!r} leaves an end stage")
+            elif action.name not in EVALUATION_ACTIONS:
+                problems.append(
+                    f"action {action.name!r} is taken at an end stage but is not an evaluation "
+                    "action"
+                )
         reachable = self.reachable_from(State.REFERRED)
         problems += [
             f"stage {s.value!r} cannot be reached from 'referred'"
@@ -207,13 +277,25 @@ class Workflow:
         return run_guards(self._guards[action.name], record, self.policy, inp, act)
 
     def dispatch(
-        self, record: CaseRecord, action: ActionDef, inp: Input | None, act: Acting
+        self,
+        record: CaseRecord,
+        action: ActionDef,
+        inp: Input | None,
+        act: Acting,
+        *,
+        judged: bool = True,
     ) -> tuple[State, list[Blocker]]:
-        """Run ``action`` through the shared machine: the stage it leads to, or the blockers."""
+        """Run ``action`` through the shared machine: the stage it leads to, or the blockers.
+
+        ``judged=False`` is for an event carried over from an older schema: it is judged by
+        the rules that schema had (:data:`SCHEMA_1_RULES`, under the policy as it read then),
+        not by rules added since, which did not exist when it was recorded.
+        """
         unavailable = self._unavailable(record, action)
         if unavailable is not None:
             return record.state, [unavailable]
-        carrier = _Carrier(record, self.policy, inp, act)
+        policy = self.policy if judged else self._schema_1_policy
+        carrier = _Carrier(record, policy, inp, act, judged)
         token = DISPATCHING.set(True)  # transitions' per-dispatch chatter stays out of app logs
         try:
             self._events[action.name].trigger(carrier)
@@ -232,10 +314,13 @@ class Workflow:
         if record.state in action.sources:
             return None
         if STATES[record.state].terminal:
+            accepted = ", ".join(
+                a.replace("_", " ") for a in self.actions if a in EVALUATION_ACTIONS
+            )
             return Blocker(
                 f"case_{record.state.value}",
-                f"The case is {record.state.label}; a {record.state.label} case accepts no "
-                "further actions.",
+                f"The case is {record.state.label}; a {record.state.label} case accepts only the "
+                f"evaluation actions ({accepted}).",
                 "",
             )
         stages = ", ".join(s.label for s in action.sources)

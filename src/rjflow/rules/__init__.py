@@ -11,7 +11,8 @@ The rules live by topic, one module each: :mod:`~rjflow.rules.programme` (stages
 sessions), :mod:`~rjflow.rules.enforcement`, :mod:`~rjflow.rules.eligibility`,
 :mod:`~rjflow.rules.safeguarding`, :mod:`~rjflow.rules.consent`,
 :mod:`~rjflow.rules.participants`, :mod:`~rjflow.rules.letter`,
-:mod:`~rjflow.rules.agreement` and :mod:`~rjflow.rules.closure`.  The workflow table
+:mod:`~rjflow.rules.agreement`, :mod:`~rjflow.rules.closure` and
+:mod:`~rjflow.rules.evaluation`.  The workflow table
 (:mod:`rjflow.states`) names the rules on each action; :data:`GUARDS` maps those names to the
 functions.
 
@@ -37,6 +38,7 @@ from rjflow.rules import (
     consent,
     eligibility,
     enforcement,
+    evaluation,
     letter,
     participants,
     programme,
@@ -57,6 +59,7 @@ TOPICS: tuple[ModuleType, ...] = (
     agreement,
     enforcement,
     closure,
+    evaluation,
 )
 
 #: Every rule, by the name the workflow table uses, topic by topic.

@@ -1,5 +1,11 @@
-"""The outcome agreement and its reviews: proposed, signed by all, progress recorded (seed,
-practice).
+"""The outcome agreement and its reviews: proposed, signed by all, progress recorded (seed);
+voluntary throughout: varied or waived with the parties, ended fulfilled, partly or not
+fulfilled, never enforced (practice: UN Basic Principles on RJ 2002/12 §17).
+
+Whether an agreement binds is decided in one place, :meth:`rjflow.CaseRecord.agreement_binding`:
+every current signatory (the participants and, where ``Policy.facilitator_signs_agreement``,
+the lead facilitator) has signed its current terms, each participant with their consent to the
+agreement's activity in force.
 """
 
 from __future__ import annotations
@@ -17,7 +23,10 @@ from rjflow.commands import (
     ProposeAgreement,
     RecordProgress,
     SignAgreement,
+    VaryAgreement,
+    WaiveAgreementAction,
 )
+from rjflow.parties import Offender, Supporter, Victim
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules._common import (
@@ -49,19 +58,40 @@ def activity_concluded(
         )
 
 
+def _missing_blockers(rec: CaseRecord, policy: Policy, then: str) -> Iterator[Blocker]:
+    missing = rec.agreement_missing(policy)
+    assert rec.agreement is not None
+    unsigned = [p for p in missing if not rec.agreement.signed_by(p)]
+    lapsed = [p for p in missing if rec.agreement.signed_by(p)]
+    if unsigned:
+        yield _block(
+            "agreement_unsigned",
+            f"The outcome agreement is not signed by every signatory yet (unsigned: "
+            f"{', '.join(unsigned)}); {then}",
+            unsigned[0],
+        )
+    if lapsed:
+        yield _block(
+            "signature_lapsed",
+            f"The signature of {', '.join(lapsed)} no longer counts because their consent to "
+            f"{rec.agreement_activity().label} is not in force; {then}",
+            lapsed[0],
+        )
+
+
 @_guard
 def agreement_settled(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """An outcome agreement binds only when signed by all parties (seed); one that is not
-    fully signed must be completed or set aside."""
-    if rec.agreement is not None and not rec.agreement.binding:
-        unsigned = ", ".join(rec.agreement.unsigned)
-        yield _block(
-            "agreement_unsigned",
-            f"The outcome agreement is not signed by every participant yet (unsigned: "
-            f"{unsigned}); collect the signatures, or set the agreement aside.",
-            rec.agreement.unsigned[0],
+    """An outcome agreement binds only when signed by all parties (seed), each signature
+    counting only while the signer's consent is in force (practice); the lead facilitator
+    signs too where ``Policy.facilitator_signs_agreement``.  One that does not bind must be
+    signed or set aside before reviews start."""
+    if rec.agreement is not None and not rec.agreement_binding(policy):
+        yield from _missing_blockers(
+            rec,
+            policy,
+            "collect the signatures (with consent in force), or set the agreement aside.",
         )
 
 
@@ -69,12 +99,13 @@ def agreement_settled(
 def agreement_not_binding(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """A signed agreement is final."""
-    if rec.agreement is not None and rec.agreement.binding:
+    """A binding agreement is not replaced or set aside; it can be varied with the parties
+    (``vary_agreement``)."""
+    if rec.agreement is not None and rec.agreement_binding(policy):
         yield _block(
             "agreement_binding",
             "The outcome agreement is signed by everyone and binding; it cannot be replaced or "
-            "set aside.",
+            "set aside. Vary it with the parties if its terms should change.",
         )
 
 
@@ -91,15 +122,44 @@ def agreement_proposed(
 def responsible_parties_known(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Each action names a party on the case as responsible for it."""
-    if not isinstance(inp, ProposeAgreement):
+    """Each action is owned by a participant on the case: the offender, a victim or a
+    supporter, never a facilitator (practice: SMART actions name the responsible party)."""
+    if not isinstance(inp, ProposeAgreement | VaryAgreement):
         return
     for item in inp.actions:
-        if rec.party(item.responsible) is None:
+        party = rec.party(item.responsible)
+        if party is None:
             yield _block(
                 "unknown_party",
                 f"Agreement action {item.id} names {item.responsible} as responsible, who is not a "
                 "party to this case.",
+            )
+        elif not isinstance(party, Offender | Victim | Supporter):
+            yield _block(
+                "responsible_not_participant",
+                f"Agreement action {item.id} names {item.responsible}, a {party.role.value}, as "
+                "responsible; an action is owned by the offender, a victim or a supporter.",
+                item.responsible,
+            )
+
+
+@_guard
+def agreement_actions_dated(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """Every action's deadline is on or after the day the agreement (or its variation) is
+    made (practice: SMART actions; *inferred*: a deadline in the past cannot be met)."""
+    if not isinstance(inp, ProposeAgreement | VaryAgreement):
+        return
+    today = act.at.date()
+    for item in inp.actions:
+        if item.deadline < today:
+            yield _block(
+                "deadline_before_agreement",
+                f"Agreement action {item.id} has a deadline of {item.deadline.isoformat()}, before "
+                f"the agreement is made ({today.isoformat()}); give a deadline on or after that "
+                "day.",
+                item.id,
             )
 
 
@@ -107,34 +167,71 @@ def responsible_parties_known(
 def signatory_may_sign(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Every participant signs, once."""
-    if rec.agreement is None:
+    """Every signatory signs the current terms once: the participants, with their consent to
+    the agreement's activity in force (practice), and the lead facilitator where
+    ``Policy.facilitator_signs_agreement`` (seed: "signed by all parties")."""
+    agreement = rec.agreement
+    if agreement is None:
         return
-    if inp is None and rec.agreement.binding:
-        yield _block("already_signed", "Every participant has already signed the agreement.")
+    signatories = rec.agreement_signatories(policy)
+    if inp is None and all(agreement.signed_by(p) for p in signatories):
+        yield _block("already_signed", "Every signatory has already signed the agreement.")
     if not isinstance(inp, SignAgreement):
         return
-    if inp.party not in rec.agreement.signatories:
+    if inp.party not in signatories:
         yield _block(
             "not_a_signatory",
             f"Party {inp.party} is not a participant asked to sign this agreement.",
         )
-    elif inp.party not in rec.agreement.unsigned:
+    elif agreement.signed_by(inp.party):
         yield _block("already_signed", f"{inp.party} has already signed the agreement.")
+    elif isinstance(rec.party(inp.party), Offender | Victim):
+        activity = rec.agreement_activity()
+        if not rec.consents_to(inp.party, activity):
+            yield _block(
+                "signer_consent_not_in_force",
+                f"Party {inp.party} has no consent to {activity.label} in force, so their "
+                "signature would not count; record their consent first, or go on without them.",
+                inp.party,
+            )
+
+
+@_guard
+def agreement_signed_by_all(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """Only a signed agreement is varied; an agreement still collecting signatures is
+    proposed again instead (practice: varied with everyone's signature)."""
+    agreement = rec.agreement
+    if agreement is None:
+        return
+    unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
+    if unsigned:
+        yield _block(
+            "agreement_not_signed_yet",
+            f"The outcome agreement is still being signed (unsigned: {', '.join(unsigned)}); "
+            "collect the signatures, or propose new terms at the conference or shuttle stage.",
+            unsigned[0],
+        )
 
 
 @_guard
 def agreement_action_known(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Progress is recorded on the actions of a binding agreement."""
-    if rec.agreement is None or not rec.agreement.binding:
+    """Progress is recorded on, and actions waived from, an agreement that binds now: that is
+    the parties' agreement in force (practice)."""
+    if rec.agreement is None or not rec.agreement_binding(policy):
         yield _block(
             "no_binding_agreement",
-            "There is no signed outcome agreement whose progress could be reviewed.",
+            "There is no outcome agreement in force (signed by every signatory, with their "
+            "consent in force) whose actions could be reviewed; collect the signatures first.",
         )
         return
-    if isinstance(inp, RecordProgress) and rec.agreement.action(inp.action_id) is None:
+    if (
+        isinstance(inp, RecordProgress | WaiveAgreementAction)
+        and rec.agreement.action(inp.action_id) is None
+    ):
         yield _block(
             "unknown_agreement_action",
             f"The agreement has no action {inp.action_id}; use one of its action ids.",
@@ -142,20 +239,79 @@ def agreement_action_known(
 
 
 @_guard
+def progress_not_waiver(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """An action is waived only with the parties' agreement (``waive_agreement_action``),
+    never by recording progress, and a waived action is settled (practice, *inferred*)."""
+    if not isinstance(inp, RecordProgress):
+        return
+    if inp.status is ActionStatus.WAIVED:
+        yield _block(
+            "use_waive_agreement_action",
+            "An action is waived with the parties' agreement: use waive agreement action, not "
+            "record progress.",
+            inp.action_id,
+        )
+    elif rec.action_status(inp.action_id) is ActionStatus.WAIVED:
+        yield _block(
+            "action_waived",
+            f"Agreement action {inp.action_id} was waived with the parties; no further progress "
+            "is recorded on it. Vary the agreement to bring it back.",
+            inp.action_id,
+        )
+
+
+@_guard
+def action_waivable(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """An action not yet done (in progress, past its deadline, or not complied with) can be
+    waived once, with the parties' agreement: recorded at a review while the agreement binds,
+    so every signatory's consent is in force (practice: UN Basic Principles 2002/12 §17)."""
+    if not isinstance(inp, WaiveAgreementAction):
+        return
+    status = rec.action_status(inp.action_id)
+    if status in (ActionStatus.DONE, ActionStatus.WAIVED):
+        yield _block(
+            "action_settled",
+            f"Agreement action {inp.action_id} is already {status.value.replace('_', ' ')}; "
+            "there is nothing to waive.",
+            inp.action_id,
+        )
+
+
+@_guard
 def agreement_fulfilled(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The programme completes when every agreed action is done (seed: reviews of progress on
-    the agreement)."""
+    """The programme completes when every agreed action has a final status: done, not
+    complied with, or waived (seed: reviews of progress on the agreement).  The case then
+    ends with the agreement fulfilled, partly fulfilled or not fulfilled; failing an action
+    never leads to enforcement (practice: UN Basic Principles on RJ 2002/12 §17)."""
     if rec.agreement is None:
         return
-    outstanding = [
-        a.id for a in rec.agreement.actions if rec.action_status(a.id) is not ActionStatus.DONE
-    ]
+    outstanding = [a.id for a in rec.agreement.actions if not rec.action_status(a.id).final]
     if outstanding:
         yield _block(
             "agreement_actions_outstanding",
-            f"Agreement action(s) {', '.join(outstanding)} are not done yet; record progress at a "
-            "review, or close the case (enforcement) if they were not complied with.",
+            f"Agreement action(s) {', '.join(outstanding)} have no final status yet; at a review "
+            "record each as done or not complied with, or vary the agreement or waive the "
+            "action with the parties.",
             outstanding[0],
+        )
+
+
+@_guard
+def agreement_in_force(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """A case with an outcome agreement completes only while the agreement binds: new terms
+    are signed by everyone, and each signer's consent is still in force (practice)."""
+    if rec.agreement is not None and not rec.agreement_binding(policy):
+        yield from _missing_blockers(
+            rec,
+            policy,
+            "collect the signatures with consent in force, or close the case with the reason "
+            "that applies.",
         )

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from rjflow.blocker import Blocker
 from rjflow.commands import (
     Acting,
+    HoldConference,
     Input,
     RecordSession,
 )
@@ -19,7 +20,7 @@ from rjflow.rules._common import (
     _guard,
     _hours,
 )
-from rjflow.states import STATES, State
+from rjflow.states import STATES
 
 
 @_guard
@@ -39,9 +40,11 @@ def offender_sentenced(
 def stage_session_held(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The sessions run in order: each stage holds at least one session before the next (seed);
-    reviews hold ``Policy.min_review_sessions``."""
-    needed = policy.min_review_sessions if rec.state is State.REVIEW else 1
+    """The sessions run in order: each stage holds its minimum of attended sessions before the
+    next (seed; ``Policy.min_introduction_sessions``, ``min_preparation_sessions``,
+    ``min_conference_sessions`` — the conference is itself one —, ``min_letter_sessions``,
+    ``min_shuttle_sessions``, ``min_review_sessions``)."""
+    needed = policy.min_sessions_in(rec.state.value)
     held = rec.sessions_held_in(rec.state)
     if held < needed:
         kind = STATES[rec.state].session_kind
@@ -57,6 +60,20 @@ def stage_session_held(
                 f"and {held} has been held; record another attended {label} session."
             )
         yield _block("stage_session_missing", message)
+
+
+@_guard
+def required_sessions_held(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """The programme completes after ``Policy.required_sessions`` attended sessions in all
+    (seed: a programme of twelve sessions; the default 0 sets no total minimum)."""
+    if rec.sessions_held < policy.required_sessions:
+        yield _block(
+            "required_sessions_not_held",
+            f"The programme needs {policy.required_sessions} attended sessions to complete and "
+            f"{rec.sessions_held} have been held; hold the remaining sessions first.",
+        )
 
 
 @_guard
@@ -78,8 +95,9 @@ def sessions_remaining(
 def session_length_within_limit(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Each session lasts up to ``Policy.max_session_length`` (seed: three hours)."""
-    if isinstance(inp, RecordSession) and inp.duration > policy.max_session_length:
+    """Each session lasts up to ``Policy.max_session_length`` (seed: three hours); the
+    conference is a session too."""
+    if isinstance(inp, RecordSession | HoldConference) and inp.duration > policy.max_session_length:
         limit = _hours(policy.max_session_length.total_seconds())
         yield _block(
             "session_too_long",
