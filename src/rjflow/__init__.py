@@ -23,6 +23,7 @@ from rjflow.activities import (
     Letter,
     LetterStatus,
     MessageDirection,
+    PartyRequest,
     ProgressUpdate,
     RiskAssessment,
     RiskOutcome,
@@ -30,6 +31,7 @@ from rjflow.activities import (
     SessionKind,
     ShuttleMessage,
     Signature,
+    SupporterAcceptance,
 )
 from rjflow.blocker import Blocker
 from rjflow.case import Case, Option
@@ -89,6 +91,7 @@ __all__ = [
     "OffenceCategory",
     "Offender",
     "Option",
+    "PartyRequest",
     "Policy",
     "PractitionerLevel",
     "ProgressUpdate",
@@ -102,6 +105,7 @@ __all__ = [
     "Signature",
     "State",
     "Supporter",
+    "SupporterAcceptance",
     "UnknownAction",
     "Victim",
     "Workflow",

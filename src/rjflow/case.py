@@ -35,6 +35,7 @@ from rjflow.activities import (
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
+    AcceptSupporter,
     Acting,
     AddParty,
     AssessRisk,
@@ -44,15 +45,18 @@ from rjflow.commands import (
     DraftLetter,
     HoldConference,
     Input,
+    LetterInput,
     NoInput,
     OpenCase,
     ProposeAgreement,
     RecordAcknowledgement,
     RecordFeedback,
     RecordProgress,
+    RecordRequest,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
+    ReviewLetter,
     SignAgreement,
 )
 from rjflow.effects import EFFECTS, open_record
@@ -432,28 +436,61 @@ class Case:
         return self._do("record_session", RecordSession(duration, attendance), at, actor)
 
     def give_information(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
-        """Record that ``party`` was told about ``activity``, its outcomes and monitoring."""
-        return self._do("give_information", ConsentInput(party, activity), at, actor)
+        """Record that ``party`` was told about ``activity``, its outcomes and monitoring.
+        ``interpreter_provided``: an interpreter was there (required for a party who needs
+        one)."""
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("give_information", inp, at, actor)
 
     def record_consent(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
-        """Record ``party``'s written, informed consent to ``activity``."""
-        return self._do("record_consent", ConsentInput(party, activity), at, actor)
+        """Record ``party``'s written, informed consent to ``activity``.
+        ``interpreter_provided``: an interpreter was there (required for a party who needs
+        one)."""
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("record_consent", inp, at, actor)
 
     def record_decline(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
-        """Record that ``party`` declined ``activity``; they are not asked about it again."""
-        return self._do("record_decline", ConsentInput(party, activity), at, actor)
+        """Record that ``party`` declined ``activity``; the service does not ask them about it
+        again.  They may come back themselves later: see :meth:`record_request`."""
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("record_decline", inp, at, actor)
 
     def withdraw_consent(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
         """Record that ``party`` withdrew consent to ``activity``; it is blocked at once."""
-        return self._do("withdraw_consent", ConsentInput(party, activity), at, actor)
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("withdraw_consent", inp, at, actor)
 
     def acknowledge_responsibility(self, *, guilty_plea: bool, at: datetime, actor: str) -> Event:
         """The offender acknowledges the basic facts and takes responsibility."""
@@ -477,23 +514,41 @@ class Case:
         """The offender has drafted a letter of apology to ``victim``."""
         return self._do("draft_letter", DraftLetter(victim), at, actor)
 
-    def review_letter(self, *, at: datetime, actor: str) -> Event:
-        """The facilitator (``actor``) has reviewed the letter."""
-        return self._do("review_letter", NoInput(), at, actor)
+    def review_letter(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        victim: str | None = None,
+        approved: bool = True,
+    ) -> Event:
+        """The facilitator (``actor``) reviewed the letter to ``victim`` (None: the case's only
+        letter): approved it, or (``approved=False``) returned it for a redraft."""
+        return self._do("review_letter", ReviewLetter(victim, approved), at, actor)
 
-    def deliver_letter(self, *, at: datetime, actor: str) -> Event:
-        """Deliver the reviewed letter to the victim, who agreed to receive it."""
-        return self._do("deliver_letter", NoInput(), at, actor)
+    def deliver_letter(self, *, at: datetime, actor: str, victim: str | None = None) -> Event:
+        """Deliver the approved letter to ``victim`` (None: the case's only letter), who agreed
+        to receive it; a letter held on file can be delivered later, also at the review
+        stage."""
+        return self._do("deliver_letter", LetterInput(victim), at, actor)
 
-    def hold_letter_on_file(self, *, at: datetime, actor: str) -> Event:
-        """Keep the reviewed letter on file without delivering it."""
-        return self._do("hold_letter_on_file", NoInput(), at, actor)
+    def hold_letter_on_file(self, *, at: datetime, actor: str, victim: str | None = None) -> Event:
+        """Keep the approved letter to ``victim`` (None: the case's only letter) on file
+        without delivering it; it can be delivered later if the victim asks."""
+        return self._do("hold_letter_on_file", LetterInput(victim), at, actor)
 
     def record_shuttle_message(
-        self, victim: str, direction: MessageDirection | str, *, at: datetime, actor: str
+        self,
+        victim: str,
+        direction: MessageDirection | str,
+        *,
+        at: datetime,
+        actor: str,
+        vetted: bool = True,
     ) -> Event:
-        """The facilitator (``actor``) carried a message between the offender and ``victim``."""
-        inp = RecordShuttleMessage(victim, direction)
+        """The facilitator (``actor``) carried a message between the offender and ``victim``,
+        having checked it first (``vetted``; a message not checked is refused)."""
+        inp = RecordShuttleMessage(victim, direction, vetted)
         return self._do("record_shuttle_message", inp, at, actor)
 
     def propose_agreement(
@@ -527,3 +582,28 @@ class Case:
         """Record ``party``'s evaluation: satisfaction 1-5 and whether things changed."""
         inp = RecordFeedback(party, satisfaction, things_changed)
         return self._do("record_feedback", inp, at, actor)
+
+    # -- change of mind and supporters (issue 14) ----------------------------------------------
+
+    def record_request(
+        self,
+        party: str,
+        activity: ContactActivity | str | None = None,
+        *,
+        at: datetime,
+        actor: str,
+    ) -> Event:
+        """``party`` came back themselves and asked for ``activity`` (None: for restorative
+        justice in general).  The request lifts their earlier decline of that activity (of
+        every activity, when general); a victim's request is a victim-initiated request, which
+        the request-only offences wait for.  Any open stage."""
+        return self._do("record_request", RecordRequest(party, activity), at, actor)
+
+    def accept_supporter(
+        self, supporter: str, *, by: str, at: datetime, actor: str, accepted: bool = True
+    ) -> Event:
+        """Party ``by`` (on the side ``supporter`` does not support) accepts the supporter at
+        the meeting, or with ``accepted=False`` no longer does; the latest answer is in
+        force."""
+        inp = AcceptSupporter(supporter, by, accepted)
+        return self._do("accept_supporter", inp, at, actor)

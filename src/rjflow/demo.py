@@ -96,6 +96,10 @@ def build_demo_case(
             on_refused(refused)
     for party in ("O1", "V1"):
         case.record_consent(party, ContactActivity.FACE_TO_FACE, at=(t := t + day), actor=f1)
+    # The victim's supporter is a participant too: informed, consenting, accepted by O1.
+    case.give_information("S1", ContactActivity.FACE_TO_FACE, at=t, actor=f1)
+    case.record_consent("S1", ContactActivity.FACE_TO_FACE, at=t, actor=f1)
+    case.accept_supporter("S1", by="O1", at=t, actor=f1)
     case.hold_conference(at=(t := t + 7 * day), actor=f1)
     case.record_session(duration=timedelta(hours=3), at=t, actor=f1)
     case.propose_agreement(

@@ -12,7 +12,7 @@ is written.  Loading reads the events and replays them, verifying the hash chain
 >>> with SQLiteStore(":memory:") as store:
 ...     store.save(case, expected_version=0)
 ...     store.load(case.case_id) == case
-26
+29
 True
 """
 
