@@ -132,7 +132,7 @@ class Case:
         case_id: str,
         *,
         offence: Offence,
-        offender: str,
+        offender: str | Offender,
         victims: Iterable[str | Victim],
         at: datetime,
         actor: str,
@@ -144,13 +144,15 @@ class Case:
     ) -> Case:
         """Open a newly referred case.
 
-        Parties are given by opaque ids (``"V1"``), never names.  ``at`` is when the referral
-        was received and must be timezone-aware; ``actor`` is who recorded it.
+        Parties are given by opaque ids (``"V1"``), never names; an offender or victim who is
+        under 18 or needs an interpreter is given as an ``Offender``/``Victim`` value.  ``at``
+        is when the referral was received and must be timezone-aware; ``actor`` is who
+        recorded it.
         """
         _check_id("case_id", case_id)
         if isinstance(victims, str):
             raise InvalidInput("'victims' must be a list of ids, for example victims=['V1'].")
-        parties: list[Party] = [Offender(offender)]
+        parties: list[Party] = [offender if isinstance(offender, Offender) else Offender(offender)]
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
         parties += list(supporters)
         parties += list(facilitators)
