@@ -367,6 +367,17 @@ class TestYouth:
         case.choose_shuttle_mediation(at=clock(), actor="F1")
         assert_roundtrip(case)
 
+    def test_shuttle_waits_for_a_young_victims_appropriate_adult(self) -> None:
+        """Found by the stateful machine: shuttle mediation went ahead on a young victim's
+        consent alone; it now waits for their appropriate adult's."""
+        case, clock = youth_case()
+        consent(case, clock, "O1", SHUTTLE)
+        consent(case, clock, "V1", SHUTTLE)
+        assert codes(case, "choose_shuttle_mediation") == {"appropriate_adult_consent_missing"}
+        consent(case, clock, "P1", SHUTTLE)
+        case.choose_shuttle_mediation(at=clock(), actor="F1")
+        assert case.state is State.SHUTTLE_MEDIATION
+
     def test_the_policy_can_switch_the_appropriate_adult_rule_off(self) -> None:
         """``Policy.youth_needs_appropriate_adult=False``: the youth's consent alone counts."""
         case, clock = prepared(

@@ -147,6 +147,14 @@ def victims_consent_shuttle(
             f"No victim has consented to {ContactActivity.SHUTTLE.label}; give a victim "
             "information about it and record their written consent first.",
         )
+        return
+    # Issue 14: a young victim's consent is in force only with their appropriate adult's.
+    waiting = [
+        list(_appropriate_adult_blockers(rec, policy, "victim", v, ContactActivity.SHUTTLE))
+        for v in ids
+    ]
+    if all(waiting):
+        yield from waiting[0]
 
 
 @_guard
