@@ -31,7 +31,7 @@ from rjflow import (
 )
 from rjflow.serialization import dumps, loads, replay
 
-from .builders import SEAL_KEY, Clock, at_stage, codes, consent, session
+from .builders import SEAL_KEY, Clock, at_stage, codes, consent, new_case, session
 
 F2F = ContactActivity.FACE_TO_FACE
 SHUTTLE = ContactActivity.SHUTTLE
@@ -459,3 +459,21 @@ def test_old_letter_events_without_a_victim_still_replay() -> None:
     assert rebuilt.record == case.record
     assert rebuilt.record.letter is not None
     assert rebuilt.record.letter.status is LetterStatus.DELIVERED
+
+
+def test_parties_without_the_new_fields_encode_as_the_previous_release_did() -> None:
+    """A party who is not young and needs no interpreter is written exactly as schema 1 wrote
+    it, so the opening event of a case saved by the previous release replays to the same
+    hash; the new fields appear only when set."""
+    case, clock = new_case()
+    parties = {p["id"]: set(p) for p in case.history[0].data["parties"]}
+    assert parties == {
+        "O1": {"role", "id"},
+        "V1": {"role", "id", "requested_rj"},
+        "S1": {"role", "id", "supports"},
+        "F1": {"role", "id", "level", "specialisms"},
+    }
+    young = Supporter("P1", supports="V1", appropriate_adult=True, needs_interpreter=True)
+    event = case.add_party(young, at=clock(), actor="F1")
+    assert event.data["party"]["appropriate_adult"] is True
+    assert replay(case.history, policy=case.policy) == case
