@@ -89,6 +89,7 @@ class TestConsent:
         case.assess_risk("favourable", at=clock(), actor="F1")
         consent(case, clock, "O1", ContactActivity.FACE_TO_FACE)
         consent(case, clock, "V1", ContactActivity.FACE_TO_FACE)
+        ready_supporters(case, clock)  # V1's supporter S1 attends too: consents, accepted
         assert case.can("hold_conference")
         case.withdraw_consent("V1", ContactActivity.FACE_TO_FACE, at=clock(), actor="F1")
         assert [b.code for b in case.blockers("hold_conference")] == ["victim_consent_withdrawn"]

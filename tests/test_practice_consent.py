@@ -86,7 +86,7 @@ def test_input_1_victim_who_declined_may_come_back() -> None:
     assert event.data == {"party": "V1", "activity": "face_to_face"}
     assert case.record.requests[-1].party == "V1"
     ready_to_meet(case, clock, "V1", "O1")
-    case.hold_conference(at=clock(), actor="F1")
+    case.hold_conference(supporters=[], at=clock(), actor="F1")  # V1 comes without S1
     assert case.state is State.CONFERENCE
     assert_roundtrip(case)
 
@@ -109,12 +109,16 @@ def test_input_3_supporter_informed_consenting_and_accepted_before_attending() -
     assert_roundtrip(case)
 
 
-def test_input_3_an_unready_supporter_is_left_out_by_default() -> None:
-    """Without a list, the conference takes only the supporters who consented and were
-    accepted, so an uninformed supporter never attends and never becomes a signatory."""
+def test_input_3_an_unready_supporter_holds_the_conference_back_until_left_out() -> None:
+    """By default every supporter of those present attends, so an uninformed supporter blocks
+    the conference (the record must not say they were absent if they came); listing the
+    supporters who attend without them lets it go ahead, and they never become a signatory."""
     case, clock = prepared()
     ready_to_meet(case, clock, "O1", "V1")
-    case.hold_conference(at=clock(), actor="F1")
+    blocked = case.blockers("hold_conference")
+    assert {b.code for b in blocked} == {"supporter_consent_missing", "supporter_not_accepted"}
+    assert all("list the supporters who attend" in b.message for b in blocked)
+    case.hold_conference(supporters=[], at=clock(), actor="F1")
     assert case.record.conference is not None
     assert case.record.conference.supporters == ()
     case.propose_agreement(
@@ -176,7 +180,7 @@ def test_input_8_sexual_offence_victim_who_asks_later_is_recorded_as_asking() ->
     case.record_request("V1", at=clock(), actor="F1")  # victim-initiated, in general
     assert case.record.asked_for_rj("V1")
     ready_to_meet(case, clock, "V1", "O1")
-    case.hold_conference(at=clock(), actor="F1")
+    case.hold_conference(supporters=[], at=clock(), actor="F1")
     assert case.state is State.CONFERENCE
     assert_roundtrip(case)
 
@@ -297,8 +301,8 @@ class TestSupporters:
         ready_to_meet(case, clock, "O1", "V1", "S1")
         case.accept_supporter("S1", by="O1", at=clock(), actor="F1")
         case.accept_supporter("S1", by="O1", accepted=False, at=clock(), actor="F1")
-        assert "supporter_not_accepted" in codes(case, "hold_conference", supporters=("S1",))
-        case.hold_conference(at=clock(), actor="F1")
+        assert codes(case, "hold_conference") == {"supporter_not_accepted"}
+        case.hold_conference(supporters=[], at=clock(), actor="F1")
         assert case.record.conference is not None
         assert case.record.conference.supporters == ()
 
@@ -320,9 +324,9 @@ class TestYouth:
         ready_to_meet(case, clock, "O1", "V1")
         assert "appropriate_adult_consent_missing" in codes(case, "hold_conference")
         consent(case, clock, "P1", F2F)
-        assert "appropriate_adult_absent" in codes(case, "hold_conference")  # not accepted yet
+        assert "supporter_not_accepted" in codes(case, "hold_conference")  # P1: not yet
         case.accept_supporter("P1", by="O1", at=clock(), actor="F1")
-        case.hold_conference(at=clock(), actor="F1")
+        case.hold_conference(supporters=["P1"], at=clock(), actor="F1")  # S1 is not ready
         assert case.record.conference is not None
         assert "P1" in case.record.conference.supporters
 

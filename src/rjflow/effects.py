@@ -120,7 +120,6 @@ def _hold_conference(
     rec: CaseRecord, inp: HoldConference, at: datetime, actor: str
 ) -> dict[str, Any]:
     victims = inp.victims or tuple(v.id for v in rec.victims)
-    # Issue 14: by default, the supporters of those present who consented and were accepted.
     supporters = attending_supporters(rec, victims, inp.supporters)
     lead = rec.lead_facilitator
     assert lead is not None  # the lead_facilitator_qualified guard has passed

@@ -340,20 +340,19 @@ def supporter_blockers(
 ) -> Iterator[Blocker]:
     """Why ``sup`` may not attend a meeting with ``victims``: their consent to meeting is not
     in force, or the other side has not accepted them."""
-    yield from _consent_blockers(
-        rec,
-        "supporter",
-        sup.id,
-        ContactActivity.FACE_TO_FACE,
-        "Hold the conference without them.",
-    )
+    without = "To hold the conference without them, list the supporters who attend."
+    for found in _consent_blockers(rec, "supporter", sup.id, ContactActivity.FACE_TO_FACE, without):
+        if found.code == "supporter_consent_missing":
+            yield _block(found.code, f"{found.message} {without}", found.subject)
+        else:
+            yield found
     for by in _accepting_parties(rec, sup, victims):
         if not rec.accepts_supporter(by, sup.id):
             yield _block(
                 "supporter_not_accepted",
                 f"Supporter {sup.id} has not been accepted by {by}, on the side they do not "
-                f"support; record {by}'s acceptance (accept_supporter), or hold the conference "
-                "without them.",
+                f"support; record {by}'s acceptance (accept_supporter), or list the supporters "
+                "who attend without them.",
                 sup.id,
             )
 
@@ -362,15 +361,11 @@ def attending_supporters(
     rec: CaseRecord, victims: tuple[str, ...], chosen: tuple[str, ...] | None
 ) -> tuple[str, ...]:
     """The supporters at a conference with ``victims``: those ``chosen``, or by default every
-    supporter of those present whose consent is in force and whom the other side accepted."""
+    supporter of those present (each must be ready to attend: see ``supporters_may_attend``)."""
     if chosen is not None:
         return chosen
     present = (*victims, rec.offender.id)
-    return tuple(
-        s.id
-        for s in rec.supporters
-        if s.supports in present and not any(supporter_blockers(rec, s, victims))
-    )
+    return tuple(s.id for s in rec.supporters if s.supports in present)
 
 
 @_guard
@@ -378,19 +373,20 @@ def supporters_may_attend(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A supporter attends only when given information, consenting to the meeting and
-    accepted by the side they do not support: one listed by name who is not is refused, and
-    the default list leaves them out.  A party under 18 meets the other side only with their
-    appropriate adult there (practice: RJC Service Provider Code, written consent of all
-    participants; ``Policy.youth_needs_appropriate_adult``)."""
+    accepted by the side they do not support; by default every supporter of those present
+    attends, so one who is not ready blocks the conference until they are, or until the
+    supporters who attend are listed without them.  A party under 18 meets the other side only
+    with their appropriate adult there (practice: RJC Service Provider Code, written consent
+    of all participants; ``Policy.youth_needs_appropriate_adult``)."""
     if inp is not None and not isinstance(inp, HoldConference):
         return
     ids = _conference_victims(rec, inp)
     chosen = inp.supporters if inp is not None else None
-    for sid in chosen or ():
+    attending = attending_supporters(rec, ids, chosen)
+    for sid in attending:
         sup = rec.party(sid)
         if isinstance(sup, Supporter) and sup.supports in (*ids, rec.offender.id):
             yield from supporter_blockers(rec, sup, ids)
-    attending = attending_supporters(rec, ids, chosen)
     for pid in (*ids, rec.offender.id):
         adults = rec.appropriate_adults(pid)
         if _is_youth(rec, policy, pid) and adults and not any(a.id in attending for a in adults):
