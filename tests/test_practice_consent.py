@@ -146,6 +146,7 @@ def test_input_7_two_victims_two_letters_one_held_then_delivered_later() -> None
 
     consent(case, clock, "V2", LETTER)  # "if and when" is the victim's choice
     case.deliver_letter(victim="V2", at=clock(), actor="F1")
+    assert codes(case, "deliver_letter", victim="V2") == {"letter_already_delivered"}
     letters = {x.victim: x for x in case.record.letters}
     assert letters["V1"].status is LetterStatus.DELIVERED
     assert letters["V2"].status is LetterStatus.DELIVERED

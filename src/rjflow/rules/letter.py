@@ -69,7 +69,13 @@ def _letter_blocker(
         yield from problems
         return
     status = letter.status if letter is not None else None
-    if status not in wanted:
+    if status is LetterStatus.DELIVERED and letter is not None:
+        yield _block(
+            "letter_already_delivered",
+            f"The letter of apology to victim {letter.victim} has already been delivered.",
+            letter.victim,
+        )
+    elif status not in wanted:
         now = "not drafted yet" if status is None else status.value.replace("_", " ")
         yield _block(
             "letter_not_ready",
