@@ -207,7 +207,9 @@ def party_not_declined(
     """A person who declined is not approached again about it by the service; they may come
     back themselves at any time, and their recorded request lifts the decline (practice: HMPPS
     Victim Contact Scheme, "if you change your mind, you can contact us at any time"; Victims'
-    Code: restorative justice can be asked for at any stage)."""
+    Code: restorative justice can be asked for at any stage).  A withdrawal stops what
+    depended on the consent but is not a decline: record a decline too when the party does
+    not want to be asked again."""
     if not isinstance(inp, ConsentInput):
         return
     if rec.decline_stands(inp.party, inp.activity):
