@@ -18,6 +18,7 @@ from rjflow import (
     ContactActivity,
     Event,
     Facilitator,
+    InvalidInput,
     LetterStatus,
     Offence,
     OffenceCategory,
@@ -482,3 +483,30 @@ def test_parties_without_the_new_fields_encode_as_the_previous_release_did() -> 
     event = case.add_party(young, at=clock(), actor="F1")
     assert event.data["party"]["appropriate_adult"] is True
     assert replay(case.history, policy=case.policy) == case
+
+
+class TestInputs:
+    def test_malformed_new_inputs_are_refused_and_change_nothing(self) -> None:
+        """Bad input to the new actions gets InvalidInput and leaves the case as it was."""
+        case, clock = at_stage(State.LETTER_OF_APOLOGY)
+        before = case.history
+        bad: list[tuple[str, dict[str, object]]] = [
+            ("record_request", {"party": "V1", "activity": "hug"}),
+            ("record_request", {"party": "not an id!"}),
+            ("accept_supporter", {"supporter": "S1", "by": "O1", "accepted": "yes"}),
+            ("review_letter", {"victim": "V1", "approved": 1}),
+            ("deliver_letter", {"victim": ""}),
+            ("give_information", {"party": "V1", "activity": F2F, "interpreter_provided": "no"}),
+        ]
+        for action, data in bad:
+            with pytest.raises(InvalidInput):
+                case.fire(action, at=clock(), actor="F1", **data)
+        assert case.history == before
+
+    def test_accepting_someone_who_is_not_a_supporter_is_refused(self) -> None:
+        """Only a supporter is accepted; the message names the id and what would be right."""
+        case, _ = at_stage(State.PREPARATION)
+        (blocker,) = case.blockers("accept_supporter", supporter="V1", by="O1")
+        assert blocker.code == "unknown_supporter"
+        assert blocker.subject == "V1"
+        assert blocker.message.endswith("correct the id.")
