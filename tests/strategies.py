@@ -173,7 +173,10 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
             optional={"activity": st.one_of(st.none(), st.sampled_from(ContactActivity))},
         ),
         "accept_supporter": st.fixed_dictionaries(
-            {"supporter": _ids(rec), "by": _ids(rec)},
+            {
+                "supporter": st.sampled_from([x.id for x in rec.supporters] + [UNKNOWN]),
+                "by": st.sampled_from([rec.offender.id, *(v.id for v in rec.victims)]),
+            },
             optional={"accepted": st.sampled_from([True, True, False])},
         ),
         "review_letter": st.fixed_dictionaries(

@@ -447,7 +447,7 @@ class CaseWorkflow(RuleBasedStateMachine):
                 continue
             for blocker in option.blockers:
                 move = fix(rec, option.action, blocker)
-                if move is not None:
+                if move is not None and self.allows(*move):  # not a move the case refuses
                     return move
         return None
 
