@@ -136,9 +136,9 @@ def _request_blockers(rec: CaseRecord, vid: str) -> Iterator[Blocker]:
     if isinstance(rec.party(vid), Victim) and not rec.asked_for_rj(vid):
         yield _block(
             "victim_did_not_request",
-            f"For a {rec.offence.category.label} offence, restorative justice is considered "
-            f"only when the victim asks for it, and victim {vid} has not: the service does not "
-            "approach them. If they contact the service and ask, record their request "
+            f"This is a {rec.offence.category.label} case: restorative justice is considered "
+            f"only when the victim asks for it, and victim {vid} has not, so the service does "
+            "not approach them. If they contact the service and ask, record their request "
             "(record_request) first.",
             vid,
         )
