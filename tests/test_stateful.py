@@ -189,6 +189,8 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
             if letter.status.value == "returned_for_redraft":
                 return "draft_letter", victim
             if letter.status.value == "reviewed":
+                if rec.consents_to(letter.victim, ContactActivity.RECEIVE_LETTER):
+                    return "deliver_letter", victim
                 return "hold_letter_on_file", victim
         return None
     if code == "agreement_unsigned" and blocker.subject:
