@@ -81,6 +81,16 @@ def consent(case: Case, clock: Clock, party: str, activity: ContactActivity) -> 
     case.record_consent(party, activity, at=clock(), actor="F1")
 
 
+def ready_supporters(case: Case, clock: Clock) -> None:
+    """Every supporter of a victim informed, consenting to meet and accepted by O1 (issue 14:
+    supporters are participants), so that they attend the conference."""
+    victims = {v.id for v in case.record.victims}
+    for sup in case.record.supporters:
+        if sup.supports in victims:
+            consent(case, clock, sup.id, ContactActivity.FACE_TO_FACE)
+            case.accept_supporter(sup.id, by="O1", at=clock(), actor="F1")
+
+
 def session(case: Case, clock: Clock, hours: float = 2) -> None:
     case.record_session(duration=timedelta(hours=hours), at=clock(), actor="F1")
 
@@ -117,6 +127,7 @@ def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
         return case, clock
     for party in ("O1", *(v.id for v in case.record.victims)):
         consent(case, clock, party, ContactActivity.FACE_TO_FACE)
+    ready_supporters(case, clock)
     case.hold_conference(at=clock(), actor="F1")
     if stage is State.CONFERENCE:
         return case, clock

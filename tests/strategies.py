@@ -103,8 +103,18 @@ def _session() -> st.SearchStrategy[dict[str, Any]]:
 def _new_party(rec: CaseRecord) -> st.SearchStrategy[Any]:
     new_id = st.sampled_from(["V2", "V3", "S2", "F2", "F3", rec.parties[0].id])
     return st.one_of(
-        st.builds(Victim, new_id, requested_rj=st.booleans()),
-        st.builds(Supporter, new_id, supports=_ids(rec)),
+        st.builds(
+            Victim,
+            new_id,
+            requested_rj=st.booleans(),
+            under_18=st.booleans(),
+        ),
+        st.builds(
+            Supporter,
+            new_id,
+            supports=_ids(rec),
+            appropriate_adult=st.booleans(),
+        ),
         st.builds(Facilitator, new_id, level=levels),
     )
 
@@ -125,6 +135,7 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
     consent = st.fixed_dictionaries(
         {"party": _ids(rec), "activity": st.sampled_from(ContactActivity)}
     )
+    letter_victim = st.fixed_dictionaries({}, optional={"victim": _victims(rec)})
     agreement_ids = [a.id for a in rec.agreement.actions] if rec.agreement else []
     table: dict[str, st.SearchStrategy[dict[str, Any]]] = {
         "hold_conference": st.fixed_dictionaries(
@@ -132,6 +143,11 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
             optional={
                 "victims": st.lists(_victims(rec), max_size=2, unique=True).map(tuple),
                 "duration": st.sampled_from(SESSION_LENGTHS),
+                "supporters": st.lists(
+                    st.sampled_from([s.id for s in rec.supporters] + [UNKNOWN]),
+                    max_size=2,
+                    unique=True,
+                ).map(tuple),
             },
         ),
         "close": st.fixed_dictionaries(
@@ -162,8 +178,27 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
         ),
         "draft_letter": st.fixed_dictionaries({"victim": _victims(rec)}),
         "record_shuttle_message": st.fixed_dictionaries(
-            {"victim": _victims(rec), "direction": st.sampled_from(MessageDirection)}
+            {"victim": _victims(rec), "direction": st.sampled_from(MessageDirection)},
+            optional={"vetted": st.sampled_from([True, True, False])},
         ),
+        # -- change of mind, supporters, letters (issue 14) --
+        "record_request": st.fixed_dictionaries(
+            {"party": _ids(rec)},
+            optional={"activity": st.one_of(st.none(), st.sampled_from(ContactActivity))},
+        ),
+        "accept_supporter": st.fixed_dictionaries(
+            {
+                "supporter": st.sampled_from([x.id for x in rec.supporters] + [UNKNOWN]),
+                "by": st.sampled_from([rec.offender.id, *(v.id for v in rec.victims)]),
+            },
+            optional={"accepted": st.sampled_from([True, True, False])},
+        ),
+        "review_letter": st.fixed_dictionaries(
+            {},
+            optional={"victim": _victims(rec), "approved": st.sampled_from([True, True, False])},
+        ),
+        "deliver_letter": letter_victim,
+        "hold_letter_on_file": letter_victim,
         "propose_agreement": st.fixed_dictionaries({"actions": _agreement_actions(rec)}),
         "sign_agreement": st.fixed_dictionaries({"party": _ids(rec)}),
         "record_progress": st.fixed_dictionaries(

@@ -23,7 +23,7 @@ from rjflow import (
 )
 from rjflow.states import OPEN_STATES
 
-from .builders import Clock, at_stage, consent, new_case, session
+from .builders import Clock, at_stage, consent, new_case, ready_supporters, session
 
 
 def snapshot(case: Case) -> tuple[object, ...]:
@@ -93,6 +93,7 @@ class TestConsent:
         case.assess_risk("favourable", at=clock(), actor="F1")
         consent(case, clock, "O1", ContactActivity.FACE_TO_FACE)
         consent(case, clock, "V1", ContactActivity.FACE_TO_FACE)
+        ready_supporters(case, clock)  # V1's supporter S1 attends too: consents, accepted
         assert case.can("hold_conference")
         case.withdraw_consent("V1", ContactActivity.FACE_TO_FACE, at=clock(), actor="F1")
         assert [b.code for b in case.blockers("hold_conference")] == ["victim_consent_withdrawn"]
@@ -110,6 +111,7 @@ class TestConsent:
         case.assess_risk("favourable", at=clock(), actor="F1")
         consent(case, clock, "O1", ContactActivity.FACE_TO_FACE)
         consent(case, clock, "V1", ContactActivity.FACE_TO_FACE)
+        ready_supporters(case, clock)  # V1's supporter consents and O1 accepts them
         assert [b.subject for b in case.blockers("hold_conference")] == ["V2"]
         case.hold_conference(victims=["V1"], at=clock(), actor="F1")
         assert case.record.conference is not None

@@ -86,6 +86,18 @@ def withdrew(party: str, activity: ContactActivity) -> Callable[[Case, Clock], A
     return lambda case, clock: case.withdraw_consent(party, activity, at=clock(), actor="F1")
 
 
+def requested(party: str, activity: ContactActivity | None = None) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.record_request(party, activity, at=clock(), actor="F1")
+
+
+def accepted(supporter: str, by: str) -> Callable[[Case, Clock], Any]:
+    return lambda case, clock: case.accept_supporter(supporter, by=by, at=clock(), actor="F1")
+
+
+def hold(case: Case, clock: Clock) -> None:
+    case.hold_letter_on_file(at=clock(), actor="F1")
+
+
 def missed(case: Case, clock: Clock) -> None:
     case.record_session(
         duration=timedelta(0), attendance=Attendance.MISSED_UNACCEPTABLE, at=clock(), actor="F1"
@@ -343,8 +355,8 @@ RULES = [
         "give_information",
         prep,
         prep,
+        {"party": "S1", "activity": SHUTTLE},  # a supporter consents to meeting only
         {"party": "S1", "activity": F2F},
-        {"party": "V1", "activity": F2F},
     ),
     Rule(
         "party_not_declined",
@@ -603,6 +615,66 @@ RULES = [
         "complete",
         then(done_reviews, wishes),
         then(done_reviews, wishes, told_conclusion),
+    ),
+    # -- change of mind, supporters, youth and access, letters (issue 14) --
+    Rule(
+        "supporters_may_attend",
+        "supporter_not_accepted",
+        "hold_conference",
+        then(prep_ready, consented("S1", F2F)),
+        then(prep_ready, consented("S1", F2F), accepted("S1", "O1")),
+        {"supporters": ("S1",)},
+    ),
+    Rule(
+        "interpreter_present",
+        "interpreter_needed",
+        "give_information",
+        stage(State.PREPARATION, victims=(Victim("V1", needs_interpreter=True),)),
+        stage(State.PREPARATION, victims=(Victim("V1", needs_interpreter=True),)),
+        {"party": "V1", "activity": F2F},
+        {"party": "V1", "activity": F2F, "interpreter_provided": True},
+    ),
+    Rule(
+        "party_may_request",
+        "unknown_participant",
+        "record_request",
+        prep,
+        prep,
+        {"party": "F1"},
+        {"party": "V1"},
+    ),
+    Rule(
+        "supporter_acceptance_valid",
+        "not_the_other_side",
+        "accept_supporter",
+        prep,
+        prep,
+        {"supporter": "S1", "by": "V1"},  # V1 is the side S1 supports
+        {"supporter": "S1", "by": "O1"},
+    ),
+    Rule(
+        "victim_asked_first",
+        "victim_did_not_request",
+        "give_information",
+        stage(State.PREPARATION, category=SEXUAL),
+        then(stage(State.PREPARATION, category=SEXUAL), requested("V1")),
+        {"party": "V1", "activity": F2F},
+    ),
+    Rule(
+        "letter_deliverable",
+        "letter_not_ready",
+        "deliver_letter",
+        then(letter_stage, consented("V1", LETTER), draft),
+        then(letter_stage, consented("V1", LETTER), draft, review, hold),
+    ),
+    Rule(
+        "message_vetted",
+        "message_not_vetted",
+        "record_shuttle_message",
+        stage(State.SHUTTLE_MEDIATION),
+        stage(State.SHUTTLE_MEDIATION),
+        {"victim": "V1", "direction": "to_victim", "vetted": False},
+        {"victim": "V1", "direction": "to_victim", "vetted": True},
     ),
     Rule(
         "closure_reason_valid",

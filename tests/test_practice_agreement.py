@@ -29,7 +29,7 @@ from rjflow import (
 )
 from rjflow.serialization import dumps, loads, replay
 
-from .builders import SEAL_KEY, Clock, at_stage, codes, consent, session
+from .builders import SEAL_KEY, Clock, at_stage, codes, consent, ready_supporters, session
 
 F2F = ContactActivity.FACE_TO_FACE
 DEADLINE = date(2026, 6, 1)
@@ -147,7 +147,8 @@ class TestAgreementTerms:
         same_day = [AgreementAction("A1", "Repair", "O1", at.date())]
         day_before = [AgreementAction("A1", "Repair", "O1", at.date() - timedelta(days=1))]
         assert case.blockers("propose_agreement", at=at, actions=same_day) == ()
-        assert codes(case, "propose_agreement", actions=day_before) == {"deadline_before_agreement"}
+        refused = case.blockers("propose_agreement", at=at, actions=day_before)
+        assert {b.code for b in refused} == {"deadline_before_agreement"}
 
     def test_the_lead_facilitator_signs_where_policy_says(self) -> None:
         """By default the lead facilitator signs ("signed by all parties"); a service can
@@ -438,6 +439,7 @@ class TestSessions:
         case.assess_risk("favourable", at=clock(), actor="F1")
         for party in ("O1", "V1"):
             consent(case, clock, party, F2F)
+        ready_supporters(case, clock)  # issue 14: supporters who attend consent and are accepted
         assert codes(case, "hold_conference", duration=timedelta(hours=3, minutes=1)) == {
             "session_too_long"
         }

@@ -8,6 +8,11 @@ accept only the evaluation actions; an agreement binds only with every current s
 signature and consent in force; a completed case's outcome agrees with its actions' statuses;
 no enforcement closure follows from an agreement; the history's chain verifies and replaying
 it rebuilds the case.
+Issue 14 (D1): no contact action (conference, conference session, shuttle, shuttle message,
+letter delivery) is accepted while a contacted party's consent is not in force, supporters
+who attend and a young person's appropriate adult included; no one is approached about what
+they declined unless they asked since; a request-only victim is not approached first; a
+party who needs an interpreter is not informed or asked without one.
 
 Settings: the ``ci`` profile (tests/conftest.py) runs 1,000 histories of up to 80 steps.
 """
@@ -39,6 +44,7 @@ from rjflow import (
     RiskOutcome,
     RJType,
     State,
+    Supporter,
     Victim,
 )
 from rjflow.history import verify_chain
@@ -70,6 +76,9 @@ RARE = frozenset(
         "add_party",
         "abandon_agreement",
         "vary_agreement",
+        # issue 14: always allowed, so drawn less often to leave room for the programme
+        "record_request",
+        "accept_supporter",
     }
 )
 
@@ -149,9 +158,38 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
     if code.endswith("consent_missing") and action in ACTIVITY_OF:
         party = blocker.subject or "V1"
         activity = ACTIVITY_OF[action]
+        # An interpreter is arranged for everyone: it is recorded, and needed by some.
         if not any(i.party == party and i.activity is activity for i in rec.information):
-            return "give_information", {"party": party, "activity": activity}
-        return "record_consent", {"party": party, "activity": activity}
+            return "give_information", {
+                "party": party,
+                "activity": activity,
+                "interpreter_provided": True,
+            }
+        return "record_consent", {
+            "party": party,
+            "activity": activity,
+            "interpreter_provided": True,
+        }
+    # -- issue 14: requests, supporters, appropriate adults --
+    if code == "victim_did_not_request" and blocker.subject:
+        return "record_request", {"party": blocker.subject}
+    if code in ("supporter_not_accepted", "appropriate_adult_absent") and blocker.subject:
+        sup = rec.party(blocker.subject)
+        if isinstance(sup, Supporter):
+            if not rec.consents_to(sup.id, ContactActivity.FACE_TO_FACE):
+                return fix(
+                    rec,
+                    action,
+                    Blocker("supporter_consent_missing", "", "", sup.id),
+                )
+            others = [v.id for v in rec.victims] if sup.supports == "O1" else ["O1"]
+            waiting = [b for b in others if not accepted_by(rec, b, sup.id)]
+            if waiting:
+                return "accept_supporter", {"supporter": sup.id, "by": waiting[0]}
+            return None
+    if code == "appropriate_adult_missing" and blocker.subject and rec.party("G9") is None:
+        guardian = Supporter("G9", supports=blocker.subject, appropriate_adult=True)
+        return "add_party", {"party": guardian}
     if code.startswith("risk") or code == "enhanced_risk_assessment_needed":
         return "assess_risk", {"outcome": "favourable", "enhanced": True, "approved_by": "M1"}
     if code in ("lead_facilitator_level_too_low", "lead_facilitator_not_trained"):
@@ -160,11 +198,19 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
             return "add_party", {"party": trained}
         return "assign_lead_facilitator", {"facilitator": "F9"}
     if code == "letter_not_settled":
-        if rec.letter is None:
+        if not rec.letters:
             return "draft_letter", {"victim": "V1"}
-        if rec.letter.status.value == "drafted":
-            return "review_letter", {}
-        return "hold_letter_on_file", {}
+        for letter in rec.letters:
+            victim = {"victim": letter.victim}
+            if letter.status.value in ("drafted",):
+                return "review_letter", victim
+            if letter.status.value == "returned_for_redraft":
+                return "draft_letter", victim
+            if letter.status.value == "reviewed":
+                if rec.consents_to(letter.victim, ContactActivity.RECEIVE_LETTER):
+                    return "deliver_letter", victim
+                return "hold_letter_on_file", victim
+        return None
     if code == "agreement_unsigned" and blocker.subject:
         return "sign_agreement", {"party": blocker.subject}
     if code == "agreement_actions_outstanding" and blocker.subject:
@@ -183,6 +229,117 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
     return None
 
 
+# -- issue 14: consent in force on every contact, restated from the raw records --------------
+
+F2F = ContactActivity.FACE_TO_FACE
+ISSUE_14_ACTIONS = frozenset(
+    {"record_request", "accept_supporter", "review_letter", "deliver_letter", "hold_conference"}
+)
+
+
+def declined_unasked(rec: CaseRecord, party: str, activity: ContactActivity) -> bool:
+    """The party's last word on ``activity`` is a decline, with no request of theirs since."""
+    last_decline = max(
+        (i for i, c in enumerate(rec.consents) if c.party == party and c.activity is activity),
+        default=None,
+    )
+    if last_decline is None or rec.consents[last_decline].status is not ConsentStatus.DECLINED:
+        return False
+    return not any(
+        r.party == party and r.activity in (None, activity) and r.position > last_decline
+        for r in rec.requests
+    )
+
+
+def in_force(rec: CaseRecord, policy: Policy, party: str, activity: ContactActivity) -> list[str]:
+    """Why ``party``'s consent to ``activity`` is not in force for contact (a young person's
+    needs their appropriate adult's too)."""
+    broken = []
+    if latest_consent(rec, party, activity) is not ConsentStatus.GIVEN:
+        broken.append(f"{party} {activity.value} consent")
+    p = rec.party(party)
+    if policy.youth_needs_appropriate_adult and getattr(p, "under_18", False):
+        adults = [s.id for s in rec.supporters if s.supports == party and s.appropriate_adult]
+        if not any(latest_consent(rec, a, activity) is ConsentStatus.GIVEN for a in adults):
+            broken.append(f"{party}'s appropriate adult {activity.value} consent")
+    return broken
+
+
+def accepted_by(rec: CaseRecord, by: str, supporter: str) -> bool:
+    answers = [a for a in rec.supporter_acceptances if a.by == by and a.supporter == supporter]
+    return bool(answers) and answers[-1].accepted
+
+
+def contact_consent_broken(
+    before: CaseRecord, after: CaseRecord, policy: Policy, action: str, data: dict[str, Any]
+) -> list[str]:
+    """No contact goes ahead without the contacted parties' consent in force (supporters who
+    attend and a young person's appropriate adult included), no one who declined is approached
+    unasked, and request-only victims are not approached first."""
+    broken: list[str] = []
+    offender = before.offender.id
+    if action == "hold_conference" and after.conference is not None:
+        conf = after.conference
+        for party in (*conf.victims, offender, *conf.supporters):
+            broken += in_force(before, policy, party, F2F)
+        for sid in conf.supporters:
+            sup = before.party(sid)
+            assert isinstance(sup, Supporter)
+            others = conf.victims if sup.supports == offender else (offender,)
+            broken += [
+                f"{sid} not accepted by {b}" for b in others if not accepted_by(before, b, sid)
+            ]
+        for party in (*conf.victims, offender):
+            p = before.party(party)
+            adults = [
+                s.id for s in before.supporters if s.supports == party and s.appropriate_adult
+            ]
+            young = policy.youth_needs_appropriate_adult and getattr(p, "under_18", False)
+            if young and not set(adults) & set(conf.supporters):
+                broken.append(f"{party}'s appropriate adult absent")
+    elif action == "record_session" and before.state is State.CONFERENCE:
+        assert before.conference is not None
+        for party in (*before.conference.victims, offender):
+            broken += in_force(before, policy, party, F2F)
+    elif action == "choose_shuttle_mediation":
+        broken += in_force(before, policy, offender, ContactActivity.SHUTTLE)
+        if not any(
+            not in_force(before, policy, v.id, ContactActivity.SHUTTLE) for v in before.victims
+        ):
+            broken.append("no victim's shuttle consent in force")
+    elif action == "record_shuttle_message":
+        broken += in_force(before, policy, offender, ContactActivity.SHUTTLE)
+        broken += in_force(before, policy, data["victim"], ContactActivity.SHUTTLE)
+        if data.get("vetted") is False:
+            broken.append("message not vetted")
+    elif action == "deliver_letter":
+        (delivered,) = [
+            x.victim
+            for x in after.letters
+            if x.status.value == "delivered"
+            and before.letter_to(x.victim) is not None
+            and before.letter_to(x.victim) != x
+        ]
+        broken += in_force(before, policy, delivered, ContactActivity.RECEIVE_LETTER)
+    elif action in ("give_information", "record_consent"):
+        party, activity = data["party"], ContactActivity(data["activity"])
+        if declined_unasked(before, party, activity):
+            broken.append(f"{party} approached after declining")
+        p = before.party(party)
+        victim = p.supports if isinstance(p, Supporter) else party
+        v = before.party(victim)
+        if (
+            before.offence.category in policy.victim_request_required_for
+            and isinstance(v, Victim)
+            and not v.requested_rj
+            and not any(r.party == victim for r in before.requests)
+        ):
+            broken.append(f"{victim} approached before asking")
+        if getattr(p, "needs_interpreter", False) and not data.get("interpreter_provided"):
+            broken.append(f"{party} without an interpreter")
+    return broken
+
+
 class CaseWorkflow(RuleBasedStateMachine):
     """A caseworker's random day, over and over."""
 
@@ -196,6 +353,9 @@ class CaseWorkflow(RuleBasedStateMachine):
         sentenced=st.booleans(),
         policy=st.sampled_from(POLICIES),
         victim_requested=st.booleans(),
+        youth=st.sampled_from([None, None, "V1", "O1"]),
+        interpreter=st.booleans(),
+        supporter=st.sampled_from([None, "plain", "appropriate_adult"]),
     )
     def open_case(
         self,
@@ -206,16 +366,33 @@ class CaseWorkflow(RuleBasedStateMachine):
         sentenced: bool,
         policy: Policy,
         victim_requested: bool,
+        youth: str | None,
+        interpreter: bool,
+        supporter: str | None,
     ) -> None:
         self.now = START
-        victims = [Victim("V1", requested_rj=victim_requested)]
+        victims = [
+            Victim(
+                "V1",
+                requested_rj=victim_requested,
+                under_18=youth == "V1",
+                needs_interpreter=interpreter,
+            )
+        ]
         if two_victims:
             victims.append(Victim("V2"))
+        supporters = []
+        if supporter is not None:
+            supported = youth or "V1"
+            supporters.append(
+                Supporter("S1", supports=supported, appropriate_adult=supporter != "plain")
+            )
         self.case = Case.open(
             "C1",
             offence=offence,
-            offender="O1",
+            offender=Offender("O1", under_18=youth == "O1"),
             victims=victims,
+            supporters=supporters,
             facilitators=[Facilitator("F1", lead_level, SPECIALISMS if trained else ())],
             lead_facilitator="F1",
             sentenced_on=START.date() if sentenced else None,
@@ -270,6 +447,10 @@ class CaseWorkflow(RuleBasedStateMachine):
         if ev.to_state == State.COMPLETED.value and case.record.closure is not None:
             outcome = case.record.closure.outcome
             event(f"completed: {outcome.value if outcome else 'no agreement'}")
+        broken = contact_consent_broken(before[0], case.record, case.policy, action, data)
+        assert not broken, f"{action} accepted although: {broken}"
+        if action in ISSUE_14_ACTIONS:
+            event(f"accepted {action}")
         self.reached.add(case.state)
         self.now = max(self.now, at)
 
@@ -397,7 +578,7 @@ class CaseWorkflow(RuleBasedStateMachine):
                 continue
             for blocker in option.blockers:
                 move = fix(rec, option.action, blocker)
-                if move is not None:
+                if move is not None and self.allows(*move):  # not a move the case refuses
                     return move
         return None
 

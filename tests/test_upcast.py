@@ -78,6 +78,8 @@ def _as_then(now: Any, then: Any) -> Any:
     type, enforcement steps, ...) did not exist.
     """
     if isinstance(then, dict) and isinstance(now, dict):
+        if "letters" in now and "letter" in then:  # one letter per victim since issue 14
+            now = {**now, "letter": now["letters"][-1] if now["letters"] else None}
         return {key: _as_then(now.get(key), value) for key, value in then.items()}
     if isinstance(then, list) and isinstance(now, list):
         if len(now) == len(then) + 1 and all(isinstance(s, dict) for s in now):

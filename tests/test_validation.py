@@ -44,6 +44,7 @@ from rjflow._convert import structure, unstructure
 from rjflow._validate import to_enum
 from rjflow.activities import BreachOutcome, VictimUpdateAbout
 from rjflow.commands import (
+    AcceptSupporter,
     AddParty,
     AssessRisk,
     AssignLeadFacilitator,
@@ -52,6 +53,7 @@ from rjflow.commands import (
     DraftLetter,
     HoldConference,
     InformVictim,
+    LetterInput,
     NoInput,
     OpenCase,
     ProposeAgreement,
@@ -60,10 +62,12 @@ from rjflow.commands import (
     RecordFeedback,
     RecordFollowUp,
     RecordProgress,
+    RecordRequest,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
     RecordVictimWishes,
+    ReviewLetter,
     SignAgreement,
     VaryAgreement,
     WaiveAgreementAction,
@@ -544,6 +548,10 @@ TEMPLATES: dict[type, dict[str, Any]] = {
     RecordVictimWishes: {"victim": "V1", "keep_informed": True},
     RecordFollowUp: {"party": "V1"},
     RecordBreachOutcome: {"outcome": BreachOutcome.ORDER_CONTINUES},
+    RecordRequest: {"party": "V1", "activity": ContactActivity.FACE_TO_FACE},
+    AcceptSupporter: {"supporter": "S1", "by": "O1", "accepted": True},
+    ReviewLetter: {"victim": "V1", "approved": True},
+    LetterInput: {"victim": "V1"},
     Policy: {},
 }
 SLOTS = [

@@ -20,9 +20,11 @@ from rjflow import (
     Event,
     Facilitator,
     Keyring,
+    Letter,
     Offence,
     OffenceCategory,
     Option,
+    PartyRequest,
     Policy,
     State,
     erase_free_text,
@@ -73,3 +75,13 @@ def usage() -> None:
     with SQLiteStore(":memory:") as store:
         assert_type(store.save(case, expected_version=0), int)
         assert_type(store.load("RJ-1"), Case)
+    # issue 14: change of mind, supporters, interpreters, letters per victim
+    assert_type(case.record_request("V1", at=t, actor="F1"), Event)
+    assert_type(case.record_request("V1", "face_to_face", at=t, actor="F1"), Event)
+    assert_type(case.accept_supporter("S1", by="O1", at=t, actor="F1"), Event)
+    info = case.give_information("V1", "shuttle", interpreter_provided=True, at=t, actor="F1")
+    assert_type(info, Event)
+    assert_type(case.review_letter(victim="V1", approved=False, at=t, actor="F1"), Event)
+    assert_type(case.deliver_letter(victim="V1", at=t, actor="F1"), Event)
+    assert_type(case.record.letters, tuple[Letter, ...])
+    assert_type(case.record.requests, tuple[PartyRequest, ...])

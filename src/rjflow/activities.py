@@ -38,6 +38,7 @@ __all__ = [
     "Letter",
     "LetterStatus",
     "MessageDirection",
+    "PartyRequest",
     "ProgressUpdate",
     "RJType",
     "RiskAssessment",
@@ -46,6 +47,7 @@ __all__ = [
     "SessionKind",
     "ShuttleMessage",
     "Signature",
+    "SupporterAcceptance",
     "VictimUpdate",
     "VictimUpdateAbout",
     "VictimWish",
@@ -114,6 +116,7 @@ class InformationGiven:
     activity: ContactActivity
     at: datetime
     by: str
+    interpreter: bool = False  # an interpreter was provided (issue 14)
 
 
 class ConsentStatus(enum.Enum):
@@ -133,6 +136,7 @@ class ConsentDecision:
     status: ConsentStatus
     at: datetime
     recorded_by: str
+    interpreter: bool = False  # an interpreter was provided (issue 14)
 
 
 @attrs.frozen
@@ -183,17 +187,26 @@ class LetterStatus(enum.Enum):
     REVIEWED = "reviewed"
     DELIVERED = "delivered"
     HELD_ON_FILE = "held_on_file"
+    RETURNED = "returned_for_redraft"  # the facilitator asked for a redraft (issue 14)
 
 
 @attrs.frozen
 class Letter:
-    """A letter of apology to one victim.  Its text stays in the embedding application."""
+    """A letter of apology to one victim (one letter per victim).  Its text stays in the
+    embedding application.
+
+    ``drafts`` counts the drafts (a letter returned for a redraft is drafted again);
+    ``settled_at`` is when it was last delivered or held on file, ``held_at`` when it was
+    first held on file (kept when a held letter is delivered later).
+    """
 
     victim: str
     status: LetterStatus
     drafted_at: datetime
     reviewed_by: str | None = None
     settled_at: datetime | None = None
+    drafts: int = 1
+    held_at: datetime | None = None
 
 
 class MessageDirection(enum.Enum):
@@ -460,3 +473,40 @@ class FollowUp:
     party: str
     at: datetime
     by: str
+
+
+# -- change of mind and supporters (issue 14) ------------------------------------------------
+
+
+@attrs.frozen
+class PartyRequest:
+    """A party came to the service themselves and asked for restorative justice.
+
+    ``activity`` is what they asked for, or None when they asked for restorative justice in
+    general.  A request lifts an earlier decline: of that activity, or of every activity when
+    the request is general.  A request by a victim is a *victim-initiated* request, which the
+    request-only rule (``Policy.victim_request_required_for``) waits for.  ``position`` is the
+    number of consent decisions recorded before it: where it sits in the party's timeline
+    (see ``CaseRecord.timeline``).
+    """
+
+    party: str
+    activity: ContactActivity | None
+    at: datetime
+    recorded_by: str
+    position: int
+
+
+@attrs.frozen
+class SupporterAcceptance:
+    """A party on the other side accepted (or no longer accepts) a supporter at the meeting.
+
+    ``by`` is the accepting party: the offender for a victim's supporter, each victim who
+    meets the offender for the offender's supporter.  The latest answer is in force.
+    """
+
+    supporter: str
+    by: str
+    accepted: bool
+    at: datetime
+    recorded_by: str

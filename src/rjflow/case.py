@@ -39,6 +39,7 @@ from rjflow.activities import (
 from rjflow.blocker import Blocker
 from rjflow.commands import (
     CONFERENCE_LENGTH,
+    AcceptSupporter,
     Acting,
     AddParty,
     AssessRisk,
@@ -49,6 +50,7 @@ from rjflow.commands import (
     HoldConference,
     InformVictim,
     Input,
+    LetterInput,
     NoInput,
     OpenCase,
     ProposeAgreement,
@@ -57,10 +59,12 @@ from rjflow.commands import (
     RecordFeedback,
     RecordFollowUp,
     RecordProgress,
+    RecordRequest,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
     RecordVictimWishes,
+    ReviewLetter,
     SignAgreement,
     VaryAgreement,
     WaiveAgreementAction,
@@ -170,7 +174,7 @@ class Case:
         case_id: str,
         *,
         offence: Offence,
-        offender: str,
+        offender: str | Offender,
         victims: Iterable[str | Victim],
         at: datetime,
         actor: str,
@@ -182,13 +186,15 @@ class Case:
     ) -> Case:
         """Open a newly referred case.
 
-        Parties are given by opaque ids (``"V1"``), never names.  ``at`` is when the referral
-        was received and must be timezone-aware; ``actor`` is who recorded it.
+        Parties are given by opaque ids (``"V1"``), never names; an offender or victim who is
+        under 18 or needs an interpreter is given as an ``Offender``/``Victim`` value.  ``at``
+        is when the referral was received and must be timezone-aware; ``actor`` is who
+        recorded it.
         """
         _check_id("case_id", case_id)
         if isinstance(victims, str | bytes | Mapping):
             raise InvalidInput("'victims' must be a list of ids, for example victims=['V1'].")
-        parties: list[Party] = [Offender(offender)]
+        parties: list[Party] = [offender if isinstance(offender, Offender) else Offender(offender)]
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
         parties += collection("supporters", supporters, "Supporter values")
         parties += collection("facilitators", facilitators, "Facilitator values")
@@ -535,28 +541,61 @@ class Case:
         return self._do("record_session", RecordSession(duration, attendance), at, actor)
 
     def give_information(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
-        """Record that ``party`` was told about ``activity``, its outcomes and monitoring."""
-        return self._do("give_information", ConsentInput(party, activity), at, actor)
+        """Record that ``party`` was told about ``activity``, its outcomes and monitoring.
+        ``interpreter_provided``: an interpreter was there (required for a party who needs
+        one)."""
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("give_information", inp, at, actor)
 
     def record_consent(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
-        """Record ``party``'s written, informed consent to ``activity``."""
-        return self._do("record_consent", ConsentInput(party, activity), at, actor)
+        """Record ``party``'s written, informed consent to ``activity``.
+        ``interpreter_provided``: an interpreter was there (required for a party who needs
+        one)."""
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("record_consent", inp, at, actor)
 
     def record_decline(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
-        """Record that ``party`` declined ``activity``; they are not asked about it again."""
-        return self._do("record_decline", ConsentInput(party, activity), at, actor)
+        """Record that ``party`` declined ``activity``; the service does not ask them about it
+        again.  They may come back themselves later: see :meth:`record_request`."""
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("record_decline", inp, at, actor)
 
     def withdraw_consent(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
     ) -> Event:
         """Record that ``party`` withdrew consent to ``activity``; it is blocked at once."""
-        return self._do("withdraw_consent", ConsentInput(party, activity), at, actor)
+        inp = ConsentInput(party, activity, interpreter_provided)
+        return self._do("withdraw_consent", inp, at, actor)
 
     def acknowledge_responsibility(self, *, guilty_plea: bool, at: datetime, actor: str) -> Event:
         """The offender acknowledges the basic facts and takes responsibility."""
@@ -580,23 +619,41 @@ class Case:
         """The offender has drafted a letter of apology to ``victim``."""
         return self._do("draft_letter", DraftLetter(victim), at, actor)
 
-    def review_letter(self, *, at: datetime, actor: str) -> Event:
-        """The facilitator (``actor``) has reviewed the letter."""
-        return self._do("review_letter", NoInput(), at, actor)
+    def review_letter(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        victim: str | None = None,
+        approved: bool = True,
+    ) -> Event:
+        """The facilitator (``actor``) reviewed the letter to ``victim`` (None: the case's only
+        letter): approved it, or (``approved=False``) returned it for a redraft."""
+        return self._do("review_letter", ReviewLetter(victim, approved), at, actor)
 
-    def deliver_letter(self, *, at: datetime, actor: str) -> Event:
-        """Deliver the reviewed letter to the victim, who agreed to receive it."""
-        return self._do("deliver_letter", NoInput(), at, actor)
+    def deliver_letter(self, *, at: datetime, actor: str, victim: str | None = None) -> Event:
+        """Deliver the approved letter to ``victim`` (None: the case's only letter), who agreed
+        to receive it; a letter held on file can be delivered later, also at the review
+        stage."""
+        return self._do("deliver_letter", LetterInput(victim), at, actor)
 
-    def hold_letter_on_file(self, *, at: datetime, actor: str) -> Event:
-        """Keep the reviewed letter on file without delivering it."""
-        return self._do("hold_letter_on_file", NoInput(), at, actor)
+    def hold_letter_on_file(self, *, at: datetime, actor: str, victim: str | None = None) -> Event:
+        """Keep the approved letter to ``victim`` (None: the case's only letter) on file
+        without delivering it; it can be delivered later if the victim asks."""
+        return self._do("hold_letter_on_file", LetterInput(victim), at, actor)
 
     def record_shuttle_message(
-        self, victim: str, direction: MessageDirection | str, *, at: datetime, actor: str
+        self,
+        victim: str,
+        direction: MessageDirection | str,
+        *,
+        at: datetime,
+        actor: str,
+        vetted: bool = True,
     ) -> Event:
-        """The facilitator (``actor``) carried a message between the offender and ``victim``."""
-        inp = RecordShuttleMessage(victim, direction)
+        """The facilitator (``actor``) carried a message between the offender and ``victim``,
+        having checked it first (``vetted``; a message not checked is refused)."""
+        inp = RecordShuttleMessage(victim, direction, vetted)
         return self._do("record_shuttle_message", inp, at, actor)
 
     def propose_agreement(
@@ -672,3 +729,28 @@ class Case:
     def record_follow_up(self, party: str, *, at: datetime, actor: str) -> Event:
         """Record follow-up contact with ``party`` after the activity (also after the end)."""
         return self._do("record_follow_up", RecordFollowUp(party), at, actor)
+
+    # -- change of mind and supporters (issue 14) ----------------------------------------------
+
+    def record_request(
+        self,
+        party: str,
+        activity: ContactActivity | str | None = None,
+        *,
+        at: datetime,
+        actor: str,
+    ) -> Event:
+        """``party`` came back themselves and asked for ``activity`` (None: for restorative
+        justice in general).  The request lifts their earlier decline of that activity (of
+        every activity, when general); a victim's request is a victim-initiated request, which
+        the request-only offences wait for.  Any open stage."""
+        return self._do("record_request", RecordRequest(party, activity), at, actor)
+
+    def accept_supporter(
+        self, supporter: str, *, by: str, at: datetime, actor: str, accepted: bool = True
+    ) -> Event:
+        """Party ``by`` (on the side ``supporter`` does not support) accepts the supporter at
+        the meeting, or with ``accepted=False`` no longer does; the latest answer is in
+        force."""
+        inp = AcceptSupporter(supporter, by, accepted)
+        return self._do("accept_supporter", inp, at, actor)

@@ -46,6 +46,7 @@ from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
 
 __all__ = [
     "CONFERENCE_LENGTH",
+    "AcceptSupporter",
     "Acting",
     "AddParty",
     "AssessRisk",
@@ -56,6 +57,7 @@ __all__ = [
     "HoldConference",
     "InformVictim",
     "Input",
+    "LetterInput",
     "NoInput",
     "OpenCase",
     "ProposeAgreement",
@@ -64,10 +66,12 @@ __all__ = [
     "RecordFeedback",
     "RecordFollowUp",
     "RecordProgress",
+    "RecordRequest",
     "RecordSentence",
     "RecordSession",
     "RecordShuttleMessage",
     "RecordVictimWishes",
+    "ReviewLetter",
     "SignAgreement",
     "VaryAgreement",
     "WaiveAgreementAction",
@@ -252,10 +256,15 @@ class RecordSession:
 
 @attrs.frozen
 class ConsentInput:
-    """A party and an activity: used to give information, record, decline or withdraw consent."""
+    """A party and an activity: used to give information, record, decline or withdraw consent.
+
+    ``interpreter_provided``: an interpreter was there (required to inform a party who needs
+    one, and to record their consent).
+    """
 
     party: str = attrs.field(validator=opaque_id)
     activity: ContactActivity = attrs.field(converter=_to_activity)
+    interpreter_provided: bool = attrs.field(default=False, validator=boolean)  # issue 14
 
 
 @attrs.frozen
@@ -317,10 +326,17 @@ class DraftLetter:
 
 @attrs.frozen
 class RecordShuttleMessage:
-    """The facilitator carried one message between the offender and ``victim``."""
+    """The facilitator carried one message between the offender and ``victim``.
+
+    ``vetted``: the facilitator checked the message before carrying it, as practice requires
+    of every message (as of a letter).  A message not checked is not carried: ``False`` is
+    refused.  The default is True because recording a carried message always meant this (and
+    events recorded before the field existed say nothing of it).
+    """
 
     victim: str = attrs.field(validator=opaque_id)
     direction: MessageDirection = attrs.field(converter=_to_direction)
+    vetted: bool = attrs.field(default=True, validator=boolean)  # issue 14
 
 
 def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAction, ...]) -> None:
@@ -446,6 +462,49 @@ class RecordBreachOutcome:
     outcome: BreachOutcome = attrs.field(converter=_to_breach)
 
 
+# -- change of mind, supporters, letters (issue 14) ------------------------------------------
+
+
+def _to_optional_activity(value: object) -> ContactActivity | None:
+    return None if value is None else _to_activity(value)
+
+
+@attrs.frozen
+class RecordRequest:
+    """``party`` came to the service themselves and asked for ``activity``, or for restorative
+    justice in general when ``activity`` is None (a victim's is a victim-initiated request)."""
+
+    party: str = attrs.field(validator=opaque_id)
+    activity: ContactActivity | None = attrs.field(default=None, converter=_to_optional_activity)
+
+
+@attrs.frozen
+class AcceptSupporter:
+    """Party ``by`` accepts (``accepted=True``) or does not accept ``supporter`` at the
+    meeting; the latest answer is in force."""
+
+    supporter: str = attrs.field(validator=opaque_id)
+    by: str = attrs.field(validator=opaque_id)
+    accepted: bool = attrs.field(default=True, validator=boolean)
+
+
+@attrs.frozen
+class ReviewLetter:
+    """The facilitator reviewed the letter to ``victim`` (None: the case's only letter) and
+    approved it (``approved=True``) or returned it for a redraft."""
+
+    victim: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+    approved: bool = attrs.field(default=True, validator=boolean)
+
+
+@attrs.frozen
+class LetterInput:
+    """Which letter to deliver or hold on file: the one to ``victim`` (None: the case's only
+    letter)."""
+
+    victim: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+
+
 #: Any action's input.
 Input = (
     NoInput
@@ -471,4 +530,8 @@ Input = (
     | RecordVictimWishes
     | RecordFollowUp
     | RecordBreachOutcome
+    | RecordRequest
+    | AcceptSupporter
+    | ReviewLetter
+    | LetterInput
 )

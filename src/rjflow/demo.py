@@ -99,6 +99,10 @@ def build_demo_case(
     for party in ("O1", "V1"):
         case.record_consent(party, ContactActivity.FACE_TO_FACE, at=(t := t + day), actor=f1)
     case.record_victim_wishes("V1", keep_informed=True, at=t, actor=f1)
+    # The victim's supporter is a participant too: informed, consenting, accepted by O1.
+    case.give_information("S1", ContactActivity.FACE_TO_FACE, at=t, actor=f1)
+    case.record_consent("S1", ContactActivity.FACE_TO_FACE, at=t, actor=f1)
+    case.accept_supporter("S1", by="O1", at=t, actor=f1)
     # The conference is its own session: two and a half hours of the programme's twelve.
     case.hold_conference(at=(t := t + 7 * day), actor=f1, duration=timedelta(hours=2, minutes=30))
     case.propose_agreement(

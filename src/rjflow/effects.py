@@ -31,16 +31,19 @@ from rjflow.activities import (
     InformationGiven,
     Letter,
     LetterStatus,
+    PartyRequest,
     ProgressUpdate,
     RiskAssessment,
     Session,
     SessionKind,
     ShuttleMessage,
     Signature,
+    SupporterAcceptance,
     VictimUpdate,
     VictimWish,
 )
 from rjflow.commands import (
+    AcceptSupporter,
     AddParty,
     AssessRisk,
     AssignLeadFacilitator,
@@ -50,6 +53,7 @@ from rjflow.commands import (
     HoldConference,
     InformVictim,
     Input,
+    LetterInput,
     OpenCase,
     ProposeAgreement,
     RecordAcknowledgement,
@@ -57,15 +61,18 @@ from rjflow.commands import (
     RecordFeedback,
     RecordFollowUp,
     RecordProgress,
+    RecordRequest,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
     RecordVictimWishes,
+    ReviewLetter,
     SignAgreement,
     VaryAgreement,
     WaiveAgreementAction,
 )
 from rjflow.record import CaseRecord
+from rjflow.rules.consent import attending_supporters
 from rjflow.states import STATES, State
 
 __all__ = ["EFFECTS", "Effect", "open_record"]
@@ -129,11 +136,7 @@ def _hold_conference(
     rec: CaseRecord, inp: HoldConference, at: datetime, actor: str
 ) -> dict[str, Any]:
     victims = inp.victims or tuple(v.id for v in rec.victims)
-    if inp.supporters is not None:
-        supporters = inp.supporters
-    else:
-        present = (*victims, rec.offender.id)
-        supporters = tuple(s.id for s in rec.supporters if s.supports in present)
+    supporters = attending_supporters(rec, victims, inp.supporters)
     lead = rec.lead_facilitator
     assert lead is not None  # the lead_facilitator_qualified guard has passed
     # The conference is its own session (issue 14): it counts towards the programme's limit.
@@ -179,13 +182,15 @@ def _record_session(
 def _give_information(
     rec: CaseRecord, inp: ConsentInput, at: datetime, actor: str
 ) -> dict[str, Any]:
-    given = InformationGiven(inp.party, inp.activity, at, actor)
+    given = InformationGiven(inp.party, inp.activity, at, actor, inp.interpreter_provided)
     return {"information": (*rec.information, given)}
 
 
 def _decide(status: ConsentStatus) -> Effect:
     def decide(rec: CaseRecord, inp: ConsentInput, at: datetime, actor: str) -> dict[str, Any]:
-        decision = ConsentDecision(inp.party, inp.activity, status, at, actor)
+        decision = ConsentDecision(
+            inp.party, inp.activity, status, at, actor, inp.interpreter_provided
+        )
         return {"consents": (*rec.consents, decision)}
 
     return decide
@@ -211,22 +216,43 @@ def _assess_risk(rec: CaseRecord, inp: AssessRisk, at: datetime, actor: str) -> 
 
 @_effect("draft_letter")
 def _draft_letter(rec: CaseRecord, inp: DraftLetter, at: datetime, actor: str) -> dict[str, Any]:
-    return {"letter": Letter(inp.victim, LetterStatus.DRAFTED, at)}
+    old = rec.letter_to(inp.victim)
+    if old is None:
+        return {"letters": (*rec.letters, Letter(inp.victim, LetterStatus.DRAFTED, at))}
+    # A letter returned for a redraft (the letter_not_started guard has passed).
+    redraft = Letter(inp.victim, LetterStatus.DRAFTED, at, drafts=old.drafts + 1)
+    return {"letters": tuple(redraft if x is old else x for x in rec.letters)}
 
 
-def _letter_to(status: LetterStatus) -> Effect:
-    def settle(rec: CaseRecord, inp: Input, at: datetime, actor: str) -> dict[str, Any]:
-        assert rec.letter is not None  # the letter guards have passed
-        if status is LetterStatus.REVIEWED:
-            return {"letter": attrs.evolve(rec.letter, status=status, reviewed_by=actor)}
-        return {"letter": attrs.evolve(rec.letter, status=status, settled_at=at)}
-
-    return settle
+def _target_letter(rec: CaseRecord, inp: Input) -> Letter:
+    victim = inp.victim if isinstance(inp, LetterInput | ReviewLetter) else None
+    letter = rec.letter_to(victim) if victim is not None else rec.letters[0]
+    assert letter is not None  # the letter guards have passed
+    return letter
 
 
-_effect("review_letter")(_letter_to(LetterStatus.REVIEWED))
-_effect("deliver_letter")(_letter_to(LetterStatus.DELIVERED))
-_effect("hold_letter_on_file")(_letter_to(LetterStatus.HELD_ON_FILE))
+def _with_letter(rec: CaseRecord, old: Letter, new: Letter) -> dict[str, Any]:
+    return {"letters": tuple(new if x is old else x for x in rec.letters)}
+
+
+@_effect("review_letter")
+def _review_letter(rec: CaseRecord, inp: ReviewLetter, at: datetime, actor: str) -> dict[str, Any]:
+    old = _target_letter(rec, inp)
+    status = LetterStatus.REVIEWED if inp.approved else LetterStatus.RETURNED
+    return _with_letter(rec, old, attrs.evolve(old, status=status, reviewed_by=actor))
+
+
+@_effect("deliver_letter")
+def _deliver_letter(rec: CaseRecord, inp: LetterInput, at: datetime, actor: str) -> dict[str, Any]:
+    old = _target_letter(rec, inp)
+    return _with_letter(rec, old, attrs.evolve(old, status=LetterStatus.DELIVERED, settled_at=at))
+
+
+@_effect("hold_letter_on_file")
+def _hold_letter(rec: CaseRecord, inp: LetterInput, at: datetime, actor: str) -> dict[str, Any]:
+    old = _target_letter(rec, inp)
+    held = attrs.evolve(old, status=LetterStatus.HELD_ON_FILE, settled_at=at, held_at=at)
+    return _with_letter(rec, old, held)
 
 
 @_effect("record_shuttle_message")
@@ -323,6 +349,25 @@ def _inform_victim(rec: CaseRecord, inp: InformVictim, at: datetime, actor: str)
 @_effect("record_follow_up")
 def _follow_up(rec: CaseRecord, inp: RecordFollowUp, at: datetime, actor: str) -> dict[str, Any]:
     return {"follow_ups": (*rec.follow_ups, FollowUp(inp.party, at, actor))}
+
+
+# -- change of mind, supporters (issue 14) ----------------------------------------------------
+
+
+@_effect("record_request")
+def _record_request(
+    rec: CaseRecord, inp: RecordRequest, at: datetime, actor: str
+) -> dict[str, Any]:
+    request = PartyRequest(inp.party, inp.activity, at, actor, len(rec.consents))
+    return {"requests": (*rec.requests, request)}
+
+
+@_effect("accept_supporter")
+def _accept_supporter(
+    rec: CaseRecord, inp: AcceptSupporter, at: datetime, actor: str
+) -> dict[str, Any]:
+    answer = SupporterAcceptance(inp.supporter, inp.by, inp.accepted, at, actor)
+    return {"supporter_acceptances": (*rec.supporter_acceptances, answer)}
 
 
 #: Every action's effect, by action name.

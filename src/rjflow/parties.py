@@ -64,32 +64,58 @@ def _to_specialisms(value: object) -> frozenset[str]:
 
 @attrs.frozen
 class Offender:
-    """The sentenced person taking part in the programme."""
+    """The sentenced person taking part in the programme.
+
+    ``under_18``: a young offender, who takes part with an appropriate adult (a
+    :class:`Supporter` with ``appropriate_adult=True``) who consents too.
+    ``needs_interpreter``: information and consent need an interpreter.
+    """
 
     id: str = attrs.field(validator=opaque_id)
     role: Role = attrs.field(default=Role.OFFENDER, init=False)
+    # -- youth and access (issue 14) --
+    under_18: bool = attrs.field(default=False, validator=boolean, kw_only=True)
+    needs_interpreter: bool = attrs.field(default=False, validator=boolean, kw_only=True)
 
 
 @attrs.frozen
 class Victim:
     """A person harmed by the offence.
 
-    ``requested_rj`` records that the victim asked for restorative justice themselves; for
-    sexual harm a policy can require it before any contact.
+    ``requested_rj`` records that the victim asked for restorative justice before the
+    referral; a victim who asks later is recorded with ``Case.record_request``.  Either way,
+    for the offence categories in ``Policy.victim_request_required_for`` (sexual harm by
+    default) the service approaches a victim only once they asked.
+
+    ``under_18``: the victim is a child; they take part with an appropriate adult (a
+    :class:`Supporter` with ``appropriate_adult=True``) who consents too.
+    ``needs_interpreter``: information and consent need an interpreter.
     """
 
     id: str = attrs.field(validator=opaque_id)
     requested_rj: bool = attrs.field(default=False, validator=boolean)
     role: Role = attrs.field(default=Role.VICTIM, init=False)
+    # -- youth and access (issue 14) --
+    under_18: bool = attrs.field(default=False, validator=boolean, kw_only=True)
+    needs_interpreter: bool = attrs.field(default=False, validator=boolean, kw_only=True)
 
 
 @attrs.frozen
 class Supporter:
-    """Someone who accompanies a victim or the offender; ``supports`` is that party's id."""
+    """Someone who accompanies a victim or the offender; ``supports`` is that party's id.
+
+    A supporter is a participant: they are given information and consent to a face-to-face
+    meeting before they attend, and the side they do not support accepts them (RJC Service
+    Provider Code).  ``appropriate_adult`` marks the parent, guardian or appropriate adult of
+    a party under 18, who consents to each activity alongside them.
+    """
 
     id: str = attrs.field(validator=opaque_id)
     supports: str = attrs.field(validator=opaque_id)
     role: Role = attrs.field(default=Role.SUPPORTER, init=False)
+    # -- youth and access (issue 14) --
+    appropriate_adult: bool = attrs.field(default=False, validator=boolean, kw_only=True)
+    needs_interpreter: bool = attrs.field(default=False, validator=boolean, kw_only=True)
 
 
 @attrs.frozen

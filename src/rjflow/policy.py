@@ -77,6 +77,10 @@ def _excluded_categories(value: object) -> frozenset[OffenceCategory]:
     return enum_members(OffenceCategory, "Policy.excluded_with_ongoing_contact", value, _OF)
 
 
+def _request_categories(value: object) -> frozenset[OffenceCategory]:
+    return enum_members(OffenceCategory, "Policy.victim_request_required_for", value, _OF)
+
+
 def _lead_level(value: object) -> PractitionerLevel:
     return to_enum(PractitionerLevel, "Policy.min_lead_level", value)
 
@@ -166,11 +170,30 @@ class Policy:
             )
         },
     )
-    sexual_harm_needs_victim_request: bool = attrs.field(
+    # -- change of mind, youth (issue 14) --
+    victim_request_required_for: frozenset[OffenceCategory] = attrs.field(
+        default=frozenset({OffenceCategory.SEXUAL_OFFENCE}),
+        converter=_request_categories,
+        metadata={
+            "doc": (
+                "**practice** (RJC guidance; Victims' Code: RJ can be asked for at any stage): "
+                "for these offences restorative justice is considered only when the victim "
+                "asked for it, and the service does not make the first approach.  Default: "
+                "sexual offences; a service adds ``OffenceCategory.DOMESTIC_ABUSE`` to treat "
+                "domestic abuse the same way.  Empty switches the rule off."
+            )
+        },
+    )
+    youth_needs_appropriate_adult: bool = attrs.field(
         default=True,
         validator=boolean,
         metadata={
-            "doc": "**practice**: for sexual harm, contact only when the victim asked for it."
+            "doc": (
+                "**practice** (RJC Practitioner Code; youth justice practice): a party under "
+                "18 takes part with a parent, guardian or appropriate adult, who is informed "
+                "and consents too; the young person's consent is in force for contact only "
+                "with theirs."
+            )
         },
     )
     min_lead_level: PractitionerLevel = attrs.field(

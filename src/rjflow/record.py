@@ -33,11 +33,13 @@ from rjflow.activities import (
     InformationGiven,
     Letter,
     LetterStatus,
+    PartyRequest,
     ProgressUpdate,
     RiskAssessment,
     RJType,
     Session,
     ShuttleMessage,
+    SupporterAcceptance,
     VictimUpdate,
     VictimUpdateAbout,
     VictimWish,
@@ -69,7 +71,6 @@ class CaseRecord:
     acknowledgement: Acknowledgement | None = None
     risk_assessments: tuple[RiskAssessment, ...] = ()
     conference: Conference | None = None
-    letter: Letter | None = None
     shuttle_messages: tuple[ShuttleMessage, ...] = ()
     agreement: Agreement | None = None
     progress: tuple[ProgressUpdate, ...] = ()
@@ -80,6 +81,10 @@ class CaseRecord:
     victim_wishes: tuple[VictimWish, ...] = ()
     victim_updates: tuple[VictimUpdate, ...] = ()
     follow_ups: tuple[FollowUp, ...] = ()
+    # -- change of mind, supporters, letters (issue 14) --
+    requests: tuple[PartyRequest, ...] = ()
+    supporter_acceptances: tuple[SupporterAcceptance, ...] = ()
+    letters: tuple[Letter, ...] = ()
 
     def updated(self, **changes: Any) -> CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
@@ -173,6 +178,68 @@ class CaseRecord:
             if update.action_id == action_id:
                 return update.status
         return ActionStatus.NOT_STARTED
+
+    # -- change of mind, supporters, letters (issue 14) ------------------------------------
+
+    def timeline(
+        self, party_id: str, activity: ContactActivity
+    ) -> tuple[ConsentDecision | PartyRequest, ...]:
+        """The party's decisions about ``activity`` and their requests that cover it (for
+        that activity, or general), in the order they were recorded."""
+        entries: list[ConsentDecision | PartyRequest] = []
+        requests = [
+            r
+            for r in self.requests
+            if r.party == party_id and (r.activity is None or r.activity is activity)
+        ]
+        for index, decision in enumerate(self.consents):
+            while requests and requests[0].position <= index:
+                entries.append(requests.pop(0))
+            if decision.party == party_id and decision.activity is activity:
+                entries.append(decision)
+        return (*entries, *requests)
+
+    def decline_stands(self, party_id: str, activity: ContactActivity) -> bool:
+        """True when the party's latest decision about ``activity`` is a decline and they have
+        not asked for it (or for restorative justice in general) since: the service must not
+        approach them about it."""
+        for entry in reversed(self.timeline(party_id, activity)):
+            if isinstance(entry, PartyRequest):
+                return False
+            return entry.status is ConsentStatus.DECLINED
+        return False
+
+    def asked_for_rj(self, party_id: str) -> bool:
+        """True when the party asked for restorative justice themselves: a victim who asked
+        before the referral (``Victim.requested_rj``), or any recorded request."""
+        party = self.party(party_id)
+        if isinstance(party, Victim) and party.requested_rj:
+            return True
+        return any(r.party == party_id for r in self.requests)
+
+    def appropriate_adults(self, party_id: str) -> tuple[Supporter, ...]:
+        """The appropriate adults (parent, guardian) supporting the party."""
+        return tuple(s for s in self.supporters if s.supports == party_id and s.appropriate_adult)
+
+    def accepts_supporter(self, by: str, supporter_id: str) -> bool:
+        """True when party ``by``'s latest answer accepts the supporter at the meeting."""
+        for answer in reversed(self.supporter_acceptances):
+            if answer.by == by and answer.supporter == supporter_id:
+                return answer.accepted
+        return False
+
+    def letter_to(self, victim_id: str) -> Letter | None:
+        """The letter of apology to this victim, or None."""
+        for letter in self.letters:
+            if letter.victim == victim_id:
+                return letter
+        return None
+
+    @property
+    def letter(self) -> Letter | None:
+        """The most recently drafted letter of apology, or None (a case had one letter before
+        letters were kept per victim; see :attr:`letters`)."""
+        return max(self.letters, key=lambda x: x.drafted_at) if self.letters else None
 
     @property
     def is_open(self) -> bool:

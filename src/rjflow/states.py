@@ -23,6 +23,7 @@ import attrs
 
 from rjflow.activities import SessionKind
 from rjflow.commands import (
+    AcceptSupporter,
     AddParty,
     AssessRisk,
     AssignLeadFacilitator,
@@ -31,6 +32,7 @@ from rjflow.commands import (
     DraftLetter,
     HoldConference,
     InformVictim,
+    LetterInput,
     NoInput,
     ProposeAgreement,
     RecordAcknowledgement,
@@ -38,10 +40,12 @@ from rjflow.commands import (
     RecordFeedback,
     RecordFollowUp,
     RecordProgress,
+    RecordRequest,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
     RecordVictimWishes,
+    ReviewLetter,
     SignAgreement,
     VaryAgreement,
     WaiveAgreementAction,
@@ -99,6 +103,9 @@ class ActionDef:
     guards: tuple[str, ...]
     input: type
     summary: str
+    #: The policy switch (a ``Policy`` attribute name) that offers the action, where its
+    #: stages alone do not say (a letter delivered from the review stage).  Issue 14.
+    offered_by: str | None = None
 
 
 _STATES = (
@@ -190,6 +197,7 @@ _ACTIONS = (
             *_CONTACT_GUARDS,
             "victims_consent_face_to_face",
             "offender_consents_face_to_face",
+            "supporters_may_attend",
             "sessions_remaining",
             "session_length_within_limit",
         ),
@@ -290,7 +298,7 @@ _ACTIONS = (
         "give_information",
         OPEN_STATES,
         None,
-        ("party_can_consent", "party_not_declined"),
+        ("party_can_consent", "party_not_declined", "interpreter_present", "victim_asked_first"),
         ConsentInput,
         "Record that a party was told about an activity, its outcomes and monitoring.",
     ),
@@ -298,7 +306,14 @@ _ACTIONS = (
         "record_consent",
         OPEN_STATES,
         None,
-        ("party_can_consent", "party_not_declined", "information_given", "consent_not_in_force"),
+        (
+            "party_can_consent",
+            "party_not_declined",
+            "information_given",
+            "consent_not_in_force",
+            "interpreter_present",
+            "victim_asked_first",
+        ),
         ConsentInput,
         "Record a party's written, informed consent to an activity.",
     ),
@@ -347,30 +362,31 @@ _ACTIONS = (
         (_S.LETTER_OF_APOLOGY,),
         None,
         ("letter_drafted",),
-        NoInput,
-        "The facilitator has reviewed the letter.",
+        ReviewLetter,
+        "The facilitator reviewed a drafted letter: approved it, or returned it for a redraft.",
     ),
     ActionDef(
         "deliver_letter",
-        (_S.LETTER_OF_APOLOGY,),
+        (_S.LETTER_OF_APOLOGY, _S.REVIEW),
         None,
         (
-            "letter_reviewed",
+            "letter_deliverable",
             "victim_consents_to_letter",
             "offence_not_excluded",
             "risk_assessment_favourable",
             "sexual_harm_victim_request",
         ),
-        NoInput,
-        "Deliver the reviewed letter to the victim, who agreed to receive it.",
+        LetterInput,
+        "Deliver an approved letter (now or later, from the file) to its victim, who agreed.",
+        offered_by="letter_enabled",
     ),
     ActionDef(
         "hold_letter_on_file",
         (_S.LETTER_OF_APOLOGY,),
         None,
         ("letter_reviewed",),
-        NoInput,
-        "Keep the reviewed letter on file; it is not delivered.",
+        LetterInput,
+        "Keep an approved letter on file; it can be delivered later if the victim asks.",
     ),
     ActionDef(
         "record_shuttle_message",
@@ -382,6 +398,7 @@ _ACTIONS = (
             *_CONTACT_GUARDS,
             "victims_consent_shuttle",
             "offender_consents_shuttle",
+            "message_vetted",
         ),
         RecordShuttleMessage,
         "The facilitator carried a message between offender and victim.",
@@ -481,6 +498,23 @@ _ACTIONS = (
         ("follow_up_party_known",),
         RecordFollowUp,
         "Record follow-up contact with a participant after the activity.",
+    ),
+    # -- change of mind and supporters (issue 14) --
+    ActionDef(
+        "record_request",
+        OPEN_STATES,
+        None,
+        ("party_may_request",),
+        RecordRequest,
+        "A party came back themselves and asked for restorative justice (or one activity).",
+    ),
+    ActionDef(
+        "accept_supporter",
+        OPEN_STATES,
+        None,
+        ("supporter_acceptance_valid",),
+        AcceptSupporter,
+        "A party on the other side accepts (or no longer accepts) a supporter at the meeting.",
     ),
 )
 

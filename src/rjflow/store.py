@@ -27,7 +27,7 @@ store must hold the keyring.
 >>> with SQLiteStore(":memory:") as store:
 ...     store.save(case, expected_version=0)
 ...     store.load(case.case_id) == case
-30
+33
 True
 """
 

@@ -149,6 +149,9 @@ class Workflow:
         actions: dict[str, ActionDef] = {}
         for action in ACTIONS.values():
             sources = tuple(s for s in action.sources if s in offered)
+            switch = action.offered_by  # issue 14: an action a policy switch offers
+            if switch is not None and not getattr(policy, switch):
+                continue
             if sources and (action.dest is None or action.dest in offered):
                 actions[action.name] = ActionDef(
                     action.name, sources, action.dest, action.guards, action.input, action.summary

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from rjflow.activities import ContactActivity
 from rjflow.blocker import Blocker
-from rjflow.commands import Acting, HoldConference, Input, RecordShuttleMessage
+from rjflow.commands import Acting, HoldConference, Input, LetterInput, RecordShuttleMessage
 from rjflow.parties import Victim
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
@@ -54,8 +54,10 @@ def _shuttle_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
 
 def _contact_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
     """The victims the action would bring into contact with the offender."""
-    if rec.state is State.LETTER_OF_APOLOGY and rec.letter is not None:
-        return (rec.letter.victim,)
+    if isinstance(inp, LetterInput) and inp.victim is not None:
+        return (inp.victim,)  # a letter's delivery (issue 14: one letter per victim)
+    if rec.state in (State.LETTER_OF_APOLOGY, State.REVIEW) and rec.letters:
+        return tuple(letter.victim for letter in rec.letters)
     if isinstance(inp, RecordShuttleMessage) or rec.state is State.SHUTTLE_MEDIATION:
         return _shuttle_victims(rec, inp)
     if isinstance(inp, HoldConference) or rec.conference is not None:

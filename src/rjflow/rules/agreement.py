@@ -42,9 +42,9 @@ def activity_concluded(
 ) -> Iterator[Blocker]:
     """The activity has run its course: the letter delivered or held on file; at least one
     shuttle message carried."""
+    settled = (LetterStatus.DELIVERED, LetterStatus.HELD_ON_FILE)  # every letter (issue 14)
     if rec.state is State.LETTER_OF_APOLOGY and (
-        rec.letter is None
-        or rec.letter.status not in (LetterStatus.DELIVERED, LetterStatus.HELD_ON_FILE)
+        not rec.letters or any(x.status not in settled for x in rec.letters)
     ):
         yield _block(
             "letter_not_settled",

@@ -1,5 +1,11 @@
-"""The letter of apology: drafted, reviewed by the facilitator, delivered only with the victim's
-consent (seed, practice).
+"""The letter of apology and shuttle messages: drafted, vetted by the facilitator, delivered only
+with the victim's consent (seed, practice).
+
+One letter per victim.  The facilitator reviews each draft and approves it or returns it for a
+redraft; an approved letter is delivered only with that victim's prior informed agreement,
+otherwise held on file, and a held letter can be delivered later, when and if the victim
+chooses, also once the case has moved on to reviews.  A shuttle message is carried only once
+the facilitator vetted it.
 """
 
 from __future__ import annotations
@@ -8,12 +14,17 @@ from collections.abc import Iterator
 
 from rjflow.activities import (
     ContactActivity,
+    Letter,
     LetterStatus,
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
     Acting,
+    DraftLetter,
     Input,
+    LetterInput,
+    RecordShuttleMessage,
+    ReviewLetter,
 )
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
@@ -24,14 +35,52 @@ from rjflow.rules._common import (
 from rjflow.rules.consent import _consent_blockers
 
 
-def _letter_blocker(rec: CaseRecord, wanted: LetterStatus, next_step: str) -> Iterator[Blocker]:
-    letter = rec.letter
+def _target(rec: CaseRecord, inp: Input | None) -> tuple[Letter | None, list[Blocker]]:
+    """The letter an action names (by victim; None: the only letter), or why none is named."""
+    victim = inp.victim if isinstance(inp, LetterInput | ReviewLetter) else None
+    if victim is not None:
+        letter = rec.letter_to(victim)
+        if letter is None:
+            return None, [
+                _block(
+                    "letter_not_ready",
+                    f"No letter of apology to victim {victim} has been drafted; draft it first, "
+                    "or name another victim.",
+                    victim,
+                )
+            ]
+        return letter, []
+    if len(rec.letters) > 1:
+        return None, [
+            _block(
+                "letter_victim_needed",
+                f"This case has letters of apology to {len(rec.letters)} victims; say which "
+                "victim's letter this is (victim=...).",
+            )
+        ]
+    return (rec.letters[0] if rec.letters else None), []
+
+
+def _letter_blocker(
+    rec: CaseRecord, inp: Input | None, wanted: tuple[LetterStatus, ...], next_step: str
+) -> Iterator[Blocker]:
+    letter, problems = _target(rec, inp)
+    if problems:
+        yield from problems
+        return
     status = letter.status if letter is not None else None
-    if status is not wanted:
+    if status is LetterStatus.DELIVERED and letter is not None:
+        yield _block(
+            "letter_already_delivered",
+            f"The letter of apology to victim {letter.victim} has already been delivered.",
+            letter.victim,
+        )
+    elif status not in wanted:
         now = "not drafted yet" if status is None else status.value.replace("_", " ")
         yield _block(
             "letter_not_ready",
             f"The letter of apology is {now}; {next_step}",
+            letter.victim if letter is not None else None,
         )
 
 
@@ -39,29 +88,67 @@ def _letter_blocker(rec: CaseRecord, wanted: LetterStatus, next_step: str) -> It
 def letter_not_started(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """One letter of apology per case."""
-    if rec.letter is not None:
-        yield _block("letter_already_drafted", "The letter of apology is already drafted.")
+    """One letter of apology per victim; a letter returned for a redraft is drafted again
+    (practice)."""
+    if isinstance(inp, DraftLetter):
+        letter = rec.letter_to(inp.victim)
+        if letter is not None and letter.status is not LetterStatus.RETURNED:
+            yield _block(
+                "letter_already_drafted",
+                f"The letter of apology to victim {inp.victim} is already drafted "
+                f"({letter.status.value.replace('_', ' ')}); a victim has one letter, drafted "
+                "again only when the facilitator returns it for a redraft.",
+                inp.victim,
+            )
+    elif (
+        inp is None
+        and rec.victims
+        and all(
+            (x := rec.letter_to(v.id)) is not None and x.status is not LetterStatus.RETURNED
+            for v in rec.victims
+        )
+    ):
+        yield _block(
+            "letter_already_drafted",
+            "Every victim's letter of apology is already drafted.",
+        )
 
 
 @_guard
 def letter_drafted(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The facilitator reviews a drafted letter (practice)."""
-    yield from _letter_blocker(rec, LetterStatus.DRAFTED, "it must be drafted before review.")
+    """The facilitator reviews a drafted letter: approves it or returns it for a redraft
+    (practice)."""
+    yield from _letter_blocker(
+        rec, inp, (LetterStatus.DRAFTED,), "it must be drafted before review."
+    )
 
 
 @_guard
 def letter_reviewed(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """A letter is delivered or held on file only after the facilitator reviewed it
-    (practice)."""
+    """A letter is held on file only after the facilitator approved it (practice)."""
     yield from _letter_blocker(
         rec,
-        LetterStatus.REVIEWED,
-        "the facilitator must review it before it is delivered or held on file.",
+        inp,
+        (LetterStatus.REVIEWED,),
+        "the facilitator must approve it before it is delivered or held on file.",
+    )
+
+
+@_guard
+def letter_deliverable(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """A letter is delivered once the facilitator approved it, straight away or later from
+    the file, "if and when" the victim chooses (practice)."""
+    yield from _letter_blocker(
+        rec,
+        inp,
+        (LetterStatus.REVIEWED, LetterStatus.HELD_ON_FILE),
+        "the facilitator must approve it before it is delivered or held on file.",
     )
 
 
@@ -69,13 +156,29 @@ def letter_reviewed(
 def victim_consents_to_letter(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """A letter is delivered only with the victim's prior informed agreement; otherwise it is
-    held on file (practice)."""
-    if rec.letter is not None:
+    """A letter is delivered only with that victim's prior informed agreement (and a young
+    victim's appropriate adult's); otherwise it is held on file (practice)."""
+    letter, _ = _target(rec, inp)
+    if letter is not None:
         yield from _consent_blockers(
             rec,
             "victim",
-            rec.letter.victim,
+            letter.victim,
             ContactActivity.RECEIVE_LETTER,
             "Hold the letter on file instead.",
+            policy=policy,
+        )
+
+
+@_guard
+def message_vetted(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """A shuttle message is carried only after the facilitator checked it, as a letter is
+    reviewed (practice: RJC Practitioner Code)."""
+    if isinstance(inp, RecordShuttleMessage) and not inp.vetted:
+        yield _block(
+            "message_not_vetted",
+            "The facilitator has not checked this message; check it (and return it to its "
+            "author for rewording if needed) before it is carried, then record it as vetted.",
         )

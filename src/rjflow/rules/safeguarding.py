@@ -12,10 +12,10 @@ from rjflow.activities import (
 from rjflow.blocker import Blocker
 from rjflow.commands import (
     Acting,
+    ConsentInput,
     Input,
 )
-from rjflow.offences import OffenceCategory
-from rjflow.parties import Victim
+from rjflow.parties import Supporter, Victim
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules._common import (
@@ -102,18 +102,43 @@ def lead_facilitator_qualified(
 def sexual_harm_victim_request(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """For sexual harm, contact only when the victim asked for it (practice;
-    ``Policy.sexual_harm_needs_victim_request``)."""
-    if not policy.sexual_harm_needs_victim_request:
-        return
-    if rec.offence.category is not OffenceCategory.SEXUAL_OFFENCE:
+    """Request-only offences: for sexual harm (and, by policy, domestic abuse) contact happens
+    only when the victim asked for restorative justice: before the referral
+    (``Victim.requested_rj``) or at any stage since (a victim-initiated request,
+    ``record_request``) (practice: RJC guidance, Victims' Code;
+    ``Policy.victim_request_required_for``)."""
+    if rec.offence.category not in policy.victim_request_required_for:
         return
     for vid in _contact_victims(rec, inp):
-        victim = rec.party(vid)
-        if isinstance(victim, Victim) and not victim.requested_rj:
-            yield _block(
-                "victim_did_not_request",
-                f"For sexual harm, contact happens only when the victim asked for restorative "
-                f"justice, and victim {vid} has not. Do not approach them about it.",
-                vid,
-            )
+        yield from _request_blockers(rec, vid)
+
+
+@_guard
+def victim_asked_first(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """Request-only offences: the service does not make the first approach.  A victim (or
+    their supporter) is given information or asked for consent only once the victim asked for
+    restorative justice (practice: RJC guidance, Victims' Code;
+    ``Policy.victim_request_required_for``)."""
+    if rec.offence.category not in policy.victim_request_required_for:
+        return
+    if not isinstance(inp, ConsentInput):
+        return
+    party = rec.party(inp.party)
+    if isinstance(party, Supporter) and isinstance(rec.party(party.supports), Victim):
+        yield from _request_blockers(rec, party.supports)
+    elif isinstance(party, Victim):
+        yield from _request_blockers(rec, party.id)
+
+
+def _request_blockers(rec: CaseRecord, vid: str) -> Iterator[Blocker]:
+    if isinstance(rec.party(vid), Victim) and not rec.asked_for_rj(vid):
+        yield _block(
+            "victim_did_not_request",
+            f"This is a {rec.offence.category.label} case: restorative justice is considered "
+            f"only when the victim asks for it, and victim {vid} has not, so the service does "
+            "not approach them. If they contact the service and ask, record their request "
+            "(record_request) first.",
+            vid,
+        )
