@@ -22,6 +22,8 @@ from rjflow.activities import (
     InformationGiven,
     Letter,
     LetterStatus,
+    MaterialChange,
+    MaterialChangeKind,
     MessageDirection,
     ProgressUpdate,
     RiskAssessment,
@@ -45,8 +47,17 @@ from rjflow.errors import (
 )
 from rjflow.history import Event
 from rjflow.offences import Offence, OffenceCategory
-from rjflow.parties import Facilitator, Offender, PractitionerLevel, Role, Supporter, Victim
-from rjflow.policy import LONDON_CRC, Policy
+from rjflow.parties import (
+    Facilitator,
+    Offender,
+    PractitionerLevel,
+    Role,
+    Staff,
+    StaffRole,
+    Supporter,
+    Victim,
+)
+from rjflow.policy import LONDON_CRC, Policy, RiskScope
 from rjflow.record import CaseRecord
 from rjflow.states import State
 from rjflow.workflow import Workflow
@@ -84,6 +95,8 @@ __all__ = [
     "InvalidWorkflow",
     "Letter",
     "LetterStatus",
+    "MaterialChange",
+    "MaterialChangeKind",
     "MessageDirection",
     "Offence",
     "OffenceCategory",
@@ -95,11 +108,14 @@ __all__ = [
     "RJFlowError",
     "RiskAssessment",
     "RiskOutcome",
+    "RiskScope",
     "Role",
     "Session",
     "SessionKind",
     "ShuttleMessage",
     "Signature",
+    "Staff",
+    "StaffRole",
     "State",
     "Supporter",
     "UnknownAction",

@@ -20,11 +20,13 @@ from cattrs.errors import (
     IterableValidationError,
     IterableValidationNote,
 )
-from cattrs.gen import make_dict_unstructure_fn
+from cattrs.gen import make_dict_unstructure_fn, override
 
 from rjflow._validate import shown
+from rjflow.commands import OpenCase
 from rjflow.errors import InvalidDocument, InvalidInput
-from rjflow.parties import Facilitator, Offender, Party, Role, Supporter, Victim
+from rjflow.history import Event
+from rjflow.parties import Facilitator, Offender, Party, Role, Staff, StaffRole, Supporter, Victim
 
 __all__ = ["CONVERTER", "structure", "unstructure"]
 
@@ -144,6 +146,9 @@ _PARTY_TYPES: dict[str, type] = {
     Role.VICTIM.value: Victim,
     Role.SUPPORTER.value: Supporter,
     Role.FACILITATOR.value: Facilitator,
+    # Staff parties (issue 14): their role is their own field, and also the discriminator.
+    StaffRole.MANAGER.value: Staff,
+    StaffRole.ADMINISTRATOR.value: Staff,
 }
 
 
@@ -169,6 +174,8 @@ def _party_hook(_t: Any, converter: cattrs.Converter) -> Callable[[object, Any],
         hook = hooks.get(role) if isinstance(role, str) else None
         if hook is None:
             raise InvalidInput(f"a party's 'role' must be one of {', '.join(sorted(_PARTY_TYPES))}")
+        if _PARTY_TYPES[role] is Staff:
+            fields["role"] = role
         party: Party = hook(fields, _PARTY_TYPES[role])
         return party
 
@@ -179,6 +186,17 @@ CONVERTER.register_unstructure_hook_factory(
     lambda t: t == Party or t in _PARTY_FIELDS, lambda _t: _unstructure_party
 )
 CONVERTER.register_structure_hook_factory(lambda t: t == Party, _party_hook)
+
+# Issue 14 (D2): an event recorded when it happened has no ``occurred_at`` field at all.
+CONVERTER.register_unstructure_hook(
+    Event, make_dict_unstructure_fn(Event, CONVERTER, occurred_at=override(omit_if_default=True))
+)
+
+# Issue 14 (D2): an opening event without staff (saved before staff roles were recorded) keeps
+# exactly the data, and so the hash, it was saved with.
+CONVERTER.register_unstructure_hook(
+    OpenCase, make_dict_unstructure_fn(OpenCase, CONVERTER, staff=override(omit_if_default=True))
+)
 
 
 def unstructure(value: object, cls: type | None = None) -> Any:

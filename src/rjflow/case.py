@@ -37,6 +37,7 @@ from rjflow.blocker import Blocker
 from rjflow.commands import (
     Acting,
     AddParty,
+    ApproveRiskAssessment,
     AssessRisk,
     AssignLeadFacilitator,
     Close,
@@ -49,6 +50,7 @@ from rjflow.commands import (
     ProposeAgreement,
     RecordAcknowledgement,
     RecordFeedback,
+    RecordNewInformation,
     RecordProgress,
     RecordSentence,
     RecordSession,
@@ -59,7 +61,7 @@ from rjflow.effects import EFFECTS, open_record
 from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.history import GENESIS_HASH, Event
 from rjflow.offences import Offence
-from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+from rjflow.parties import Facilitator, Offender, Party, Staff, Supporter, Victim
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.record import CaseRecord
 from rjflow.states import ActionDef, State
@@ -137,11 +139,17 @@ class Case:
         lead_facilitator: str | None = None,
         sentenced_on: date | None = None,
         policy: Policy = LONDON_CRC,
+        staff: Iterable[Staff] = (),
     ) -> Case:
         """Open a newly referred case.
 
         Parties are given by opaque ids (``"V1"``), never names.  ``at`` is when the referral
-        was received and must be timezone-aware; ``actor`` is who recorded it.
+        was received and must be timezone-aware; ``actor`` is who recorded it: anyone with an id
+        (the referral often arrives before any staff is on the case, e.g. at intake), but never
+        a participant of the case being opened (:class:`~rjflow.InvalidInput`).  ``staff``: the
+        case's managers and administrators (:class:`~rjflow.Staff`); facilitators are given in
+        ``facilitators`` and the lead in ``lead_facilitator``.  Every later action is checked
+        against the roles these give (see the workflow table's ``roles``).
         """
         _check_id("case_id", case_id)
         if isinstance(victims, str):
@@ -150,13 +158,25 @@ class Case:
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
         parties += list(supporters)
         parties += list(facilitators)
-        inp = OpenCase(offence, tuple(parties), sentenced_on, lead_facilitator)
+        if isinstance(staff, Staff):
+            raise InvalidInput(
+                "'staff' must be a list, for example staff=[Staff('M1', 'manager')]."
+            )
+        inp = OpenCase(offence, tuple(parties), sentenced_on, lead_facilitator, tuple(staff))
         return cls._opened(case_id, inp, at, actor, policy)
 
     @classmethod
     def _opened(cls, case_id: str, inp: OpenCase, at: datetime, actor: str, policy: Policy) -> Case:
         at = aware_datetime("at", at)
         _check_id("actor", actor)
+        if inp.staff is not None and any(
+            p.id == actor and not isinstance(p, Facilitator) for p in inp.parties
+        ):
+            raise InvalidInput(
+                "The referral is recorded by a member of staff, never by a participant of the "
+                "case (the offender, a victim or a supporter); give the id of the person who "
+                "recorded it as actor."
+            )
         data = {"case_id": case_id, **unstructure(inp, OpenCase)}
         event = Event.create(
             sequence=1,
@@ -228,12 +248,33 @@ class Case:
 
     # -- questions -----------------------------------------------------------------------------
 
-    def _acting(self, at: datetime | None, actor: str | None) -> Acting:
+    def _acting(
+        self, at: datetime | None, actor: str | None, occurred_at: datetime | None = None
+    ) -> Acting:
         """Who would act when, for a question: ``at`` defaults to the case's last change."""
         when = self._record.updated_at if at is None else aware_datetime("at", at)
         if actor is not None:
             _check_id("actor", actor)
-        return Acting(when, actor)
+        return Acting(when, actor, self._occurred(when, occurred_at))
+
+    def _occurred(self, at: datetime, occurred_at: datetime | None) -> datetime | None:
+        """``occurred_at`` checked: timezone-aware, not before the case opened, not after ``at``
+        (issue 14: late entry)."""
+        if occurred_at is None:
+            return None
+        occurred_at = aware_datetime("occurred_at", occurred_at)
+        if occurred_at < self._record.opened_at:
+            raise InvalidInput(
+                f"'occurred_at' ({occurred_at.isoformat()}) is before the case was opened "
+                f"({self._record.opened_at.isoformat()}); a case records only what happened "
+                "since its referral."
+            )
+        if occurred_at > at:
+            raise InvalidInput(
+                f"'occurred_at' ({occurred_at.isoformat()}) is after the time it is recorded "
+                f"({at.isoformat()}); an action is recorded when or after it happened."
+            )
+        return occurred_at
 
     def options(
         self, *, at: datetime | None = None, actor: str | None = None
@@ -255,24 +296,36 @@ class Case:
         )
 
     def blockers(
-        self, action: str, *, at: datetime | None = None, actor: str | None = None, **data: Any
+        self,
+        action: str,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+        **data: Any,
     ) -> tuple[Blocker, ...]:
         """Every reason ``action`` (with the input ``data``) is not allowed now; empty if it is.
 
         Without ``data`` the rules that depend on the input (a session's length, say) are
         not judged; pass the input you would fire with for the full answer.  ``at`` and
-        ``actor`` as for :meth:`options`.
+        ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
         """
         definition = self._workflow.action(action)
         inp = _input(definition, data) if data else None
-        act = self._acting(at, actor)
+        act = self._acting(at, actor, occurred_at)
         return tuple(self._workflow.blockers(self._record, definition, inp, act))
 
     def can(
-        self, action: str, *, at: datetime | None = None, actor: str | None = None, **data: Any
+        self,
+        action: str,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+        **data: Any,
     ) -> bool:
         """True exactly when :meth:`blockers` is empty, i.e. when :meth:`fire` would succeed."""
-        return not self.blockers(action, at=at, actor=actor, **data)
+        return not self.blockers(action, at=at, actor=actor, occurred_at=occurred_at, **data)
 
     def explain(self) -> str:
         """Where the case stands and, for each possible action, why it is or is not allowed:
@@ -291,15 +344,32 @@ class Case:
 
     # -- acting --------------------------------------------------------------------------------
 
-    def fire(self, action: str, *, at: datetime, actor: str, **data: Any) -> Event:
+    def fire(
+        self,
+        action: str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+        **data: Any,
+    ) -> Event:
         """Take ``action`` at time ``at`` on behalf of ``actor``, with its input as keywords.
+
+        ``at`` is when the action is recorded: it never goes back before the case's last
+        change, and the rules judge the case in that recorded order.  ``occurred_at`` is when
+        it happened, for an entry made late (a session recorded days after it was held): not
+        before the case opened, not after ``at``.  Record entries (a session's ``held_at``,
+        an assessment's date...) take it, the event keeps both, and time rules about the
+        happening (a risk assessment's expiry) judge it.
 
         Returns the new event.  Raises :class:`~rjflow.ActionRefused` listing every blocker
         when the rules do not allow it, or :class:`~rjflow.InvalidInput` when the input is
         malformed; either way the case is unchanged.
         """
         definition = self._workflow.action(action)
-        return self._perform(definition, _input(definition, data), at, actor)
+        return self._perform(
+            definition, _input(definition, data), at, actor, occurred_at=occurred_at
+        )
 
     def _perform(
         self,
@@ -308,6 +378,8 @@ class Case:
         at: datetime,
         actor: str,
         recorded: Event | None = None,
+        *,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Check, apply and record one action.  ``recorded``: the stored event being replayed,
         whose hash was already verified; it is reused when it says what this action does."""
@@ -317,14 +389,17 @@ class Case:
         if at < rec.updated_at:
             raise InvalidInput(
                 f"'at' ({at.isoformat()}) is earlier than the case's last change "
-                f"({rec.updated_at.isoformat()}); record changes in the order they happened."
+                f"({rec.updated_at.isoformat()}); record changes in the order they happened. "
+                "To record something that happened earlier, give occurred_at."
             )
-        state, blockers = self._workflow.dispatch(rec, action, inp, Acting(at, actor))
+        occurred_at = self._occurred(at, occurred_at)
+        act = Acting(at, actor, occurred_at)
+        state, blockers = self._workflow.dispatch(rec, action, inp, act)
         if blockers:
             raise ActionRefused(
                 case_id=rec.case_id, state=rec.state.value, action=action.name, blockers=blockers
             )
-        changes = EFFECTS[action.name](rec, inp, at, actor)
+        changes = EFFECTS[action.name](rec, inp, act.happened_at, actor)
         version = rec.version + 1
         new = rec.updated(state=state, version=version, updated_at=at, **changes)
         from_state = rec.state.value
@@ -336,7 +411,8 @@ class Case:
             recorded.from_state,
             recorded.to_state,
             recorded.previous_hash,
-        ) == (version, action.name, from_state, to_state, previous_hash):
+            recorded.occurred_at,
+        ) == (version, action.name, from_state, to_state, previous_hash, occurred_at):
             event = recorded
         else:
             event = Event.create(
@@ -348,30 +424,38 @@ class Case:
                 from_state=from_state,
                 to_state=to_state,
                 previous_hash=previous_hash,
+                occurred_at=occurred_at,
             )
         # Nothing below can fail: the case changes whole or not at all.
         self._record = new
         self._events.append(event)
         return event
 
-    def _do(self, name: str, inp: Input, at: datetime, actor: str) -> Event:
-        return self._perform(self._workflow.action(name), inp, at, actor)
+    def _do(
+        self, name: str, inp: Input, at: datetime, actor: str, occurred_at: datetime | None
+    ) -> Event:
+        return self._perform(self._workflow.action(name), inp, at, actor, occurred_at=occurred_at)
 
     # -- the triggers (they move the case to another stage) ------------------------------------
 
-    def start_introduction(self, *, at: datetime, actor: str) -> Event:
+    def start_introduction(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Begin the programme: the offender is sentenced and a lead facilitator assigned."""
-        return self._do("start_introduction", NoInput(), at, actor)
+        return self._do("start_introduction", NoInput(), at, actor, occurred_at)
 
-    def start_preparation(self, *, at: datetime, actor: str) -> Event:
+    def start_preparation(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Move on to preparing offender and victim for a restorative activity."""
-        return self._do("start_preparation", NoInput(), at, actor)
+        return self._do("start_preparation", NoInput(), at, actor, occurred_at)
 
     def hold_conference(
         self,
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         victims: Sequence[str] = (),
         supporters: Sequence[str] | None = None,
     ) -> Event:
@@ -379,45 +463,69 @@ class Case:
         victim); ``supporters``: who accompanies them (default: every supporter of those
         present)."""
         inp = HoldConference(tuple(victims), tuple(supporters) if supporters is not None else None)
-        return self._do("hold_conference", inp, at, actor)
+        return self._do("hold_conference", inp, at, actor, occurred_at)
 
-    def choose_letter_of_apology(self, *, at: datetime, actor: str) -> Event:
+    def choose_letter_of_apology(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The victim does not wish to meet: the offender writes a letter of apology."""
-        return self._do("choose_letter_of_apology", NoInput(), at, actor)
+        return self._do("choose_letter_of_apology", NoInput(), at, actor, occurred_at)
 
-    def choose_shuttle_mediation(self, *, at: datetime, actor: str) -> Event:
+    def choose_shuttle_mediation(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The victim does not wish to meet: the facilitator carries messages between them."""
-        return self._do("choose_shuttle_mediation", NoInput(), at, actor)
+        return self._do("choose_shuttle_mediation", NoInput(), at, actor, occurred_at)
 
-    def start_reviews(self, *, at: datetime, actor: str) -> Event:
+    def start_reviews(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Move on to reviewing progress on what was agreed."""
-        return self._do("start_reviews", NoInput(), at, actor)
+        return self._do("start_reviews", NoInput(), at, actor, occurred_at)
 
-    def complete(self, *, at: datetime, actor: str) -> Event:
+    def complete(self, *, at: datetime, actor: str, occurred_at: datetime | None = None) -> Event:
         """The programme is complete: reviews held and every agreed action done."""
-        return self._do("complete", NoInput(), at, actor)
+        return self._do("complete", NoInput(), at, actor, occurred_at)
 
     def close(
-        self, *, reason: ClosureReason | str, at: datetime, actor: str, note: str | None = None
+        self,
+        *,
+        reason: ClosureReason | str,
+        at: datetime,
+        actor: str,
+        note: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Close the case early with a reason; ``note`` is required for ``OTHER``."""
-        return self._do("close", Close(reason, note), at, actor)
+        return self._do("close", Close(reason, note), at, actor, occurred_at)
 
     # -- record-keeping (the case stays at its stage) ------------------------------------------
 
-    def record_sentence(self, *, sentenced_on: date, at: datetime, actor: str) -> Event:
+    def record_sentence(
+        self, *, sentenced_on: date, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Record the date the offender was sentenced."""
-        return self._do("record_sentence", RecordSentence(sentenced_on), at, actor)
+        return self._do("record_sentence", RecordSentence(sentenced_on), at, actor, occurred_at)
 
     def add_party(
-        self, party: Victim | Supporter | Facilitator, *, at: datetime, actor: str
+        self,
+        party: Victim | Supporter | Facilitator | Staff,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
-        """Add a victim, supporter or facilitator who joins the case later."""
-        return self._do("add_party", AddParty(party), at, actor)
+        """Add a victim, supporter, facilitator or member of staff who joins the case later.
+        A participant joining is a material change: risk must be assessed again."""
+        return self._do("add_party", AddParty(party), at, actor, occurred_at)
 
-    def assign_lead_facilitator(self, facilitator: str, *, at: datetime, actor: str) -> Event:
+    def assign_lead_facilitator(
+        self, facilitator: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Make one of the case's facilitators its lead."""
-        return self._do("assign_lead_facilitator", AssignLeadFacilitator(facilitator), at, actor)
+        return self._do(
+            "assign_lead_facilitator", AssignLeadFacilitator(facilitator), at, actor, occurred_at
+        )
 
     def record_session(
         self,
@@ -425,40 +533,69 @@ class Case:
         duration: timedelta,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         attendance: Attendance | str = Attendance.ATTENDED,
     ) -> Event:
         """Record a session of the current stage, held at ``at``.  A missed session has a
         duration of ``timedelta(0)``."""
-        return self._do("record_session", RecordSession(duration, attendance), at, actor)
+        return self._do(
+            "record_session", RecordSession(duration, attendance), at, actor, occurred_at
+        )
 
     def give_information(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``party`` was told about ``activity``, its outcomes and monitoring."""
-        return self._do("give_information", ConsentInput(party, activity), at, actor)
+        return self._do("give_information", ConsentInput(party, activity), at, actor, occurred_at)
 
     def record_consent(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record ``party``'s written, informed consent to ``activity``."""
-        return self._do("record_consent", ConsentInput(party, activity), at, actor)
+        return self._do("record_consent", ConsentInput(party, activity), at, actor, occurred_at)
 
     def record_decline(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``party`` declined ``activity``; they are not asked about it again."""
-        return self._do("record_decline", ConsentInput(party, activity), at, actor)
+        return self._do("record_decline", ConsentInput(party, activity), at, actor, occurred_at)
 
     def withdraw_consent(
-        self, party: str, activity: ContactActivity | str, *, at: datetime, actor: str
+        self,
+        party: str,
+        activity: ContactActivity | str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``party`` withdrew consent to ``activity``; it is blocked at once."""
-        return self._do("withdraw_consent", ConsentInput(party, activity), at, actor)
+        return self._do("withdraw_consent", ConsentInput(party, activity), at, actor, occurred_at)
 
-    def acknowledge_responsibility(self, *, guilty_plea: bool, at: datetime, actor: str) -> Event:
+    def acknowledge_responsibility(
+        self, *, guilty_plea: bool, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The offender acknowledges the basic facts and takes responsibility."""
         inp = RecordAcknowledgement(guilty_plea)
-        return self._do("acknowledge_responsibility", inp, at, actor)
+        return self._do("acknowledge_responsibility", inp, at, actor, occurred_at)
 
     def assess_risk(
         self,
@@ -466,54 +603,93 @@ class Case:
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         enhanced: bool = False,
         approved_by: str | None = None,
+        subject: str | None = None,
     ) -> Event:
-        """Record a suitability and risk assessment by ``actor``; the latest is in force."""
-        inp = AssessRisk(outcome, enhanced, approved_by)
-        return self._do("assess_risk", inp, at, actor)
+        """Record a suitability and risk assessment by ``actor`` (a facilitator); the latest is
+        in force.  ``subject``: the participant assessed (None: the whole case; see
+        ``Policy.risk_assessment_scope``).  ``approved_by`` is kept for saved cases: it must
+        name a manager on the case other than ``actor``; prefer
+        :meth:`approve_risk_assessment`, taken by the manager."""
+        inp = AssessRisk(outcome, enhanced, approved_by, subject)
+        return self._do("assess_risk", inp, at, actor, occurred_at)
 
-    def draft_letter(self, victim: str, *, at: datetime, actor: str) -> Event:
+    def draft_letter(
+        self, victim: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The offender has drafted a letter of apology to ``victim``."""
-        return self._do("draft_letter", DraftLetter(victim), at, actor)
+        return self._do("draft_letter", DraftLetter(victim), at, actor, occurred_at)
 
-    def review_letter(self, *, at: datetime, actor: str) -> Event:
+    def review_letter(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The facilitator (``actor``) has reviewed the letter."""
-        return self._do("review_letter", NoInput(), at, actor)
+        return self._do("review_letter", NoInput(), at, actor, occurred_at)
 
-    def deliver_letter(self, *, at: datetime, actor: str) -> Event:
+    def deliver_letter(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Deliver the reviewed letter to the victim, who agreed to receive it."""
-        return self._do("deliver_letter", NoInput(), at, actor)
+        return self._do("deliver_letter", NoInput(), at, actor, occurred_at)
 
-    def hold_letter_on_file(self, *, at: datetime, actor: str) -> Event:
+    def hold_letter_on_file(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Keep the reviewed letter on file without delivering it."""
-        return self._do("hold_letter_on_file", NoInput(), at, actor)
+        return self._do("hold_letter_on_file", NoInput(), at, actor, occurred_at)
 
     def record_shuttle_message(
-        self, victim: str, direction: MessageDirection | str, *, at: datetime, actor: str
+        self,
+        victim: str,
+        direction: MessageDirection | str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """The facilitator (``actor``) carried a message between the offender and ``victim``."""
         inp = RecordShuttleMessage(victim, direction)
-        return self._do("record_shuttle_message", inp, at, actor)
+        return self._do("record_shuttle_message", inp, at, actor, occurred_at)
 
     def propose_agreement(
-        self, actions: Sequence[AgreementAction], *, at: datetime, actor: str
+        self,
+        actions: Sequence[AgreementAction],
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Put an outcome agreement of SMART actions to the participants for signature."""
-        return self._do("propose_agreement", ProposeAgreement(tuple(actions)), at, actor)
+        return self._do(
+            "propose_agreement", ProposeAgreement(tuple(actions)), at, actor, occurred_at
+        )
 
-    def sign_agreement(self, party: str, *, at: datetime, actor: str) -> Event:
+    def sign_agreement(
+        self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """``party`` signs the outcome agreement."""
-        return self._do("sign_agreement", SignAgreement(party), at, actor)
+        return self._do("sign_agreement", SignAgreement(party), at, actor, occurred_at)
 
-    def abandon_agreement(self, *, at: datetime, actor: str) -> Event:
+    def abandon_agreement(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Set aside an agreement that not everyone signed."""
-        return self._do("abandon_agreement", NoInput(), at, actor)
+        return self._do("abandon_agreement", NoInput(), at, actor, occurred_at)
 
-    def record_progress(self, action_id: str, status: Any, *, at: datetime, actor: str) -> Event:
+    def record_progress(
+        self,
+        action_id: str,
+        status: Any,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> Event:
         """Record progress on agreement action ``action_id`` at a review."""
         inp = RecordProgress(action_id, status)
-        return self._do("record_progress", inp, at, actor)
+        return self._do("record_progress", inp, at, actor, occurred_at)
 
     def record_feedback(
         self,
@@ -523,7 +699,37 @@ class Case:
         things_changed: bool,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record ``party``'s evaluation: satisfaction 1-5 and whether things changed."""
         inp = RecordFeedback(party, satisfaction, things_changed)
-        return self._do("record_feedback", inp, at, actor)
+        return self._do("record_feedback", inp, at, actor, occurred_at)
+
+    # -- safeguarding (issue 14, D2) ---------------------------------------------------------
+
+    def approve_risk_assessment(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        subject: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """``actor``, a manager on the case who did not make it, approves the enhanced risk
+        assessment in force for ``subject`` (None: the case-wide one)."""
+        inp = ApproveRiskAssessment(subject)
+        return self._do("approve_risk_assessment", inp, at, actor, occurred_at)
+
+    def record_new_information(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        subject: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """Record that new information bearing on risk was received about ``subject`` (None:
+        the whole case): a material change, so risk must be assessed again before further
+        contact.  The information itself stays in the embedding application."""
+        inp = RecordNewInformation(subject)
+        return self._do("record_new_information", inp, at, actor, occurred_at)

@@ -70,19 +70,22 @@ def event_hash(
     from_state: str | None,
     to_state: str | None,
     previous_hash: str,
+    occurred_at: str | None = None,
 ) -> str:
     """SHA-256 (hex) of an event's canonical encoding: compact JSON with sorted keys, UTF-8.
 
     The encoding is exactly ``json.dumps(fields, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)`` of the eight fields; it is spelled out key by key because this runs
-    on every accepted action.
+    ensure_ascii=False)`` of the eight fields, plus ``occurred_at`` when the event has one (an
+    event without it hashes exactly as before it existed, so saved chains still verify); it is
+    spelled out key by key because this runs on every accepted action.
     """
     q = _string
     origin = "null" if from_state is None else q(from_state)
     target = "null" if to_state is None else q(to_state)
+    occurred = "" if occurred_at is None else f'"occurred_at":{q(occurred_at)},'
     body = (
         f'{{"action":{q(action)},"actor":{q(actor)},"at":{q(at)},"data":{canonical_json(data)},'
-        f'"from_state":{origin},"previous_hash":{q(previous_hash)},'
+        f'"from_state":{origin},{occurred}"previous_hash":{q(previous_hash)},'
         f'"sequence":{_integer(sequence)},"to_state":{target}}}'
     )
     return hashlib.sha256(body.encode()).hexdigest()
@@ -94,7 +97,8 @@ class Event:
 
     ``sequence`` counts from 1 (the opening); ``from_state`` is the stage the change was made
     in (None for the opening) and ``to_state`` the stage it led to, or None when the stage did
-    not change.  ``data`` is the action's input as plain JSON data.
+    not change.  ``data`` is the action's input as plain JSON data.  ``at`` is when the change
+    was recorded; ``occurred_at`` when it happened, for an entry made late (None: at ``at``).
     """
 
     sequence: int
@@ -106,6 +110,7 @@ class Event:
     to_state: str | None
     previous_hash: str
     hash: str
+    occurred_at: datetime | None = None
 
     @classmethod
     def create(
@@ -119,6 +124,7 @@ class Event:
         from_state: str | None,
         to_state: str | None,
         previous_hash: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """A new event, its hash computed from its content and ``previous_hash``."""
         digest = event_hash(
@@ -130,8 +136,20 @@ class Event:
             from_state=from_state,
             to_state=to_state,
             previous_hash=previous_hash,
+            occurred_at=None if occurred_at is None else occurred_at.isoformat(),
         )
-        return cls(sequence, at, actor, action, data, from_state, to_state, previous_hash, digest)
+        return cls(
+            sequence,
+            at,
+            actor,
+            action,
+            data,
+            from_state,
+            to_state,
+            previous_hash,
+            digest,
+            occurred_at,
+        )
 
     def expected_hash(self) -> str:
         """The hash this event's content calls for (equal to ``hash`` unless tampered)."""
@@ -144,6 +162,7 @@ class Event:
             from_state=self.from_state,
             to_state=self.to_state,
             previous_hash=self.previous_hash,
+            occurred_at=None if self.occurred_at is None else self.occurred_at.isoformat(),
         )
 
 

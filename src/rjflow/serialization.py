@@ -218,7 +218,9 @@ def replay(events: Sequence[Event], *, policy: Policy = LONDON_CRC) -> Case:
             ) from None
         inp: Input = structure(stored.data, action.input, f"{where}.data")
         try:
-            produced = case._perform(action, inp, stored.at, stored.actor, stored)
+            produced = case._perform(
+                action, inp, stored.at, stored.actor, stored, occurred_at=stored.occurred_at
+            )
         except ActionRefused as refused:
             raise InvalidDocument(
                 f"{where}: the programme's rules refuse this event ({', '.join(refused.codes)}); "

@@ -24,6 +24,7 @@ import attrs
 from rjflow.activities import SessionKind
 from rjflow.commands import (
     AddParty,
+    ApproveRiskAssessment,
     AssessRisk,
     AssignLeadFacilitator,
     Close,
@@ -34,12 +35,14 @@ from rjflow.commands import (
     ProposeAgreement,
     RecordAcknowledgement,
     RecordFeedback,
+    RecordNewInformation,
     RecordProgress,
     RecordSentence,
     RecordSession,
     RecordShuttleMessage,
     SignAgreement,
 )
+from rjflow.parties import StaffRole
 
 __all__ = ["ACTIONS", "OPEN_STATES", "STATES", "ActionDef", "State", "StateDef"]
 
@@ -75,9 +78,27 @@ class StateDef:
     offered_by: str | None = None
 
 
+# -- roles (issue 14, D2): who may take an action ------------------------------------------------
+_R = StaffRole
+#: Any facilitator on the case (the lead is one too).
+FACILITATORS: frozenset[StaffRole] = frozenset({_R.FACILITATOR})
+#: The lead facilitator, who runs the case.
+LEAD: frozenset[StaffRole] = frozenset({_R.LEAD_FACILITATOR})
+#: A manager (supervisor) on the case.
+MANAGERS: frozenset[StaffRole] = frozenset({_R.MANAGER})
+#: An administrator on the case.
+ADMINISTRATORS: frozenset[StaffRole] = frozenset({_R.ADMINISTRATOR})
+#: Anyone on the case's staff.
+ANY_STAFF: frozenset[StaffRole] = frozenset(StaffRole)
+
+
 @attrs.frozen
 class ActionDef:
-    """One row of the workflow table."""
+    """One row of the workflow table.
+
+    ``roles``: the staff roles (:class:`~rjflow.parties.StaffRole`) that may take the action;
+    the engine refuses it from an actor holding none of them (a facilitator by default).
+    """
 
     name: str
     sources: tuple[State, ...]
@@ -85,6 +106,7 @@ class ActionDef:
     guards: tuple[str, ...]
     input: type
     summary: str
+    roles: frozenset[StaffRole] = FACILITATORS
 
 
 _STATES = (
@@ -147,7 +169,7 @@ _CONTACT_GUARDS = (
 )
 _PROGRESS_GUARDS = ("stage_session_held", "not_referred_for_enforcement")
 
-_ACTIONS = (
+_ACTIONS: tuple[ActionDef, ...] = (
     # -- triggers: the case moves to another stage ---------------------------------------
     ActionDef(
         "start_introduction",
@@ -156,6 +178,7 @@ _ACTIONS = (
         ("offender_sentenced", "lead_facilitator_assigned"),
         NoInput,
         "Begin the programme with an introduction session.",
+        roles=LEAD,
     ),
     ActionDef(
         "start_preparation",
@@ -164,6 +187,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "responsibility_acknowledged", "sessions_remaining"),
         NoInput,
         "Prepare offender and victim for a restorative activity.",
+        roles=LEAD,
     ),
     ActionDef(
         "hold_conference",
@@ -179,6 +203,7 @@ _ACTIONS = (
         ),
         HoldConference,
         "Victim and offender meet with a trained facilitator.",
+        roles=LEAD,
     ),
     ActionDef(
         "choose_letter_of_apology",
@@ -187,6 +212,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "responsibility_acknowledged", "sessions_remaining"),
         NoInput,
         "The victim does not wish to meet: the offender writes a letter of apology.",
+        roles=LEAD,
     ),
     ActionDef(
         "choose_shuttle_mediation",
@@ -201,6 +227,7 @@ _ACTIONS = (
         ),
         NoInput,
         "The victim does not wish to meet: the facilitator carries messages between them.",
+        roles=LEAD,
     ),
     ActionDef(
         "start_reviews",
@@ -209,6 +236,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "activity_concluded", "agreement_settled", "sessions_remaining"),
         NoInput,
         "Review the offender's progress on what was agreed.",
+        roles=LEAD,
     ),
     ActionDef(
         "complete",
@@ -217,6 +245,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "agreement_fulfilled"),
         NoInput,
         "The programme is complete.",
+        roles=LEAD,
     ),
     ActionDef(
         "close",
@@ -225,6 +254,7 @@ _ACTIONS = (
         ("closure_reason_valid",),
         Close,
         "Close the case early, with a reason.",
+        roles=LEAD | MANAGERS,
     ),
     # -- record-keeping: the case stays where it is --------------------------------------
     ActionDef(
@@ -234,6 +264,7 @@ _ACTIONS = (
         (),
         RecordSentence,
         "Record the date the offender was sentenced.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "add_party",
@@ -242,6 +273,7 @@ _ACTIONS = (
         ("party_id_free",),
         AddParty,
         "Add a victim, supporter or facilitator.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "assign_lead_facilitator",
@@ -250,6 +282,7 @@ _ACTIONS = (
         ("party_is_facilitator",),
         AssignLeadFacilitator,
         "Make one of the case's facilitators its lead.",
+        roles=LEAD | MANAGERS | ADMINISTRATORS,
     ),
     ActionDef(
         "record_session",
@@ -260,17 +293,24 @@ _ACTIONS = (
             "session_length_within_limit",
             "sessions_remaining",
             "conference_consent_in_force",
+            "session_risk_current",
         ),
         RecordSession,
         "Record a session of the current stage, attended or missed.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "give_information",
         OPEN_STATES,
         None,
-        ("party_can_consent", "party_not_declined"),
+        (
+            "party_can_consent",
+            "party_not_declined",
+            "approach_risk_assessed",
+        ),
         ConsentInput,
         "Record that a party was told about an activity, its outcomes and monitoring.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_consent",
@@ -279,6 +319,7 @@ _ACTIONS = (
         ("party_can_consent", "party_not_declined", "information_given", "consent_not_in_force"),
         ConsentInput,
         "Record a party's written, informed consent to an activity.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_decline",
@@ -287,6 +328,7 @@ _ACTIONS = (
         ("party_can_consent",),
         ConsentInput,
         "Record that a party declined an activity; they are not asked about it again.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "withdraw_consent",
@@ -295,6 +337,7 @@ _ACTIONS = (
         ("consent_in_force",),
         ConsentInput,
         "Record that a party withdrew consent; what depended on it is blocked at once.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "acknowledge_responsibility",
@@ -303,14 +346,16 @@ _ACTIONS = (
         ("not_yet_acknowledged", "guilty_plea_recorded"),
         RecordAcknowledgement,
         "The offender acknowledges the basic facts and takes responsibility.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "assess_risk",
         _CONTACT_STAGES,
         None,
-        (),
+        ("risk_subject_is_participant", "approval_by_another_manager"),
         AssessRisk,
         "Record a suitability and risk assessment; the latest one is in force.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "draft_letter",
@@ -319,6 +364,7 @@ _ACTIONS = (
         ("letter_not_started", "victim_known"),
         DraftLetter,
         "The offender has drafted the letter of apology.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "review_letter",
@@ -327,6 +373,7 @@ _ACTIONS = (
         ("letter_drafted",),
         NoInput,
         "The facilitator has reviewed the letter.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "deliver_letter",
@@ -341,6 +388,7 @@ _ACTIONS = (
         ),
         NoInput,
         "Deliver the reviewed letter to the victim, who agreed to receive it.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "hold_letter_on_file",
@@ -349,6 +397,7 @@ _ACTIONS = (
         ("letter_reviewed",),
         NoInput,
         "Keep the reviewed letter on file; it is not delivered.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_shuttle_message",
@@ -363,22 +412,33 @@ _ACTIONS = (
         ),
         RecordShuttleMessage,
         "The facilitator carried a message between offender and victim.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "propose_agreement",
         _AGREEMENT_STAGES,
         None,
-        ("agreement_not_binding", "responsible_parties_known"),
+        (
+            "agreement_not_binding",
+            "responsible_parties_known",
+            "risk_assessment_favourable",
+        ),
         ProposeAgreement,
         "Put an outcome agreement of SMART actions to the participants.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "sign_agreement",
         _AGREEMENT_STAGES,
         None,
-        ("agreement_proposed", "signatory_may_sign"),
+        (
+            "agreement_proposed",
+            "signatory_may_sign",
+            "risk_assessment_favourable",
+        ),
         SignAgreement,
         "A participant signs the outcome agreement.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "abandon_agreement",
@@ -387,6 +447,7 @@ _ACTIONS = (
         ("agreement_proposed", "agreement_not_binding"),
         NoInput,
         "Set aside an agreement that not everyone signed; go on without one.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_progress",
@@ -395,6 +456,7 @@ _ACTIONS = (
         ("agreement_action_known",),
         RecordProgress,
         "Record progress on an agreement action at a review.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_feedback",
@@ -403,6 +465,29 @@ _ACTIONS = (
         ("participant_known",),
         RecordFeedback,
         "Record a participant's evaluation of the activity.",
+        roles=FACILITATORS | MANAGERS | ADMINISTRATORS,
+    ),
+)
+
+_ACTIONS += (
+    # -- safeguarding (issue 14, D2) ------------------------------------------------------
+    ActionDef(
+        "approve_risk_assessment",
+        _CONTACT_STAGES,
+        None,
+        ("risk_assessment_awaiting_approval", "approver_not_assessor"),
+        ApproveRiskAssessment,
+        "A manager who did not make it approves the enhanced risk assessment in force.",
+        roles=MANAGERS,
+    ),
+    ActionDef(
+        "record_new_information",
+        OPEN_STATES,
+        None,
+        ("risk_subject_is_participant",),
+        RecordNewInformation,
+        "Record that new information bearing on risk was received: risk must be reassessed.",
+        roles=ANY_STAFF,
     ),
 )
 
