@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,10 +39,12 @@ from rjflow import (
     State,
     Supporter,
     Victim,
+    _sql,
 )
 from rjflow.history import verify_chain
 from rjflow.serialization import dumps, json_schema, loads, to_dict
 from rjflow.states import ACTIONS
+from rjflow.store import SQLiteStore
 
 from .builders import T0, Clock, at_stage, codes, consent, new_case, session
 
@@ -618,3 +621,33 @@ class TestSchemaOneDocuments:
             case, "record_shuttle_message", actor="V1", victim="V1", direction="to_victim"
         )
         case.record_shuttle_message("V1", "to_victim", at=clock(), actor="F1")
+
+
+class TestLateEntryInTheStore:
+    def test_a_late_entry_is_stored_and_loaded(self, tmp_path: Path) -> None:
+        """The SQLite store keeps occurred_at, so a late entry loads back (and verifies)."""
+        case, clock = at_stage(State.INTRODUCTION)
+        at = clock()
+        case.record_session(duration=timedelta(hours=1), at=at, occurred_at=at - HOUR, actor="F1")
+        with SQLiteStore(tmp_path / "rj.sqlite3") as store:
+            store.save(case, expected_version=0)
+            assert store.load(case.case_id) == case
+
+    def test_a_store_made_before_late_entry_gains_the_column(self, tmp_path: Path) -> None:
+        """A database created without the occurred_at column is upgraded when opened."""
+        path = tmp_path / "old.sqlite3"
+        db = sqlite3.connect(path)
+        old = _sql.CREATE[1].replace("occurred_at   TEXT,", "")
+        db.execute(_sql.CREATE[0])
+        db.execute(old)
+        db.execute("INSERT INTO rjflow_meta VALUES ('schema_version', '1')")
+        db.commit()
+        columns = {r[1] for r in db.execute("PRAGMA table_info(rjflow_events)")}
+        assert "occurred_at" not in columns
+        db.close()
+        case, clock = at_stage(State.INTRODUCTION)
+        at = clock()
+        case.record_session(duration=timedelta(hours=1), at=at, occurred_at=at - HOUR, actor="F1")
+        with SQLiteStore(path) as store:
+            store.save(case, expected_version=0)
+            assert store.load(case.case_id) == case

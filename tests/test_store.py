@@ -90,7 +90,8 @@ def test_the_database_enforces_unique_sequences(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
-            "INSERT INTO rjflow_events VALUES ('C1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x')"
+            "INSERT INTO rjflow_events VALUES "
+            "('C1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x', NULL)"
         )
     db.close()
 

@@ -28,10 +28,15 @@ CREATE = (
         to_state      TEXT,
         previous_hash TEXT    NOT NULL,
         hash          TEXT    NOT NULL,
+        occurred_at   TEXT,
         PRIMARY KEY (case_id, sequence)
     ) WITHOUT ROWID
     """,
 )
+
+#: Issue 14 (late entry): stores made before ``occurred_at`` existed gain the column on open.
+EVENT_COLUMNS = "SELECT name FROM pragma_table_info('rjflow_events')"
+ADD_OCCURRED_AT = "ALTER TABLE rjflow_events ADD COLUMN occurred_at TEXT"
 
 GET_META = "SELECT value FROM rjflow_meta WHERE key = ?"
 PUT_META = "INSERT OR IGNORE INTO rjflow_meta (key, value) VALUES (?, ?)"
@@ -42,12 +47,14 @@ LAST_EVENT = (
 
 INSERT_EVENT = """
     INSERT INTO rjflow_events
-        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+         occurred_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 CASE_EVENTS = """
-    SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash
+    SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+           occurred_at
     FROM rjflow_events WHERE case_id = ? ORDER BY sequence
 """
 

@@ -53,6 +53,9 @@ class SQLiteStore:
         try:
             for statement in _sql.CREATE:
                 self._db.execute(statement)
+            columns = {row[0] for row in self._db.execute(_sql.EVENT_COLUMNS)}
+            if "occurred_at" not in columns:  # a store made before late entry existed
+                self._db.execute(_sql.ADD_OCCURRED_AT)
             self._db.execute(_sql.PUT_META, ("schema_version", str(_sql.STORE_SCHEMA_VERSION)))
             self._db.execute("COMMIT")
         except BaseException:
@@ -93,6 +96,7 @@ class SQLiteStore:
                 e.to_state,
                 e.previous_hash,
                 e.hash,
+                e.occurred_at.isoformat() if e.occurred_at is not None else None,
             )
             for e in history[expected_version:]
         ]
@@ -126,7 +130,7 @@ class SQLiteStore:
         """The stored events of a case, oldest first (not verified; :meth:`load` verifies)."""
         events = []
         for index, row in enumerate(self._db.execute(_sql.CASE_EVENTS, (case_id,))):
-            seq, at, actor, action, data, from_state, to_state, prev, digest = row
+            seq, at, actor, action, data, from_state, to_state, prev, digest, occurred = row
             raw = {
                 "sequence": seq,
                 "at": at,
@@ -138,6 +142,8 @@ class SQLiteStore:
                 "previous_hash": prev,
                 "hash": digest,
             }
+            if occurred is not None:
+                raw["occurred_at"] = occurred
             events.append(structure(raw, Event, f"store[{case_id}].events[{index}]"))
         return events
 

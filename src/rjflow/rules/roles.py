@@ -27,12 +27,13 @@ ROLE_RULE = "actor_permitted"
 
 
 def _needed(roles: frozenset[StaffRole]) -> str:
-    names = [r.label for r in StaffRole if r in roles]
+    """The roles, as a caseworker would say them: "a lead facilitator or a manager"."""
+    names = [f"{'an' if r.label[0] in 'aeiou' else 'a'} {r.label}" for r in StaffRole if r in roles]
     if len(names) == len(StaffRole):
         return "a member of staff on the case"
     if len(names) == 1:
-        return f"a {names[0]} on the case"
-    return "a " + ", a ".join(names[:-1]) + f" or a {names[-1]} on the case"
+        return f"{names[0]} on the case"
+    return ", ".join(names[:-1]) + f" or {names[-1]} on the case"
 
 
 def _actor_blockers(
