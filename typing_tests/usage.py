@@ -19,6 +19,9 @@ from rjflow import (
     OffenceCategory,
     Option,
     Policy,
+    RiskScope,
+    Staff,
+    StaffRole,
     State,
 )
 from rjflow.diagrams import diagram_model, to_mermaid
@@ -60,3 +63,29 @@ def usage() -> None:
     with SQLiteStore(":memory:") as store:
         assert_type(store.save(case, expected_version=0), int)
         assert_type(store.load("RJ-1"), Case)
+
+
+def usage_issue_14_d2() -> None:
+    """Staff roles, approvals, new information and late entry are typed."""
+    t = datetime(2026, 3, 2, tzinfo=UTC)
+    case = Case.open(
+        "RJ-2",
+        offence=Offence(OffenceCategory.VIOLENCE),
+        offender="O1",
+        victims=["V1"],
+        facilitators=[Facilitator("F1")],
+        lead_facilitator="F1",
+        staff=[Staff("M1", StaffRole.MANAGER)],
+        at=t,
+        actor="M1",
+        policy=Policy(risk_assessment_scope=RiskScope.PARTICIPANT),
+    )
+    later = t + timedelta(days=2)
+    assert_type(
+        case.record_sentence(sentenced_on=t.date(), at=later, occurred_at=t, actor="M1"), Event
+    )
+    assert_type(case.history[-1].occurred_at, datetime | None)
+    assert_type(case.record_new_information(subject="O1", at=later, actor="M1"), Event)
+    assert_type(case.approve_risk_assessment(subject="O1", at=later, actor="M1"), Event)
+    assert_type(case.can("assess_risk", actor="F1", occurred_at=t, outcome="favourable"), bool)
+    assert_type(case.record.roles_of("M1"), frozenset[StaffRole])
