@@ -51,6 +51,7 @@ MODES = ("forward",) * 3 + ("progress",) * 4 + ("record",) * 4 + ("any",) * 2 + 
 MODES += ("reassess", "new_information", "late_entry")  # issue 14 (D2)
 #: Actions that end or narrow a case; drawn less often so that histories go deep.
 RARE = frozenset({"close", "record_decline", "withdraw_consent", "add_party", "abandon_agreement"})
+RARE |= {"record_new_information"}  # issue 14: a material change; the new_information mode too
 
 
 def weighted(names: list[str]) -> list[str]:
@@ -60,6 +61,8 @@ def weighted(names: list[str]) -> list[str]:
 GAPS = (timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=3))
 
 # -- issue 14 (D2) ----------------------------------------------------------------------------
+#: Whether forward mode waits for a conference rather than take the letter (mostly yes).
+WAIT = st.sampled_from((True, True, True, True, False))
 #: Who may try an action in "any" mode: staff in every role, participants, a stranger.
 ACTORS = ("F1", "F2", "M1", "A1", "O1", "V1", "S1", "Z9")
 #: How long before its recording an entry happened (negative: after it, which is refused).
@@ -73,11 +76,11 @@ LATE = (
 #: Risk policies layered on each drawn policy: scope and a validity short enough to expire.
 RISK_POLICIES: tuple[dict[str, Any], ...] = (
     {},
-    {"risk_assessment_valid_for": timedelta(days=4)},
+    {"risk_assessment_valid_for": timedelta(days=10)},
     {"risk_assessment_scope": RiskScope.PARTICIPANT},
     {
         "risk_assessment_scope": RiskScope.PARTICIPANT,
-        "risk_assessment_valid_for": timedelta(days=4),
+        "risk_assessment_valid_for": timedelta(days=10),
     },
 )
 #: Actions that bring participants into contact.
@@ -391,8 +394,13 @@ class CaseWorkflow(RuleBasedStateMachine):
             ]
             # The letter needs no consent, so it is open long before a conference or shuttle
             # mediation is; often wait for those, so that histories reach them (issue 14).
-            if "choose_letter_of_apology" in names and data.draw(st.booleans(), label="wait"):
+            if "choose_letter_of_apology" in names and data.draw(WAIT, label="wait"):
                 names.remove("choose_letter_of_apology")
+                move = None if names else self.helpful_move()
+                if move is not None:  # work towards the conference instead
+                    self.steps += 1
+                    self.attempt(*move, self.now + data.draw(st.sampled_from(GAPS), label="gap"))
+                    return
         elif mode == "record":
             names = [o.action for o in options if o.allowed and o.leads_to is None]
         else:
