@@ -41,6 +41,7 @@ from rjflow import (
     Victim,
     _sql,
 )
+from rjflow.diagrams import diagram_model, to_dot, to_mermaid
 from rjflow.history import verify_chain
 from rjflow.serialization import dumps, json_schema, loads, to_dict
 from rjflow.states import ACTIONS
@@ -651,3 +652,12 @@ class TestLateEntryInTheStore:
         with SQLiteStore(path) as store:
             store.save(case, expected_version=0)
             assert store.load(case.case_id) == case
+
+
+def test_diagrams_with_rules_show_who_may_take_each_action() -> None:
+    """With --guards, each edge names the roles that may take it, from the table."""
+    model = diagram_model(Policy())
+    mermaid = to_mermaid(model, guards=True)
+    assert "preparation --> conference : hold_conference<br/>by lead facilitator<br/>" in mermaid
+    assert "by lead facilitator or manager" in to_dot(model, guards=True)
+    assert "by " not in to_mermaid(model)

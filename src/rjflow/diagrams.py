@@ -24,6 +24,7 @@ import attrs
 
 from rjflow.case import Case
 from rjflow.errors import RJFlowError
+from rjflow.parties import StaffRole
 from rjflow.policy import Policy
 from rjflow.states import STATES, State
 from rjflow.workflow import Workflow
@@ -63,6 +64,7 @@ class DiagramEdge:
     action: str
     guards: tuple[str, ...]
     travelled: bool = False
+    roles: tuple[str, ...] = ()  # issue 14: who may take it, as caseworkers say the roles
 
 
 @attrs.frozen
@@ -105,6 +107,7 @@ def diagram_model(
             action.name,
             action.guards,
             (source.value, action.dest.value, action.name) in travelled_edges,
+            tuple(r.label for r in StaffRole if r in action.roles),
         )
         for action in wf.actions.values()
         if action.dest is not None
@@ -117,6 +120,8 @@ def diagram_model(
 
 def _edge_label(edge: DiagramEdge, guards: bool, sep: str) -> str:
     label = edge.action
+    if guards and edge.roles:  # with the rules, who may take the action (issue 14)
+        label += sep + "by " + " or ".join(edge.roles)
     if guards and edge.guards:
         label += sep + sep.join(f"[{g}]" for g in edge.guards)
     return label

@@ -134,7 +134,8 @@ class CaseRecord:
 
     @property
     def risk_assessment(self) -> RiskAssessment | None:
-        """The assessment in force: the latest one."""
+        """The latest assessment recorded, whoever it concerns; the one in force for the case
+        or a participant is :meth:`latest_risk_assessment`."""
         return self.risk_assessments[-1] if self.risk_assessments else None
 
     @property
