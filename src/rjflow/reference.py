@@ -57,6 +57,9 @@ def workflow_markdown(policy: Policy = LONDON_CRC) -> str:
         "",
         "## Actions",
         "",
+        "Roles: who may take the action (the lead facilitator is a facilitator too; the "
+        "offender, victims and supporters take none).",
+        "",
         "| action | from | to | roles | guards |",
         "|---|---|---|---|---|",
     ]
