@@ -444,12 +444,24 @@ class CaseWorkflow(RuleBasedStateMachine):
         self.attempt("assess_risk", kwargs, self.now + gap)
         if data.draw(st.booleans(), label="approve"):
             self.attempt("approve_risk_assessment", {"subject": subject}, self.now)
+        self.try_contact(data)
+
+    def try_contact(self, data: st.DataObject) -> None:
+        """Right after risk changed, try the contact the stage holds (a session or a message):
+        the invariants check it is accepted only while risk is current and favourable."""
+        gap = data.draw(st.sampled_from(GAPS), label="gap")
+        if self.case.state in (State.CONFERENCE, State.SHUTTLE_MEDIATION):
+            self.attempt("record_session", {"duration": timedelta(hours=1)}, self.now + gap)
+        if self.case.state is State.SHUTTLE_MEDIATION:
+            message = {"victim": "V1", "direction": "to_offender"}
+            self.attempt("record_shuttle_message", message, self.now + gap)
 
     def new_information(self, data: st.DataObject) -> None:
         """New information bearing on risk is recorded: a material change."""
         subject = data.draw(st.sampled_from([None, "O1", "V1", "S1", "F1"]), label="subject")
         gap = data.draw(st.sampled_from(GAPS), label="gap")
         self.attempt("record_new_information", {"subject": subject}, self.now + gap)
+        self.try_contact(data)
 
     def late_entry(self, data: st.DataObject) -> None:
         """An action recorded days after it happened: ``occurred_at`` between the opening and
