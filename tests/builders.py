@@ -16,6 +16,8 @@ from rjflow import (
     Policy,
     PractitionerLevel,
     RiskOutcome,
+    Staff,
+    StaffRole,
     State,
     Supporter,
     Victim,
@@ -58,7 +60,8 @@ def new_case(
     clock: Clock | None = None,
     case_id: str = "C1",
 ) -> tuple[Case, Clock]:
-    """A referred case with offender O1, the given victims, supporter S1 of V1 and lead F1."""
+    """A referred case with offender O1, the given victims, supporter S1 of V1, lead
+    facilitator F1 (who may take every facilitator action) and manager M1."""
     clock = clock or Clock()
     case = Case.open(
         case_id,
@@ -68,6 +71,7 @@ def new_case(
         supporters=[Supporter("S1", supports="V1")],
         facilitators=[Facilitator("F1", level, SPECIALISMS)],
         lead_facilitator="F1",
+        staff=[Staff("M1", StaffRole.MANAGER)],
         sentenced_on=date(2026, 2, 1) if sentenced else None,
         at=clock(),
         actor="F1",
@@ -110,13 +114,9 @@ def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
         return case, clock
     session(case, clock)
     sensitive = case.policy.is_sensitive(case.record.offence.category)
-    case.assess_risk(
-        RiskOutcome.FAVOURABLE,
-        enhanced=sensitive,
-        approved_by="M1" if sensitive else None,
-        at=clock(),
-        actor="F1",
-    )
+    case.assess_risk(RiskOutcome.FAVOURABLE, enhanced=sensitive, at=clock(), actor="F1")
+    if sensitive:
+        case.approve_risk_assessment(at=clock(), actor="M1")
     if stage is State.LETTER_OF_APOLOGY:
         case.choose_letter_of_apology(at=clock(), actor="F1")
         return case, clock

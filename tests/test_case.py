@@ -96,7 +96,11 @@ class TestConsent:
         ready_supporters(case, clock)  # V1's supporter S1 attends too: consents, accepted
         assert case.can("hold_conference")
         case.withdraw_consent("V1", ContactActivity.FACE_TO_FACE, at=clock(), actor="F1")
-        assert [b.code for b in case.blockers("hold_conference")] == ["victim_consent_withdrawn"]
+        # A withdrawal is also a material change (issue 14): risk must be assessed again.
+        assert [b.code for b in case.blockers("hold_conference")] == [
+            "risk_reassessment_needed",
+            "victim_consent_withdrawn",
+        ]
 
     def test_consent_is_per_activity(self) -> None:
         """Agreeing to indirect contact is not agreeing to meet."""

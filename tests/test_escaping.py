@@ -39,7 +39,8 @@ MERMAID_LINE = re.compile(
             r"    direction LR",
             rf'    state "{M_TEXT}" as {ID}',
             r"    \[\*\] --> referred",
-            rf"    (?P<src>{ID}) --> (?P<dst>{ID}) : (?:✔ )?{M_TEXT}(?:<br/>\[{M_TEXT}\])*",
+            rf"    (?P<src>{ID}) --> (?P<dst>{ID}) : (?:✔ )?{M_TEXT}"
+            rf"(?:<br/>by {M_TEXT}(?: or {M_TEXT})*)?(?:<br/>\[{M_TEXT}\])*",
             rf"    {ID} --> \[\*\]",
             rf"    note right of {ID} : accepts only {M_TEXT}(?:, {M_TEXT})*",
             r"    classDef (?:current|travelled) [a-z0-9#:,\-]+",

@@ -112,7 +112,11 @@ def test_input_4_withdrawn_consent_means_the_signature_no_longer_binds() -> None
     for party in ("O1", "S1", "F1"):
         case.sign_agreement(party, at=clock(), actor="F1")
     case.withdraw_consent("V1", F2F, at=clock(), actor="F1")
-    assert codes(case, "sign_agreement", party="V1") == {"signer_consent_not_in_force"}
+    # (a withdrawal is also a material change: risk is assessed again before contact)
+    assert codes(case, "sign_agreement", party="V1") == {
+        "signer_consent_not_in_force",
+        "risk_reassessment_needed",
+    }
     assert not case.record.agreement_binding(case.policy)
 
     signed, clock = at_stage(State.CONFERENCE)
@@ -178,7 +182,11 @@ class TestAgreementTerms:
         assert case.record.agreement.activity is ContactActivity.SHUTTLE
         assert case.can("sign_agreement", party="V1")
         case.withdraw_consent("V1", ContactActivity.SHUTTLE, at=clock(), actor="F1")
-        assert codes(case, "sign_agreement", party="V1") == {"signer_consent_not_in_force"}
+        # (a withdrawal is also a material change: risk is assessed again before contact)
+        assert codes(case, "sign_agreement", party="V1") == {
+            "signer_consent_not_in_force",
+            "risk_reassessment_needed",
+        }
 
 
 class TestVariation:

@@ -284,6 +284,7 @@ class TestSupporters:
         """The offender's supporter needs each victim who meets the offender to accept them."""
         case, clock = prepared(victims=(Victim("V1"), Victim("V2")))
         case.add_party(Supporter("S2", supports="O1"), at=clock(), actor="F1")
+        case.assess_risk("favourable", at=clock(), actor="F1")  # joined: reassess
         ready_to_meet(case, clock, "O1", "V1", "V2", "S2")
         assert codes(case, "accept_supporter", supporter="S2", by="O1") == {"not_the_other_side"}
         case.accept_supporter("S2", by="V1", at=clock(), actor="F1")
@@ -316,6 +317,7 @@ def youth_case(**kwargs: object) -> tuple[Case, Clock]:
     """A case whose victim V1 is 15, with a parent P1 as appropriate adult."""
     case, clock = prepared(victims=(Victim("V1", under_18=True),), **kwargs)
     case.add_party(Supporter("P1", supports="V1", appropriate_adult=True), at=clock(), actor="F1")
+    case.assess_risk("favourable", at=clock(), actor="F1")  # joined: reassess
     return case, clock
 
 
@@ -369,6 +371,7 @@ class TestYouth:
         case.add_party(
             Supporter("G1", supports="O1", appropriate_adult=True), at=clock(), actor="F1"
         )
+        case.assess_risk("favourable", at=clock(), actor="F1")  # joined: reassess
         consent(case, clock, "G1", SHUTTLE)
         case.choose_shuttle_mediation(at=clock(), actor="F1")
         assert_roundtrip(case)
@@ -402,6 +405,7 @@ class TestYouth:
         case.add_party(
             Supporter("P1", supports="V1", appropriate_adult=True), at=clock(), actor="F1"
         )
+        case.assess_risk("favourable", at=clock(), actor="F1")  # joined: reassess
         case.draft_letter("V1", at=clock(), actor="F1")
         case.review_letter(at=clock(), actor="F1")
         consent(case, clock, "V1", LETTER)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -30,6 +31,7 @@ from rjflow import (
     ActionRefused,
     AgreementAction,
     AgreementOutcome,
+    Attendance,
     Blocker,
     BreachOutcome,
     Case,
@@ -42,7 +44,10 @@ from rjflow import (
     Policy,
     PractitionerLevel,
     RiskOutcome,
+    RiskScope,
     RJType,
+    Staff,
+    StaffRole,
     State,
     Supporter,
     Victim,
@@ -81,6 +86,8 @@ RARE = frozenset(
         "accept_supporter",
     }
 )
+MODES += ("reassess", "new_information", "late_entry")  # issue 14 (D2)
+RARE |= {"record_new_information"}  # issue 14: a material change; the new_information mode too
 
 
 def weighted(names: list[str]) -> list[str]:
@@ -88,6 +95,115 @@ def weighted(names: list[str]) -> list[str]:
 
 
 GAPS = (timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=3))
+
+# -- issue 14 (D2) ----------------------------------------------------------------------------
+#: Whether forward mode waits for a conference rather than take the letter (mostly yes).
+WAIT = st.sampled_from((True, True, True, True, False))
+#: Who may try an action in "any" mode: staff in every role, participants, a stranger.
+ACTORS = ("F1", "F2", "M1", "A1", "O1", "V1", "S1", "Z9")
+#: How long before its recording an entry happened (negative: after it, which is refused).
+LATE = (
+    timedelta(hours=2),
+    timedelta(days=2),
+    timedelta(days=40),
+    timedelta(days=400),
+    -timedelta(hours=1),
+)
+#: Risk policies layered on each drawn policy: scope and a validity short enough to expire.
+RISK_POLICIES: tuple[dict[str, Any], ...] = (
+    {},
+    {"risk_assessment_valid_for": timedelta(days=10)},
+    {"risk_assessment_scope": RiskScope.PARTICIPANT},
+    {
+        "risk_assessment_scope": RiskScope.PARTICIPANT,
+        "risk_assessment_valid_for": timedelta(days=10),
+    },
+)
+#: Actions that bring participants into contact.
+CONTACT_ACTIONS = frozenset(
+    {
+        "hold_conference",
+        "choose_shuttle_mediation",
+        "record_shuttle_message",
+        "propose_agreement",
+        "sign_agreement",
+        "deliver_letter",
+    }
+)
+
+
+def contacted_by(
+    rec: CaseRecord, policy: Policy, action: str, data: dict[str, Any]
+) -> tuple[str, ...] | None:
+    """The participants ``action`` contacts, from the raw record (None: not a contact)."""
+    offender = rec.offender.id
+    victims = tuple(v.id for v in rec.victims)
+    if action == "record_session":
+        attended = data.get("attendance", "attended") in ("attended", Attendance.ATTENDED)
+        if not attended or rec.state not in (State.CONFERENCE, State.SHUTTLE_MEDIATION):
+            return None
+        action = "sign_agreement"
+    if action == "give_information":
+        party = rec.party(data["party"])
+        sensitive = rec.offence.category in policy.sensitive_categories
+        return (data["party"],) if isinstance(party, Victim) and sensitive else None
+    if action not in CONTACT_ACTIONS:
+        return None
+    if action == "record_shuttle_message":
+        return (offender, data["victim"])
+    if action == "deliver_letter":
+        return (rec.letter.victim,) if rec.letter is not None else ()
+    if rec.conference is not None and rec.state is State.CONFERENCE:
+        return (offender, *rec.conference.victims, *rec.conference.supporters)
+    if action == "hold_conference":
+        chosen = tuple(data.get("victims", ())) or victims
+        return (offender, *chosen)
+    return (offender,)
+
+
+def risk_rules_hold(
+    rec: CaseRecord, policy: Policy, contacted: tuple[str, ...], happened: datetime
+) -> list[str]:
+    """DOMAIN.md's risk rule restated: no contact while the contacted party's assessment is
+    missing, expired, superseded by a material change or unfavourable."""
+    broken = []
+    per_participant = policy.risk_assessment_scope is RiskScope.PARTICIPANT
+    subjects: list[str | None] = list(contacted) if per_participant else [None]
+    for subject in subjects:
+        mine = [a for a in rec.risk_assessments if a.subject == subject]
+        if not mine:
+            broken.append(f"{subject}: missing")
+            continue
+        latest = mine[-1]
+        if latest.outcome is not RiskOutcome.FAVOURABLE:
+            broken.append(f"{subject}: unfavourable")
+        for change in rec.material_changes:
+            concerns = change.subject is None or subject is None or change.subject == subject
+            if concerns and change.sequence > latest.sequence:
+                broken.append(f"{subject}: superseded by {change.kind.value}")
+        if happened - latest.at > policy.risk_assessment_valid_for:
+            broken.append(f"{subject}: expired")
+    for pid in contacted:  # anyone's own unfavourable assessment, in either scope
+        own = [a for a in rec.risk_assessments if a.subject == pid]
+        if own and own[-1].outcome is not RiskOutcome.FAVOURABLE:
+            broken.append(f"{pid}: own assessment unfavourable")
+    case_wide = [a for a in rec.risk_assessments if a.subject is None]
+    if case_wide and case_wide[-1].outcome is not RiskOutcome.FAVOURABLE:
+        broken.append("case-wide assessment unfavourable")
+    return broken
+
+
+def role_held(rec: CaseRecord, actor: str, action: str) -> bool:
+    """The actor holds a role the table permits, restated from the raw parties."""
+    party = rec.party(actor)
+    held: set[StaffRole] = set()
+    if isinstance(party, Facilitator):
+        held.add(StaffRole.FACILITATOR)
+        if rec.lead_facilitator == actor:
+            held.add(StaffRole.LEAD_FACILITATOR)
+    elif isinstance(party, Staff):
+        held.add(party.role)
+    return bool(held & ACTIONS[action].roles)
 
 
 def latest_consent(rec: CaseRecord, party: str, activity: ContactActivity) -> Any:
@@ -114,15 +230,15 @@ def conference_rules_hold(rec: CaseRecord, policy: Policy, victims: tuple[str, .
     offender = next(p.id for p in rec.parties if p.role.value == "offender")
     if latest_consent(rec, offender, ContactActivity.FACE_TO_FACE) is not ConsentStatus.GIVEN:
         broken.append("offender consent")
-    if not rec.risk_assessments or rec.risk_assessments[-1].outcome is not RiskOutcome.FAVOURABLE:
-        broken.append("risk")
+    # Risk (issue 14): the latest assessment that covers the case, per scope, is favourable;
+    # the full risk rules are checked on every contact by ``risk_rules_hold``.
     sensitive = off.category in policy.sensitive_categories
-    if sensitive and not (
-        rec.risk_assessments
-        and rec.risk_assessments[-1].enhanced
-        and rec.risk_assessments[-1].approved_by
-    ):
-        broken.append("enhanced risk")
+    case_wide = [a for a in rec.risk_assessments if a.subject is None]
+    if policy.risk_assessment_scope is RiskScope.CASE:
+        if not case_wide or case_wide[-1].outcome is not RiskOutcome.FAVOURABLE:
+            broken.append("risk")
+        elif sensitive and not (case_wide[-1].enhanced and case_wide[-1].approved_by):
+            broken.append("enhanced risk")
     lead = next((p for p in rec.parties if p.id == rec.lead_facilitator), None)
     needed = policy.min_sensitive_lead_level if sensitive else policy.min_lead_level
     if not isinstance(lead, Facilitator) or lead.level < needed:
@@ -190,8 +306,17 @@ def fix(rec: CaseRecord, action: str, blocker: Blocker) -> tuple[str, dict[str, 
     if code == "appropriate_adult_missing" and blocker.subject and rec.party("G9") is None:
         guardian = Supporter("G9", supports=blocker.subject, appropriate_adult=True)
         return "add_party", {"party": guardian}
+    if code == "enhanced_risk_assessment_needed":
+        latest = rec.latest_risk_assessment(blocker.subject)
+        if latest is not None and latest.enhanced and latest.approved_by is None:
+            data = {} if blocker.subject is None else {"subject": blocker.subject}
+            return "approve_risk_assessment", data
     if code.startswith("risk") or code == "enhanced_risk_assessment_needed":
-        return "assess_risk", {"outcome": "favourable", "enhanced": True, "approved_by": "M1"}
+        data = {"outcome": "favourable", "enhanced": True}
+        return "assess_risk", data if blocker.subject is None else {
+            **data,
+            "subject": blocker.subject,
+        }
     if code in ("lead_facilitator_level_too_low", "lead_facilitator_not_trained"):
         if rec.party("F9") is None:
             trained = Facilitator("F9", PractitionerLevel.ADVANCED, SPECIALISMS)
@@ -356,6 +481,7 @@ class CaseWorkflow(RuleBasedStateMachine):
         youth=st.sampled_from([None, None, "V1", "O1"]),
         interpreter=st.booleans(),
         supporter=st.sampled_from([None, "plain", "appropriate_adult"]),
+        risk=st.sampled_from(RISK_POLICIES),
     )
     def open_case(
         self,
@@ -369,6 +495,7 @@ class CaseWorkflow(RuleBasedStateMachine):
         youth: str | None,
         interpreter: bool,
         supporter: str | None,
+        risk: dict[str, Any],
     ) -> None:
         self.now = START
         victims = [
@@ -393,27 +520,40 @@ class CaseWorkflow(RuleBasedStateMachine):
             offender=Offender("O1", under_18=youth == "O1"),
             victims=victims,
             supporters=supporters,
-            facilitators=[Facilitator("F1", lead_level, SPECIALISMS if trained else ())],
+            facilitators=[
+                Facilitator("F1", lead_level, SPECIALISMS if trained else ()),
+                Facilitator("F2", PractitionerLevel.FOUNDATION),  # a co-facilitator
+            ],
             lead_facilitator="F1",
+            staff=[Staff("M1", StaffRole.MANAGER), Staff("A1", StaffRole.ADMINISTRATOR)],
             sentenced_on=START.date() if sentenced else None,
             at=self.now,
-            actor="F1",
-            policy=policy,
+            actor="A1",
+            policy=attrs.evolve(policy, **risk),
         )
         self.reached = {State.REFERRED}
         self.steps = 0
 
-    def attempt(self, action: str, data: dict[str, Any], at: datetime) -> None:
+    def attempt(
+        self,
+        action: str,
+        data: dict[str, Any],
+        at: datetime,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> None:
         case = self.case
+        actor = actor if actor is not None else self.permitted_actor(action)
         before = (case.record, case.history, case.version)
+        when = {"actor": actor, "occurred_at": occurred_at}
         try:
-            blockers = case.blockers(action, **data)
-            can = case.can(action, **data)
+            blockers = case.blockers(action, at=at, **when, **data)
+            can = case.can(action, at=at, **when, **data)
         except InvalidInput:
             blockers, can = None, None
-        note(f"{action}({data}) at {at.isoformat()}: blockers={blockers}")
+        note(f"{action}({data}) by {actor} at {at.isoformat()} ({occurred_at}): {blockers}")
         try:
-            ev = case.fire(action, at=at, actor="F1", **data)
+            ev = case.fire(action, at=at, **when, **data)
         except ActionRefused as refused:
             assert blockers, "fire refused although no blocker was reported"
             assert can is False
@@ -451,6 +591,16 @@ class CaseWorkflow(RuleBasedStateMachine):
         assert not broken, f"{action} accepted although: {broken}"
         if action in ISSUE_14_ACTIONS:
             event(f"accepted {action}")
+        # Issue 14: the risk and role invariants, restated from the raw records.
+        contacted = contacted_by(before[0], case.policy, action, data)
+        if contacted is not None:
+            happened = occurred_at or at
+            broken = risk_rules_hold(before[0], case.policy, contacted, happened)
+            assert not broken, f"{action} accepted although: {broken}"
+        assert role_held(before[0], actor, action), f"{action} accepted from {actor}"
+        if occurred_at is not None:
+            assert ev.occurred_at == occurred_at and ev.at == at
+            event("late entry accepted")
         self.reached.add(case.state)
         self.now = max(self.now, at)
 
@@ -468,6 +618,9 @@ class CaseWorkflow(RuleBasedStateMachine):
         if mode == "absent":
             gap = data.draw(st.sampled_from(ABSENCE_GAPS), label="absence gap")
             self.miss_a_session(gap)
+        if mode in ISSUE_14_MODES and self.case.state not in TERMINAL:
+            self.steps += 1
+            ISSUE_14_MODES[mode](self, data)
             return
         if mode == "progress":
             move = self.helpful_move()
@@ -480,6 +633,15 @@ class CaseWorkflow(RuleBasedStateMachine):
             names = [
                 o.action for o in options if o.allowed and o.leads_to not in (None, State.CLOSED)
             ]
+            # The letter needs no consent, so it is open long before a conference or shuttle
+            # mediation is; often wait for those, so that histories reach them (issue 14).
+            if "choose_letter_of_apology" in names and data.draw(WAIT, label="wait"):
+                names.remove("choose_letter_of_apology")
+                move = None if names else self.helpful_move()
+                if move is not None:  # work towards the conference instead
+                    self.steps += 1
+                    self.attempt(*move, self.now + data.draw(st.sampled_from(GAPS), label="gap"))
+                    return
         elif mode == "record":
             names = [o.action for o in options if o.allowed and o.leads_to is None]
         else:
@@ -491,8 +653,80 @@ class CaseWorkflow(RuleBasedStateMachine):
                 break
             kwargs = data.draw(inputs(action, self.case.record), label="another input")
         gap = data.draw(st.sampled_from(GAPS), label="gap")
+        actor = None
+        if mode == "any":  # sometimes someone without the role, or a participant, tries it
+            actor = data.draw(st.sampled_from(ACTORS), label="actor")
         self.steps += 1
-        self.attempt(action, kwargs, self.now + gap)
+        self.attempt(action, kwargs, self.now + gap, actor)
+
+    def permitted_actor(self, action: str) -> str:
+        """Someone on the case in a role the table permits for ``action`` (else the lead)."""
+        rec = self.case.record
+        roles = ACTIONS[action].roles
+        for actor in ("F1", "F9", "F2", "M1", "A1"):
+            if rec.roles_of(actor) & roles:
+                return actor
+        return rec.lead_facilitator or "F1"
+
+    # -- issue 14 (D2): reassessments, approvals, new information, late entries ---------------
+
+    def reassess(self, data: st.DataObject) -> None:
+        """A facilitator reassesses risk (of the case or of one participant); a manager may
+        approve an enhanced assessment."""
+        outcome = data.draw(
+            st.sampled_from([RiskOutcome.FAVOURABLE] * 3 + [RiskOutcome.UNFAVOURABLE])
+        )
+        enhanced = data.draw(st.booleans(), label="enhanced")
+        subject = data.draw(st.sampled_from([None, None, "O1", "V1", "V2", "S1"]), label="subject")
+        gap = data.draw(st.sampled_from(GAPS), label="gap")
+        kwargs: dict[str, Any] = {"outcome": outcome, "enhanced": enhanced}
+        if subject is not None:
+            kwargs["subject"] = subject
+        self.attempt("assess_risk", kwargs, self.now + gap)
+        if data.draw(st.booleans(), label="approve"):
+            self.attempt("approve_risk_assessment", {"subject": subject}, self.now)
+        self.try_contact(data)
+
+    def try_contact(self, data: st.DataObject) -> None:
+        """Right after risk changed, try the contact the stage holds (a session or a message):
+        the invariants check it is accepted only while risk is current and favourable."""
+        gap = data.draw(st.sampled_from(GAPS), label="gap")
+        if self.case.state in (State.CONFERENCE, State.SHUTTLE_MEDIATION):
+            self.attempt("record_session", {"duration": timedelta(hours=1)}, self.now + gap)
+        if self.case.state is State.SHUTTLE_MEDIATION:
+            message = {"victim": "V1", "direction": "to_offender"}
+            self.attempt("record_shuttle_message", message, self.now + gap)
+
+    def new_information(self, data: st.DataObject) -> None:
+        """New information bearing on risk is recorded: a material change."""
+        subject = data.draw(st.sampled_from([None, "O1", "V1", "S1", "F1"]), label="subject")
+        gap = data.draw(st.sampled_from(GAPS), label="gap")
+        self.attempt("record_new_information", {"subject": subject}, self.now + gap)
+        self.try_contact(data)
+
+    def late_entry(self, data: st.DataObject) -> None:
+        """An action recorded days after it happened: ``occurred_at`` between the opening and
+        the recording; out of those bounds it is refused and changes nothing."""
+        case = self.case
+        options = [o.action for o in case.options() if o.allowed]
+        if not options:
+            return
+        action = data.draw(st.sampled_from(sorted(options)), label="late action")
+        kwargs = data.draw(inputs(action, case.record), label="late input")
+        at = self.now + data.draw(st.sampled_from(GAPS), label="gap")
+        back = data.draw(st.sampled_from(LATE), label="late by")
+        occurred = at - back
+        if occurred < case.record.opened_at or back < timedelta(0):
+            before = (case.record, case.history)
+            actor = self.permitted_actor(action)
+            try:
+                case.fire(action, at=at, actor=actor, occurred_at=occurred, **kwargs)
+            except InvalidInput:
+                assert (case.record, case.history) == before
+                event("late entry out of bounds refused")
+                return
+            raise AssertionError("an occurred_at out of bounds was accepted")
+        self.attempt(action, kwargs, at, occurred_at=occurred)
 
     # -- issue 14: agreements, variations, waivers and absences, drawn on purpose ----------
 
@@ -702,5 +936,12 @@ class CaseWorkflow(RuleBasedStateMachine):
             event(f"reached {state.value}")
         event(f"steps: {'50+' if self.steps >= 50 else '10-49' if self.steps >= 10 else '<10'}")
 
+
+#: Issue 14 (D2): the take_a_step modes that reassess, record new information, enter late.
+ISSUE_14_MODES = {
+    "reassess": CaseWorkflow.reassess,
+    "new_information": CaseWorkflow.new_information,
+    "late_entry": CaseWorkflow.late_entry,
+}
 
 TestCaseWorkflow = CaseWorkflow.TestCase

@@ -62,7 +62,7 @@ def worker(path: str, seed_value: int, attempts: int) -> tuple[int, int]:
             case.assess_risk(
                 RiskOutcome.FAVOURABLE,
                 at=case.record.updated_at + timedelta(seconds=1),
-                actor=f"W{seed_value}",
+                actor="F1",  # issue 14: an assessor is a facilitator on the case
             )
             try:
                 store.save(case, expected_version=loaded_version)
@@ -93,7 +93,7 @@ def test_a_stale_save_writes_nothing(tmp_path: Path) -> None:
         first = store.load(case.case_id)
         second = store.load(case.case_id)
         first.assess_risk("favourable", at=clock(), actor="F1")
-        second.assess_risk("unfavourable", at=clock(), actor="F2")
+        second.assess_risk("unfavourable", at=clock(), actor="F1")
         store.save(first, expected_version=case.version)
         with pytest.raises(ConcurrencyConflict) as err:
             store.save(second, expected_version=case.version)
@@ -110,7 +110,8 @@ def test_the_database_enforces_unique_sequences(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError):
         db.execute(
-            "INSERT INTO rjflow_events VALUES ('C1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x')"
+            "INSERT INTO rjflow_events VALUES "
+            "('C1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x', NULL)"
         )
     db.close()
 
@@ -175,7 +176,8 @@ HOLD_WRITE_LOCK = """
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
-db.execute("INSERT INTO rjflow_events VALUES ('W1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x')")
+db.execute("INSERT INTO rjflow_events VALUES "
+           "('W1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x', NULL)")
 print("holding", flush=True)
 sys.stdin.read()
 db.execute("ROLLBACK")

@@ -46,6 +46,7 @@ from rjflow.activities import BreachOutcome, VictimUpdateAbout
 from rjflow.commands import (
     AcceptSupporter,
     AddParty,
+    ApproveRiskAssessment,
     AssessRisk,
     AssignLeadFacilitator,
     Close,
@@ -61,6 +62,7 @@ from rjflow.commands import (
     RecordBreachOutcome,
     RecordFeedback,
     RecordFollowUp,
+    RecordNewInformation,
     RecordProgress,
     RecordRequest,
     RecordSentence,
@@ -552,6 +554,8 @@ TEMPLATES: dict[type, dict[str, Any]] = {
     AcceptSupporter: {"supporter": "S1", "by": "O1", "accepted": True},
     ReviewLetter: {"victim": "V1", "approved": True},
     LetterInput: {"victim": "V1"},
+    ApproveRiskAssessment: {"subject": "V1"},
+    RecordNewInformation: {"subject": "V1"},
     Policy: {},
 }
 SLOTS = [

@@ -26,6 +26,9 @@ from rjflow import (
     Option,
     PartyRequest,
     Policy,
+    RiskScope,
+    Staff,
+    StaffRole,
     State,
     erase_free_text,
 )
@@ -85,3 +88,29 @@ def usage() -> None:
     assert_type(case.deliver_letter(victim="V1", at=t, actor="F1"), Event)
     assert_type(case.record.letters, tuple[Letter, ...])
     assert_type(case.record.requests, tuple[PartyRequest, ...])
+
+
+def usage_issue_14_d2() -> None:
+    """Staff roles, approvals, new information and late entry are typed."""
+    t = datetime(2026, 3, 2, tzinfo=UTC)
+    case = Case.open(
+        "RJ-2",
+        offence=Offence(OffenceCategory.VIOLENCE),
+        offender="O1",
+        victims=["V1"],
+        facilitators=[Facilitator("F1")],
+        lead_facilitator="F1",
+        staff=[Staff("M1", StaffRole.MANAGER)],
+        at=t,
+        actor="M1",
+        policy=Policy(risk_assessment_scope=RiskScope.PARTICIPANT),
+    )
+    later = t + timedelta(days=2)
+    assert_type(
+        case.record_sentence(sentenced_on=t.date(), at=later, occurred_at=t, actor="M1"), Event
+    )
+    assert_type(case.history[-1].occurred_at, datetime | None)
+    assert_type(case.record_new_information(subject="O1", at=later, actor="M1"), Event)
+    assert_type(case.approve_risk_assessment(subject="O1", at=later, actor="M1"), Event)
+    assert_type(case.can("assess_risk", actor="F1", occurred_at=t, outcome="favourable"), bool)
+    assert_type(case.record.roles_of("M1"), frozenset[StaffRole])

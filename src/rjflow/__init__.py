@@ -29,6 +29,8 @@ from rjflow.activities import (
     InformationGiven,
     Letter,
     LetterStatus,
+    MaterialChange,
+    MaterialChangeKind,
     MessageDirection,
     PartyRequest,
     ProgressUpdate,
@@ -66,8 +68,17 @@ from rjflow.freetext import ERASED, ErasedText, ErasureReason
 from rjflow.history import Event
 from rjflow.integrity import Keyring
 from rjflow.offences import Offence, OffenceCategory
-from rjflow.parties import Facilitator, Offender, PractitionerLevel, Role, Supporter, Victim
-from rjflow.policy import LONDON_CRC, Policy
+from rjflow.parties import (
+    Facilitator,
+    Offender,
+    PractitionerLevel,
+    Role,
+    Staff,
+    StaffRole,
+    Supporter,
+    Victim,
+)
+from rjflow.policy import LONDON_CRC, Policy, RiskScope
 from rjflow.record import CaseRecord
 from rjflow.states import State
 from rjflow.workflow import Workflow
@@ -119,6 +130,8 @@ __all__ = [
     "Keyring",
     "Letter",
     "LetterStatus",
+    "MaterialChange",
+    "MaterialChangeKind",
     "MessageDirection",
     "Offence",
     "OffenceCategory",
@@ -132,11 +145,14 @@ __all__ = [
     "RJType",
     "RiskAssessment",
     "RiskOutcome",
+    "RiskScope",
     "Role",
     "Session",
     "SessionKind",
     "ShuttleMessage",
     "Signature",
+    "Staff",
+    "StaffRole",
     "State",
     "StoreUnavailable",
     "Supporter",

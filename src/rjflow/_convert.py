@@ -26,11 +26,12 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from rjflow._frozen import FrozenDict, FrozenList, thaw
 from rjflow._validate import aware_datetime, is_id, shown, valid_text
+from rjflow.commands import OpenCase
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.freetext import ERASED
 from rjflow.history import Event
 from rjflow.offences import OffenceCategory
-from rjflow.parties import Facilitator, Offender, Party, Role, Supporter, Victim
+from rjflow.parties import Facilitator, Offender, Party, Role, Staff, StaffRole, Supporter, Victim
 
 __all__ = ["CONVERTER", "structure", "unstructure"]
 
@@ -215,6 +216,9 @@ _PARTY_TYPES: dict[str, type] = {
     Role.VICTIM.value: Victim,
     Role.SUPPORTER.value: Supporter,
     Role.FACILITATOR.value: Facilitator,
+    # Staff parties (issue 14): their role is their own field, and also the discriminator.
+    StaffRole.MANAGER.value: Staff,
+    StaffRole.ADMINISTRATOR.value: Staff,
 }
 
 
@@ -252,6 +256,8 @@ def _party_hook(_t: Any, converter: cattrs.Converter) -> Callable[[object, Any],
         hook = hooks.get(role) if isinstance(role, str) else None
         if hook is None:
             raise InvalidInput(f"a party's 'role' must be one of {', '.join(sorted(_PARTY_TYPES))}")
+        if _PARTY_TYPES[role] is Staff:
+            fields["role"] = role
         party: Party = hook(fields, _PARTY_TYPES[role])
         return party
 
@@ -291,6 +297,17 @@ def _event_hook(_t: Any, converter: cattrs.Converter) -> Callable[[Any, Any], Ev
 
 CONVERTER.register_structure_hook_factory(lambda t: t is Event, _event_hook)
 CONVERTER.register_structure_hook_factory(lambda t: t == Party, _party_hook)
+
+# Issue 14 (D2): an event recorded when it happened has no ``occurred_at`` field at all.
+CONVERTER.register_unstructure_hook(
+    Event, make_dict_unstructure_fn(Event, CONVERTER, occurred_at=override(omit_if_default=True))
+)
+
+# Issue 14 (D2): an opening event without staff (saved before staff roles were recorded) keeps
+# exactly the data, and so the hash, it was saved with.
+CONVERTER.register_unstructure_hook(
+    OpenCase, make_dict_unstructure_fn(OpenCase, CONVERTER, staff=override(omit_if_default=True))
+)
 
 
 def unstructure(value: object, cls: type | None = None) -> Any:

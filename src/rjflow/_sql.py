@@ -29,6 +29,7 @@ CREATE = (
         to_state      TEXT,
         previous_hash TEXT    NOT NULL,
         hash          TEXT    NOT NULL,
+        occurred_at   TEXT,
         PRIMARY KEY (case_id, sequence)
     ) WITHOUT ROWID
     """,
@@ -78,12 +79,14 @@ LAST_EVENT = (
 
 INSERT_EVENT = """
     INSERT INTO rjflow_events
-        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+         occurred_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 CASE_EVENTS = """
-    SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash
+    SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+           occurred_at
     FROM rjflow_events WHERE case_id = ? ORDER BY sequence
 """
 

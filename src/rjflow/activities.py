@@ -37,6 +37,8 @@ __all__ = [
     "InformationGiven",
     "Letter",
     "LetterStatus",
+    "MaterialChange",
+    "MaterialChangeKind",
     "MessageDirection",
     "PartyRequest",
     "ProgressUpdate",
@@ -160,7 +162,10 @@ class RiskAssessment:
     """A facilitator's suitability and risk assessment; the latest one is the one in force.
 
     ``enhanced`` marks the enhanced assessment sensitive cases need, and ``approved_by`` the
-    manager who signed it off.
+    manager who signed it off (``approved_at``: when).  ``subject`` is the participant it
+    assesses, or None for the whole case; ``sequence`` is the history event that recorded it,
+    which places it in the recorded order against material changes.  ``at`` is when it was
+    made (the action's ``occurred_at`` when given).
     """
 
     at: datetime
@@ -168,6 +173,9 @@ class RiskAssessment:
     outcome: RiskOutcome
     enhanced: bool
     approved_by: str | None
+    subject: str | None = None
+    sequence: int = 0
+    approved_at: datetime | None = None
 
 
 @attrs.frozen
@@ -510,3 +518,42 @@ class SupporterAcceptance:
     accepted: bool
     at: datetime
     recorded_by: str
+
+
+# -- safeguarding (issue 14, D2) ------------------------------------------------------------------
+
+
+class MaterialChangeKind(enum.Enum):
+    """What changed in a case so that its risk must be assessed again (practice: risk is
+    re-checked throughout)."""
+
+    PARTY_ADDED = "party_added"
+    LEAD_CHANGED = "lead_changed"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    NEW_INFORMATION = "new_information"
+
+    @property
+    def label(self) -> str:
+        """The change as a caseworker would say it."""
+        return {
+            MaterialChangeKind.PARTY_ADDED: "a participant was added",
+            MaterialChangeKind.LEAD_CHANGED: "the lead facilitator changed",
+            MaterialChangeKind.CONSENT_WITHDRAWN: "consent was withdrawn",
+            MaterialChangeKind.NEW_INFORMATION: "new information was recorded",
+        }[self]
+
+
+@attrs.frozen
+class MaterialChange:
+    """A change after which earlier risk assessments no longer count.
+
+    ``subject`` is the participant it concerns (None: the whole case); it supersedes the
+    assessments of that participant and the case-wide ones, or every assessment when it
+    concerns the whole case.  ``sequence`` is the history event that recorded it (the recorded
+    order is what counts); ``at`` is when it happened.
+    """
+
+    kind: MaterialChangeKind
+    at: datetime
+    sequence: int
+    subject: str | None = None

@@ -42,6 +42,7 @@ from rjflow.commands import (
     AcceptSupporter,
     Acting,
     AddParty,
+    ApproveRiskAssessment,
     AssessRisk,
     AssignLeadFacilitator,
     Close,
@@ -58,6 +59,7 @@ from rjflow.commands import (
     RecordBreachOutcome,
     RecordFeedback,
     RecordFollowUp,
+    RecordNewInformation,
     RecordProgress,
     RecordRequest,
     RecordSentence,
@@ -74,7 +76,7 @@ from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.freetext import commit_free_text
 from rjflow.history import GENESIS_HASH, Event
 from rjflow.offences import Offence
-from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+from rjflow.parties import Facilitator, Offender, Party, Staff, Supporter, Victim
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.record import CaseRecord
 from rjflow.states import ActionDef, State
@@ -183,13 +185,19 @@ class Case:
         lead_facilitator: str | None = None,
         sentenced_on: date | None = None,
         policy: Policy = LONDON_CRC,
+        staff: Iterable[Staff] = (),
     ) -> Case:
         """Open a newly referred case.
 
         Parties are given by opaque ids (``"V1"``), never names; an offender or victim who is
         under 18 or needs an interpreter is given as an ``Offender``/``Victim`` value.  ``at``
         is when the referral was received and must be timezone-aware; ``actor`` is who
-        recorded it.
+        recorded it.  ``actor`` may be anyone with an id
+        (the referral often arrives before any staff is on the case, e.g. at intake), but never
+        a participant of the case being opened (:class:`~rjflow.InvalidInput`).  ``staff``: the
+        case's managers and administrators (:class:`~rjflow.Staff`); facilitators are given in
+        ``facilitators`` and the lead in ``lead_facilitator``.  Every later action is checked
+        against the roles these give (see the workflow table's ``roles``).
         """
         _check_id("case_id", case_id)
         if isinstance(victims, str | bytes | Mapping):
@@ -198,7 +206,10 @@ class Case:
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
         parties += collection("supporters", supporters, "Supporter values")
         parties += collection("facilitators", facilitators, "Facilitator values")
-        inp = OpenCase(offence, tuple(parties), sentenced_on, lead_facilitator)
+        staff_members = collection("staff", staff, "Staff values")
+        inp = OpenCase(
+            offence, tuple(parties), sentenced_on, lead_facilitator, tuple(staff_members)
+        )
         return cls._opened(case_id, inp, at, actor, policy)
 
     @classmethod
@@ -221,6 +232,14 @@ class Case:
             raise InvalidInput(
                 f"'policy' must be a Policy, for example Policy(max_sessions=8) "
                 f"(got {type(policy).__name__})."
+            )
+        if inp.staff is not None and any(
+            p.id == actor and not isinstance(p, Facilitator) for p in inp.parties
+        ):
+            raise InvalidInput(
+                "The referral is recorded by a member of staff, never by a participant of the "
+                "case (the offender, a victim or a supporter); give the id of the person who "
+                "recorded it as actor."
             )
         data, texts = commit_free_text(inp, unstructure(inp, OpenCase), recorded)
         event = Event.create(
@@ -312,12 +331,33 @@ class Case:
 
     # -- questions -----------------------------------------------------------------------------
 
-    def _acting(self, at: datetime | None, actor: str | None) -> Acting:
+    def _acting(
+        self, at: datetime | None, actor: str | None, occurred_at: datetime | None = None
+    ) -> Acting:
         """Who would act when, for a question: ``at`` defaults to the case's last change."""
         when = self._record.updated_at if at is None else aware_datetime("at", at)
         if actor is not None:
             _check_id("actor", actor)
-        return Acting(when, actor)
+        return Acting(when, actor, self._occurred(when, occurred_at))
+
+    def _occurred(self, at: datetime, occurred_at: datetime | None) -> datetime | None:
+        """``occurred_at`` checked: timezone-aware, not before the case opened, not after ``at``
+        (issue 14: late entry)."""
+        if occurred_at is None:
+            return None
+        occurred_at = aware_datetime("occurred_at", occurred_at)
+        if occurred_at < self._record.opened_at:
+            raise InvalidInput(
+                f"'occurred_at' ({occurred_at.isoformat()}) is before the case was opened "
+                f"({self._record.opened_at.isoformat()}); a case records only what happened "
+                "since its referral."
+            )
+        if occurred_at > at:
+            raise InvalidInput(
+                f"'occurred_at' ({occurred_at.isoformat()}) is after the time it is recorded "
+                f"({at.isoformat()}); an action is recorded when or after it happened."
+            )
+        return occurred_at
 
     def options(
         self, *, at: datetime | None = None, actor: str | None = None
@@ -340,24 +380,36 @@ class Case:
         )
 
     def blockers(
-        self, action: str, *, at: datetime | None = None, actor: str | None = None, **data: Any
+        self,
+        action: str,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+        **data: Any,
     ) -> tuple[Blocker, ...]:
         """Every reason ``action`` (with the input ``data``) is not allowed now; empty if it is.
 
         Without ``data`` the rules that depend on the input (a session's length, say) are
         not judged; pass the input you would fire with for the full answer.  ``at`` and
-        ``actor`` as for :meth:`options`.
+        ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
         """
         definition = self._workflow.action(action)
         inp = _input(definition, data) if data else None
-        act = self._acting(at, actor)
+        act = self._acting(at, actor, occurred_at)
         return tuple(self._workflow.blockers(self._record, definition, inp, act))
 
     def can(
-        self, action: str, *, at: datetime | None = None, actor: str | None = None, **data: Any
+        self,
+        action: str,
+        *,
+        at: datetime | None = None,
+        actor: str | None = None,
+        occurred_at: datetime | None = None,
+        **data: Any,
     ) -> bool:
         """True exactly when :meth:`blockers` is empty, i.e. when :meth:`fire` would succeed."""
-        return not self.blockers(action, at=at, actor=actor, **data)
+        return not self.blockers(action, at=at, actor=actor, occurred_at=occurred_at, **data)
 
     def explain(self) -> str:
         """Where the case stands and, for each possible action, why it is or is not allowed:
@@ -378,15 +430,32 @@ class Case:
 
     # -- acting --------------------------------------------------------------------------------
 
-    def fire(self, action: str, *, at: datetime, actor: str, **data: Any) -> Event:
+    def fire(
+        self,
+        action: str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+        **data: Any,
+    ) -> Event:
         """Take ``action`` at time ``at`` on behalf of ``actor``, with its input as keywords.
+
+        ``at`` is when the action is recorded: it never goes back before the case's last
+        change, and the rules judge the case in that recorded order.  ``occurred_at`` is when
+        it happened, for an entry made late (a session recorded days after it was held): not
+        before the case opened, not after ``at``.  Record entries (a session's ``held_at``,
+        an assessment's date...) take it, the event keeps both, and time rules about the
+        happening (a risk assessment's expiry) judge it.
 
         Returns the new event.  Raises :class:`~rjflow.ActionRefused` listing every blocker
         when the rules do not allow it, or :class:`~rjflow.InvalidInput` when the input is
         malformed; either way the case is unchanged.
         """
         definition = self._workflow.action(action)
-        return self._perform(definition, _input(definition, data), at, actor)
+        return self._perform(
+            definition, _input(definition, data), at, actor, occurred_at=occurred_at
+        )
 
     def _perform(
         self,
@@ -397,6 +466,7 @@ class Case:
         recorded: Event | None = None,
         *,
         judged: bool = True,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Check, apply and record one action.  ``recorded``: the stored event being replayed,
         whose hash was already verified; it is reused when it says what this action does.
@@ -408,16 +478,17 @@ class Case:
         if at < rec.updated_at:
             raise InvalidInput(
                 f"'at' ({at.isoformat()}) is earlier than the case's last change "
-                f"({rec.updated_at.isoformat()}); record changes in the order they happened."
+                f"({rec.updated_at.isoformat()}); record changes in the order they happened. "
+                "To record something that happened earlier, give occurred_at."
             )
-        state, blockers = self._workflow.dispatch(
-            rec, action, inp, Acting(at, actor), judged=judged
-        )
+        occurred_at = self._occurred(at, occurred_at)
+        act = Acting(at, actor, occurred_at)
+        state, blockers = self._workflow.dispatch(rec, action, inp, act, judged=judged)
         if blockers:
             raise ActionRefused(
                 case_id=rec.case_id, state=rec.state.value, action=action.name, blockers=blockers
             )
-        changes = EFFECTS[action.name](rec, inp, at, actor)
+        changes = EFFECTS[action.name](rec, inp, act.happened_at, actor)
         version = rec.version + 1
         new = rec.updated(state=state, version=version, updated_at=at, **changes)
         from_state = rec.state.value
@@ -429,7 +500,8 @@ class Case:
             recorded.from_state,
             recorded.to_state,
             recorded.previous_hash,
-        ) == (version, action.name, from_state, to_state, previous_hash):
+            recorded.occurred_at,
+        ) == (version, action.name, from_state, to_state, previous_hash, occurred_at):
             event = recorded
         else:
             # Free text is committed to, not hashed; a replayed event keeps its stored salts.
@@ -444,6 +516,7 @@ class Case:
                 to_state=to_state,
                 previous_hash=previous_hash,
                 texts=texts,
+                occurred_at=occurred_at,
             )
         # Nothing below can fail: the case changes whole or not at all.
         self._record = new
@@ -457,24 +530,36 @@ class Case:
         self._record = rec.updated(version=rec.version + 1, updated_at=event.at)
         self._events.append(event)
 
-    def _do(self, name: str, inp: Input, at: datetime, actor: str) -> Event:
-        return self._perform(self._workflow.action(name), inp, at, actor)
+    def _do(
+        self,
+        name: str,
+        inp: Input,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        return self._perform(self._workflow.action(name), inp, at, actor, occurred_at=occurred_at)
 
     # -- the triggers (they move the case to another stage) ------------------------------------
 
-    def start_introduction(self, *, at: datetime, actor: str) -> Event:
+    def start_introduction(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Begin the programme: the offender is sentenced and a lead facilitator assigned."""
-        return self._do("start_introduction", NoInput(), at, actor)
+        return self._do("start_introduction", NoInput(), at, actor, occurred_at)
 
-    def start_preparation(self, *, at: datetime, actor: str) -> Event:
+    def start_preparation(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Move on to preparing offender and victim for a restorative activity."""
-        return self._do("start_preparation", NoInput(), at, actor)
+        return self._do("start_preparation", NoInput(), at, actor, occurred_at)
 
     def hold_conference(
         self,
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         victims: Sequence[str] = (),
         supporters: Sequence[str] | None = None,
         duration: timedelta = CONFERENCE_LENGTH,
@@ -485,48 +570,72 @@ class Case:
         recorded as its own conference session: it counts towards the programme's sessions
         and may last at most ``Policy.max_session_length``."""
         inp = HoldConference(victims, supporters, duration)  # its converters refuse a str
-        return self._do("hold_conference", inp, at, actor)
+        return self._do("hold_conference", inp, at, actor, occurred_at)
 
-    def choose_letter_of_apology(self, *, at: datetime, actor: str) -> Event:
+    def choose_letter_of_apology(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The victim does not wish to meet: the offender writes a letter of apology."""
-        return self._do("choose_letter_of_apology", NoInput(), at, actor)
+        return self._do("choose_letter_of_apology", NoInput(), at, actor, occurred_at)
 
-    def choose_shuttle_mediation(self, *, at: datetime, actor: str) -> Event:
+    def choose_shuttle_mediation(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The victim does not wish to meet: the facilitator carries messages between them."""
-        return self._do("choose_shuttle_mediation", NoInput(), at, actor)
+        return self._do("choose_shuttle_mediation", NoInput(), at, actor, occurred_at)
 
-    def start_reviews(self, *, at: datetime, actor: str) -> Event:
+    def start_reviews(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Move on to reviewing progress on what was agreed."""
-        return self._do("start_reviews", NoInput(), at, actor)
+        return self._do("start_reviews", NoInput(), at, actor, occurred_at)
 
-    def complete(self, *, at: datetime, actor: str) -> Event:
+    def complete(self, *, at: datetime, actor: str, occurred_at: datetime | None = None) -> Event:
         """The programme is complete: reviews held and every agreed action has a final status
         (done, not complied with, or waived).  The closure records the agreement's outcome
         (fulfilled, partly or not fulfilled) and the kind of RJ delivered; failing an action
         never leads to enforcement."""
-        return self._do("complete", NoInput(), at, actor)
+        return self._do("complete", NoInput(), at, actor, occurred_at)
 
     def close(
-        self, *, reason: ClosureReason | str, at: datetime, actor: str, note: str | None = None
+        self,
+        *,
+        reason: ClosureReason | str,
+        at: datetime,
+        actor: str,
+        note: str | None = None,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Close the case early with a reason; ``note`` is required for ``OTHER``."""
-        return self._do("close", Close(reason, note), at, actor)
+        return self._do("close", Close(reason, note), at, actor, occurred_at)
 
     # -- record-keeping (the case stays at its stage) ------------------------------------------
 
-    def record_sentence(self, *, sentenced_on: date, at: datetime, actor: str) -> Event:
+    def record_sentence(
+        self, *, sentenced_on: date, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Record the date the offender was sentenced."""
-        return self._do("record_sentence", RecordSentence(sentenced_on), at, actor)
+        return self._do("record_sentence", RecordSentence(sentenced_on), at, actor, occurred_at)
 
     def add_party(
-        self, party: Victim | Supporter | Facilitator, *, at: datetime, actor: str
+        self,
+        party: Victim | Supporter | Facilitator | Staff,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
-        """Add a victim, supporter or facilitator who joins the case later."""
-        return self._do("add_party", AddParty(party), at, actor)
+        """Add a victim, supporter, facilitator or member of staff who joins the case later.
+        A participant joining is a material change: risk must be assessed again."""
+        return self._do("add_party", AddParty(party), at, actor, occurred_at)
 
-    def assign_lead_facilitator(self, facilitator: str, *, at: datetime, actor: str) -> Event:
+    def assign_lead_facilitator(
+        self, facilitator: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Make one of the case's facilitators its lead."""
-        return self._do("assign_lead_facilitator", AssignLeadFacilitator(facilitator), at, actor)
+        return self._do(
+            "assign_lead_facilitator", AssignLeadFacilitator(facilitator), at, actor, occurred_at
+        )
 
     def record_session(
         self,
@@ -534,11 +643,14 @@ class Case:
         duration: timedelta,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         attendance: Attendance | str = Attendance.ATTENDED,
     ) -> Event:
         """Record a session of the current stage, held at ``at``.  A missed session has a
         duration of ``timedelta(0)``."""
-        return self._do("record_session", RecordSession(duration, attendance), at, actor)
+        return self._do(
+            "record_session", RecordSession(duration, attendance), at, actor, occurred_at
+        )
 
     def give_information(
         self,
@@ -548,12 +660,13 @@ class Case:
         at: datetime,
         actor: str,
         interpreter_provided: bool = False,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``party`` was told about ``activity``, its outcomes and monitoring.
         ``interpreter_provided``: an interpreter was there (required for a party who needs
         one)."""
         inp = ConsentInput(party, activity, interpreter_provided)
-        return self._do("give_information", inp, at, actor)
+        return self._do("give_information", inp, at, actor, occurred_at)
 
     def record_consent(
         self,
@@ -563,12 +676,13 @@ class Case:
         at: datetime,
         actor: str,
         interpreter_provided: bool = False,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record ``party``'s written, informed consent to ``activity``.
         ``interpreter_provided``: an interpreter was there (required for a party who needs
         one)."""
         inp = ConsentInput(party, activity, interpreter_provided)
-        return self._do("record_consent", inp, at, actor)
+        return self._do("record_consent", inp, at, actor, occurred_at)
 
     def record_decline(
         self,
@@ -578,11 +692,12 @@ class Case:
         at: datetime,
         actor: str,
         interpreter_provided: bool = False,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``party`` declined ``activity``; the service does not ask them about it
         again.  They may come back themselves later: see :meth:`record_request`."""
         inp = ConsentInput(party, activity, interpreter_provided)
-        return self._do("record_decline", inp, at, actor)
+        return self._do("record_decline", inp, at, actor, occurred_at)
 
     def withdraw_consent(
         self,
@@ -592,15 +707,18 @@ class Case:
         at: datetime,
         actor: str,
         interpreter_provided: bool = False,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``party`` withdrew consent to ``activity``; it is blocked at once."""
         inp = ConsentInput(party, activity, interpreter_provided)
-        return self._do("withdraw_consent", inp, at, actor)
+        return self._do("withdraw_consent", inp, at, actor, occurred_at)
 
-    def acknowledge_responsibility(self, *, guilty_plea: bool, at: datetime, actor: str) -> Event:
+    def acknowledge_responsibility(
+        self, *, guilty_plea: bool, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The offender acknowledges the basic facts and takes responsibility."""
         inp = RecordAcknowledgement(guilty_plea)
-        return self._do("acknowledge_responsibility", inp, at, actor)
+        return self._do("acknowledge_responsibility", inp, at, actor, occurred_at)
 
     def assess_risk(
         self,
@@ -608,39 +726,62 @@ class Case:
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         enhanced: bool = False,
         approved_by: str | None = None,
+        subject: str | None = None,
     ) -> Event:
-        """Record a suitability and risk assessment by ``actor``; the latest is in force."""
-        inp = AssessRisk(outcome, enhanced, approved_by)
-        return self._do("assess_risk", inp, at, actor)
+        """Record a suitability and risk assessment by ``actor`` (a facilitator); the latest is
+        in force.  ``subject``: the participant assessed (None: the whole case; see
+        ``Policy.risk_assessment_scope``).  ``approved_by`` is kept for saved cases: it must
+        name a manager on the case other than ``actor``; prefer
+        :meth:`approve_risk_assessment`, taken by the manager."""
+        inp = AssessRisk(outcome, enhanced, approved_by, subject)
+        return self._do("assess_risk", inp, at, actor, occurred_at)
 
-    def draft_letter(self, victim: str, *, at: datetime, actor: str) -> Event:
+    def draft_letter(
+        self, victim: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """The offender has drafted a letter of apology to ``victim``."""
-        return self._do("draft_letter", DraftLetter(victim), at, actor)
+        return self._do("draft_letter", DraftLetter(victim), at, actor, occurred_at)
 
     def review_letter(
         self,
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         victim: str | None = None,
         approved: bool = True,
     ) -> Event:
         """The facilitator (``actor``) reviewed the letter to ``victim`` (None: the case's only
         letter): approved it, or (``approved=False``) returned it for a redraft."""
-        return self._do("review_letter", ReviewLetter(victim, approved), at, actor)
+        return self._do("review_letter", ReviewLetter(victim, approved), at, actor, occurred_at)
 
-    def deliver_letter(self, *, at: datetime, actor: str, victim: str | None = None) -> Event:
+    def deliver_letter(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+        victim: str | None = None,
+    ) -> Event:
         """Deliver the approved letter to ``victim`` (None: the case's only letter), who agreed
         to receive it; a letter held on file can be delivered later, also at the review
         stage."""
-        return self._do("deliver_letter", LetterInput(victim), at, actor)
+        return self._do("deliver_letter", LetterInput(victim), at, actor, occurred_at)
 
-    def hold_letter_on_file(self, *, at: datetime, actor: str, victim: str | None = None) -> Event:
+    def hold_letter_on_file(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+        victim: str | None = None,
+    ) -> Event:
         """Keep the approved letter to ``victim`` (None: the case's only letter) on file
         without delivering it; it can be delivered later if the victim asks."""
-        return self._do("hold_letter_on_file", LetterInput(victim), at, actor)
+        return self._do("hold_letter_on_file", LetterInput(victim), at, actor, occurred_at)
 
     def record_shuttle_message(
         self,
@@ -649,31 +790,49 @@ class Case:
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
         vetted: bool = True,
     ) -> Event:
         """The facilitator (``actor``) carried a message between the offender and ``victim``,
         having checked it first (``vetted``; a message not checked is refused)."""
         inp = RecordShuttleMessage(victim, direction, vetted)
-        return self._do("record_shuttle_message", inp, at, actor)
+        return self._do("record_shuttle_message", inp, at, actor, occurred_at)
 
     def propose_agreement(
-        self, actions: Sequence[AgreementAction], *, at: datetime, actor: str
+        self,
+        actions: Sequence[AgreementAction],
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Put an outcome agreement of SMART actions to the participants for signature."""
-        return self._do("propose_agreement", ProposeAgreement(actions), at, actor)
+        return self._do("propose_agreement", ProposeAgreement(actions), at, actor, occurred_at)
 
-    def sign_agreement(self, party: str, *, at: datetime, actor: str) -> Event:
+    def sign_agreement(
+        self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """``party`` signs the outcome agreement."""
-        return self._do("sign_agreement", SignAgreement(party), at, actor)
+        return self._do("sign_agreement", SignAgreement(party), at, actor, occurred_at)
 
-    def abandon_agreement(self, *, at: datetime, actor: str) -> Event:
+    def abandon_agreement(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Set aside an agreement that not everyone signed."""
-        return self._do("abandon_agreement", NoInput(), at, actor)
+        return self._do("abandon_agreement", NoInput(), at, actor, occurred_at)
 
-    def record_progress(self, action_id: str, status: Any, *, at: datetime, actor: str) -> Event:
+    def record_progress(
+        self,
+        action_id: str,
+        status: Any,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+    ) -> Event:
         """Record progress on agreement action ``action_id`` at a review."""
         inp = RecordProgress(action_id, status)
-        return self._do("record_progress", inp, at, actor)
+        return self._do("record_progress", inp, at, actor, occurred_at)
 
     def record_feedback(
         self,
@@ -683,52 +842,83 @@ class Case:
         things_changed: bool,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record ``party``'s evaluation: satisfaction 1-5 and whether things changed."""
         inp = RecordFeedback(party, satisfaction, things_changed)
-        return self._do("record_feedback", inp, at, actor)
+        return self._do("record_feedback", inp, at, actor, occurred_at)
 
     # -- agreement, enforcement and evaluation (issue 14) --------------------------------------
 
     def vary_agreement(
-        self, actions: Sequence[AgreementAction], *, at: datetime, actor: str
+        self,
+        actions: Sequence[AgreementAction],
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Vary a signed outcome agreement with the parties: ``actions`` are its new terms
         (progress already recorded on an action id that stays is kept).  The signatures are
         cleared; the agreement binds again once every signatory signed the new terms."""
-        return self._do("vary_agreement", VaryAgreement(tuple(actions)), at, actor)
+        return self._do("vary_agreement", VaryAgreement(tuple(actions)), at, actor, occurred_at)
 
-    def waive_agreement_action(self, action_id: str, *, at: datetime, actor: str) -> Event:
+    def waive_agreement_action(
+        self, action_id: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Set aside agreement action ``action_id``, agreed with the parties at a review while
         the agreement binds; a waived action counts as settled, never as a failure."""
-        return self._do("waive_agreement_action", WaiveAgreementAction(action_id), at, actor)
+        return self._do(
+            "waive_agreement_action", WaiveAgreementAction(action_id), at, actor, occurred_at
+        )
 
     def record_breach_outcome(
-        self, outcome: BreachOutcome | str, *, at: datetime, actor: str
+        self,
+        outcome: BreachOutcome | str,
+        *,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record the court's outcome of a referral for breach: ``order_continues`` (the
         programme resumes) or ``order_revoked`` (close the case with the reason
         ``enforcement``)."""
-        return self._do("record_breach_outcome", RecordBreachOutcome(outcome), at, actor)
+        return self._do(
+            "record_breach_outcome", RecordBreachOutcome(outcome), at, actor, occurred_at
+        )
 
     def record_victim_wishes(
-        self, victim: str, *, keep_informed: bool, at: datetime, actor: str
+        self,
+        victim: str,
+        *,
+        keep_informed: bool,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record whether ``victim`` wishes to be kept informed; when they do, they must be
         told of the conclusion before the case completes."""
         inp = RecordVictimWishes(victim, keep_informed)
-        return self._do("record_victim_wishes", inp, at, actor)
+        return self._do("record_victim_wishes", inp, at, actor, occurred_at)
 
     def inform_victim(
-        self, victim: str, *, about: VictimUpdateAbout | str, at: datetime, actor: str
+        self,
+        victim: str,
+        *,
+        about: VictimUpdateAbout | str,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """Record that ``victim`` was told about ``progress`` or about the ``conclusion``
         (the conclusion also after the case ended)."""
-        return self._do("inform_victim", InformVictim(victim, about), at, actor)
+        return self._do("inform_victim", InformVictim(victim, about), at, actor, occurred_at)
 
-    def record_follow_up(self, party: str, *, at: datetime, actor: str) -> Event:
+    def record_follow_up(
+        self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
         """Record follow-up contact with ``party`` after the activity (also after the end)."""
-        return self._do("record_follow_up", RecordFollowUp(party), at, actor)
+        return self._do("record_follow_up", RecordFollowUp(party), at, actor, occurred_at)
 
     # -- change of mind and supporters (issue 14) ----------------------------------------------
 
@@ -739,18 +929,55 @@ class Case:
         *,
         at: datetime,
         actor: str,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """``party`` came back themselves and asked for ``activity`` (None: for restorative
         justice in general).  The request lifts their earlier decline of that activity (of
         every activity, when general); a victim's request is a victim-initiated request, which
         the request-only offences wait for.  Any open stage."""
-        return self._do("record_request", RecordRequest(party, activity), at, actor)
+        return self._do("record_request", RecordRequest(party, activity), at, actor, occurred_at)
 
     def accept_supporter(
-        self, supporter: str, *, by: str, at: datetime, actor: str, accepted: bool = True
+        self,
+        supporter: str,
+        *,
+        by: str,
+        at: datetime,
+        actor: str,
+        occurred_at: datetime | None = None,
+        accepted: bool = True,
     ) -> Event:
         """Party ``by`` (on the side ``supporter`` does not support) accepts the supporter at
         the meeting, or with ``accepted=False`` no longer does; the latest answer is in
         force."""
         inp = AcceptSupporter(supporter, by, accepted)
-        return self._do("accept_supporter", inp, at, actor)
+        return self._do("accept_supporter", inp, at, actor, occurred_at)
+
+    # -- safeguarding (issue 14, D2) ---------------------------------------------------------
+
+    def approve_risk_assessment(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        subject: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """``actor``, a manager on the case who did not make it, approves the enhanced risk
+        assessment in force for ``subject`` (None: the case-wide one)."""
+        inp = ApproveRiskAssessment(subject)
+        return self._do("approve_risk_assessment", inp, at, actor, occurred_at)
+
+    def record_new_information(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        subject: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """Record that new information bearing on risk was received about ``subject`` (None:
+        the whole case): a material change, so risk must be assessed again before further
+        contact.  The information itself stays in the embedding application."""
+        inp = RecordNewInformation(subject)
+        return self._do("record_new_information", inp, at, actor, occurred_at)

@@ -42,13 +42,14 @@ from rjflow.activities import (
 )
 from rjflow.errors import InvalidInput
 from rjflow.offences import Offence
-from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+from rjflow.parties import Facilitator, Offender, Party, Staff, Supporter, Victim
 
 __all__ = [
     "CONFERENCE_LENGTH",
     "AcceptSupporter",
     "Acting",
     "AddParty",
+    "ApproveRiskAssessment",
     "AssessRisk",
     "AssignLeadFacilitator",
     "Close",
@@ -65,6 +66,7 @@ __all__ = [
     "RecordBreachOutcome",
     "RecordFeedback",
     "RecordFollowUp",
+    "RecordNewInformation",
     "RecordProgress",
     "RecordRequest",
     "RecordSentence",
@@ -146,16 +148,28 @@ class Acting:
 
     ``at`` is the time the action is recorded (timezone-aware, UTC); ``actor`` the opaque id of
     the person recording it, or None when a screen only asks what may happen next without
-    saying who would act (rules about the actor are then not judged).
+    saying who would act (rules about the actor are then not judged).  ``occurred_at`` is when
+    it happened, for an entry made late (None: when it is recorded); rules about time that
+    concern the happening (such as a risk assessment's expiry) judge :attr:`happened_at`.
     """
 
     at: datetime
     actor: str | None = None
+    occurred_at: datetime | None = None
+
+    @property
+    def happened_at(self) -> datetime:
+        """When the action happened: ``occurred_at`` when given, else ``at``."""
+        return self.at if self.occurred_at is None else self.occurred_at
 
 
 @attrs.frozen
 class NoInput:
     """The input of an action that needs nothing but its time and actor."""
+
+
+def _staff(value: object) -> tuple[Any, ...]:
+    return collection("staff", value, "Staff values")
 
 
 @attrs.frozen
@@ -168,6 +182,24 @@ class OpenCase:
     lead_facilitator: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(opaque_id)
     )
+    # Issue 14 (D2): the case's managers and administrators.  None only in opening events
+    # saved before staff roles were recorded (schema 1); ``Case.open`` always gives a tuple.
+    staff: tuple[Staff, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_staff)
+    )
+
+    @staff.validator
+    def _check_staff(self, _attribute: object, staff: tuple[Staff, ...] | None) -> None:
+        if staff is None:
+            return
+        for member in staff:
+            if not isinstance(member, Staff):
+                raise InvalidInput(
+                    f"Every staff member must be a Staff value (got {type(member).__name__})."
+                )
+        ids = [p.id for p in (*self.parties, *staff)]
+        if len(set(ids)) != len(ids):
+            raise InvalidInput("Two parties share an id; give every party its own id.")
 
     @parties.validator
     def _check_parties(self, _attribute: object, parties: tuple[Party, ...]) -> None:
@@ -223,10 +255,13 @@ class AssignLeadFacilitator:
 
 @attrs.frozen
 class AddParty:
-    """Add a victim, supporter or facilitator who joins the case later."""
+    """Add a victim, supporter, facilitator or member of staff who joins the case later."""
 
     party: Party = attrs.field(
-        validator=_instance((Victim, Supporter, Facilitator), "a Victim, Supporter or Facilitator")  # type: ignore[arg-type]
+        validator=_instance(
+            (Victim, Supporter, Facilitator, Staff),  # type: ignore[arg-type]
+            "a Victim, Supporter, Facilitator or Staff",
+        )
     )
 
 
@@ -277,13 +312,15 @@ class RecordAcknowledgement:
 @attrs.frozen
 class AssessRisk:
     """A suitability and risk assessment.  ``approved_by`` is the manager who signed off an
-    enhanced assessment."""
+    enhanced assessment (kept for saved cases; prefer :class:`ApproveRiskAssessment`, taken by
+    the manager).  ``subject``: the participant assessed, or None for the whole case."""
 
     outcome: RiskOutcome = attrs.field(converter=_to_outcome)
     enhanced: bool = attrs.field(default=False, validator=boolean)
     approved_by: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(opaque_id)
     )
+    subject: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
 
 
 #: The length a conference session is recorded with when none is given: the seed's three
@@ -505,6 +542,28 @@ class LetterInput:
     victim: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
 
 
+# -- safeguarding (issue 14, D2) ---------------------------------------------------------------
+
+
+@attrs.frozen
+class ApproveRiskAssessment:
+    """A manager (the actor) approves the enhanced assessment in force for ``subject`` (None:
+    the case-wide one)."""
+
+    subject: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+
+
+@attrs.frozen
+class RecordNewInformation:
+    """New information bearing on risk was received about ``subject`` (None: the whole case).
+    Its content stays in the embedding application; the case only records that risk must be
+    assessed again."""
+
+    subject: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+
+
+# -- end of safeguarding --------------------------------------------------------------------
+
 #: Any action's input.
 Input = (
     NoInput
@@ -534,4 +593,6 @@ Input = (
     | AcceptSupporter
     | ReviewLetter
     | LetterInput
+    | ApproveRiskAssessment
+    | RecordNewInformation
 )

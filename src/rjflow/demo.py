@@ -20,7 +20,7 @@ from rjflow.case import Case
 from rjflow.errors import ActionRefused
 from rjflow.history import Event
 from rjflow.offences import Offence, OffenceCategory
-from rjflow.parties import Facilitator, PractitionerLevel, Supporter
+from rjflow.parties import Facilitator, PractitionerLevel, Staff, StaffRole, Supporter
 
 __all__ = ["DEMO_START", "build_demo_case", "format_event", "run_demo"]
 
@@ -79,6 +79,7 @@ def build_demo_case(
         supporters=[Supporter("S1", supports="V1")],
         facilitators=[Facilitator("F1", PractitionerLevel.ADVANCED)],
         lead_facilitator=f1,
+        staff=[Staff(manager, StaffRole.MANAGER)],
         at=t,
         actor=manager,
     )

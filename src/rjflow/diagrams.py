@@ -33,6 +33,7 @@ import attrs
 from rjflow._escape import dot_text, mermaid_text
 from rjflow.case import Case
 from rjflow.errors import InvalidInput, RJFlowError
+from rjflow.parties import StaffRole
 from rjflow.policy import Policy
 from rjflow.states import STATES, State
 from rjflow.workflow import Workflow
@@ -77,6 +78,7 @@ class DiagramEdge:
     action: str
     guards: tuple[str, ...]
     travelled: bool = False
+    roles: tuple[str, ...] = ()  # issue 14: who may take it, as caseworkers say the roles
 
 
 @attrs.frozen
@@ -129,6 +131,7 @@ def diagram_model(
             action.name,
             action.guards,
             (source.value, action.dest.value, action.name) in travelled_edges,
+            tuple(r.label for r in StaffRole if r in action.roles),
         )
         for action in wf.actions.values()
         if action.dest is not None
@@ -141,6 +144,8 @@ def diagram_model(
 
 def _edge_label(edge: DiagramEdge, guards: bool, sep: str, escape: Callable[[str], str]) -> str:
     label = escape(edge.action)
+    if guards and edge.roles:  # with the rules, who may take the action (issue 14)
+        label += sep + "by " + " or ".join(escape(r) for r in edge.roles)
     if guards and edge.guards:
         label += sep + sep.join(f"[{escape(g)}]" for g in edge.guards)
     return label

@@ -31,6 +31,8 @@ from rjflow.activities import (
     InformationGiven,
     Letter,
     LetterStatus,
+    MaterialChange,
+    MaterialChangeKind,
     PartyRequest,
     ProgressUpdate,
     RiskAssessment,
@@ -45,6 +47,7 @@ from rjflow.activities import (
 from rjflow.commands import (
     AcceptSupporter,
     AddParty,
+    ApproveRiskAssessment,
     AssessRisk,
     AssignLeadFacilitator,
     Close,
@@ -60,6 +63,7 @@ from rjflow.commands import (
     RecordBreachOutcome,
     RecordFeedback,
     RecordFollowUp,
+    RecordNewInformation,
     RecordProgress,
     RecordRequest,
     RecordSentence,
@@ -71,6 +75,7 @@ from rjflow.commands import (
     VaryAgreement,
     WaiveAgreementAction,
 )
+from rjflow.parties import Facilitator, Staff
 from rjflow.record import CaseRecord
 from rjflow.rules.consent import attending_supporters
 from rjflow.states import STATES, State
@@ -98,12 +103,13 @@ def open_record(case_id: str, inp: OpenCase, at: datetime) -> CaseRecord:
         case_id=case_id,
         state=State.REFERRED,
         offence=inp.offence,
-        parties=inp.parties,
+        parties=(*inp.parties, *(inp.staff or ())),
         opened_at=at,
         updated_at=at,
         version=1,
         sentenced_on=inp.sentenced_on,
         lead_facilitator=inp.lead_facilitator,
+        roles_on_record=inp.staff is not None,
     )
 
 
@@ -210,7 +216,17 @@ def _acknowledge(
 
 @_effect("assess_risk")
 def _assess_risk(rec: CaseRecord, inp: AssessRisk, at: datetime, actor: str) -> dict[str, Any]:
-    assessment = RiskAssessment(at, actor, inp.outcome, inp.enhanced, inp.approved_by)
+    approved_at = at if inp.approved_by is not None else None
+    assessment = RiskAssessment(
+        at,
+        actor,
+        inp.outcome,
+        inp.enhanced,
+        inp.approved_by,
+        inp.subject,
+        rec.version + 1,
+        approved_at,
+    )
     return {"risk_assessments": (*rec.risk_assessments, assessment)}
 
 
@@ -369,6 +385,71 @@ def _accept_supporter(
     answer = SupporterAcceptance(inp.supporter, inp.by, inp.accepted, at, actor)
     return {"supporter_acceptances": (*rec.supporter_acceptances, answer)}
 
+
+# -- safeguarding (issue 14, D2) ---------------------------------------------------------------
+
+
+@_effect("approve_risk_assessment")
+def _approve_risk(
+    rec: CaseRecord, inp: ApproveRiskAssessment, at: datetime, actor: str
+) -> dict[str, Any]:
+    assessments = list(rec.risk_assessments)
+    for index in range(len(assessments) - 1, -1, -1):
+        if assessments[index].subject == inp.subject:  # the one in force (the guards passed)
+            assessments[index] = attrs.evolve(assessments[index], approved_by=actor, approved_at=at)
+            break
+    return {"risk_assessments": tuple(assessments)}
+
+
+def _material(kind: MaterialChangeKind, rec: CaseRecord, at: datetime, subject: str | None) -> Any:
+    change = MaterialChange(kind, at, rec.version + 1, subject)
+    return (*rec.material_changes, change)
+
+
+@_effect("record_new_information")
+def _new_information(
+    rec: CaseRecord, inp: RecordNewInformation, at: datetime, actor: str
+) -> dict[str, Any]:
+    kind = MaterialChangeKind.NEW_INFORMATION
+    return {"material_changes": _material(kind, rec, at, inp.subject)}
+
+
+def _with_material_change(name: str, change: Callable[[CaseRecord, Any], Any]) -> None:
+    """Wrap ``name``'s effect so that it also records the material change ``change`` returns
+    (a ``(kind, subject)`` pair, or None when the action changes nothing that bears on risk)."""
+    base = _REGISTRY[name]
+
+    def effect(rec: CaseRecord, inp: Any, at: datetime, actor: str) -> dict[str, Any]:
+        changes = base(rec, inp, at, actor)
+        found = change(rec, inp)
+        if found is not None:
+            changes["material_changes"] = _material(found[0], rec, at, found[1])
+        return changes
+
+    _REGISTRY[name] = effect
+
+
+def _participant_added(rec: CaseRecord, inp: AddParty) -> Any:
+    if isinstance(inp.party, Facilitator | Staff):
+        return None  # staff joining do not change the risk between the participants
+    return (MaterialChangeKind.PARTY_ADDED, None)  # everyone meets someone new: whole case
+
+
+def _lead_changed(rec: CaseRecord, inp: AssignLeadFacilitator) -> Any:
+    if inp.facilitator == rec.lead_facilitator or rec.lead_facilitator is None:
+        return None  # the same lead again, or the first one: nothing changed
+    return (MaterialChangeKind.LEAD_CHANGED, None)
+
+
+def _consent_withdrawn(rec: CaseRecord, inp: ConsentInput) -> Any:
+    return (MaterialChangeKind.CONSENT_WITHDRAWN, inp.party)
+
+
+_with_material_change("add_party", _participant_added)
+_with_material_change("assign_lead_facilitator", _lead_changed)
+_with_material_change("withdraw_consent", _consent_withdrawn)
+
+# -- end of safeguarding --------------------------------------------------------------------
 
 #: Every action's effect, by action name.
 EFFECTS: Mapping[str, Effect] = MappingProxyType(dict(_REGISTRY))

@@ -1,11 +1,12 @@
 """Erasing free text while keeping the record (UK GDPR storage limitation and erasure).
 
 >>> from datetime import timedelta
->>> from rjflow import ERASED, Case, Offence, OffenceCategory, erase_free_text
+>>> from rjflow import ERASED, Case, Offence, OffenceCategory, Staff, erase_free_text
 >>> from rjflow.demo import DEMO_START
 >>> from rjflow.serialization import dumps, loads
 >>> case = Case.open("RJ-1", offence=Offence(OffenceCategory.HOUSEHOLD_BURGLARY),
-...                  offender="O1", victims=["V1"], at=DEMO_START, actor="M1")
+...                  offender="O1", victims=["V1"], staff=[Staff("M1", "manager")],
+...                  at=DEMO_START, actor="M1")
 >>> _ = case.close(reason="other", note="moved abroad", at=DEMO_START + timedelta(days=1),
 ...                actor="M1")
 >>> case.record.closure.note

@@ -86,19 +86,22 @@ def event_hash(
     from_state: str | None,
     to_state: str | None,
     previous_hash: str,
+    occurred_at: str | None = None,
 ) -> str:
     """SHA-256 (hex) of an event's canonical encoding: compact JSON with sorted keys, UTF-8.
 
     The encoding is exactly ``json.dumps(fields, sort_keys=True, separators=(",", ":"),
-    ensure_ascii=False)`` of the eight fields; it is spelled out key by key because this runs
-    on every accepted action.
+    ensure_ascii=False)`` of the eight fields, plus ``occurred_at`` when the event has one (an
+    event without it hashes exactly as before it existed, so saved chains still verify); it is
+    spelled out key by key because this runs on every accepted action.
     """
     q = _string
     origin = "null" if from_state is None else q(from_state)
     target = "null" if to_state is None else q(to_state)
+    occurred = "" if occurred_at is None else f'"occurred_at":{q(occurred_at)},'
     body = (
         f'{{"action":{q(action)},"actor":{q(actor)},"at":{q(at)},"data":{canonical_json(data)},'
-        f'"from_state":{origin},"previous_hash":{q(previous_hash)},'
+        f'"from_state":{origin},{occurred}"previous_hash":{q(previous_hash)},'
         f'"sequence":{_integer(sequence)},"to_state":{target}}}'
     )
     return hashlib.sha256(body.encode()).hexdigest()
@@ -144,7 +147,9 @@ class Event:
     ``dict`` and ``list`` that refuse every change, so no holder of an event can rewrite the
     accepted history), each free-text value replaced by its commitment; ``texts`` holds those
     values (by JSON Pointer into ``data``), outside the hash, so that they can be erased.  A
-    pointer committed in ``data`` but absent from ``texts`` is an erased text.
+    pointer committed in ``data`` but absent from ``texts`` is an erased text.  ``at`` is when the
+    change was recorded; ``occurred_at`` when it happened, for an entry made late (None: at
+    ``at``).
     """
 
     sequence: int
@@ -157,6 +162,7 @@ class Event:
     previous_hash: str
     hash: str
     texts: Mapping[str, FreeText] = attrs.field(factory=FrozenDict, converter=FrozenDict)
+    occurred_at: datetime | None = None
 
     @classmethod
     def create(
@@ -171,6 +177,7 @@ class Event:
         to_state: str | None,
         previous_hash: str,
         texts: Mapping[str, FreeText] | None = None,
+        occurred_at: datetime | None = None,
     ) -> Event:
         """A new event, its hash computed from its content and ``previous_hash`` (``texts``
         stay outside the hash)."""
@@ -183,6 +190,7 @@ class Event:
             from_state=from_state,
             to_state=to_state,
             previous_hash=previous_hash,
+            occurred_at=None if occurred_at is None else occurred_at.isoformat(),
         )
         return cls(
             sequence,
@@ -194,7 +202,8 @@ class Event:
             to_state,
             previous_hash,
             digest,
-            FrozenDict(texts) if texts else FrozenDict(),
+            texts=FrozenDict(texts) if texts else FrozenDict(),
+            occurred_at=occurred_at,
         )
 
     def expected_hash(self) -> str:
@@ -208,6 +217,7 @@ class Event:
             from_state=self.from_state,
             to_state=self.to_state,
             previous_hash=self.previous_hash,
+            occurred_at=None if self.occurred_at is None else self.occurred_at.isoformat(),
         )
 
 

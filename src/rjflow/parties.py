@@ -11,6 +11,7 @@ import enum
 import attrs
 
 from rjflow._validate import boolean, enum_values, opaque_id, to_enum
+from rjflow.errors import InvalidInput
 from rjflow.offences import OffenceCategory
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "Party",
     "PractitionerLevel",
     "Role",
+    "Staff",
+    "StaffRole",
     "Supporter",
     "Victim",
 ]
@@ -141,5 +144,54 @@ class Facilitator:
     role: Role = attrs.field(default=Role.FACILITATOR, init=False)
 
 
+# -- staff roles (issue 14, D2) ---------------------------------------------------------------
+
+
+class StaffRole(enum.Enum):
+    """A role a member of staff holds on a case; the workflow table names, for each action,
+    the roles that may take it.
+
+    Every facilitator on the case holds ``FACILITATOR``; the facilitator assigned as lead holds
+    ``LEAD_FACILITATOR`` too.  Managers (supervisors) and administrators are :class:`Staff`
+    parties.  The offender, victims and supporters hold no role: they are never the actor of
+    a staff action.
+    """
+
+    FACILITATOR = "facilitator"
+    LEAD_FACILITATOR = "lead_facilitator"
+    MANAGER = "manager"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        """The role as a caseworker would say it."""
+        return self.value.replace("_", " ")
+
+
+def _to_staff_role(value: object) -> StaffRole:
+    role = to_enum(StaffRole, "role", value)
+    if role not in (StaffRole.MANAGER, StaffRole.ADMINISTRATOR):
+        raise InvalidInput(
+            "A staff member's role is manager or administrator; facilitators are added as "
+            "Facilitator parties, and the lead is assigned with assign_lead_facilitator."
+        )
+    return role
+
+
+@attrs.frozen
+class Staff:
+    """A member of staff on the case who is not a facilitator: a manager (supervisor), who
+    approves enhanced risk assessments, or an administrator.
+
+    >>> Staff("M1", StaffRole.MANAGER).role
+    <StaffRole.MANAGER: 'manager'>
+    """
+
+    id: str = attrs.field(validator=opaque_id)
+    role: StaffRole = attrs.field(converter=_to_staff_role)
+
+
+# -- end of staff roles ------------------------------------------------------------------------
+
 #: Any party to a case.
-Party = Offender | Victim | Supporter | Facilitator
+Party = Offender | Victim | Supporter | Facilitator | Staff

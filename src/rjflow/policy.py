@@ -8,6 +8,7 @@ codes and standards, the Victims' Code); *inferred* where no source fixed a numb
 
 from __future__ import annotations
 
+import enum
 from datetime import timedelta
 
 import attrs
@@ -25,7 +26,7 @@ from rjflow.errors import InvalidInput
 from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel
 
-__all__ = ["LONDON_CRC", "Policy"]
+__all__ = ["LONDON_CRC", "Policy", "RiskScope"]
 
 _SENSITIVE = frozenset(
     {
@@ -95,6 +96,35 @@ def _name(_inst: object, _attribute: object, value: object) -> None:
     valid_text("Policy.name", value, max_length=200, controls=True)
     if not value.strip():  # type: ignore[attr-defined]
         raise InvalidInput("Policy.name must not be blank; name the service's programme.")
+
+
+# -- safeguarding (issue 14, D2) ---------------------------------------------------------------
+
+
+class RiskScope(enum.Enum):
+    """What one suitability and risk assessment covers (``Policy.risk_assessment_scope``).
+
+    ``CASE``: one assessment (made without a ``subject``) covers every participant.
+    ``PARTICIPANT``: every participant a contact concerns (offender, victims, supporters) needs
+    an assessment of their own; a case-wide one does not stand in for it.  In both scopes an
+    unfavourable assessment of a participant blocks contact with them, and an unfavourable
+    case-wide one blocks every contact.
+    """
+
+    CASE = "case"
+    PARTICIPANT = "participant"
+
+    @property
+    def label(self) -> str:
+        """The scope as a caseworker would say it."""
+        return "per case" if self is RiskScope.CASE else "per participant"
+
+
+def _to_scope(value: object) -> RiskScope:
+    return to_enum(RiskScope, "risk_assessment_scope", value)
+
+
+# -- end of safeguarding --------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -355,6 +385,35 @@ class Policy:
             "shuttle_mediation": self.min_shuttle_sessions,
             "review": self.min_review_sessions,
         }.get(stage, 0)
+
+    # -- safeguarding that stays current (issue 14, D2) --------------------------------------
+    risk_assessment_valid_for: timedelta = attrs.field(
+        default=timedelta(days=90),
+        validator=_positive_duration,
+        metadata={
+            "doc": (
+                "**practice**, *inferred number*: risk is re-checked throughout (RJC Service "
+                "Provider and Practitioner Codes); an assessment stops counting this long after "
+                "it was made, judged at the time the action happened (its ``occurred_at`` when "
+                "given, else when it is recorded)."
+            )
+        },
+    )
+    risk_assessment_scope: RiskScope = attrs.field(
+        default=RiskScope.CASE,
+        converter=_to_scope,
+        metadata={
+            "doc": (
+                "**practice**: the RJC codes require suitability and risk to be assessed before "
+                "contact, for every participant, but do not fix whether that is one document "
+                "per case or one per person. Default ``case`` (one assessment covering every "
+                "participant, as the seed's preparation stage and saved schema-1 cases record "
+                "it); ``participant`` makes each contacted participant (offender, victims, "
+                "supporters) need an assessment of their own. An unfavourable assessment of "
+                "anyone blocks contact with them in both."
+            )
+        },
+    )
 
     def is_sensitive(self, category: OffenceCategory) -> bool:
         """True when offences of ``category`` need the sensitive-case safeguards."""

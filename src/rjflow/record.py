@@ -33,6 +33,7 @@ from rjflow.activities import (
     InformationGiven,
     Letter,
     LetterStatus,
+    MaterialChange,
     PartyRequest,
     ProgressUpdate,
     RiskAssessment,
@@ -45,7 +46,7 @@ from rjflow.activities import (
     VictimWish,
 )
 from rjflow.offences import Offence
-from rjflow.parties import Facilitator, Offender, Party, Supporter, Victim
+from rjflow.parties import Facilitator, Offender, Party, Staff, StaffRole, Supporter, Victim
 from rjflow.policy import Policy
 from rjflow.states import STATES, State
 
@@ -85,6 +86,9 @@ class CaseRecord:
     requests: tuple[PartyRequest, ...] = ()
     supporter_acceptances: tuple[SupporterAcceptance, ...] = ()
     letters: tuple[Letter, ...] = ()
+    # -- safeguarding and roles (issue 14, D2) --
+    material_changes: tuple[MaterialChange, ...] = ()
+    roles_on_record: bool = False
 
     def updated(self, **changes: Any) -> CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
@@ -152,7 +156,8 @@ class CaseRecord:
 
     @property
     def risk_assessment(self) -> RiskAssessment | None:
-        """The assessment in force: the latest one."""
+        """The latest assessment recorded, whoever it concerns; the one in force for the case
+        or a participant is :meth:`latest_risk_assessment`."""
         return self.risk_assessments[-1] if self.risk_assessments else None
 
     @property
@@ -370,6 +375,52 @@ class CaseRecord:
         """True when the victim was told about ``about``."""
         return any(u.victim == victim_id and u.about is about for u in self.victim_updates)
 
+    # -- roles and safeguarding (issue 14, D2) ---------------------------------------------
+
+    def roles_of(self, actor: str) -> frozenset[StaffRole]:
+        """The staff roles ``actor`` holds on this case (empty for participants and strangers).
+
+        Every facilitator holds ``FACILITATOR``, the lead also ``LEAD_FACILITATOR``; a
+        :class:`~rjflow.parties.Staff` party holds their own role.  In a case opened before
+        roles were recorded (``roles_on_record`` False: schema-1 documents) an actor who is not
+        a participant is read as holding every staff role, since the history never said which.
+        """
+        party = self.party(actor)
+        if isinstance(party, Facilitator):
+            if actor == self.lead_facilitator:
+                return _LEAD_ROLES
+            return _FACILITATOR_ROLES
+        if isinstance(party, Staff):
+            return frozenset({party.role})
+        if party is None and not self.roles_on_record:
+            return _ALL_ROLES
+        return frozenset()
+
+    def is_participant(self, party_id: str) -> bool:
+        """True for the offender, a victim or a supporter (anyone who is not staff)."""
+        party = self.party(party_id)
+        return party is not None and not isinstance(party, Facilitator | Staff)
+
+    def latest_risk_assessment(self, subject: str | None) -> RiskAssessment | None:
+        """The latest recorded assessment of ``subject`` (None: the case-wide one)."""
+        for assessment in reversed(self.risk_assessments):
+            if assessment.subject == subject:
+                return assessment
+        return None
+
+    def superseding_change(self, assessment: RiskAssessment) -> MaterialChange | None:
+        """The latest material change recorded after ``assessment`` (or happening after it was
+        made) that concerns its subject: while there is one, it no longer counts."""
+        for change in reversed(self.material_changes):
+            concerns = (
+                change.subject is None
+                or assessment.subject is None
+                or change.subject == assessment.subject
+            )
+            if concerns and (change.sequence > assessment.sequence or change.at > assessment.at):
+                return change
+        return None
+
 
 #: The parties whose signature needs their consent in force (facilitators do not consent;
 #: supporters join this once they can consent).
@@ -403,3 +454,8 @@ def _make_copier(changed: frozenset[str]) -> Callable[[CaseRecord, dict[str, Any
     exec("\n".join(lines), namespace)  # code generated from the class's own field names
     copy: Callable[[CaseRecord, dict[str, Any]], CaseRecord] = namespace["copy"]
     return copy
+
+
+_FACILITATOR_ROLES = frozenset({StaffRole.FACILITATOR})
+_LEAD_ROLES = frozenset({StaffRole.FACILITATOR, StaffRole.LEAD_FACILITATOR})
+_ALL_ROLES = frozenset(StaffRole)

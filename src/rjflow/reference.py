@@ -13,6 +13,7 @@ from pathlib import Path
 import attrs
 
 from rjflow.diagrams import diagram_model, to_mermaid
+from rjflow.parties import StaffRole
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.rules import GUARDS, TOPICS
 from rjflow.states import ACTIONS, STATES
@@ -36,6 +37,14 @@ def _default(policy: Policy, name: str) -> str:
     return str(value)
 
 
+def _roles(roles: frozenset[StaffRole]) -> str:
+    """The roles that may take an action (issue 14), in the enum's order; a facilitator role
+    includes the lead, who is a facilitator too."""
+    if roles == frozenset(StaffRole):
+        return "any staff"
+    return ", ".join(r.label for r in StaffRole if r in roles)
+
+
 def workflow_markdown(policy: Policy = LONDON_CRC) -> str:
     """The stages, actions, rules and policy values as Markdown."""
     out = ["## The workflow diagram", "", "```mermaid", to_mermaid(diagram_model(policy)).rstrip()]
@@ -47,12 +56,22 @@ def workflow_markdown(policy: Policy = LONDON_CRC) -> str:
         )
         end = f" (end; accepts only {accepts})" if accepts else " (end)" if s.terminal else ""
         out.append(f"| `{s.state.value}`{end} | {s.description} | {kind} |")
-    out += ["", "## Actions", "", "| action | from | to | guards |", "|---|---|---|---|"]
+    out += [
+        "",
+        "## Actions",
+        "",
+        "Roles: who may take the action (the lead facilitator is a facilitator too; the "
+        "offender, victims and supporters take none).",
+        "",
+        "| action | from | to | roles | guards |",
+        "|---|---|---|---|---|",
+    ]
     for a in ACTIONS.values():
         sources = ", ".join(f"`{s.value}`" for s in a.sources)
         dest = f"`{a.dest.value}`" if a.dest else "(stays)"
+        roles = _roles(a.roles)
         guards = ", ".join(f"[`{g}`](#{g})" for g in a.guards) or "—"
-        out.append(f"| `{a.name}` — {a.summary} | {sources} | {dest} | {guards} |")
+        out.append(f"| `{a.name}` — {a.summary} | {sources} | {dest} | {roles} | {guards} |")
     out += [
         "",
         "## Rules (guards)",

@@ -535,7 +535,15 @@ def _apply(
     if recorded is not None:
         positions_match(inp, recorded)
     try:
-        return case._perform(action, inp, at, actor, recorded, judged=judged)
+        return case._perform(
+            action,
+            inp,
+            at,
+            actor,
+            recorded,
+            judged=judged,
+            occurred_at=recorded.occurred_at if recorded is not None else None,
+        )
     except ActionRefused as refused:
         raise InvalidDocument(
             f"{where}: the programme's rules refuse this event ({', '.join(refused.codes)}); "

@@ -25,6 +25,7 @@ from rjflow.activities import SessionKind
 from rjflow.commands import (
     AcceptSupporter,
     AddParty,
+    ApproveRiskAssessment,
     AssessRisk,
     AssignLeadFacilitator,
     Close,
@@ -39,6 +40,7 @@ from rjflow.commands import (
     RecordBreachOutcome,
     RecordFeedback,
     RecordFollowUp,
+    RecordNewInformation,
     RecordProgress,
     RecordRequest,
     RecordSentence,
@@ -50,6 +52,7 @@ from rjflow.commands import (
     VaryAgreement,
     WaiveAgreementAction,
 )
+from rjflow.parties import StaffRole
 
 __all__ = [
     "ACTIONS",
@@ -93,9 +96,27 @@ class StateDef:
     offered_by: str | None = None
 
 
+# -- roles (issue 14, D2): who may take an action ------------------------------------------------
+_R = StaffRole
+#: Any facilitator on the case (the lead is one too).
+FACILITATORS: frozenset[StaffRole] = frozenset({_R.FACILITATOR})
+#: The lead facilitator, who runs the case.
+LEAD: frozenset[StaffRole] = frozenset({_R.LEAD_FACILITATOR})
+#: A manager (supervisor) on the case.
+MANAGERS: frozenset[StaffRole] = frozenset({_R.MANAGER})
+#: An administrator on the case.
+ADMINISTRATORS: frozenset[StaffRole] = frozenset({_R.ADMINISTRATOR})
+#: Anyone on the case's staff.
+ANY_STAFF: frozenset[StaffRole] = frozenset(StaffRole)
+
+
 @attrs.frozen
 class ActionDef:
-    """One row of the workflow table."""
+    """One row of the workflow table.
+
+    ``roles``: the staff roles (:class:`~rjflow.parties.StaffRole`) that may take the action;
+    the engine refuses it from an actor holding none of them (a facilitator by default).
+    """
 
     name: str
     sources: tuple[State, ...]
@@ -106,6 +127,7 @@ class ActionDef:
     #: The policy switch (a ``Policy`` attribute name) that offers the action, where its
     #: stages alone do not say (a letter delivered from the review stage).  Issue 14.
     offered_by: str | None = None
+    roles: frozenset[StaffRole] = FACILITATORS
 
 
 _STATES = (
@@ -169,7 +191,7 @@ _CONTACT_GUARDS = (
 )
 _PROGRESS_GUARDS = ("stage_session_held", "not_referred_for_enforcement")
 
-_ACTIONS = (
+_ACTIONS: tuple[ActionDef, ...] = (
     # -- triggers: the case moves to another stage ---------------------------------------
     ActionDef(
         "start_introduction",
@@ -178,6 +200,7 @@ _ACTIONS = (
         ("offender_sentenced", "lead_facilitator_assigned"),
         NoInput,
         "Begin the programme with an introduction session.",
+        roles=LEAD,
     ),
     ActionDef(
         "start_preparation",
@@ -186,6 +209,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "responsibility_acknowledged", "sessions_remaining"),
         NoInput,
         "Prepare offender and victim for a restorative activity.",
+        roles=LEAD,
     ),
     ActionDef(
         "hold_conference",
@@ -203,6 +227,7 @@ _ACTIONS = (
         ),
         HoldConference,
         "Victim and offender meet with a trained facilitator.",
+        roles=LEAD,
     ),
     ActionDef(
         "choose_letter_of_apology",
@@ -211,6 +236,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "responsibility_acknowledged", "sessions_remaining"),
         NoInput,
         "The victim does not wish to meet: the offender writes a letter of apology.",
+        roles=LEAD,
     ),
     ActionDef(
         "choose_shuttle_mediation",
@@ -225,6 +251,7 @@ _ACTIONS = (
         ),
         NoInput,
         "The victim does not wish to meet: the facilitator carries messages between them.",
+        roles=LEAD,
     ),
     ActionDef(
         "start_reviews",
@@ -233,6 +260,7 @@ _ACTIONS = (
         (*_PROGRESS_GUARDS, "activity_concluded", "agreement_settled", "sessions_remaining"),
         NoInput,
         "Review the offender's progress on what was agreed.",
+        roles=LEAD,
     ),
     ActionDef(
         "complete",
@@ -247,6 +275,7 @@ _ACTIONS = (
         ),
         NoInput,
         "The programme is complete.",
+        roles=LEAD,
     ),
     ActionDef(
         "close",
@@ -255,6 +284,7 @@ _ACTIONS = (
         ("closure_reason_valid", "enforcement_follows_breach"),
         Close,
         "Close the case early, with a reason.",
+        roles=LEAD | MANAGERS,
     ),
     # -- record-keeping: the case stays where it is --------------------------------------
     ActionDef(
@@ -264,6 +294,7 @@ _ACTIONS = (
         (),
         RecordSentence,
         "Record the date the offender was sentenced.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "add_party",
@@ -272,6 +303,7 @@ _ACTIONS = (
         ("party_id_free",),
         AddParty,
         "Add a victim, supporter or facilitator.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "assign_lead_facilitator",
@@ -280,6 +312,7 @@ _ACTIONS = (
         ("party_is_facilitator",),
         AssignLeadFacilitator,
         "Make one of the case's facilitators its lead.",
+        roles=LEAD | MANAGERS | ADMINISTRATORS,
     ),
     ActionDef(
         "record_session",
@@ -290,17 +323,26 @@ _ACTIONS = (
             "session_length_within_limit",
             "sessions_remaining",
             "conference_consent_in_force",
+            "session_risk_current",
         ),
         RecordSession,
         "Record a session of the current stage, attended or missed.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "give_information",
         OPEN_STATES,
         None,
-        ("party_can_consent", "party_not_declined", "interpreter_present", "victim_asked_first"),
+        (
+            "party_can_consent",
+            "party_not_declined",
+            "interpreter_present",
+            "victim_asked_first",
+            "approach_risk_assessed",
+        ),
         ConsentInput,
         "Record that a party was told about an activity, its outcomes and monitoring.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_consent",
@@ -316,6 +358,7 @@ _ACTIONS = (
         ),
         ConsentInput,
         "Record a party's written, informed consent to an activity.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_decline",
@@ -324,6 +367,7 @@ _ACTIONS = (
         ("party_can_consent",),
         ConsentInput,
         "Record that a party declined an activity; they are not asked about it again.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "withdraw_consent",
@@ -332,6 +376,7 @@ _ACTIONS = (
         ("consent_in_force",),
         ConsentInput,
         "Record that a party withdrew consent; what depended on it is blocked at once.",
+        roles=ANY_STAFF,
     ),
     ActionDef(
         "acknowledge_responsibility",
@@ -340,14 +385,16 @@ _ACTIONS = (
         ("not_yet_acknowledged", "guilty_plea_recorded"),
         RecordAcknowledgement,
         "The offender acknowledges the basic facts and takes responsibility.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "assess_risk",
         _CONTACT_STAGES,
         None,
-        (),
+        ("risk_subject_is_participant", "approval_by_another_manager"),
         AssessRisk,
         "Record a suitability and risk assessment; the latest one is in force.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "draft_letter",
@@ -356,6 +403,7 @@ _ACTIONS = (
         ("letter_not_started", "victim_known"),
         DraftLetter,
         "The offender has drafted the letter of apology.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "review_letter",
@@ -364,6 +412,7 @@ _ACTIONS = (
         ("letter_drafted",),
         ReviewLetter,
         "The facilitator reviewed a drafted letter: approved it, or returned it for a redraft.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "deliver_letter",
@@ -379,6 +428,7 @@ _ACTIONS = (
         LetterInput,
         "Deliver an approved letter (now or later, from the file) to its victim, who agreed.",
         offered_by="letter_enabled",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "hold_letter_on_file",
@@ -387,6 +437,7 @@ _ACTIONS = (
         ("letter_reviewed",),
         LetterInput,
         "Keep an approved letter on file; it can be delivered later if the victim asks.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_shuttle_message",
@@ -402,22 +453,34 @@ _ACTIONS = (
         ),
         RecordShuttleMessage,
         "The facilitator carried a message between offender and victim.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "propose_agreement",
         _AGREEMENT_STAGES,
         None,
-        ("agreement_not_binding", "responsible_parties_known", "agreement_actions_dated"),
+        (
+            "agreement_not_binding",
+            "responsible_parties_known",
+            "agreement_actions_dated",
+            "risk_assessment_favourable",
+        ),
         ProposeAgreement,
         "Put an outcome agreement of SMART actions to the participants.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "sign_agreement",
         (*_AGREEMENT_STAGES, _S.REVIEW),
         None,
-        ("agreement_proposed", "signatory_may_sign"),
+        (
+            "agreement_proposed",
+            "signatory_may_sign",
+            "risk_assessment_favourable",
+        ),
         SignAgreement,
         "A participant signs the outcome agreement.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "abandon_agreement",
@@ -426,6 +489,7 @@ _ACTIONS = (
         ("agreement_proposed", "agreement_not_binding"),
         NoInput,
         "Set aside an agreement that not everyone signed; go on without one.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_progress",
@@ -434,6 +498,7 @@ _ACTIONS = (
         ("agreement_action_known", "progress_not_waiver"),
         RecordProgress,
         "Record progress on an agreement action at a review.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "record_feedback",
@@ -442,6 +507,29 @@ _ACTIONS = (
         ("participant_known",),
         RecordFeedback,
         "Record a participant's evaluation of the activity.",
+        roles=FACILITATORS | MANAGERS | ADMINISTRATORS,
+    ),
+)
+
+_ACTIONS += (
+    # -- safeguarding (issue 14, D2) ------------------------------------------------------
+    ActionDef(
+        "approve_risk_assessment",
+        _CONTACT_STAGES,
+        None,
+        ("risk_assessment_awaiting_approval", "approver_not_assessor"),
+        ApproveRiskAssessment,
+        "A manager who did not make it approves the enhanced risk assessment in force.",
+        roles=MANAGERS,
+    ),
+    ActionDef(
+        "record_new_information",
+        OPEN_STATES,
+        None,
+        ("risk_subject_is_participant",),
+        RecordNewInformation,
+        "Record that new information bearing on risk was received: risk must be reassessed.",
+        roles=ANY_STAFF,
     ),
     # -- agreement (issue 14) --
     ActionDef(
@@ -456,6 +544,7 @@ _ACTIONS = (
         ),
         VaryAgreement,
         "Vary a signed outcome agreement with the parties; everyone signs the new terms.",
+        roles=FACILITATORS,
     ),
     ActionDef(
         "waive_agreement_action",
@@ -464,6 +553,7 @@ _ACTIONS = (
         ("agreement_action_known", "action_waivable"),
         WaiveAgreementAction,
         "Set aside one agreement action, agreed with the parties at a review.",
+        roles=LEAD | MANAGERS,
     ),
     # -- enforcement (issue 14) --
     ActionDef(
@@ -473,6 +563,7 @@ _ACTIONS = (
         ("breach_referral_pending",),
         RecordBreachOutcome,
         "Record the court's outcome of a referral for breach: the order continues or is revoked.",
+        roles=LEAD | MANAGERS | ADMINISTRATORS,
     ),
     # -- evaluation (issue 14) --
     ActionDef(
@@ -482,6 +573,7 @@ _ACTIONS = (
         ("victim_to_inform_known",),
         RecordVictimWishes,
         "Record whether a victim wishes to be kept informed of progress and the conclusion.",
+        roles=FACILITATORS | MANAGERS | ADMINISTRATORS,
     ),
     ActionDef(
         "inform_victim",
@@ -490,6 +582,7 @@ _ACTIONS = (
         ("victim_to_inform_known", "update_fits_stage"),
         InformVictim,
         "Record that a victim was told about progress or about the case's conclusion.",
+        roles=FACILITATORS | MANAGERS,
     ),
     ActionDef(
         "record_follow_up",
@@ -498,6 +591,7 @@ _ACTIONS = (
         ("follow_up_party_known",),
         RecordFollowUp,
         "Record follow-up contact with a participant after the activity.",
+        roles=FACILITATORS | MANAGERS | ADMINISTRATORS,
     ),
     # -- change of mind and supporters (issue 14) --
     ActionDef(
@@ -507,6 +601,7 @@ _ACTIONS = (
         ("party_may_request",),
         RecordRequest,
         "A party came back themselves and asked for restorative justice (or one activity).",
+        roles=FACILITATORS | MANAGERS | ADMINISTRATORS,
     ),
     ActionDef(
         "accept_supporter",
@@ -515,6 +610,7 @@ _ACTIONS = (
         ("supporter_acceptance_valid",),
         AcceptSupporter,
         "A party on the other side accepts (or no longer accepts) a supporter at the meeting.",
+        roles=FACILITATORS,
     ),
 )
 

@@ -390,6 +390,7 @@ def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
             e.to_state,
             e.previous_hash,
             e.hash,
+            e.occurred_at.isoformat() if e.occurred_at is not None else None,
         )
         for e in case.history[after:]
     ]
@@ -414,7 +415,7 @@ def _event(
     case_id: str, index: int, row: tuple[Any, ...], texts: dict[int, dict[str, dict[str, str]]]
 ) -> Event:
     """One stored row as an Event; any fault is a CorruptRecord naming the case and event."""
-    seq, at, actor, action, data, from_state, to_state, prev, digest = row
+    seq, at, actor, action, data, from_state, to_state, prev, digest, occurred = row
     sequence = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
     path = f"events[{index}]"
 
@@ -446,6 +447,8 @@ def _event(
         "hash": digest,
         "texts": texts.get(seq, {}) if isinstance(seq, int) else {},
     }
+    if occurred is not None:
+        raw["occurred_at"] = occurred
     try:
         return structure(raw, Event, path)
     except InvalidDocument as exc:

@@ -33,6 +33,7 @@ from rjflow.errors import InvalidWorkflow, UnknownAction
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules import GUARDS, resolve, run_guards
+from rjflow.rules.roles import ROLE_RULE, role_rule
 from rjflow.states import ACTIONS, EVALUATION_ACTIONS, STATES, ActionDef, State
 
 __all__ = ["Workflow"]
@@ -111,9 +112,8 @@ class _Carrier:
         self.blockers: list[Blocker] = []
 
 
-def _condition(names: tuple[str, ...]) -> Any:
-    """A transitions condition that evaluates every named guard and keeps the reasons."""
-    guards = resolve(names)
+def _condition(guards: tuple[tuple[str, Any], ...], names: tuple[str, ...]) -> Any:
+    """A transitions condition that evaluates every guard and keeps the reasons."""
 
     def all_guards_pass(event_data: Any) -> bool:
         carrier: _Carrier = event_data.model
@@ -153,16 +153,18 @@ class Workflow:
             if switch is not None and not getattr(policy, switch):
                 continue
             if sources and (action.dest is None or action.dest in offered):
-                actions[action.name] = ActionDef(
-                    action.name, sources, action.dest, action.guards, action.input, action.summary
-                )
+                actions[action.name] = attrs.evolve(action, sources=sources)
         #: The stages this service uses, in the programme's order.
         self.states: tuple[State, ...] = offered
         #: The actions this service offers, by name.
         self.actions: Mapping[str, ActionDef] = MappingProxyType(actions)
         self._check()
-        self._guards = {name: resolve(a.guards) for name, a in actions.items()}
-        self.machine = self._build_machine()
+        # Issue 14 (D2): every action first checks the actor's role (the table's ``roles``).
+        self._guards = {
+            name: ((ROLE_RULE, role_rule(a.roles, name)), *resolve(a.guards))
+            for name, a in actions.items()
+        }
+        self.machine = self._build_machine()  # after self._guards: its conditions use them
         self._events = self.machine.events
         #: The policy as schema 1 read it: values added since take their schema-1 meaning.
         self._schema_1_policy = attrs.evolve(policy, facilitator_signs_agreement=False)
@@ -193,6 +195,8 @@ class Workflow:
             ]
             if action.name not in EFFECTS:
                 problems.append(f"action {action.name!r} has no effect")
+            if not action.roles:
+                problems.append(f"action {action.name!r} names no role that may take it")
             if len(set(action.sources)) != len(action.sources):
                 problems.append(f"action {action.name!r} lists a source stage twice")
         terminal = {s for s in self.states if STATES[s].terminal}
@@ -231,7 +235,7 @@ class Workflow:
                 "trigger": action.name,
                 "source": [s.value for s in action.sources],
                 "dest": action.dest.value if action.dest is not None else None,
-                "conditions": [_condition(action.guards)],
+                "conditions": [_condition(self._guards[action.name], action.guards)],
             }
             for action in self.actions.values()
         ]

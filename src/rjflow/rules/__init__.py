@@ -11,8 +11,9 @@ The rules live by topic, one module each: :mod:`~rjflow.rules.programme` (stages
 sessions), :mod:`~rjflow.rules.enforcement`, :mod:`~rjflow.rules.eligibility`,
 :mod:`~rjflow.rules.safeguarding`, :mod:`~rjflow.rules.consent`,
 :mod:`~rjflow.rules.participants`, :mod:`~rjflow.rules.letter`,
-:mod:`~rjflow.rules.agreement`, :mod:`~rjflow.rules.closure` and
-:mod:`~rjflow.rules.evaluation`.  The workflow table
+:mod:`~rjflow.rules.agreement`, :mod:`~rjflow.rules.closure`,
+:mod:`~rjflow.rules.evaluation` and :mod:`~rjflow.rules.roles` (who may take each action).
+The workflow table
 (:mod:`rjflow.states`) names the rules on each action; :data:`GUARDS` maps those names to the
 functions.
 
@@ -42,6 +43,7 @@ from rjflow.rules import (
     letter,
     participants,
     programme,
+    roles,
     safeguarding,
 )
 from rjflow.rules._common import REGISTRY, Guard
@@ -50,6 +52,7 @@ __all__ = ["GUARDS", "TOPICS", "Blocker", "Guard", "evaluate", "resolve", "run_g
 
 #: The topics, in the order a case meets them; each module's docstring introduces its rules.
 TOPICS: tuple[ModuleType, ...] = (
+    roles,
     programme,
     eligibility,
     safeguarding,

@@ -1,28 +1,42 @@
-"""Safeguarding: risk and suitability assessments, facilitator levels, sensitive offences
+"""Safeguarding that stays current: suitability and risk assessed per case or per participant,
+expiring, superseded by material changes, judged on every contact; enhanced assessments
+approved by a manager who is not the assessor; facilitator levels; sensitive offences
 (practice: RJC codes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from rjflow.activities import (
+    Attendance,
+    MaterialChange,
+    RiskAssessment,
     RiskOutcome,
 )
 from rjflow.blocker import Blocker
 from rjflow.commands import (
     Acting,
+    ApproveRiskAssessment,
+    AssessRisk,
     ConsentInput,
+    HoldConference,
     Input,
+    RecordNewInformation,
+    RecordSession,
+    RecordShuttleMessage,
 )
-from rjflow.parties import Supporter, Victim
-from rjflow.policy import Policy
+from rjflow.parties import StaffRole, Supporter, Victim
+from rjflow.policy import Policy, RiskScope
 from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _contact_victims,
     _guard,
+    _shuttle_victims,
 )
+from rjflow.states import State
 
 
 @_guard
@@ -41,29 +55,292 @@ def lead_facilitator_assigned(
 def risk_assessment_favourable(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """A favourable suitability and risk assessment is in force before contact; sensitive
-    offences need an enhanced one signed off by a manager (practice)."""
-    latest = rec.risk_assessment
+    """Every contact (conference, shuttle message, agreement, letter delivery) needs a
+    favourable suitability and risk assessment that is current: made no longer ago than
+    ``Policy.risk_assessment_valid_for`` when the action happened, and not superseded by a
+    material change (a participant added, the lead facilitator changed, consent withdrawn, new
+    information recorded) recorded after it. An unfavourable assessment of anyone contacted
+    blocks it. Per case or per participant as ``Policy.risk_assessment_scope`` says; sensitive
+    offences need an enhanced assessment approved by a manager who did not make it (practice:
+    RJC Service Provider and Practitioner Codes; expiry *inferred*)."""
+    yield from _risk_blockers(rec, policy, act, _contacted(rec, inp))
+
+
+@_guard
+def session_risk_current(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """Every attended conference or shuttle session is contact: the risk rules of
+    ``risk_assessment_favourable`` hold for it too, so an unfavourable reassessment after the
+    conference stops further sessions (practice: risk is re-checked throughout). Missed
+    sessions are recorded whatever the risk."""
+    if rec.state not in (State.CONFERENCE, State.SHUTTLE_MEDIATION):
+        return
+    if isinstance(inp, RecordSession) and inp.attendance is not Attendance.ATTENDED:
+        return
+    yield from _risk_blockers(rec, policy, act, _contacted(rec, None))
+
+
+@_guard
+def approach_risk_assessed(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """In a sensitive case, even the first approach to a victim (giving them information) waits
+    for a current, favourable, enhanced and approved risk assessment covering them (practice:
+    sensitive and complex cases, RJC codes; ``Policy.sensitive_categories``)."""
+    if not isinstance(inp, ConsentInput) or not policy.is_sensitive(rec.offence.category):
+        return
+    if isinstance(rec.party(inp.party), Victim):
+        yield from _risk_blockers(rec, policy, act, (inp.party,))
+
+
+# -- how the risk rules judge a contact ----------------------------------------------------------
+
+_ASSESS = "a facilitator on the case must assess risk"
+
+
+def _contacted(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
+    """The participants an action brings into contact (offender, victims, supporters)."""
+    offender = rec.offender.id
+    if isinstance(inp, ConsentInput):
+        return (inp.party,)
+    if isinstance(inp, RecordShuttleMessage):
+        return (offender, inp.victim)
+    if rec.state is State.LETTER_OF_APOLOGY:
+        return (rec.letter.victim,) if rec.letter is not None else ()
+    if rec.state is State.CONFERENCE and rec.conference is not None:
+        return (offender, *rec.conference.victims, *rec.conference.supporters)
+    if rec.state is State.SHUTTLE_MEDIATION:
+        return (offender, *_shuttle_victims(rec, None))
+    # Before the activity (hold_conference, choose_shuttle_mediation, or a question): the
+    # victims meeting the offender (every victim unless the input names them) and supporters.
+    victims = inp.victims if isinstance(inp, HoldConference) and inp.victims else None
+    ids = victims or tuple(v.id for v in rec.victims)
+    if isinstance(inp, HoldConference) and inp.supporters is not None:
+        supporters = inp.supporters
+    else:
+        supporters = tuple(p.id for p in rec.supporters if p.supports in (*ids, offender))
+    return (offender, *ids, *supporters)
+
+
+def _who(subject: str | None) -> str:
+    return f"participant {subject}" if subject is not None else "the case"
+
+
+def _risk_blockers(
+    rec: CaseRecord, policy: Policy, act: Acting, participants: tuple[str, ...]
+) -> Iterator[Blocker]:
+    per_participant = policy.risk_assessment_scope is RiskScope.PARTICIPANT
+    case_wide = rec.latest_risk_assessment(None)
+    if per_participant:
+        if case_wide is not None and case_wide.outcome is not RiskOutcome.FAVOURABLE:
+            yield _unfavourable(None)
+        for pid in dict.fromkeys(participants):
+            yield from _assessment_blockers(rec, policy, act, pid)
+        return
+    yield from _assessment_blockers(rec, policy, act, None)
+    for pid in dict.fromkeys(participants):
+        own = rec.latest_risk_assessment(pid)
+        if own is not None and own.outcome is not RiskOutcome.FAVOURABLE:
+            yield _unfavourable(pid)
+
+
+def _unfavourable(subject: str | None) -> Blocker:
+    return _block(
+        "risk_unfavourable",
+        f"The latest risk assessment of {_who(subject)} is unfavourable, so contact cannot go "
+        f"ahead. When circumstances change, {_ASSESS} again; otherwise close the case as "
+        "unsuitable.",
+        subject,
+    )
+
+
+def _assessment_blockers(
+    rec: CaseRecord, policy: Policy, act: Acting, subject: str | None
+) -> Iterator[Blocker]:
+    current = rec.latest_risk_assessment(subject)
+    covered = "" if subject is None else f" covering participant {subject}"
+    if current is None:
+        yield _block(
+            "risk_not_assessed",
+            f"No suitability and risk assessment{covered} is recorded; {_ASSESS} before any "
+            "contact" + (" with them." if subject is not None else "."),
+            subject,
+        )
+        return
+    if current.outcome is not RiskOutcome.FAVOURABLE:
+        yield _unfavourable(subject)
+        return
+    change = rec.superseding_change(current)
+    if change is not None:
+        yield _superseded(subject, change)
+        return
+    when = act.happened_at
+    cover = _covering(rec, subject, when)
+    if cover is None:
+        yield _block(
+            "risk_not_assessed_then",
+            f"This contact happened on {when.date().isoformat()}, before any risk assessment of "
+            f"{_who(subject)} was made; a contact cannot be recorded as cleared by a later "
+            "assessment.",
+            subject,
+        )
+        return
+    if cover is not current:
+        if cover.outcome is not RiskOutcome.FAVOURABLE:
+            yield _unfavourable(subject)
+            return
+        earlier = _changed_between(rec, cover, when)
+        if earlier is not None:
+            yield _superseded(subject, earlier)
+            return
+    if when > cover.at + policy.risk_assessment_valid_for:
+        days = policy.risk_assessment_valid_for.days
+        yield _block(
+            "risk_assessment_expired",
+            f"The risk assessment of {_who(subject)} was made on {cover.at.date().isoformat()} "
+            f"and expired after {days} days; {_ASSESS} again before further contact.",
+            subject,
+        )
+    if policy.is_sensitive(rec.offence.category):
+        if not cover.enhanced:
+            yield _block(
+                "enhanced_risk_assessment_needed",
+                f"A {rec.offence.category.label} offence is sensitive: contact needs an enhanced "
+                f"risk assessment of {_who(subject)}, approved by a manager; {_ASSESS} with an "
+                "enhanced assessment.",
+                subject,
+            )
+        elif cover.approved_by is None:
+            yield _block(
+                "enhanced_risk_assessment_needed",
+                f"A {rec.offence.category.label} offence is sensitive: the enhanced risk "
+                f"assessment of {_who(subject)} needs the approval of a manager on the case who "
+                "did not make it (approve_risk_assessment).",
+                subject,
+            )
+
+
+def _superseded(subject: str | None, change: MaterialChange) -> Blocker:
+    return _block(
+        "risk_reassessment_needed",
+        f"Since the last risk assessment of {_who(subject)}, {change.kind.label} (on "
+        f"{change.at.date().isoformat()}): a material change. {_ASSESS.capitalize()} again "
+        "before further contact.",
+        subject,
+    )
+
+
+def _covering(rec: CaseRecord, subject: str | None, when: datetime) -> RiskAssessment | None:
+    """The assessment in force when the action happened: the latest recorded one of
+    ``subject`` that was made by then (for an entry made late, it may be an earlier one)."""
+    for assessment in reversed(rec.risk_assessments):
+        if assessment.subject == subject and assessment.at <= when:
+            return assessment
+    return None
+
+
+def _changed_between(
+    rec: CaseRecord, assessment: RiskAssessment, when: datetime
+) -> MaterialChange | None:
+    for change in rec.material_changes:
+        concerns = change.subject is None or _subject_matches(change.subject, assessment.subject)
+        if concerns and assessment.at < change.at <= when:
+            return change
+    return None
+
+
+def _subject_matches(changed: str, assessed: str | None) -> bool:
+    """A change about one participant concerns their own and the case-wide assessments."""
+    return assessed is None or assessed == changed
+
+
+# -- assessing, approving, new information --------------------------------------------------------
+
+
+@_guard
+def risk_subject_is_participant(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """An assessment or new information concerns a participant on the case (offender, victim or
+    supporter), or the whole case when it names no one."""
+    subject = inp.subject if isinstance(inp, AssessRisk | RecordNewInformation) else None
+    if subject is not None and not rec.is_participant(subject):
+        yield _block(
+            "unknown_participant",
+            f"Party {subject} is not a participant (offender, victim or supporter) on this case; "
+            "name a participant, or none for the whole case.",
+        )
+
+
+@_guard
+def approval_by_another_manager(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """An approval recorded with the assessment (``approved_by``) names a manager on the case
+    who is not the assessor (practice: an enhanced assessment is approved by a manager who is
+    not its assessor). Prefer ``approve_risk_assessment``, taken by the manager. Cases saved
+    before roles were recorded (schema 1) read ``approved_by`` as the named person's approval."""
+    if not isinstance(inp, AssessRisk) or inp.approved_by is None or not rec.roles_on_record:
+        return
+    if StaffRole.MANAGER not in rec.roles_of(inp.approved_by):
+        yield _block(
+            "approver_not_manager",
+            f"Party {inp.approved_by} is not a manager on this case; an enhanced assessment is "
+            "approved by a manager on the case. Add them as staff (manager) first, or record "
+            "the approval with approve_risk_assessment.",
+        )
+    elif act.actor is not None and inp.approved_by == act.actor:
+        yield _block(
+            "approver_is_assessor",
+            "The assessor cannot approve their own assessment; a manager on the case who did not "
+            "make it must approve it.",
+        )
+
+
+@_guard
+def risk_assessment_awaiting_approval(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """A manager approves the enhanced assessment in force (the latest of its subject), once; a
+    newer assessment needs a new approval (practice)."""
+    subject = inp.subject if isinstance(inp, ApproveRiskAssessment) else None
+    latest = rec.latest_risk_assessment(subject)
     if latest is None:
         yield _block(
             "risk_not_assessed",
-            "No suitability and risk assessment is recorded; a facilitator must assess risk "
-            "before any contact.",
+            f"No risk assessment of {_who(subject)} is recorded, so there is nothing to approve; "
+            f"{_ASSESS} first.",
+            subject,
         )
-        return
-    if latest.outcome is not RiskOutcome.FAVOURABLE:
+    elif not latest.enhanced:
         yield _block(
-            "risk_unfavourable",
-            "The latest risk assessment is unfavourable, so contact cannot go ahead. Reassess "
-            "when circumstances change, or close the case as unsuitable.",
+            "risk_assessment_not_enhanced",
+            f"The risk assessment of {_who(subject)} in force is not an enhanced one; only "
+            f"enhanced assessments are approved. {_ASSESS.capitalize()} with an enhanced one.",
+            subject,
         )
-    if policy.is_sensitive(rec.offence.category) and (
-        not latest.enhanced or latest.approved_by is None
-    ):
+    elif latest.approved_by is not None:
         yield _block(
-            "enhanced_risk_assessment_needed",
-            f"A {rec.offence.category.label} offence is sensitive: contact needs an enhanced "
-            "risk assessment signed off by a manager. Record one.",
+            "risk_assessment_already_approved",
+            f"The risk assessment of {_who(subject)} in force is already approved.",
+            subject,
+        )
+
+
+@_guard
+def approver_not_assessor(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """The manager approving an enhanced assessment did not make it (practice: sign-off by a
+    manager who is not the assessor)."""
+    subject = inp.subject if isinstance(inp, ApproveRiskAssessment) else None
+    latest = rec.latest_risk_assessment(subject)
+    if latest is not None and act.actor is not None and latest.assessed_by == act.actor:
+        yield _block(
+            "approver_is_assessor",
+            "The assessor cannot approve their own assessment; a manager on the case who did not "
+            "make it must approve it.",
         )
 
 
