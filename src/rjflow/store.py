@@ -64,6 +64,7 @@ from rjflow.serialization import (
     LoadReport,
     _check_integrity,
     _check_provenance,
+    _fingerprint,
     load_jsonl,
     migrated_from,
     replay,
@@ -174,10 +175,19 @@ class SQLiteStore:
         ``expected_version`` is 0 and the store already holds a case with this id;
         :class:`~rjflow.ConcurrencyConflict` when the store's version of the case is not
         ``expected_version`` (or its history there is not this case's);
-        :class:`~rjflow.InvalidInput` when ``expected_version`` is not a whole number from 0
-        to the case's version; :class:`~rjflow.StoreUnavailable` when the database cannot be
-        written.
+        :class:`~rjflow.InvalidInput` when ``case`` is not a :class:`~rjflow.Case`, was
+        opened under a policy other than the store's, or ``expected_version`` is not a whole
+        number from 0 to the case's version; :class:`~rjflow.StoreUnavailable` when the
+        database cannot be written.
         """
+        _check_case(case)
+        if case.policy != self.policy:
+            raise InvalidInput(
+                "The case was opened under a different policy (fingerprint "
+                f"{_fingerprint(case.policy)[:12]}) from the store's (fingerprint "
+                f"{_fingerprint(self.policy)[:12]}); save it in a store opened with the case's "
+                "policy, or load it under the store's policy first."
+            )
         history = case.history
         if (
             not isinstance(expected_version, int)
@@ -307,10 +317,19 @@ class SQLiteStore:
             )
             if self.keyring is not None:
                 _check_seal(self._read, self.keyring, case_id, events, provenance)
-            return replay(events, policy=self.policy, migrated_from=provenance)
+            case = replay(events, policy=self.policy, migrated_from=provenance)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
+        if case.case_id != case_id:  # rows copied from another case: never return that case
+            raise CorruptRecord(
+                f"Stored case {case_id} holds the history of a different case; the database "
+                "was changed outside rjflow. Restore the case from a backup.",
+                case_id=case_id,
+                path="events[0]",
+                sequence=1,
+            )
+        return case
 
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """One read statement: it sees the last committed state and never takes a lock that
@@ -393,6 +412,11 @@ def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
         )
         for e in case.history[after:]
     ]
+
+
+def _check_case(case: object) -> None:
+    if not isinstance(case, Case):
+        raise InvalidInput(f"'case' must be a rjflow Case (got {type(case).__name__}).")
 
 
 def _valid_id(case_id: object) -> None:
