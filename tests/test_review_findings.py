@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rjflow import CorruptRecord, InvalidInput, Policy
+from rjflow import CorruptRecord, InvalidInput, Policy, SourceUnavailable
 from rjflow.demo import build_demo_case
-from rjflow.serialization import _fingerprint
+from rjflow.serialization import _fingerprint, load_jsonl
 from rjflow.store import SQLiteStore
 
 from .builders import new_case
@@ -51,3 +51,32 @@ def test_store_save_accepts_a_case_of_another_policy_it_cannot_load_back() -> No
     assert "different policy" in message
     assert _fingerprint(other)[:12] in message
     assert "Canary" not in message
+
+
+def test_load_jsonl_treats_json_text_as_a_path_and_repeats_it() -> None:
+    """A str holding JSON text is refused as text, not opened as a file name; the message
+    never repeats it."""
+    for text in ('{"note": "Jane Canary"}\n', '{"note": "Jane Canary"}', "a\nJane Canary"):
+        with pytest.raises(InvalidInput) as caught:
+            load_jsonl(text)
+        assert "Canary" not in str(caught.value)
+        assert "Path" in str(caught.value)
+
+
+def test_load_jsonl_open_error_repeats_the_path(tmp_path: Path) -> None:
+    """A path that cannot be opened: SourceUnavailable (an OSError), the system's reason, the
+    path kept on the error and not in the message."""
+    missing = tmp_path / "Jane Canary.jsonl"
+    for source in (missing, str(missing), tmp_path):
+        with pytest.raises(SourceUnavailable) as caught:
+            load_jsonl(source)
+        assert isinstance(caught.value, OSError)
+        assert "Canary" not in str(caught.value)
+        assert caught.value.path == str(source)
+    assert caught.value.strerror  # the folder: the system says why
+
+
+def test_load_jsonl_of_a_wrong_type_raises_type_error() -> None:
+    for source in (None, 3, b'{"a": 1}\n', 2.5):
+        with pytest.raises(InvalidInput, match="'source'"):
+            load_jsonl(source)  # type: ignore[arg-type]

@@ -57,6 +57,7 @@ from rjflow.errors import (
     InvalidInput,
     InvalidWorkflow,
     RJFlowError,
+    SourceUnavailable,
     StoreUnavailable,
     UnknownAction,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "SessionKind",
     "ShuttleMessage",
     "Signature",
+    "SourceUnavailable",
     "State",
     "StoreUnavailable",
     "Supporter",

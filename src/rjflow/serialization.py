@@ -58,6 +58,7 @@ import functools
 import hashlib
 import hmac
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -79,6 +80,7 @@ from rjflow.errors import (
     IntegrityError,
     InvalidDocument,
     InvalidInput,
+    SourceUnavailable,
     UnknownAction,
 )
 from rjflow.freetext import ERASE_ACTION, positions_match, reveal, verify_texts
@@ -765,22 +767,62 @@ def load_jsonl(
     blank lines are skipped.  A path is read lazily, one line at a time, and split on
     ``"\\n"`` only; an iterable gives one line per item (text or UTF-8 bytes).  Every line is
     read by the same rules as :func:`loads`; a line that cannot be read (bad UTF-8, too deeply
-    nested, ...) is reported and the rest still load.  Raises ``OSError`` when the path cannot
-    be opened.  ``keyring``, ``seal_key``: see :func:`from_dict`.
+    nested, ...) is reported and the rest still load.  ``keyring``, ``seal_key``: see
+    :func:`from_dict`.
+
+    A ``str`` is a path, never JSON text: a ``str`` holding a newline or starting with ``{``
+    or ``[`` is refused (pass ``text.split("\\n")`` for text in memory).  Raises
+    :class:`~rjflow.InvalidInput` (never repeating ``source``) for such a ``str``, for bytes,
+    and for anything that is neither a path nor an iterable; and
+    :class:`~rjflow.SourceUnavailable` (an ``OSError``, whose message does not repeat the
+    path) when the path cannot be opened or read.
     """
-    lines = _reader.iter_lines(Path(source) if isinstance(source, str | Path) else source)
+    lines = _reader.iter_lines(_jsonl_source(source))
     cases: list[Case] = []
     problems: list[LineProblem] = []
-    for number, line in lines:
-        if isinstance(line, InvalidDocument):
-            problems.append(LineProblem(number, str(line), line.sequence))
-            continue
-        try:
-            data = _reader.parse(line, line=number)
-            cases.append(from_dict(data, policy=policy, keyring=keyring, seal_key=seal_key))
-        except InvalidDocument as exc:
-            problems.append(LineProblem(number, str(exc), exc.sequence))
+    try:
+        for number, line in lines:
+            if isinstance(line, InvalidDocument):
+                problems.append(LineProblem(number, str(line), line.sequence))
+                continue
+            try:
+                data = _reader.parse(line, line=number)
+                cases.append(from_dict(data, policy=policy, keyring=keyring, seal_key=seal_key))
+            except InvalidDocument as exc:
+                problems.append(LineProblem(number, str(exc), exc.sequence))
+    except OSError as exc:
+        error = SourceUnavailable(
+            f"The JSON Lines file cannot be read ({exc.strerror or 'unreadable'}); check that "
+            "the path names an existing file you may read."
+        )
+        error.errno, error.strerror, error.path = exc.errno, exc.strerror, str(source)
+        raise error from None
     return LoadReport(tuple(cases), tuple(problems))
+
+
+def _jsonl_source(source: object) -> Path | Iterable[str | bytes]:
+    """``source`` of :func:`load_jsonl` as a Path or an iterable of lines; InvalidInput for
+    anything else (never repeating it)."""
+    if isinstance(source, str):
+        if "\n" in source or source.lstrip(" \t\r\ufeff").startswith(("{", "[")):
+            raise InvalidInput(
+                "'source' is text, not a path: pass a pathlib.Path for a file, or the text's "
+                'lines (text.split("\\n")) for JSON Lines held in memory.'
+            )
+        if "\x00" in source or not source:
+            raise InvalidInput("'source' is not a usable file path; pass a pathlib.Path.")
+        return Path(source)
+    if isinstance(source, os.PathLike):
+        path = os.fspath(source)
+        if not isinstance(path, str) or "\x00" in path:
+            raise InvalidInput("'source' is not a usable file path; pass a pathlib.Path.")
+        return Path(path)
+    if isinstance(source, bytes | bytearray | memoryview) or not isinstance(source, Iterable):
+        raise InvalidInput(
+            "'source' must be a path (str or pathlib.Path) or an iterable of lines (str or "
+            f"bytes), got {type(source).__name__}."
+        )
+    return source
 
 
 def json_schema() -> dict[str, Any]:
