@@ -3,17 +3,48 @@ named after its fault."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rjflow import CorruptRecord, InvalidInput, Policy, SourceUnavailable
-from rjflow.demo import build_demo_case
-from rjflow.serialization import _fingerprint, load_jsonl
+from rjflow import (
+    LONDON_CRC,
+    Case,
+    CorruptRecord,
+    InvalidInput,
+    Keyring,
+    Offence,
+    OffenceCategory,
+    Policy,
+    RJFlowError,
+    SourceUnavailable,
+    erase_free_text,
+)
+from rjflow.demo import DEMO_START, build_demo_case
+from rjflow.diagrams import diagram_model
+from rjflow.erasure import erase_free_text_in
+from rjflow.serialization import (
+    _fingerprint,
+    dumps,
+    from_dict,
+    load_jsonl,
+    loads,
+    replay,
+    to_dict,
+)
 from rjflow.store import SQLiteStore
 
 from .builders import new_case
+
+OFFENCE = Offence(OffenceCategory.HOUSEHOLD_BURGLARY)
+SECRET = bytes(range(32))
 
 
 def test_store_load_returns_another_case_when_rows_are_copied_under_another_id(
@@ -80,3 +111,139 @@ def test_load_jsonl_of_a_wrong_type_raises_type_error() -> None:
     for source in (None, 3, b'{"a": 1}\n', 2.5):
         with pytest.raises(InvalidInput, match="'source'"):
             load_jsonl(source)  # type: ignore[arg-type]
+
+
+# -- wrong types at the public entry points ------------------------------------------------
+
+
+def test_wrong_types_escape_as_type_errors_not_invalid_input() -> None:
+    """The reviewer's inputs: each one is InvalidInput naming the argument, never the value."""
+    case = build_demo_case()
+    calls: dict[str, Callable[[], object]] = {
+        "victims": lambda: Case.open(
+            "RJ-9", offence=OFFENCE, offender="O1", victims=None, at=DEMO_START, actor="M1"
+        ),
+        "path": lambda: SQLiteStore("\ud800"),
+        "timeout": lambda: SQLiteStore(":memory:", timeout="x"),  # type: ignore[arg-type]
+        "policy": lambda: SQLiteStore(":memory:", policy="x"),  # type: ignore[arg-type]
+        "indent": lambda: dumps(case, indent=10**30),
+        "events": lambda: replay(["x"]),  # type: ignore[list-item]
+        "case": lambda: to_dict("Jane Canary"),  # type: ignore[arg-type]
+    }
+    for name, call in calls.items():
+        with pytest.raises(InvalidInput) as caught:
+            call()
+        assert f"'{name}'" in str(caught.value)
+        assert "Canary" not in str(caught.value)
+    for path in (None, b"x.db", "a\x00b", 3):
+        with pytest.raises(InvalidInput, match="'path'"):
+            SQLiteStore(path)  # type: ignore[arg-type]
+    assert not Path("None").exists()
+
+
+def test_keyring_cannot_be_copied_or_pickled() -> None:
+    """copy.deepcopy and pickle of a Keyring work (it was a TypeError: mappingproxy); the
+    copy verifies what the original sealed, and no repr shows a secret."""
+    ring = Keyring({"k1": SECRET}, current="k1")
+    case = build_demo_case()
+    sealed = to_dict(case, keyring=ring)
+    for copied in (copy.copy(ring), copy.deepcopy(ring), pickle.loads(pickle.dumps(ring))):
+        assert copied.key_ids == ring.key_ids and copied.current == ring.current
+        assert from_dict(sealed, keyring=copied) == case
+        assert SECRET.hex() not in repr(copied) and repr(SECRET) not in repr(copied)
+
+
+def _junk(text: bool = True) -> st.SearchStrategy[object]:
+    """Values of the wrong type for most arguments (text too, unless ``text`` is False)."""
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(10**40), max_value=10**40),
+        st.floats(),
+        st.complex_numbers(),
+        st.binary(max_size=8),
+        st.builds(object),
+        *([st.text(max_size=8)] if text else []),
+    )
+    return st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+            | st.tuples(inner)
+        ),
+        max_leaves=5,
+    )
+
+
+_CASE = build_demo_case()
+_OK = {"at": DEMO_START, "actor": "M1"}
+#: Each public entry point, with one argument replaced by the drawn value.
+ENTRY_POINTS: dict[str, Callable[[Any], object]] = {
+    "Case.open victims": lambda v: Case.open(
+        "RJ-9", offence=OFFENCE, offender="O1", victims=v, **_OK
+    ),
+    "Case.open offence": lambda v: Case.open(
+        "RJ-9", offence=v, offender="O1", victims=["V1"], **_OK
+    ),
+    "Case.open at": lambda v: Case.open(
+        "RJ-9", offence=OFFENCE, offender="O1", victims=["V1"], at=v, actor="M1"
+    ),
+    "Case.open policy": lambda v: Case.open(
+        "RJ-9", offence=OFFENCE, offender="O1", victims=["V1"], policy=v, **_OK
+    ),
+    "SQLiteStore policy": lambda v: SQLiteStore(":memory:", policy=v),
+    "SQLiteStore timeout": lambda v: SQLiteStore(":memory:", timeout=v),
+    "SQLiteStore keyring": lambda v: SQLiteStore(":memory:", keyring=v),
+    "store.save": lambda v: SQLiteStore(":memory:").save(v, expected_version=0),
+    "store.save expected_version": lambda v: SQLiteStore(":memory:").save(
+        _CASE, expected_version=v
+    ),
+    "store.load": lambda v: SQLiteStore(":memory:").load(v),
+    "store.version": lambda v: SQLiteStore(":memory:").version(v),
+    "dumps": dumps,
+    "dumps indent": lambda v: dumps(_CASE, indent=v),
+    "to_dict": to_dict,
+    "to_dict keyring": lambda v: to_dict(_CASE, keyring=v),
+    "loads": loads,
+    "from_dict": from_dict,
+    "replay": replay,
+    "replay items": lambda v: replay([v]),
+    "replay policy": lambda v: replay(_CASE.history, policy=v),
+    "erase_free_text": lambda v: erase_free_text(v, **_OK),
+    "erase_free_text at": lambda v: erase_free_text(_CASE, at=v, actor="M1"),
+    "erase_free_text_in": lambda v: erase_free_text_in(v, **_OK),
+    "diagram_model policy": diagram_model,
+    "diagram_model case": lambda v: diagram_model(LONDON_CRC, v),
+    "Keyring keys": lambda v: Keyring(v, current="k1"),
+    "Keyring current": lambda v: Keyring({"k1": SECRET}, current=v),
+}
+#: Arguments that are paths: drawn without text, so no file is created.
+PATH_POINTS: dict[str, Callable[[Any], object]] = {
+    "SQLiteStore path": SQLiteStore,
+    "load_jsonl": load_jsonl,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+@settings(max_examples=60, deadline=None)
+@given(value=_junk())
+def test_only_rjflow_errors_escape_the_public_entry_points(name: str, value: object) -> None:
+    """Any value of a wrong type at each of the 27 entry points above (60 examples each,
+    1,620 in all): the call succeeds or raises an RJFlowError, nothing else."""
+    try:
+        ENTRY_POINTS[name](value)
+    except Exception as exc:  # anything but an RJFlowError is the fault
+        assert isinstance(exc, RJFlowError), f"{name}: {type(exc).__name__}"
+
+
+@pytest.mark.parametrize("name", sorted(PATH_POINTS))
+@settings(max_examples=60, deadline=None)
+@given(value=_junk(text=False))
+def test_only_rjflow_errors_escape_where_a_path_is_taken(name: str, value: object) -> None:
+    """As above for the 2 arguments that are paths (60 examples each), drawn without text so
+    that no file is made."""
+    try:
+        PATH_POINTS[name](value)
+    except Exception as exc:  # anything but an RJFlowError is the fault
+        assert isinstance(exc, RJFlowError), f"{name}: {type(exc).__name__}"

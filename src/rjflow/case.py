@@ -186,8 +186,11 @@ class Case:
         was received and must be timezone-aware; ``actor`` is who recorded it.
         """
         _check_id("case_id", case_id)
-        if isinstance(victims, str | bytes | Mapping):
-            raise InvalidInput("'victims' must be a list of ids, for example victims=['V1'].")
+        if isinstance(victims, str | bytes | Mapping) or not isinstance(victims, Iterable):
+            raise InvalidInput(
+                "'victims' must be a list of ids, for example victims=['V1'] (got "
+                f"{type(victims).__name__})."
+            )
         parties: list[Party] = [Offender(offender)]
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
         parties += collection("supporters", supporters, "Supporter values")

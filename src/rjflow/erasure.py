@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 
 from rjflow._reader import read_document
-from rjflow._validate import _check_id, aware_datetime
+from rjflow._validate import _check_id, aware_datetime, of_type
 from rjflow.case import Case
 from rjflow.errors import InvalidInput
 from rjflow.freetext import ERASE_ACTION, ErasureReason, event_commitments
@@ -67,8 +67,9 @@ def erase_free_text(
     ``at`` (timezone-aware, not before the case's last change) and ``actor`` (an opaque id)
     are when and by whom; ``reason`` why.  Raises :class:`~rjflow.InvalidInput`, changing
     nothing, when there is no free text left to erase, a sequence number is not an event of
-    the case holding free text, or ``at``/``actor``/``reason`` are malformed.
+    the case holding free text, or ``case``/``at``/``actor``/``reason`` are malformed.
     """
+    of_type("case", case, Case, "a rjflow Case")
     at = aware_datetime("at", at)
     _check_id("actor", actor)
     try:

@@ -71,7 +71,7 @@ import attrs
 from rjflow import _reader
 from rjflow._convert import structure, unstructure
 from rjflow._upcast import READERS, Provenance, upcast
-from rjflow._validate import _check_id, aware_datetime, is_id, shown
+from rjflow._validate import _check_id, aware_datetime, collection, is_id, of_type, shown
 from rjflow.case import OPEN_ACTION, Case
 from rjflow.commands import Input, OpenCase
 from rjflow.errors import (
@@ -107,6 +107,7 @@ __all__ = [
 
 #: The version of the saved-case format this release writes (it also reads every earlier one).
 SCHEMA_VERSION = 2
+_MAX_INDENT = 16  # the widest indent dumps accepts, in spaces per level
 
 _TOP_KEYS = frozenset({"schema_version", "case_id", "state", "version", "events"})
 _OPTIONAL_KEYS = frozenset({"snapshot", "integrity", "migrated_from"})
@@ -171,6 +172,7 @@ def to_dict(
     is the deprecated form of a one-key keyring with a snapshot.  Raises
     :class:`~rjflow.InvalidInput` for a snapshot without a keyring or a malformed key.
     """
+    of_type("case", case, Case, "a rjflow Case")
     ring = _ring(keyring, seal_key)
     if seal_key is not None:
         snapshot = True
@@ -229,7 +231,16 @@ def dumps(
     snapshot: bool = False,
     seal_key: bytes | None = None,
 ) -> str:
-    """The case as JSON text (``keyring``, ``snapshot``, ``seal_key``: see :func:`to_dict`)."""
+    """The case as JSON text (``keyring``, ``snapshot``, ``seal_key``: see :func:`to_dict`).
+
+    ``indent``: None (one line) or the spaces per level, a whole number from 0 to
+    16.  Raises :class:`~rjflow.InvalidInput` for another ``indent`` and
+    what :func:`to_dict` raises.
+    """
+    if indent is not None and (type(indent) is not int or not 0 <= indent <= _MAX_INDENT):
+        raise InvalidInput(
+            f"'indent' must be None or a whole number of spaces from 0 to {_MAX_INDENT}."
+        )
     return json.dumps(
         to_dict(case, keyring=keyring, snapshot=snapshot, seal_key=seal_key),
         ensure_ascii=False,
@@ -436,8 +447,16 @@ def replay(
     later event is judged by today's rules.
 
     Raises :class:`~rjflow.HistoryTampered` when the chain or a free text does not verify,
-    and :class:`~rjflow.InvalidDocument` naming the first event the rules refuse.
+    :class:`~rjflow.InvalidDocument` naming the first event the rules refuse (or a malformed
+    ``migrated_from``), and :class:`~rjflow.InvalidInput` when ``events`` is not a sequence
+    of :class:`~rjflow.Event` or ``policy`` not a :class:`~rjflow.Policy`.
     """
+    events = collection("events", events, "Event values")
+    for event in events:
+        of_type("events", event, Event, "a list of rjflow Event values")
+    of_type("policy", policy, Policy, "a rjflow Policy")
+    if migrated_from is not None:
+        migrated_from = _check_provenance(migrated_from)
     _verify_history(events)
     case = _replay(events, policy, carried_over(migrated_from))
     if migrated_from is not None:

@@ -34,6 +34,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -43,7 +44,7 @@ from typing import Any
 
 from rjflow import _reader, _sql
 from rjflow._convert import structure
-from rjflow._validate import _check_id
+from rjflow._validate import _check_id, of_type
 from rjflow.case import Case
 from rjflow.erasure import erase_free_text
 from rjflow.errors import (
@@ -82,7 +83,10 @@ class SQLiteStore:
     already has its tables only reads, and every read sees one committed state.
 
     Raises :class:`~rjflow.StoreUnavailable` when the database cannot be opened or used (no
-    such folder, no permission, not an SQLite database, locked for longer than ``timeout``).
+    such folder, no permission, not an SQLite database, locked for longer than ``timeout``),
+    and :class:`~rjflow.InvalidInput` when ``path`` is not a str or ``os.PathLike`` naming a
+    file (bytes are refused), ``policy`` not a :class:`~rjflow.Policy`, ``keyring`` not a
+    :class:`~rjflow.Keyring`, or ``timeout`` not a number of seconds from 0.
     """
 
     def __init__(
@@ -97,9 +101,15 @@ class SQLiteStore:
             raise InvalidInput(
                 f"'keyring' must be a rjflow Keyring (got {type(keyring).__name__})."
             )
+        of_type("policy", policy, Policy, "a rjflow Policy")
+        if (
+            type(timeout) not in (int, float)
+            or not 0 <= timeout < float("inf")  # NaN fails this too
+        ):
+            raise InvalidInput("'timeout' must be a number of seconds, 0 or more.")
         self.policy = policy
         self.keyring = keyring
-        self._path = str(path)
+        self._path = _store_path(path)
         try:
             self._db = sqlite3.connect(self._path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -412,6 +422,27 @@ def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
         )
         for e in case.history[after:]
     ]
+
+
+def _store_path(path: object) -> str:
+    """The database path as text: a str or os.PathLike naming a file (or ":memory:");
+    InvalidInput, never repeating it, for anything else or a name no file can have."""
+    name = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(name, str):
+        raise InvalidInput(
+            "'path' must be a file path (str or pathlib.Path) or ':memory:' (got "
+            f"{type(path).__name__})."
+        )
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = "\x00"  # a lone surrogate: refused below like a NUL
+    if not name or "\x00" in name:
+        raise InvalidInput(
+            "'path' cannot be used as a file name (it is empty, or holds a NUL character or a "
+            "lone surrogate); give the path of the store's file."
+        )
+    return name
 
 
 def _check_case(case: object) -> None:
