@@ -36,6 +36,7 @@ from rjflow.serialization import (
     from_dict,
     load_jsonl,
     loads,
+    migrated_from,
     replay,
     to_dict,
 )
@@ -247,3 +248,30 @@ def test_only_rjflow_errors_escape_where_a_path_is_taken(name: str, value: objec
         PATH_POINTS[name](value)
     except Exception as exc:  # anything but an RJFlowError is the fault
         assert isinstance(exc, RJFlowError), f"{name}: {type(exc).__name__}"
+
+
+# -- migration provenance survives copies ----------------------------------------------------
+
+SCHEMA1_DEMO = Path(__file__).parent / "fixtures" / "schema1" / "demo.json"
+
+
+def test_migrated_from_lost_by_pickle_and_deepcopy() -> None:
+    """A case upcast from schema 1 keeps its provenance through copy, deepcopy and pickle,
+    and the copies are equal to it."""
+    case = loads(SCHEMA1_DEMO.read_bytes())
+    provenance = migrated_from(case)
+    assert provenance is not None and provenance["schema_version"] == 1
+    for copied in (copy.copy(case), copy.deepcopy(case), pickle.loads(pickle.dumps(case))):
+        assert migrated_from(copied) == provenance
+        assert copied == case
+        assert to_dict(copied) == to_dict(case)
+
+
+def test_case_equality_ignores_migrated_from() -> None:
+    """Two cases with the same events but different provenance judge their history
+    differently, so they are not equal."""
+    case = loads((SCHEMA1_DEMO.parent / "closed_other.json").read_bytes())
+    without = replay(case.history, policy=case.policy)  # this history passes today's rules too
+    assert without.history == case.history
+    assert without != case
+    assert replay(case.history, migrated_from=migrated_from(case)) == case
