@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ from rjflow import (
     SourceUnavailable,
     erase_free_text,
 )
+from rjflow.cli import main
 from rjflow.demo import DEMO_START, build_demo_case
 from rjflow.diagrams import diagram_model
 from rjflow.erasure import erase_free_text_in
@@ -275,3 +277,52 @@ def test_case_equality_ignores_migrated_from() -> None:
     assert without.history == case.history
     assert without != case
     assert replay(case.history, migrated_from=migrated_from(case)) == case
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def test_bare_rjflow_prints_help_as_one_line_of_escapes() -> None:
+    """`rjflow` with no command: the help with its line breaks (not `\\x0a`), exit 2."""
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 2
+    assert "\\x0a" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Usage: ")
+    assert any(line.strip().startswith("check") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["demo", "--diagram-dir", "{file}"], "it is a file"),
+        (["diagram", "-o", "{folder}"], "Is a directory"),
+        (["demo", "--store", "{folder}"], "The store's database cannot be used"),
+    ],
+)
+def test_unusable_output_or_store_exits_2_not_3(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    """A file given as the diagram folder, a folder given as the output file or the store:
+    an output that cannot be used, exit 3 (docs/cli.md), one line, nothing printed before."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("kept")
+    filled = [arg.format(file=a_file, folder=tmp_path) for arg in args]
+    result = CliRunner().invoke(main, filled)
+    assert result.exit_code == 3, result.stderr
+    assert result.stderr.startswith("rjflow: ")
+    assert len(result.stderr.splitlines()) == 1
+    assert fragment in result.stderr
+    assert result.stdout == ""
+    assert a_file.read_text() == "kept"
+
+
+def test_check_of_a_dangling_symlink_says_is_a_directory(tmp_path: Path) -> None:
+    """A symbolic link to nothing is a file that does not exist: exit 2, saying so."""
+    link = tmp_path / "dangling.json"
+    link.symlink_to(tmp_path / "nowhere" / "case.json")
+    for command in (["check"], ["explain"]):
+        result = CliRunner().invoke(main, [*command, str(link)])
+        assert result.exit_code == 2
+        assert "No such file or directory" in result.stderr
+        assert "directory." not in result.stderr.replace("No such file or directory.", "")
