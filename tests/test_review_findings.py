@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from rjflow import (
     LONDON_CRC,
     Case,
+    ConcurrencyConflict,
     CorruptRecord,
+    InvalidDocument,
     InvalidInput,
     Keyring,
     Offence,
@@ -326,3 +328,37 @@ def test_check_of_a_dangling_symlink_says_is_a_directory(tmp_path: Path) -> None
         assert result.exit_code == 2
         assert "No such file or directory" in result.stderr
         assert "directory." not in result.stderr.replace("No such file or directory.", "")
+
+
+# -- conflict messages ---------------------------------------------------------------------
+
+
+def test_diverged_history_conflict_says_same_version_twice() -> None:
+    """Two writers each saved a different change at the same version: the conflict says the
+    histories differ, not "at version N but the store holds version N"."""
+    case, clock = new_case(case_id="RJ-DIV")
+    with SQLiteStore(":memory:") as store:
+        store.save(case, expected_version=0)
+        first, second = store.load("RJ-DIV"), store.load("RJ-DIV")
+        first.record_sentence(sentenced_on=clock().date(), at=clock(), actor="F1")
+        second.record_sentence(sentenced_on=clock().date(), at=clock(), actor="F2")
+        store.save(first, expected_version=case.version)
+        with pytest.raises(ConcurrencyConflict) as caught:
+            store.save(second, expected_version=second.version)
+        assert store.load("RJ-DIV") == first
+    message = str(caught.value)
+    assert "history differs" in message
+    assert f"version {second.version} but the store holds version" not in message
+    assert caught.value.actual_version == caught.value.expected_version == second.version
+
+
+def test_import_jsonl_of_one_case_twice_says_the_store_already_holds_it() -> None:
+    """A file holding the same case id on two lines: refused as such, nothing imported."""
+    text = dumps(build_demo_case())
+    other, _ = new_case(case_id="RJ-FIRST")
+    with SQLiteStore(":memory:") as store:
+        with pytest.raises(InvalidDocument) as caught:
+            store.import_jsonl([dumps(other), text, text])
+        assert store.case_ids() == []
+    assert "more than once" in str(caught.value)
+    assert "already holds" not in str(caught.value)

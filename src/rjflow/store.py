@@ -222,10 +222,20 @@ class SQLiteStore:
         The file is read exactly as :func:`~rjflow.serialization.load_jsonl` reads it (same
         decoding, line splitting and errors), under the store's policy.  All the good cases
         are saved in one transaction, or none: a case whose id the store already holds raises
-        :class:`~rjflow.CaseExists` and nothing is written.  The returned report lists every
+        :class:`~rjflow.CaseExists`, and a case id the file holds twice
+        :class:`~rjflow.InvalidDocument`; then nothing is written.  The returned report lists every
         line that did not load (those are not imported).
         """
         report = load_jsonl(source, policy=self.policy, keyring=self.keyring, seal_key=seal_key)
+        seen: set[str] = set()
+        for case in report.cases:
+            if case.case_id in seen:
+                raise InvalidDocument(
+                    f"The file holds case {case.case_id} more than once; nothing was imported. "
+                    "Keep one line per case (the latest version) and import again.",
+                    path="$",
+                )
+            seen.add(case.case_id)
         try:
             self._append([(case, 0) for case in report.cases])
         except sqlite3.Error as exc:
@@ -246,7 +256,12 @@ class SQLiteStore:
                     expected_version == 0 or stored_hash == history[expected_version - 1].hash
                 )
                 if stored_version != expected_version or not same_past:
-                    raise _conflict(case.case_id, expected_version, int(stored_version))
+                    raise _conflict(
+                        case.case_id,
+                        expected_version,
+                        int(stored_version),
+                        diverged=stored_version == expected_version,
+                    )
                 db.executemany(_sql.INSERT_EVENT, _rows(case, expected_version))
                 texts, erased = _text_rows(case, expected_version)
                 db.executemany(_sql.INSERT_TEXT, texts)
@@ -455,10 +470,22 @@ def _valid_id(case_id: object) -> None:
     _check_id("case_id", case_id)
 
 
-def _conflict(case_id: str, expected_version: int, stored_version: int) -> ConcurrencyConflict:
+def _conflict(
+    case_id: str, expected_version: int, stored_version: int, *, diverged: bool = False
+) -> ConcurrencyConflict:
+    """The conflict to raise; ``diverged``: the store holds as many events as expected, but
+    its history is not this copy's (another writer saved a different change)."""
     if expected_version == 0 and stored_version > 0:
         return CaseExists(case_id, stored_version)
-    return ConcurrencyConflict(case_id, expected_version, stored_version)
+    conflict = ConcurrencyConflict(case_id, expected_version, stored_version)
+    if diverged:
+        conflict.args = (
+            f"Case {case_id} was changed by someone else: the store also holds version "
+            f"{stored_version}, but its history differs from this copy's (another writer saved "
+            "a different change at that version). Nothing was saved; load the case again, "
+            "repeat the change and save again.",
+        )
+    return conflict
 
 
 def _shown_version(found: object) -> str:
