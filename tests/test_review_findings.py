@@ -69,11 +69,14 @@ def test_store_load_returns_another_case_when_rows_are_copied_under_another_id(
             "FROM rjflow_texts"
         )
     db.close()
-    with SQLiteStore(path) as store, pytest.raises(CorruptRecord) as caught:
-        store.load("RJ-OTHER")
-    assert caught.value.case_id == "RJ-OTHER"
-    assert "RJ-OTHER" in str(caught.value)
-    assert build_demo_case().case_id not in str(caught.value)
+    with SQLiteStore(path) as store:
+        for read in (store.load, store.version):
+            with pytest.raises(CorruptRecord) as caught:
+                read("RJ-OTHER")
+            assert caught.value.case_id == "RJ-OTHER"
+            assert "RJ-OTHER" in str(caught.value)
+            assert build_demo_case().case_id not in str(caught.value)
+        assert store.load(build_demo_case().case_id).case_id == build_demo_case().case_id
 
 
 def test_store_save_accepts_a_case_of_another_policy_it_cannot_load_back() -> None:

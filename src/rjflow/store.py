@@ -297,10 +297,15 @@ class SQLiteStore:
         """The stored version of a case (0 if the store does not have it).
 
         Raises :class:`~rjflow.InvalidInput`, without repeating it, when ``case_id`` is not an
-        opaque id.
+        opaque id; :class:`~rjflow.CorruptRecord` when the rows stored under ``case_id`` open
+        another case (copied outside rjflow).
         """
         _valid_id(case_id)
-        last = self._read(_sql.LAST_EVENT, (case_id,))
+        last, opening = self._read_together(
+            (_sql.LAST_EVENT, (case_id,)), (_OPENING_DATA, (case_id,))
+        )
+        if opening and _opened_case_id(opening[0][0]) not in (case_id, None):
+            raise _not_this_case(case_id)
         return int(last[0][0]) if last else 0
 
     def events(self, case_id: str) -> list[Event]:
@@ -347,13 +352,7 @@ class SQLiteStore:
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
         if case.case_id != case_id:  # rows copied from another case: never return that case
-            raise CorruptRecord(
-                f"Stored case {case_id} holds the history of a different case; the database "
-                "was changed outside rjflow. Restore the case from a backup.",
-                case_id=case_id,
-                path="events[0]",
-                sequence=1,
-            )
+            raise _not_this_case(case_id)
         return case
 
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
@@ -458,6 +457,30 @@ def _store_path(path: object) -> str:
             "lone surrogate); give the path of the store's file."
         )
     return name
+
+
+#: The data of a case's opening event, which names the case it opened.
+_OPENING_DATA = "SELECT data FROM rjflow_events WHERE case_id = ? AND sequence = 1"
+
+
+def _opened_case_id(data: object) -> object:
+    """The case id an opening event's stored data names, or None when it cannot be read
+    (that fault is reported by load, naming the row)."""
+    try:
+        parsed = _reader.parse(data) if isinstance(data, str) else None
+    except InvalidDocument:
+        return None
+    return parsed.get("case_id") if isinstance(parsed, dict) else None
+
+
+def _not_this_case(case_id: str) -> CorruptRecord:
+    return CorruptRecord(
+        f"Stored case {case_id} holds the history of a different case; the database was "
+        "changed outside rjflow. Restore the case from a backup.",
+        case_id=case_id,
+        path="events[0]",
+        sequence=1,
+    )
 
 
 def _check_case(case: object) -> None:
