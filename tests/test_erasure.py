@@ -457,6 +457,34 @@ class TestEraseInADocument:
         with pytest.raises(HistoryTampered):
             erase_free_text_in(doc, at=clock(), actor="M1")
 
+    def test_erase_free_text_in_bypasses_the_shared_reader(self) -> None:
+        """Text goes through the one reader: deep nesting, duplicate keys and UTF-16 are
+        InvalidDocument (never RecursionError); one leading BOM is accepted, as by loads."""
+        case, clock = closed_with_text()
+        text = dumps(case)
+        bad = [
+            "[" * 100_000 + "]" * 100_000,
+            '{"a": 1, "a": 2}',
+            text.encode("utf-16"),
+            "\ufeff\ufeff" + text,
+        ]
+        for source in bad:
+            with pytest.raises(InvalidDocument):
+                erase_free_text_in(source, at=clock(), actor="M1")
+        for source in ("\ufeff" + text, b"\xef\xbb\xbf" + text.encode()):
+            out = erase_free_text_in(source, at=clock(), actor="M1")
+            assert NOTE not in json.dumps(out, ensure_ascii=False)
+
+    def test_erase_free_text_in_drops_the_seal_without_a_keyring(self) -> None:
+        """A sealed document without keyring=: InvalidInput saying the keyring is needed,
+        instead of a result with its integrity and snapshot silently dropped."""
+        case, clock = closed_with_text()
+        doc = to_dict(case, keyring=KEYRING, snapshot=True)
+        with pytest.raises(InvalidInput, match="keyring"):
+            erase_free_text_in(doc, at=clock(), actor="M1")
+        with pytest.raises(InvalidInput, match="keyring"):
+            erase_free_text_in(json.dumps(doc), at=clock(), actor="M1")
+
 
 # -- fuzz: mutated documents holding texts and an erasure ------------------------------------
 

@@ -43,6 +43,7 @@ BAD = {
     "huge float": b'{"schema_version": 1e400}',
     "lone surrogate": TEXT.replace('"actor": "M1"', '"actor": "M\\ud800"', 1).encode(),
     "BOM inside": TEXT.encode()[:1] + BOM + TEXT.encode()[1:],
+    "double BOM": BOM + BOM + TEXT.encode(),
     "not json": b"{oops",
 }
 
@@ -173,6 +174,26 @@ def test_lines_split_on_newline_only(tmp_path: Path) -> None:
     report = load_jsonl(path)
     assert len(report.cases) == 1
     assert [p.line for p in report.problems] == [4, 5, 6]
+
+
+def test_bom_accepted_at_the_start_of_any_line_and_doubled(tmp_path: Path) -> None:
+    """Regression: a BOM at the start of line 2, or two at the start of the file, was dropped
+    by load_jsonl, import_jsonl and rjflow check, and loads(bytes) accepted two; only one
+    U+FEFF at the very start of the file is dropped (docs/format.md)."""
+    for data in (TEXT.encode() + b"\n" + BOM + TEXT.encode(), BOM + BOM + TEXT.encode()):
+        path = tmp_path / "bom.jsonl"
+        path.write_bytes(data + b"\n")
+        for source in (path, data.split(b"\n"), data.decode().split("\n")):
+            report = load_jsonl(source)
+            assert [p.line for p in report.problems] == [data.count(b"\n") + 1]
+        with SQLiteStore(":memory:") as store:
+            assert not store.import_jsonl(path).ok
+        assert CliRunner().invoke(main, ["check", str(path)]).exit_code == 1
+    doubled = "\ufeff\ufeff" + TEXT
+    with pytest.raises(InvalidDocument):
+        loads(doubled)
+    with pytest.raises(InvalidDocument):
+        loads(doubled.encode())
 
 
 def test_a_path_is_read_lazily(tmp_path: Path) -> None:

@@ -61,6 +61,7 @@ from rjflow.errors import (
     InvalidInput,
     InvalidWorkflow,
     RJFlowError,
+    SourceUnavailable,
     StoreUnavailable,
     UnknownAction,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "SessionKind",
     "ShuttleMessage",
     "Signature",
+    "SourceUnavailable",
     "Staff",
     "StaffRole",
     "State",

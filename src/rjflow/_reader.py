@@ -6,7 +6,8 @@ so a file is read the same way wherever it is given.  The rules (documented for 
 
 - **Decoding.** Bytes are UTF-8 (RFC 8259 §8.1).  One byte order mark (U+FEFF) at the very
   start of a file or document is dropped, as RFC 8259 allows a parser to do; anywhere else it
-  is an error.  Invalid UTF-8 raises :class:`~rjflow.InvalidDocument` naming the line and the
+  is an error (also at the start of a later line of JSON Lines, and a second one at the
+  start).  Invalid UTF-8 raises :class:`~rjflow.InvalidDocument` naming the line and the
   byte offset, never the bytes.  Text already decoded (``str``) loses a leading U+FEFF too.
 - **Lines.** JSON Lines are split on ``"\\n"`` only (jsonlines.org), never on the other
   characters :meth:`str.splitlines` treats as line breaks (``\\r``, ``\\x0b``, ``\\x0c``,
@@ -152,11 +153,17 @@ def _check_tree(value: Any) -> None:
 def parse(text: str, *, line: int | None = None) -> Any:
     """``text`` parsed as one strict JSON value (see the module docstring).
 
-    A leading U+FEFF is dropped.  Raises :class:`~rjflow.InvalidDocument`, never another
-    exception; the message gives the position (line and column) and never the content.
+    A U+FEFF is an error here, as anywhere but the very start of a file (which
+    :func:`read_document` and :func:`iter_lines` drop before calling this).  Raises
+    :class:`~rjflow.InvalidDocument`, never another exception; the message gives the
+    position (line and column) and never the content.
     """
     if text.startswith(_BOM):
-        text = text[1:]
+        raise InvalidDocument(
+            f"{_where(line).capitalize()} holds a byte order mark (U+FEFF) that is not at the "
+            "very start of the file; remove it.",
+            path="$",
+        )
     try:
         value = json.loads(
             text,
@@ -199,11 +206,12 @@ def _may_hold_surrogates(text: str) -> bool:
 
 
 def read_document(source: str | bytes) -> Any:
-    """One JSON document from text or UTF-8 bytes: :func:`decode` then :func:`parse`."""
+    """One JSON document from text or UTF-8 bytes: :func:`decode` then :func:`parse`; one
+    leading U+FEFF is dropped, a second one (or one anywhere else) is an error."""
     if isinstance(source, bytes | bytearray | memoryview):
         return parse(decode(bytes(source)))
     if isinstance(source, str):
-        return parse(source)
+        return parse(source.removeprefix(_BOM))
     raise InvalidDocument(
         f"A saved case is read from text or bytes (got {type(source).__name__}).", path="$"
     )

@@ -257,6 +257,13 @@ def collection(name: str, value: object, of: str = "items") -> tuple[Any, ...]:
     return tuple(value)
 
 
+def of_type(name: str, value: object, kind: type | tuple[type, ...], what: str) -> None:
+    """Refuse ``value`` unless it is a ``kind``: InvalidInput naming the argument ``name`` and
+    the expected type (``what``), and the type given, never the value."""
+    if not isinstance(value, kind):
+        raise InvalidInput(f"{name!r} must be {what} (got {type(value).__name__}).")
+
+
 def shown(value: object) -> str:
     """``value`` for an error message: short ids and numbers verbatim, anything else by its
     type only, since free text may be personal data."""

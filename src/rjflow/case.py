@@ -138,10 +138,17 @@ def _input(action: ActionDef, data: dict[str, Any]) -> Input:
 
 
 def _rebuild(
-    cls: type[Case], record: CaseRecord, events: tuple[Event, ...], policy: Policy
+    cls: type[Case],
+    record: CaseRecord,
+    events: tuple[Event, ...],
+    policy: Policy,
+    migrated_from: dict[str, Any] | None = None,
 ) -> Case:
-    """A case from its parts: how a pickled case is unpickled."""
-    return cls(record, list(events), Workflow.for_policy(policy))
+    """A case from its parts: how a pickled case is unpickled (a pickle made before the
+    provenance was kept has four parts)."""
+    case = cls(record, list(events), Workflow.for_policy(policy))
+    case._migrated_from = dict(migrated_from) if migrated_from is not None else None
+    return case
 
 
 class Case:
@@ -154,8 +161,13 @@ class Case:
     history.  A refused or invalid action raises and leaves the case exactly as it was.
 
     A case can be copied (``copy.copy``, ``copy.deepcopy``) and pickled: the copy is an equal,
-    independent case that keeps working.  A pickle holds the record, the history and the
-    policy; the shared workflow is found again (or rebuilt) from the policy when unpickled.
+    independent case that keeps working.  A pickle holds the record, the history, the policy
+    and the schema-migration provenance (:func:`rjflow.serialization.migrated_from`); the
+    shared workflow is found again (or rebuilt) from the policy when unpickled.
+
+    Two cases are equal when their records, histories, policies and migration provenance are:
+    the provenance says which leading events were judged by an older release's rules, so two
+    cases that differ in it judge their history differently and are not the same case.
     """
 
     __slots__ = ("__weakref__", "_events", "_migrated_from", "_record", "_workflow")
@@ -200,8 +212,11 @@ class Case:
         against the roles these give (see the workflow table's ``roles``).
         """
         _check_id("case_id", case_id)
-        if isinstance(victims, str | bytes | Mapping):
-            raise InvalidInput("'victims' must be a list of ids, for example victims=['V1'].")
+        if isinstance(victims, str | bytes | Mapping) or not isinstance(victims, Iterable):
+            raise InvalidInput(
+                "'victims' must be a list of ids, for example victims=['V1'] (got "
+                f"{type(victims).__name__})."
+            )
         parties: list[Party] = [offender if isinstance(offender, Offender) else Offender(offender)]
         parties += [v if isinstance(v, Victim) else Victim(v) for v in victims]
         parties += collection("supporters", supporters, "Supporter values")
@@ -307,6 +322,7 @@ class Case:
             self._record == other._record
             and self._events == other._events
             and self.policy == other.policy
+            and self._migrated_from == other._migrated_from
         )
 
     __hash__ = None  # type: ignore[assignment]  # a case changes, so it is not hashable
@@ -318,10 +334,16 @@ class Case:
     # machine) is rebuilt from the policy when unpickled.
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self._record, tuple(self._events), self.policy))
+        return (
+            _rebuild,
+            (type(self), self._record, tuple(self._events), self.policy, self._migrated_from),
+        )
 
     def __copy__(self) -> Case:
-        return type(self)(self._record, list(self._events), self._workflow)
+        copied = type(self)(self._record, list(self._events), self._workflow)
+        if self._migrated_from is not None:
+            copied._migrated_from = dict(self._migrated_from)
+        return copied
 
     def __deepcopy__(self, _memo: dict[int, Any]) -> Case:
         return self.__copy__()

@@ -113,8 +113,10 @@ def _quiet_stdout() -> None:
 
 def _neutralised(exc: click.ClickException) -> click.ClickException:
     """click's own messages may quote an argument (``Got unexpected extra argument (...)``):
-    shown with its control characters made visible, like everything else."""
-    exc.message = printable(exc.message)  # type: ignore[misc]  # Final in click's types only
+    shown with its control characters made visible, like everything else.  The help shown
+    for a bare ``rjflow`` is rjflow's own text and keeps its line breaks."""
+    keep = "\n" if isinstance(exc, click.exceptions.NoArgsIsHelpError) else ""
+    exc.message = printable(exc.message, keep=keep)  # type: ignore[misc]  # Final in click's types
     return exc
 
 
@@ -147,7 +149,7 @@ class _Command(click.Group):
             raise _Failure(str(exc), EXIT_UNAVAILABLE) from None
         except RJFlowError as exc:
             raise _Failure(str(exc), EXIT_INVALID) from None
-        except UnicodeEncodeError:  # _echo reports the terminal's; this is a path's (os.stat)
+        except (UnicodeEncodeError, ValueError):  # a path's (os.stat: surrogates, NUL bytes)
             raise _Failure(
                 "a file name given on the command line cannot be used as a file name.",
                 EXIT_USAGE,
@@ -209,12 +211,12 @@ def main() -> None:
 @main.command()
 @click.option(
     "--store",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a folder is an unusable store: exit 3, not 2
     help="Also save the demo case to this SQLite store file.",
 )
 @click.option(
     "--diagram-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file here is an unusable output folder: exit 3
     help="Write the workflow diagram, with the case's path, to this folder (Mermaid and DOT).",
 )
 def demo(store: Path | None, diagram_dir: Path | None) -> None:
@@ -223,6 +225,12 @@ def demo(store: Path | None, diagram_dir: Path | None) -> None:
     if diagram_dir is not None:
         try:
             diagram_dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise _Failure(
+                f"cannot use {_shown(diagram_dir)} as the diagram folder: it is a file. Give a "
+                "folder (it is created if missing).",
+                EXIT_UNAVAILABLE,
+            ) from None
         except (OSError, ValueError) as exc:
             raise _Failure(
                 _os_message("cannot create the folder", exc, diagram_dir), EXIT_UNAVAILABLE
@@ -276,7 +284,8 @@ def _open_store(path: Path) -> SQLiteStore:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A saved case (JSON): highlight where it stands and the path it travelled.",
 )
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File.")
+# A folder given as the output file is an output that cannot be written: exit 3, not 2.
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="File.")
 @click.option("--guards/--no-guards", default=False, help="Name each edge's guards.")
 @click.option("--reachable-only", is_flag=True, help="With --case: only what can still happen.")
 def diagram(

@@ -31,6 +31,7 @@ from collections.abc import Callable
 import attrs
 
 from rjflow._escape import dot_text, mermaid_text
+from rjflow._validate import of_type
 from rjflow.case import Case
 from rjflow.errors import InvalidInput, RJFlowError
 from rjflow.parties import StaffRole
@@ -94,7 +95,13 @@ def diagram_model(
     policy: Policy, case: Case | None = None, *, reachable_only: bool = False
 ) -> Diagram:
     """The diagram of ``policy``'s workflow; with ``case``, its current stage and the path it
-    travelled are marked, and ``reachable_only`` keeps only what can still happen from there."""
+    travelled are marked, and ``reachable_only`` keeps only what can still happen from there.
+
+    Raises :class:`~rjflow.InvalidInput` when ``policy`` is not a :class:`~rjflow.Policy` or
+    ``case`` neither None nor a :class:`~rjflow.Case`."""
+    of_type("policy", policy, Policy, "a rjflow Policy")
+    if case is not None:
+        of_type("case", case, Case, "a rjflow Case or None")
     wf = Workflow.for_policy(policy)
     travelled_edges: set[tuple[str, str, str]] = set()
     visited: set[str] = set()

@@ -29,16 +29,16 @@ case ended (erasure usually happens when the retention period ends).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
-from rjflow._validate import _check_id, aware_datetime
+from rjflow._reader import read_document
+from rjflow._validate import _check_id, aware_datetime, of_type
 from rjflow.case import Case
-from rjflow.errors import InvalidDocument, InvalidInput
+from rjflow.errors import InvalidInput
 from rjflow.freetext import ERASE_ACTION, ErasureReason, event_commitments
 from rjflow.history import Event
 from rjflow.integrity import Keyring
@@ -68,8 +68,9 @@ def erase_free_text(
     ``at`` (timezone-aware, not before the case's last change) and ``actor`` (an opaque id)
     are when and by whom; ``reason`` why.  Raises :class:`~rjflow.InvalidInput`, changing
     nothing, when there is no free text left to erase, a sequence number is not an event of
-    the case holding free text, or ``at``/``actor``/``reason`` are malformed.
+    the case holding free text, or ``case``/``at``/``actor``/``reason`` are malformed.
     """
+    of_type("case", case, Case, "a rjflow Case")
     at = aware_datetime("at", at)
     _check_id("actor", actor)
     try:
@@ -143,14 +144,19 @@ def erase_free_text_in(
     with ``keyring`` when given; its free text is erased as :func:`erase_free_text` does; and
     it is saved again — sealed under the keyring's current key, with a fresh snapshot when it
     had one.  The caller replaces the stored copy with the result (and erases older copies).
-    Raises what loading and :func:`erase_free_text` raise; the input is never changed.
+    Text is read by the same reader as :func:`~rjflow.serialization.loads` (see
+    ``docs/format.md``, "Reading rules").  Raises what loading and :func:`erase_free_text`
+    raise, and :class:`~rjflow.InvalidInput`, changing nothing, when the document is sealed (has
+    ``integrity``) and no ``keyring`` is given; the input is never changed.
     """
     data: Any = document
     if isinstance(document, str | bytes):
-        try:
-            data = json.loads(document)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidDocument(f"The text is not valid JSON: {exc}.", path="$") from None
+        data = read_document(document)  # the one reader: same rules as loads
+    if keyring is None and isinstance(data, Mapping) and "integrity" in data:
+        raise InvalidInput(
+            "The document is sealed with a key: pass keyring= (the keyring that sealed it) so "
+            "the erased document can be sealed again; without it the seal would be dropped."
+        )
     case = from_dict(data, policy=policy, keyring=keyring)
     had_snapshot = keyring is not None and "snapshot" in data
     erase_free_text(case, at=at, actor=actor, reason=reason, events=events)

@@ -26,6 +26,7 @@ __all__ = [
     "InvalidInput",
     "InvalidWorkflow",
     "RJFlowError",
+    "SourceUnavailable",
     "StoreUnavailable",
     "UnknownAction",
 ]
@@ -188,3 +189,15 @@ class StoreUnavailable(RJFlowError, OSError):
     """
 
     path: str | None = None
+
+
+class SourceUnavailable(RJFlowError, OSError):
+    """A file given to read (``load_jsonl``'s path) cannot be opened or read: it does not
+    exist, is a folder, or may not be read.  ``strerror`` and ``errno`` are the system's;
+    ``path`` is the path given (kept out of the message, which never repeats it).
+    """
+
+    path: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -85,6 +85,12 @@ class Keyring:
     def __repr__(self) -> str:
         return f"Keyring(key_ids={self.key_ids!r}, current={self.current!r})"
 
+    def __reduce__(self) -> tuple[type[Keyring], tuple[dict[str, bytes], str]]:
+        # copy.copy, copy.deepcopy and pickle (for example to hand the ring to a worker
+        # process) rebuild the ring from its keys; a pickle holds the secrets, so keep it
+        # where the secrets themselves may be kept.
+        return (Keyring, (dict(self._keys), self.current))
+
     @property
     def key_ids(self) -> tuple[str, ...]:
         """The ids of the keys in the ring, sorted."""

@@ -58,6 +58,7 @@ import functools
 import hashlib
 import hmac
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -70,7 +71,7 @@ import attrs
 from rjflow import _reader
 from rjflow._convert import structure, unstructure
 from rjflow._upcast import READERS, Provenance, upcast
-from rjflow._validate import _check_id, aware_datetime, is_id, shown
+from rjflow._validate import _check_id, aware_datetime, collection, is_id, of_type, shown
 from rjflow.case import OPEN_ACTION, Case
 from rjflow.commands import Input, OpenCase
 from rjflow.errors import (
@@ -79,6 +80,7 @@ from rjflow.errors import (
     IntegrityError,
     InvalidDocument,
     InvalidInput,
+    SourceUnavailable,
     UnknownAction,
 )
 from rjflow.freetext import ERASE_ACTION, positions_match, reveal, verify_texts
@@ -105,6 +107,7 @@ __all__ = [
 
 #: The version of the saved-case format this release writes (it also reads every earlier one).
 SCHEMA_VERSION = 2
+_MAX_INDENT = 16  # the widest indent dumps accepts, in spaces per level
 
 _TOP_KEYS = frozenset({"schema_version", "case_id", "state", "version", "events"})
 _OPTIONAL_KEYS = frozenset({"snapshot", "integrity", "migrated_from"})
@@ -169,6 +172,7 @@ def to_dict(
     is the deprecated form of a one-key keyring with a snapshot.  Raises
     :class:`~rjflow.InvalidInput` for a snapshot without a keyring or a malformed key.
     """
+    of_type("case", case, Case, "a rjflow Case")
     ring = _ring(keyring, seal_key)
     if seal_key is not None:
         snapshot = True
@@ -227,7 +231,16 @@ def dumps(
     snapshot: bool = False,
     seal_key: bytes | None = None,
 ) -> str:
-    """The case as JSON text (``keyring``, ``snapshot``, ``seal_key``: see :func:`to_dict`)."""
+    """The case as JSON text (``keyring``, ``snapshot``, ``seal_key``: see :func:`to_dict`).
+
+    ``indent``: None (one line) or the spaces per level, a whole number from 0 to
+    16.  Raises :class:`~rjflow.InvalidInput` for another ``indent`` and
+    what :func:`to_dict` raises.
+    """
+    if indent is not None and (type(indent) is not int or not 0 <= indent <= _MAX_INDENT):
+        raise InvalidInput(
+            f"'indent' must be None or a whole number of spaces from 0 to {_MAX_INDENT}."
+        )
     return json.dumps(
         to_dict(case, keyring=keyring, snapshot=snapshot, seal_key=seal_key),
         ensure_ascii=False,
@@ -434,8 +447,16 @@ def replay(
     later event is judged by today's rules.
 
     Raises :class:`~rjflow.HistoryTampered` when the chain or a free text does not verify,
-    and :class:`~rjflow.InvalidDocument` naming the first event the rules refuse.
+    :class:`~rjflow.InvalidDocument` naming the first event the rules refuse (or a malformed
+    ``migrated_from``), and :class:`~rjflow.InvalidInput` when ``events`` is not a sequence
+    of :class:`~rjflow.Event` or ``policy`` not a :class:`~rjflow.Policy`.
     """
+    events = collection("events", events, "Event values")
+    for event in events:
+        of_type("events", event, Event, "a list of rjflow Event values")
+    of_type("policy", policy, Policy, "a rjflow Policy")
+    if migrated_from is not None:
+        migrated_from = _check_provenance(migrated_from)
     _verify_history(events)
     case = _replay(events, policy, carried_over(migrated_from))
     if migrated_from is not None:
@@ -773,22 +794,62 @@ def load_jsonl(
     blank lines are skipped.  A path is read lazily, one line at a time, and split on
     ``"\\n"`` only; an iterable gives one line per item (text or UTF-8 bytes).  Every line is
     read by the same rules as :func:`loads`; a line that cannot be read (bad UTF-8, too deeply
-    nested, ...) is reported and the rest still load.  Raises ``OSError`` when the path cannot
-    be opened.  ``keyring``, ``seal_key``: see :func:`from_dict`.
+    nested, ...) is reported and the rest still load.  ``keyring``, ``seal_key``: see
+    :func:`from_dict`.
+
+    A ``str`` is a path, never JSON text: a ``str`` holding a newline or starting with ``{``
+    or ``[`` is refused (pass ``text.split("\\n")`` for text in memory).  Raises
+    :class:`~rjflow.InvalidInput` (never repeating ``source``) for such a ``str``, for bytes,
+    and for anything that is neither a path nor an iterable; and
+    :class:`~rjflow.SourceUnavailable` (an ``OSError``, whose message does not repeat the
+    path) when the path cannot be opened or read.
     """
-    lines = _reader.iter_lines(Path(source) if isinstance(source, str | Path) else source)
+    lines = _reader.iter_lines(_jsonl_source(source))
     cases: list[Case] = []
     problems: list[LineProblem] = []
-    for number, line in lines:
-        if isinstance(line, InvalidDocument):
-            problems.append(LineProblem(number, str(line), line.sequence))
-            continue
-        try:
-            data = _reader.parse(line, line=number)
-            cases.append(from_dict(data, policy=policy, keyring=keyring, seal_key=seal_key))
-        except InvalidDocument as exc:
-            problems.append(LineProblem(number, str(exc), exc.sequence))
+    try:
+        for number, line in lines:
+            if isinstance(line, InvalidDocument):
+                problems.append(LineProblem(number, str(line), line.sequence))
+                continue
+            try:
+                data = _reader.parse(line, line=number)
+                cases.append(from_dict(data, policy=policy, keyring=keyring, seal_key=seal_key))
+            except InvalidDocument as exc:
+                problems.append(LineProblem(number, str(exc), exc.sequence))
+    except OSError as exc:
+        error = SourceUnavailable(
+            f"The JSON Lines file cannot be read ({exc.strerror or 'unreadable'}); check that "
+            "the path names an existing file you may read."
+        )
+        error.errno, error.strerror, error.path = exc.errno, exc.strerror, str(source)
+        raise error from None
     return LoadReport(tuple(cases), tuple(problems))
+
+
+def _jsonl_source(source: object) -> Path | Iterable[str | bytes]:
+    """``source`` of :func:`load_jsonl` as a Path or an iterable of lines; InvalidInput for
+    anything else (never repeating it)."""
+    if isinstance(source, str):
+        if "\n" in source or source.lstrip(" \t\r\ufeff").startswith(("{", "[")):
+            raise InvalidInput(
+                "'source' is text, not a path: pass a pathlib.Path for a file, or the text's "
+                'lines (text.split("\\n")) for JSON Lines held in memory.'
+            )
+        if "\x00" in source or not source:
+            raise InvalidInput("'source' is not a usable file path; pass a pathlib.Path.")
+        return Path(source)
+    if isinstance(source, os.PathLike):
+        path = os.fspath(source)
+        if not isinstance(path, str) or "\x00" in path:
+            raise InvalidInput("'source' is not a usable file path; pass a pathlib.Path.")
+        return Path(path)
+    if isinstance(source, bytes | bytearray | memoryview) or not isinstance(source, Iterable):
+        raise InvalidInput(
+            "'source' must be a path (str or pathlib.Path) or an iterable of lines (str or "
+            f"bytes), got {type(source).__name__}."
+        )
+    return source
 
 
 def json_schema() -> dict[str, Any]:

@@ -34,6 +34,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -43,7 +44,7 @@ from typing import Any
 
 from rjflow import _reader, _sql
 from rjflow._convert import structure
-from rjflow._validate import _check_id
+from rjflow._validate import _check_id, of_type
 from rjflow.case import Case
 from rjflow.erasure import erase_free_text
 from rjflow.errors import (
@@ -64,6 +65,7 @@ from rjflow.serialization import (
     LoadReport,
     _check_integrity,
     _check_provenance,
+    _fingerprint,
     load_jsonl,
     migrated_from,
     replay,
@@ -81,7 +83,10 @@ class SQLiteStore:
     already has its tables only reads, and every read sees one committed state.
 
     Raises :class:`~rjflow.StoreUnavailable` when the database cannot be opened or used (no
-    such folder, no permission, not an SQLite database, locked for longer than ``timeout``).
+    such folder, no permission, not an SQLite database, locked for longer than ``timeout``),
+    and :class:`~rjflow.InvalidInput` when ``path`` is not a str or ``os.PathLike`` naming a
+    file (bytes are refused), ``policy`` not a :class:`~rjflow.Policy`, ``keyring`` not a
+    :class:`~rjflow.Keyring`, or ``timeout`` not a number of seconds from 0.
     """
 
     def __init__(
@@ -96,9 +101,15 @@ class SQLiteStore:
             raise InvalidInput(
                 f"'keyring' must be a rjflow Keyring (got {type(keyring).__name__})."
             )
+        of_type("policy", policy, Policy, "a rjflow Policy")
+        if (
+            type(timeout) not in (int, float)
+            or not 0 <= timeout < float("inf")  # NaN fails this too
+        ):
+            raise InvalidInput("'timeout' must be a number of seconds, 0 or more.")
         self.policy = policy
         self.keyring = keyring
-        self._path = str(path)
+        self._path = _store_path(path)
         try:
             self._db = sqlite3.connect(self._path, timeout=timeout, isolation_level=None)
         except sqlite3.Error as exc:
@@ -174,10 +185,19 @@ class SQLiteStore:
         ``expected_version`` is 0 and the store already holds a case with this id;
         :class:`~rjflow.ConcurrencyConflict` when the store's version of the case is not
         ``expected_version`` (or its history there is not this case's);
-        :class:`~rjflow.InvalidInput` when ``expected_version`` is not a whole number from 0
-        to the case's version; :class:`~rjflow.StoreUnavailable` when the database cannot be
-        written.
+        :class:`~rjflow.InvalidInput` when ``case`` is not a :class:`~rjflow.Case`, was
+        opened under a policy other than the store's, or ``expected_version`` is not a whole
+        number from 0 to the case's version; :class:`~rjflow.StoreUnavailable` when the
+        database cannot be written.
         """
+        _check_case(case)
+        if case.policy != self.policy:
+            raise InvalidInput(
+                "The case was opened under a different policy (fingerprint "
+                f"{_fingerprint(case.policy)[:12]}) from the store's (fingerprint "
+                f"{_fingerprint(self.policy)[:12]}); save it in a store opened with the case's "
+                "policy, or load it under the store's policy first."
+            )
         history = case.history
         if (
             not isinstance(expected_version, int)
@@ -202,10 +222,20 @@ class SQLiteStore:
         The file is read exactly as :func:`~rjflow.serialization.load_jsonl` reads it (same
         decoding, line splitting and errors), under the store's policy.  All the good cases
         are saved in one transaction, or none: a case whose id the store already holds raises
-        :class:`~rjflow.CaseExists` and nothing is written.  The returned report lists every
+        :class:`~rjflow.CaseExists`, and a case id the file holds twice
+        :class:`~rjflow.InvalidDocument`; then nothing is written.  The returned report lists every
         line that did not load (those are not imported).
         """
         report = load_jsonl(source, policy=self.policy, keyring=self.keyring, seal_key=seal_key)
+        seen: set[str] = set()
+        for case in report.cases:
+            if case.case_id in seen:
+                raise InvalidDocument(
+                    f"The file holds case {case.case_id} more than once; nothing was imported. "
+                    "Keep one line per case (the latest version) and import again.",
+                    path="$",
+                )
+            seen.add(case.case_id)
         try:
             self._append([(case, 0) for case in report.cases])
         except sqlite3.Error as exc:
@@ -226,7 +256,12 @@ class SQLiteStore:
                     expected_version == 0 or stored_hash == history[expected_version - 1].hash
                 )
                 if stored_version != expected_version or not same_past:
-                    raise _conflict(case.case_id, expected_version, int(stored_version))
+                    raise _conflict(
+                        case.case_id,
+                        expected_version,
+                        int(stored_version),
+                        diverged=stored_version == expected_version,
+                    )
                 db.executemany(_sql.INSERT_EVENT, _rows(case, expected_version))
                 texts, erased = _text_rows(case, expected_version)
                 db.executemany(_sql.INSERT_TEXT, texts)
@@ -262,10 +297,15 @@ class SQLiteStore:
         """The stored version of a case (0 if the store does not have it).
 
         Raises :class:`~rjflow.InvalidInput`, without repeating it, when ``case_id`` is not an
-        opaque id.
+        opaque id; :class:`~rjflow.CorruptRecord` when the rows stored under ``case_id`` open
+        another case (copied outside rjflow).
         """
         _valid_id(case_id)
-        last = self._read(_sql.LAST_EVENT, (case_id,))
+        last, opening = self._read_together(
+            (_sql.LAST_EVENT, (case_id,)), (_OPENING_DATA, (case_id,))
+        )
+        if opening and _opened_case_id(opening[0][0]) not in (case_id, None):
+            raise _not_this_case(case_id)
         return int(last[0][0]) if last else 0
 
     def events(self, case_id: str) -> list[Event]:
@@ -307,10 +347,13 @@ class SQLiteStore:
             )
             if self.keyring is not None:
                 _check_seal(self._read, self.keyring, case_id, events, provenance)
-            return replay(events, policy=self.policy, migrated_from=provenance)
+            case = replay(events, policy=self.policy, migrated_from=provenance)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
+        if case.case_id != case_id:  # rows copied from another case: never return that case
+            raise _not_this_case(case_id)
+        return case
 
     def _read(self, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
         """One read statement: it sees the last committed state and never takes a lock that
@@ -396,15 +439,77 @@ def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
     ]
 
 
+def _store_path(path: object) -> str:
+    """The database path as text: a str or os.PathLike naming a file (or ":memory:");
+    InvalidInput, never repeating it, for anything else or a name no file can have."""
+    name = os.fspath(path) if isinstance(path, str | os.PathLike) else None
+    if not isinstance(name, str):
+        raise InvalidInput(
+            "'path' must be a file path (str or pathlib.Path) or ':memory:' (got "
+            f"{type(path).__name__})."
+        )
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        name = "\x00"  # a lone surrogate: refused below like a NUL
+    if not name or "\x00" in name:
+        raise InvalidInput(
+            "'path' cannot be used as a file name (it is empty, or holds a NUL character or a "
+            "lone surrogate); give the path of the store's file."
+        )
+    return name
+
+
+#: The data of a case's opening event, which names the case it opened.
+_OPENING_DATA = "SELECT data FROM rjflow_events WHERE case_id = ? AND sequence = 1"
+
+
+def _opened_case_id(data: object) -> object:
+    """The case id an opening event's stored data names, or None when it cannot be read
+    (that fault is reported by load, naming the row)."""
+    try:
+        parsed = _reader.parse(data) if isinstance(data, str) else None
+    except InvalidDocument:
+        return None
+    return parsed.get("case_id") if isinstance(parsed, dict) else None
+
+
+def _not_this_case(case_id: str) -> CorruptRecord:
+    return CorruptRecord(
+        f"Stored case {case_id} holds the history of a different case; the database was "
+        "changed outside rjflow. Restore the case from a backup.",
+        case_id=case_id,
+        path="events[0]",
+        sequence=1,
+    )
+
+
+def _check_case(case: object) -> None:
+    if not isinstance(case, Case):
+        raise InvalidInput(f"'case' must be a rjflow Case (got {type(case).__name__}).")
+
+
 def _valid_id(case_id: object) -> None:
     """Refuse, without repeating it, anything but an opaque id matched in full."""
     _check_id("case_id", case_id)
 
 
-def _conflict(case_id: str, expected_version: int, stored_version: int) -> ConcurrencyConflict:
+def _conflict(
+    case_id: str, expected_version: int, stored_version: int, *, diverged: bool = False
+) -> ConcurrencyConflict:
+    """The conflict to raise; ``diverged``: the store holds as many events as expected, but
+    its history is not this copy's (another writer saved a different change)."""
     if expected_version == 0 and stored_version > 0:
         return CaseExists(case_id, stored_version)
-    return ConcurrencyConflict(case_id, expected_version, stored_version)
+    conflict = ConcurrencyConflict(case_id, expected_version, stored_version)
+    if diverged:
+        conflict.args = (
+            f"Case {case_id} was changed by someone else: the store also holds version "
+            f"{stored_version}, but its history differs from this copy's (another writer saved "
+            "a different change at that version). Nothing was saved; load the case again, "
+            "repeat the change and save again.",
+        )
+    return conflict
 
 
 def _shown_version(found: object) -> str:
