@@ -41,7 +41,8 @@ def activity_concluded(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """The activity has run its course: the letter delivered or held on file; at least one
-    shuttle message carried."""
+    shuttle message carried.
+    Source: seed (the sessions run in order); *inferred* end of each activity."""
     settled = (LetterStatus.DELIVERED, LetterStatus.HELD_ON_FILE)  # every letter (issue 14)
     if rec.state is State.LETTER_OF_APOLOGY and (
         not rec.letters or any(x.status not in settled for x in rec.letters)
@@ -100,7 +101,8 @@ def agreement_not_binding(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """A binding agreement is not replaced or set aside; it can be varied with the parties
-    (``vary_agreement``)."""
+    (``vary_agreement``).
+    Source: seed (signed by all parties)."""
     if rec.agreement is not None and rec.agreement_binding(policy):
         yield _block(
             "agreement_binding",
@@ -113,7 +115,8 @@ def agreement_not_binding(
 def agreement_proposed(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """There is an outcome agreement to act on."""
+    """There is an outcome agreement to act on.
+    Source: seed (the conference leads to an outcome agreement)."""
     if rec.agreement is None:
         yield _block("no_agreement", "No outcome agreement has been proposed yet.")
 

@@ -243,7 +243,8 @@ def information_given(
 def consent_not_in_force(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Consent is recorded once; it stays in force until withdrawn."""
+    """Consent is recorded once; it stays in force until withdrawn.
+    Source: practice (RJC codes: written, informed consent per activity)."""
     if isinstance(inp, ConsentInput) and rec.consents_to(inp.party, inp.activity):
         yield _block(
             "consent_already_given",
@@ -256,7 +257,8 @@ def consent_not_in_force(
 def consent_in_force(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Only consent that is in force can be withdrawn."""
+    """Only consent that is in force can be withdrawn.
+    Source: practice (RJC codes, Victims' Code: consent is withdrawable)."""
     if inp is None and not any(rec.consents_to(c.party, c.activity) for c in rec.consents):
         yield _block(
             "no_consent_to_withdraw",

@@ -78,7 +78,8 @@ def responsibility_acknowledged(
 def not_yet_acknowledged(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The acknowledgement is recorded once."""
+    """The acknowledgement is recorded once.
+    Source: *inferred* (one acknowledgement per case)."""
     if rec.acknowledgement is not None:
         yield _block(
             "already_acknowledged",

@@ -28,7 +28,8 @@ from rjflow.rules._common import (
 def victim_known(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The victim named in the input is a victim on this case."""
+    """The victim named in the input is a victim on this case.
+    Source: record integrity, *inferred*."""
     if isinstance(inp, DraftLetter | RecordShuttleMessage):
         yield from _known_victims(rec, (inp.victim,))
 
@@ -37,7 +38,8 @@ def victim_known(
 def party_id_free(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Each party has its own id; a supporter supports someone on the case."""
+    """Each party has its own id; a supporter supports someone on the case.
+    Source: record integrity, *inferred*."""
     if not isinstance(inp, AddParty):
         return
     if rec.party(inp.party.id) is not None:
@@ -58,7 +60,8 @@ def party_id_free(
 def party_is_facilitator(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """The lead facilitator is one of the case's facilitators."""
+    """The lead facilitator is one of the case's facilitators.
+    Source: seed (a trained facilitator leads); record integrity."""
     if isinstance(inp, AssignLeadFacilitator) and rec.facilitator(inp.facilitator) is None:
         yield _block(
             "not_a_facilitator",
@@ -71,7 +74,8 @@ def party_is_facilitator(
 def participant_known(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
-    """Feedback comes from the offender, a victim or a supporter on the case."""
+    """Feedback comes from the offender, a victim or a supporter on the case.
+    Source: practice (RJC codes: participants evaluate the activity)."""
     if isinstance(inp, RecordFeedback) and not isinstance(
         rec.party(inp.party), Offender | Victim | Supporter
     ):

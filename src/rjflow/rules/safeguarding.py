@@ -263,7 +263,8 @@ def risk_subject_is_participant(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """An assessment or new information concerns a participant on the case (offender, victim or
-    supporter), or the whole case when it names no one."""
+    supporter), or the whole case when it names no one.
+    Source: RJC Service Provider Code (each participant's risk); scope *inferred*."""
     subject = inp.subject if isinstance(inp, AssessRisk | RecordNewInformation) else None
     if subject is not None and not rec.is_participant(subject):
         yield _block(
