@@ -38,6 +38,18 @@ _ACTION_NAME = re.compile(r"[a-z_]{1,40}")
 class RJFlowError(Exception):
     """The base of every error rjflow raises on purpose."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (worker pools, task queues): rebuild from the
+        # message and the attributes, not by calling ``__init__`` again with the wrong args.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(cls: type[RJFlowError], args: tuple[object, ...], state: dict[str, object]) -> object:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InvalidInput(RJFlowError, ValueError):
     """An argument is malformed: the wrong type, out of range, or a naive datetime.
