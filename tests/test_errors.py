@@ -65,3 +65,10 @@ def test_pickle_and_copy_keep_class_message_and_fields(error: RJFlowError) -> No
         assert again.__dict__ == error.__dict__
     if isinstance(error, ActionRefused):
         assert pickle.loads(pickle.dumps(error)).codes == ("offender_not_sentenced",)
+
+
+def test_unknown_action_keeps_no_caller_text_that_is_not_an_action_name() -> None:
+    """Regression (review): UnknownAction.name held the raw text given, e.g. a person's name,
+    which reaches logs that record an error's attributes."""
+    assert UnknownAction("Jane Canary", ("close",)).name is None
+    assert UnknownAction("record_sesion", ("close",)).name == "record_sesion"

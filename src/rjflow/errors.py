@@ -59,14 +59,17 @@ class InvalidInput(RJFlowError, ValueError):
 
 
 class UnknownAction(RJFlowError, ValueError):
-    """An action (trigger or record-keeping action) name is not part of the workflow."""
+    """An action (trigger or record-keeping action) name is not part of the workflow.
+
+    ``name`` is the name given when it is shaped like an action name (``[a-z_]{1,40}``), else
+    None: anything else may be text meant for somewhere else, such as a person's name, and an
+    error's attributes end up in logs too.
+    """
 
     def __init__(self, name: str, known: Sequence[str]) -> None:
-        self.name = name
-        self.known = tuple(known)
-        # The name is quoted only when it is shaped like an action name: anything else may be
-        # text the caller meant for somewhere else, such as a person's name.
         shaped = isinstance(name, str) and _ACTION_NAME.fullmatch(name) is not None
+        self.name: str | None = name if shaped else None
+        self.known = tuple(known)
         what = f"{name!r} is not" if shaped else "The action name given is not"
         super().__init__(
             f"{what} an action of the restorative justice workflow; "
