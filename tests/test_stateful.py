@@ -868,18 +868,10 @@ class CaseWorkflow(RuleBasedStateMachine):
             required.append(agreement.facilitator)
         signed = {sig.party for sig in agreement.signatures}
         activity = agreement.activity or ContactActivity.FACE_TO_FACE
-        expected = (
-            all(p in signed for p in required)
-            and all(
-                latest_consent(rec, p, activity) is ConsentStatus.GIVEN
-                for p in required
-                if isinstance(rec.party(p), Offender | Victim)
-            )
-            and all(  # a supporter's signature lapses once they withdraw or decline
-                latest_consent(rec, p, activity) in (None, ConsentStatus.GIVEN)
-                for p in required
-                if isinstance(rec.party(p), Supporter)
-            )
+        expected = all(p in signed for p in required) and all(
+            latest_consent(rec, p, activity) is ConsentStatus.GIVEN
+            for p in required
+            if isinstance(rec.party(p), Offender | Victim)
         )
         assert rec.agreement_binding(policy) == expected
 
@@ -897,7 +889,7 @@ class CaseWorkflow(RuleBasedStateMachine):
                 latest[update.action_id] = update.status.value
             final = [latest.get(a.id, "not_started") for a in rec.agreement.actions]
             assert all(f in ("done", "not_complied", "waived") for f in final), final
-            if "done" in final and all(f in ("done", "waived") for f in final):
+            if all(f in ("done", "waived") for f in final):
                 assert closure.outcome is AgreementOutcome.FULFILLED
             elif "done" in final:
                 assert closure.outcome is AgreementOutcome.PARTLY_FULFILLED

@@ -113,8 +113,6 @@ def _contacted(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
     if rec.state is State.CONFERENCE and rec.conference is not None:
         return (offender, *rec.conference.victims, *rec.conference.supporters)
     if rec.state is State.SHUTTLE_MEDIATION:
-        if inp is None:  # a question without input: a conference from here too (its default)
-            return tuple(dict.fromkeys((*_shuttle_victims(rec, None), *_meeting(rec, None))))
         return (offender, *_shuttle_victims(rec, None))
     # Before the activity (choose_shuttle_mediation, or a question): every victim and the
     # supporters of those present.
