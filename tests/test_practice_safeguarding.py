@@ -647,16 +647,3 @@ def test_diagrams_with_rules_show_who_may_take_each_action() -> None:
     assert "preparation --> conference : hold_conference<br/>by lead facilitator<br/>" in mermaid
     assert "by lead facilitator or manager" in to_dot(model, guards=True)
     assert "by " not in to_mermaid(model)
-
-
-def test_a_conference_from_shuttle_mediation_judges_the_risk_of_those_who_will_meet() -> None:
-    """Found by the stateful machine: holding a conference from the shuttle stage judged the
-    risk of the shuttle's victims, not of the victims coming to the conference, so a victim
-    with an unfavourable assessment of their own could be brought to meet the offender."""
-    case, clock = ready_for_conference(victims=(Victim("V1"), Victim("V2")))
-    for party in ("O1", "V1"):
-        consent(case, clock, party, SHUTTLE)
-    case.choose_shuttle_mediation(at=clock(), actor="F1")
-    case.assess_risk("unfavourable", subject="V2", at=clock(), actor="F1")
-    assert "risk_unfavourable" in codes(case, "hold_conference", victims=("V1", "V2"))
-    assert "risk_unfavourable" not in codes(case, "hold_conference", victims=("V1",))

@@ -106,26 +106,17 @@ def _contacted(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
         return (inp.party,)
     if isinstance(inp, RecordShuttleMessage):
         return (offender, inp.victim)
-    if isinstance(inp, HoldConference):  # also from shuttle mediation: those who will meet
-        return _meeting(rec, inp)
     if rec.state is State.LETTER_OF_APOLOGY:
         return (rec.letter.victim,) if rec.letter is not None else ()
     if rec.state is State.CONFERENCE and rec.conference is not None:
         return (offender, *rec.conference.victims, *rec.conference.supporters)
     if rec.state is State.SHUTTLE_MEDIATION:
         return (offender, *_shuttle_victims(rec, None))
-    # Before the activity (choose_shuttle_mediation, or a question): every victim and the
-    # supporters of those present.
-    return _meeting(rec, None)
-
-
-def _meeting(rec: CaseRecord, inp: HoldConference | None) -> tuple[str, ...]:
-    """Who a conference brings together: the offender, the victims named in the input (every
-    victim when none is named) and the supporters listed (or of those present)."""
-    offender = rec.offender.id
-    victims = inp.victims if inp is not None and inp.victims else None
+    # Before the activity (hold_conference, choose_shuttle_mediation, or a question): the
+    # victims meeting the offender (every victim unless the input names them) and supporters.
+    victims = inp.victims if isinstance(inp, HoldConference) and inp.victims else None
     ids = victims or tuple(v.id for v in rec.victims)
-    if inp is not None and inp.supporters is not None:
+    if isinstance(inp, HoldConference) and inp.supporters is not None:
         supporters = inp.supporters
     else:
         supporters = tuple(p.id for p in rec.supporters if p.supports in (*ids, offender))
