@@ -331,16 +331,7 @@ def _vary(rec: CaseRecord, inp: VaryAgreement, at: datetime, actor: str) -> dict
     varied = attrs.evolve(
         agreement, actions=inp.actions, signatures=(), variations=agreement.variations + 1
     )
-    # An action whose terms changed starts again: its earlier status was for other terms.
-    old = {a.id: a for a in agreement.actions}
-    restarted = tuple(
-        ProgressUpdate(a.id, ActionStatus.NOT_STARTED, at, actor)
-        for a in inp.actions
-        if a.id in old
-        and old[a.id] != a
-        and rec.action_status(a.id) is not ActionStatus.NOT_STARTED
-    )
-    return {"agreement": varied, "progress": (*rec.progress, *restarted)}
+    return {"agreement": varied}
 
 
 @_effect("waive_agreement_action")

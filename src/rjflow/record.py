@@ -275,20 +275,15 @@ class CaseRecord:
 
     def signature_counts(self, party_id: str) -> bool:
         """True when ``party_id``'s signature on the agreement counts now: they signed its
-        current terms and, unless they are a facilitator (who does not consent), their consent
-        to the agreement's activity is in force (practice: a signature counts only while the
-        signer's consent is in force).  A supporter's signature lapses when they withdraw or
-        decline; one who never recorded a decision (possible only in a history from before
-        supporters consented, schema 1) keeps it."""
+        current terms and, unless they are a facilitator (who does not consent) or a
+        supporter, their consent to the agreement's activity is in force (practice: a
+        signature counts only while the signer's consent is in force)."""
         agreement = self.agreement
         if agreement is None or not agreement.signed_by(party_id):
             return False
         party = self.party(party_id)
         if isinstance(party, _CONSENTING):
             return self.consents_to(party_id, self.agreement_activity())
-        if isinstance(party, Supporter):
-            decided = self.consent_status(party_id, self.agreement_activity())
-            return decided in (None, ConsentStatus.GIVEN)
         return True
 
     def agreement_missing(self, policy: Policy) -> tuple[str, ...]:

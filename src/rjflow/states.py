@@ -541,7 +541,6 @@ _ACTIONS += (
             "agreement_signed_by_all",
             "responsible_parties_known",
             "agreement_actions_dated",
-            "risk_assessment_favourable",
         ),
         VaryAgreement,
         "Vary a signed outcome agreement with the parties; everyone signs the new terms.",
