@@ -83,7 +83,7 @@ def test_diagram_mermaid_and_dot_to_stdout() -> None:
     dot = rjflow("diagram", "--format", "dot", "--guards")
     assert dot.returncode == 0
     assert dot.stdout.startswith("digraph rjflow {")
-    assert "victims_consent_face_to_face" in dot.stdout
+    assert "[victims consent face to face]" in dot.stdout  # rules in plain words (issue 10)
 
 
 def test_diagram_of_a_case_highlights_it(case_file: Path) -> None:
@@ -195,16 +195,18 @@ def test_policy_and_help_and_version() -> None:
 
 
 def test_mermaid_has_one_line_per_state_and_edge() -> None:
-    """Checked against the table, not a pasted string."""
+    """Checked against the table, not a pasted string: actions in plain words, and the
+    action possible from every open stage (close) drawn once, as a note (issue 10)."""
     text = to_mermaid(diagram_model(LONDON_CRC))
     for state in State:
         assert text.count(f" as {state.value}\n") == 1
     expected = {
-        f"    {s.value} --> {a.dest.value} : {a.name}"
+        f"    {s.value} --> {a.dest.value} : {a.name.replace('_', ' ')}"
         for a in ACTIONS.values()
-        if a.dest is not None
+        if a.dest is not None and a.name != "close"
         for s in a.sources
     }
+    assert "    note left of closed : close #8212; from any open stage" in text.splitlines()
     edges = {line for line in text.splitlines() if " : " in line and "-->" in line}
     assert edges == expected
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from rjflow import LONDON_CRC, InvalidInput, Policy, State
 from rjflow._escape import dot_text, mermaid_text, printable
-from rjflow.diagrams import Diagram, diagram_model, to_dot, to_mermaid
+from rjflow.diagrams import Diagram, DiagramEdge, diagram_model, to_dot, to_mermaid
 
 #: The failing input from the issue: a line break, then a Mermaid edge.
 INJECTED_EDGE = "X\r\n    referred --> completed : skip"
@@ -43,12 +43,14 @@ MERMAID_LINE = re.compile(
             rf"(?:<br/>by {M_TEXT}(?: or {M_TEXT})*)?(?:<br/>\[{M_TEXT}\])*",
             rf"    {ID} --> \[\*\]",
             rf"    note right of {ID} : accepts only {M_TEXT}(?:, {M_TEXT})*",
+            rf"    note left of {ID} : {M_TEXT}",
             r"    classDef (?:current|travelled) [a-z0-9#:,\-]+",
             rf"    class {ID} (?:current|travelled)",
         ]
     )
 )
 D_TEXT = r'(?:[^"\\\n]|\\.)*'
+ATTRS = r'(?:, [a-z]+=(?:"#[0-9a-f]{6}"|[a-z0-9]+))*'
 DOT_LINE = re.compile(
     "|".join(
         [
@@ -56,7 +58,11 @@ DOT_LINE = re.compile(
             rf'    label="{D_TEXT}";',
             rf'    {ID} \[label="{D_TEXT}"(?:, [a-z]+=(?:"#[0-9a-f]{{6}}"|[a-z0-9]+))*\];',
             rf'    (?P<src>{ID}) -> (?P<dst>{ID}) \[label="{D_TEXT}"'
-            r'(?:, color="#2e7d32", penwidth=2\.5)?\];',
+            r'(?:, color="#2e7d32", penwidth=2\.5|, style=dashed)?\];',
+            r"    subgraph cluster_legend \{",
+            r'        label="Legend";',
+            rf'        legend_[a-z]+ \[label="{D_TEXT}"{ATTRS}\];',
+            r"    \}",
             r"    start -> referred;",
             r"\}",
         ]
@@ -91,13 +97,24 @@ def dot_edges(text: str) -> list[tuple[str, str]]:
     return edges
 
 
-BASE_EDGES = sorted((e.source.value, e.dest.value) for e in BASE.edges)
+def drawn(edges: tuple[DiagramEdge, ...]) -> list[tuple[str, str]]:
+    """The edges Mermaid draws one by one: all but the untravelled edges into ``closed``
+    (drawn once, as the note "close — from any open stage")."""
+    return sorted(
+        (e.source.value, e.dest.value) for e in edges if e.travelled or e.dest is not State.CLOSED
+    )
+
+
+BASE_EDGES = drawn(BASE.edges)
+#: DOT draws the note as a box with one dashed arrow into ``closed``.
+BASE_DOT_EDGES = sorted([*BASE_EDGES, ("note_closed_a", "closed")])
 
 
 def test_the_grammar_matches_the_default_diagrams() -> None:
     """The checker itself: the default diagrams parse, with one edge per table edge."""
     assert sorted(mermaid_edges("\n".join(BASE_MERMAID) + "\n")) == BASE_EDGES
-    assert sorted(dot_edges("\n".join(BASE_DOT) + "\n")) == BASE_EDGES
+    assert sorted(dot_edges("\n".join(BASE_DOT) + "\n")) == BASE_DOT_EDGES
+    assert len({e.source for e in BASE.edges if e.dest is State.CLOSED}) == 7
     assert not MERMAID_LINE.fullmatch("    referred --> completed : skip#")
 
 
@@ -106,7 +123,7 @@ def only_the_title_differs(title: str) -> None:
     mermaid = to_mermaid(model, guards=True)
     dot = to_dot(model, guards=True)
     assert sorted(mermaid_edges(mermaid)) == BASE_EDGES
-    assert sorted(dot_edges(dot)) == BASE_EDGES
+    assert sorted(dot_edges(dot)) == BASE_DOT_EDGES
     lines, dot_lines = mermaid.splitlines(), dot.splitlines()
     assert lines[:1] + lines[2:] == BASE_MERMAID[:1] + BASE_MERMAID[2:]
     assert dot_lines[:1] + dot_lines[2:] == BASE_DOT[:1] + BASE_DOT[2:]
@@ -135,7 +152,7 @@ class TestRegressions:
             return
         model = diagram_model(policy)
         assert sorted(mermaid_edges(to_mermaid(model))) == BASE_EDGES
-        assert sorted(dot_edges(to_dot(model))) == BASE_EDGES
+        assert sorted(dot_edges(to_dot(model))) == BASE_DOT_EDGES
 
 
 # -- properties ---------------------------------------------------------------------------
@@ -204,8 +221,10 @@ def test_any_action_or_guard_name_stays_one_label(names: list[str]) -> None:
         for i, e in enumerate(BASE.edges)
     )
     model = Diagram(BASE.title, BASE.nodes, edges)
-    assert sorted(mermaid_edges(to_mermaid(model, guards=True))) == BASE_EDGES
-    assert sorted(dot_edges(to_dot(model, guards=True))) == BASE_EDGES
+    assert sorted(mermaid_edges(to_mermaid(model, guards=True))) == drawn(edges)
+    assert sorted(dot_edges(to_dot(model, guards=True))) == sorted(
+        [*drawn(edges), ("note_closed_a", "closed")]
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -220,7 +239,7 @@ def test_any_policy_name_through_the_whole_pipeline(name: str) -> None:
         return
     model = diagram_model(policy)
     assert sorted(mermaid_edges(to_mermaid(model))) == BASE_EDGES
-    assert sorted(dot_edges(to_dot(model))) == BASE_EDGES
+    assert sorted(dot_edges(to_dot(model))) == BASE_DOT_EDGES
 
 
 @settings(max_examples=1000, deadline=None)
