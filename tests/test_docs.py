@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rjflow.reference import BEGIN, END, workflow_markdown
+from rjflow.reference import BEGIN, END, SVG_PATH, workflow_markdown, workflow_svg
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -37,4 +37,8 @@ def test_workflow_page_is_current() -> None:
     generated = text.split(BEGIN, 1)[1].split(END, 1)[0]
     assert generated == "\n" + workflow_markdown(), (
         "docs/workflow.md is stale: run python -m rjflow.reference docs/workflow.md"
+    )
+    picture = ROOT / "docs" / SVG_PATH
+    assert picture.read_text(encoding="utf-8") == workflow_svg(), (
+        f"docs/{SVG_PATH} is stale: run python -m rjflow.reference docs/workflow.md"
     )

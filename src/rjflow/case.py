@@ -154,7 +154,7 @@ def _rebuild(
 class Case:
     """A restorative justice case.
 
-    Open one with :meth:`Case.open`; load one with :func:`rjflow.load`.  Ask it what may
+    Open one with :meth:`open`; load one with :func:`rjflow.serialization.loads`.  Ask it what may
     happen next (:meth:`options`, :meth:`can`, :meth:`blockers`) and change it only through its
     actions (:meth:`fire` or the typed methods such as :meth:`record_session`), each of which
     is checked against the programme's rules and appends one :class:`~rjflow.Event` to the
@@ -173,7 +173,7 @@ class Case:
     __slots__ = ("__weakref__", "_events", "_migrated_from", "_record", "_workflow")
 
     def __init__(self, record: CaseRecord, events: list[Event], workflow: Workflow) -> None:
-        # Internal: use Case.open, Case.replay or rjflow.load.
+        # Internal: use Case.open or rjflow.serialization (loads, from_dict, replay).
         self._record = record
         self._events = events
         self._workflow = workflow
