@@ -1,10 +1,14 @@
 # Two commands for a newcomer (see README):
 #   make demo   - the worked demo case and the workflow diagram
-#   make test   - the whole test suite: ruff, mypy --strict, pytest (hypothesis "ci" profile)
-#                 and the documentation site built in strict mode
+#   make test   - the whole test suite: ruff, mypy --strict, pytest (hypothesis "ci" profile;
+#                 `make test HYPOTHESIS_PROFILE=dev` for a quick run) and the documentation
+#                 site built in strict mode. Hypothesis statistics go to
+#                 out/hypothesis-statistics.txt; the last lines on screen are pytest's summary
+#                 and one line for the docs.
 # Each creates .venv and installs what it needs on first use.
 
 PYTHON ?= python3
+HYPOTHESIS_PROFILE ?= ci
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
@@ -33,10 +37,14 @@ typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 pytest: $(VENV)/.dev-installed
-	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -q
+	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(BIN)/pytest -q
 
 docs: $(VENV)/.dev-installed
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+	@# mkdocs' own --quiet would silence the warnings that --strict fails on: keep its log
+	@mkdir -p out
+	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site >out/mkdocs.log 2>&1 \
+		&& echo "docs: site/ built in strict mode, no warnings (log: out/mkdocs.log)" \
+		|| { cat out/mkdocs.log; echo "docs: FAILED in strict mode (log: out/mkdocs.log)"; exit 1; }
 
 test: lint typecheck pytest docs
 

@@ -644,6 +644,6 @@ def test_diagrams_with_rules_show_who_may_take_each_action() -> None:
     """With --guards, each edge names the roles that may take it, from the table."""
     model = diagram_model(Policy())
     mermaid = to_mermaid(model, guards=True)
-    assert "preparation --> conference : hold_conference<br/>by lead facilitator<br/>" in mermaid
+    assert "preparation --> conference : hold conference<br/>by lead facilitator<br/>" in mermaid
     assert "by lead facilitator or manager" in to_dot(model, guards=True)
     assert "by " not in to_mermaid(model)

@@ -30,7 +30,8 @@ SPHINX_ROLE = re.compile(r":(?:meth|func|class|data|attr|mod|exc):<code>|:(?:met
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(out)],
+        # not --quiet: it silences the warnings --strict fails on
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
