@@ -43,7 +43,7 @@ from rjflow._convert import unstructure
 from rjflow._escape import printable
 from rjflow.case import Case
 from rjflow.demo import format_event, run_demo
-from rjflow.diagrams import GraphvizMissing, diagram_model, render, to_dot, to_mermaid
+from rjflow.diagrams import GraphvizMissing, diagram_model, render, render_svg, to_dot, to_mermaid
 from rjflow.errors import InvalidDocument, RJFlowError, StoreUnavailable
 from rjflow.parties import PractitionerLevel
 from rjflow.policy import LONDON_CRC
@@ -217,7 +217,7 @@ def main() -> None:
 @click.option(
     "--diagram-dir",
     type=click.Path(path_type=Path),  # a file here is an unusable output folder: exit 3
-    help="Write the workflow diagram, with the case's path, to this folder (Mermaid and DOT).",
+    help="Write the workflow diagram, with the case's path, to this folder (Mermaid, DOT, SVG).",
 )
 def demo(store: Path | None, diagram_dir: Path | None) -> None:
     """Run the worked example: a household burglary from referral to completion."""
@@ -253,12 +253,9 @@ def demo(store: Path | None, diagram_dir: Path | None) -> None:
         _write_output(diagram_dir / "demo-case.mmd", mermaid.encode())
         dot = to_dot(model)
         _write_output(diagram_dir / "demo-case.dot", dot.encode())
-        written = ["demo-case.mmd", "demo-case.dot"]
-        try:
-            _write_output(diagram_dir / "demo-case.svg", render(dot, "svg"))
-            written.append("demo-case.svg")
-        except GraphvizMissing:
-            pass
+        # SVG needs no Graphviz: rjflow draws it when Graphviz is not installed (issue 10).
+        _write_output(diagram_dir / "demo-case.svg", render_svg(model).encode())
+        written = ["demo-case.mmd", "demo-case.dot", "demo-case.svg"]
         _echo(f"Wrote {', '.join(written)} to {_shown(diagram_dir)}/.")
 
 
@@ -276,7 +273,8 @@ def _open_store(path: Path) -> SQLiteStore:
     type=click.Choice(["mermaid", "dot", "svg", "png"]),
     default="mermaid",
     show_default=True,
-    help="Mermaid and DOT are text; SVG and PNG need Graphviz's dot program.",
+    help="Mermaid and DOT are text; SVG is drawn by Graphviz if installed, else by rjflow; "
+    "PNG needs Graphviz's dot program.",
 )
 @click.option(
     "--case",
@@ -304,6 +302,8 @@ def diagram(
         data = to_mermaid(model, guards=guards).encode()
     elif fmt == "dot":
         data = to_dot(model, guards=guards).encode()
+    elif fmt == "svg":
+        data = render_svg(model, guards=guards).encode()
     else:
         data = render(to_dot(model, guards=guards), fmt)
     if output is None:
