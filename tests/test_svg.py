@@ -148,6 +148,22 @@ class TestEngines:
         model = diagram_model(case.policy, case)
         assert render_svg(model, engine="builtin") == render_svg(model, engine="builtin")
 
+    @pytest.mark.parametrize("engine", ENGINES)
+    def test_top_to_bottom_fits_a_page_column_and_left_to_right_is_wide(self, engine: str) -> None:
+        """TB (the default) is taller than wide; LR, as DOT and Mermaid draw it, wider."""
+
+        def size(svg: str) -> tuple[float, float]:
+            box = parsed(svg).get("viewBox", "")
+            _, _, width, height = (float(v) for v in box.split())
+            return width, height
+
+        tall = size(render_svg(BASE, engine=engine))  # type: ignore[arg-type]
+        wide = size(render_svg(BASE, engine=engine, direction="LR"))  # type: ignore[arg-type]
+        assert tall[0] < tall[1]
+        assert wide[0] > wide[1]
+        with pytest.raises(InvalidInput, match="direction"):
+            render_svg(BASE, direction="BT")  # type: ignore[arg-type]
+
     def test_unknown_engine_and_non_diagram_are_refused(self) -> None:
         with pytest.raises(InvalidInput, match="engine"):
             render_svg(BASE, engine="cairo")  # type: ignore[arg-type]

@@ -211,7 +211,7 @@ def _heights(
     for a, b in links:
         down.setdefault(a, []).append(b)
         up.setdefault(b, []).append(a)
-    for sweep in range(6):
+    for sweep in range(12):
         near = up if sweep % 2 == 0 else down
         for layer in layers if sweep % 2 == 0 else reversed(layers):
             want = {
@@ -228,8 +228,7 @@ def _route(chain: list[str], boxes: dict[str, Box], reverse: bool) -> Route:
     points = [(first.x + first.width / 2, first.y)]
     for vid in chain[1:-1]:
         b = boxes[vid]
-        line = b.y + b.height / 2  # the line runs under the label
-        points += [(b.x - b.width / 2, line), (b.x + b.width / 2, line)]
+        points += [(b.x - b.width / 2, b.y), (b.x + b.width / 2, b.y)]  # through its label
     points.append((last.x - last.width / 2, last.y))
     label = boxes[chain[1]] if len(chain) > 2 else Box(0.0, 0.0, 0.0, 0.0)
     return Route(tuple(reversed(points)) if reverse else tuple(points), label)
@@ -242,13 +241,35 @@ def layered(
     column_gap: float = 28.0,
     gap: float = 18.0,
     last: Collection[str] = (),
+    vertical: bool = False,
 ) -> Layout:
     """Lay out ``nodes`` (id, width, height) and ``edges`` (source, destination, label width,
     label height) left to right.  An edge's route runs from the right side of its source to
     the left side of its destination (the other way round for an edge closing a cycle),
-    passing under its label.  The ``last`` boxes (end stages) stand in the last column.
+    passing through its label's box (a drawing puts the label on a background there).  The
+    ``last`` boxes (end stages) stand in the last column.  ``vertical`` lays out top to
+    bottom instead (rows for columns, routes from a box's bottom to the next one's top);
+    ``column_gap`` then separates the rows and ``gap`` the boxes in a row.
     Raises :class:`ValueError` for an edge naming an unknown id or leading back to its own
     source (a loop, which rjflow's diagrams never hold)."""
+    if vertical:  # the same layout on the transposed drawing
+        lay = layered(
+            [(n, h, w) for n, w, h in nodes],
+            [(u, v, lh, lw) for u, v, lw, lh in edges],
+            column_gap=column_gap,
+            gap=gap,
+            last=last,
+        )
+
+        def flip(b: Box) -> Box:
+            return Box(b.y, b.x, b.height, b.width)
+
+        return Layout(
+            {n: flip(b) for n, b in lay.boxes.items()},
+            tuple(Route(tuple((y, x) for x, y in r.points), flip(r.label)) for r in lay.routes),
+            lay.height,
+            lay.width,
+        )
     names = [n for n, _, _ in nodes]
     known = set(names)
     if any(u not in known or v not in known or u == v for u, v, _, _ in edges):

@@ -416,14 +416,19 @@ def _text_block(lines: list[str], cx: float, top: float, size: float, extra: str
     return f'<text text-anchor="middle" font-size="{_num(size)}"{extra}>{spans}</text>'
 
 
-def _curve(points: tuple[tuple[float, float], ...]) -> str:
-    """An SVG path through ``points``: straight under a label, else a curve whose ends are
-    horizontal (left to right, like the layout)."""
+def _curve(points: tuple[tuple[float, float], ...], vertical: bool) -> str:
+    """An SVG path through ``points``: straight along a label, else a curve whose ends point
+    the way the layout runs (right, or down when ``vertical``)."""
     (x0, y0), rest = points[0], points[1:]
     out = [f"M{_num(x0)},{_num(y0)}"]
     for x1, y1 in rest:
-        if abs(y1 - y0) < 0.5:
+        if abs((x1 - x0) if vertical else (y1 - y0)) < 0.5:
             out.append(f"L{_num(x1)},{_num(y1)}")
+        elif vertical:
+            mid = (y1 - y0) / 2
+            out.append(
+                f"C{_num(x0)},{_num(y0 + mid)} {_num(x1)},{_num(y1 - mid)} {_num(x1)},{_num(y1)}"
+            )
         else:
             mid = (x1 - x0) / 2
             out.append(
@@ -433,13 +438,16 @@ def _curve(points: tuple[tuple[float, float], ...]) -> str:
     return " ".join(out)
 
 
-def _arrowhead(points: tuple[tuple[float, float], ...], colour: str) -> str:
-    (xa, _), (xb, yb) = points[-2], points[-1]
-    d = 9.0 if xb >= xa else -9.0
-    return (
-        f'<polygon points="{_num(xb)},{_num(yb)} {_num(xb - d)},{_num(yb - 4.5)} '
-        f'{_num(xb - d)},{_num(yb + 4.5)}" fill="{colour}"/>'
-    )
+def _arrowhead(points: tuple[tuple[float, float], ...], colour: str, vertical: bool) -> str:
+    """A triangle at the route's end, pointing the way the route arrives."""
+    (xa, ya), (xb, yb) = points[-2], points[-1]
+    if vertical:
+        d = 9.0 if yb >= ya else -9.0
+        corners = f"{_num(xb - 4.5)},{_num(yb - d)} {_num(xb + 4.5)},{_num(yb - d)}"
+    else:
+        d = 9.0 if xb >= xa else -9.0
+        corners = f"{_num(xb - d)},{_num(yb - 4.5)} {_num(xb - d)},{_num(yb + 4.5)}"
+    return f'<polygon points="{_num(xb)},{_num(yb)} {corners}" fill="{colour}"/>'
 
 
 @attrs.frozen
@@ -498,7 +506,9 @@ def _svg_edge(
     label: Box,
     text: _Item,
     edge: DiagramEdge | None,
+    *,
     dashed: bool,
+    vertical: bool,
 ) -> str:
     taken = edge is not None and edge.travelled
     colour = _GREEN_EDGE if taken else _GREY
@@ -506,15 +516,24 @@ def _svg_edge(
     if edge is not None and edge.summary:
         out.append(f"<title>{_xml(edge.summary)}</title>")
     out.append(
-        f'<path d="{_curve(points)}" fill="none" stroke="{colour}" '
+        f'<path d="{_curve(points, vertical)}" fill="none" stroke="{colour}" '
         f'stroke-width="{2.5 if taken else 1.3}"'
         + (' stroke-dasharray="5,4"/>' if dashed else "/>")
     )
-    out.append(_arrowhead(points, colour))
-    if text.lines:
-        halo = f' fill="{_INK}" stroke="white" stroke-width="3" paint-order="stroke"'
+    out.append(_arrowhead(points, colour, vertical))
+    if text.lines:  # the label sits on the line, on a background of its own
         out.append(
-            _text_block(list(text.lines), label.x, label.y - label.height / 2, _LABEL_FONT, halo)
+            f'<rect x="{_num(label.x - label.width / 2)}" y="{_num(label.y - label.height / 2)}" '
+            f'width="{_num(label.width)}" height="{_num(label.height)}" rx="3" fill="white"/>'
+        )
+        out.append(
+            _text_block(
+                list(text.lines),
+                label.x,
+                label.y - len(text.lines) * _LABEL_FONT * 1.25 / 2 - 2,
+                _LABEL_FONT,
+                f' fill="{_INK}"',
+            )
         )
     out.append("</g>")
     return "\n".join(out)
@@ -605,20 +624,22 @@ def _svg_legend(entries: list[str], x: float, y: float) -> str:
     return "\n".join(out)
 
 
-def _svg_builtin(diagram: Diagram, guards: bool) -> str:
+def _svg_builtin(diagram: Diagram, guards: bool, vertical: bool) -> str:
     boxes, links = _svg_items(diagram, guards)
     lay = layered(
         [(b.key, b.width, b.height) for b in boxes],
         [(u, v, label.width, label.height) for u, v, label, _ in links],
-        column_gap=22.0,
+        column_gap=20.0 if vertical else 22.0,
+        gap=24.0 if vertical else 18.0,
         last=[_node_id(n.state) for n in diagram.nodes if n.terminal],
+        vertical=vertical,
     )
     margin, title_h = 16.0, _TITLE_FONT * 2
     legend = _legend_entries(diagram, any(b.key.startswith("(note ") for b in boxes))
     legend_w = sum(_text_width(t, _LABEL_FONT) + 44 for t in legend)
     width = max(lay.width, _text_width(diagram.title, _TITLE_FONT), legend_w) + 2 * margin
     height = lay.height + title_h + 40 + 2 * margin
-    ox, oy = margin, margin + title_h
+    ox, oy = (width - lay.width) / 2, margin + title_h  # the drawing centred
 
     def moved(box: Box) -> Box:
         return attrs.evolve(box, x=box.x + ox, y=box.y + oy)
@@ -640,7 +661,10 @@ def _svg_builtin(diagram: Diagram, guards: bool) -> str:
     # edges first, so that boxes sit on their ends
     for route, (u, _, text, edge) in zip(lay.routes, links, strict=True):
         points = tuple((ox + x, oy + y) for x, y in route.points)
-        out.append(_svg_edge(points, moved(route.label), text, edge, u.startswith("(note ")))
+        note = u.startswith("(note ")
+        out.append(
+            _svg_edge(points, moved(route.label), text, edge, dashed=note, vertical=vertical)
+        )
     by_key = {b.key: b for b in boxes}
     if _START in lay.boxes:
         dot = moved(lay.boxes[_START])
@@ -665,6 +689,7 @@ def render_svg(
     *,
     guards: bool = False,
     engine: Literal["auto", "graphviz", "builtin"] = "auto",
+    direction: Literal["TB", "LR"] = "TB",
 ) -> str:
     """The diagram as SVG text ready to inline in an HTML page: one ``<svg>`` element, with
     no XML declaration, DOCTYPE, comment, script or link to anything outside it.
@@ -674,7 +699,9 @@ def render_svg(
     ``"graphviz"`` draws :func:`to_dot` with Graphviz's ``dot`` program (better looking, needs
     Graphviz; raises :class:`GraphvizMissing` without it); ``"auto"`` uses Graphviz when it is
     installed and rjflow's own drawing otherwise.  ``guards`` names on each edge who may take
-    the action and its rules.  Every text is escaped (XML character references after
+    the action and its rules.  ``direction``: ``"TB"`` (top to bottom: narrow, fits a page's
+    column) or ``"LR"`` (left to right, as :func:`to_dot` and :func:`to_mermaid` draw it).
+    Every text is escaped (XML character references after
     :func:`~rjflow._escape.printable`), so no caller text can add an element or an attribute.
 
     Raises :class:`~rjflow.InvalidInput` for an unknown ``engine`` or a ``diagram`` that is
@@ -688,7 +715,12 @@ def render_svg(
     of_type("diagram", diagram, Diagram, "a rjflow Diagram (from diagram_model)")
     if engine not in ("auto", "graphviz", "builtin"):
         raise InvalidInput("render_svg() draws with engine 'auto', 'graphviz' or 'builtin'.")
+    if direction not in ("TB", "LR"):
+        raise InvalidInput("render_svg() draws in direction 'TB' (top to bottom) or 'LR'.")
     if engine == "builtin" or (engine == "auto" and shutil.which("dot") is None):
-        return _svg_builtin(diagram, guards)
-    text = render(to_dot(diagram, guards=guards), "svg").decode("utf-8")
+        return _svg_builtin(diagram, guards, vertical=direction == "TB")
+    dot = to_dot(diagram, guards=guards)
+    # The fixed line after the title (which holds no raw line break) sets the direction.
+    dot = dot.replace("\n    rankdir=LR;\n", f"\n    rankdir={direction};\n", 1)
+    text = render(dot, "svg").decode("utf-8")
     return _COMMENT.sub("", _PROLOG.sub("", text, count=1)).strip() + "\n"
