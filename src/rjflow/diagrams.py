@@ -298,7 +298,8 @@ def to_dot(diagram: Diagram, *, guards: bool = False) -> str:
     ]
     for n in diagram.nodes:
         # DOT's own line break between escaped texts
-        label = "\\n".join(dot_text(line) for line in _node_lines(n, diagram))
+        first, *more = _node_lines(n, diagram)
+        label = "\\n".join(dot_text(x) for x in [first, *(w for m in more for w in _wrap(m, 28))])
         attrs_ = [f'label="{label}"']
         if n.terminal:
             attrs_.append("peripheries=2")
