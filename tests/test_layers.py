@@ -34,6 +34,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_upcast",
         "erasure",
         "diagrams",
+        "forms",
         "reference",
         "demo",
         "cli",
