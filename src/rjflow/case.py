@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from rjflow._convert import unstructure
+from rjflow._convert import input_value, unstructure
 from rjflow._validate import _check_id, aware_datetime, collection
 from rjflow.activities import (
     AgreementAction,
@@ -105,6 +105,18 @@ class Option:
         """True when nothing blocks the action."""
         return not self.blockers
 
+    def to_json_dict(self) -> dict[str, Any]:
+        """The option as JSON data: ``action``, ``summary``, ``leads_to`` (a stage value, or
+        null for record-keeping), ``allowed`` and ``blockers`` (each as
+        :meth:`Blocker.to_json_dict <rjflow.Blocker.to_json_dict>`)."""
+        return {
+            "action": self.action,
+            "summary": self.summary,
+            "leads_to": None if self.leads_to is None else self.leads_to.value,
+            "allowed": self.allowed,
+            "blockers": [b.to_json_dict() for b in self.blockers],
+        }
+
 
 @functools.cache
 def _arguments(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -117,7 +129,8 @@ def _arguments(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _input(action: ActionDef, data: dict[str, Any]) -> Input:
-    """Build ``action``'s input from keyword arguments, or raise InvalidInput.
+    """Build ``action``'s input from keyword arguments, typed or JSON-shaped, or raise
+    InvalidInput.
 
     The message names the arguments the action takes and counts the ones it does not: an
     argument's name is caller text (``fire("record_session", **{"Jane Doe": 1})``) and is
@@ -126,7 +139,10 @@ def _input(action: ActionDef, data: dict[str, Any]) -> Input:
     unknown = sum(1 for key in data if key not in names)
     missing = [name for name in required if name not in data]
     if not unknown and not missing:
-        built: Input = action.input(**data)
+        # JSON-shaped values (from a form or a JSON API) are read by the converter that reads
+        # the history; typed values go to the input class as they are.
+        values = {key: input_value(action.input, key, value) for key, value in data.items()}
+        built: Input = action.input(**values)
         return built
     takes = ", ".join(names) if names else "no arguments besides at and actor"
     problems = []
@@ -314,6 +330,25 @@ class Case:
         """False once the case is completed or closed; it then accepts only the evaluation
         actions (feedback, follow-up, informing the victim of the conclusion)."""
         return self._record.is_open
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A summary of the case as JSON data, for a list or a case page: ``case_id``,
+        ``state`` (the stage's value) and ``stage`` (as a caseworker says it), ``version``,
+        ``is_open``, ``opened_at`` and ``updated_at`` (ISO 8601 text), ``policy`` (its name)
+        and ``closure_reason`` (the reason's value once closed, else null).  The whole case is
+        :func:`rjflow.serialization.to_dict`; what may happen next is :meth:`options`."""
+        rec = self._record
+        return {
+            "case_id": rec.case_id,
+            "state": rec.state.value,
+            "stage": rec.state.label,
+            "version": self.version,
+            "is_open": rec.is_open,
+            "opened_at": rec.opened_at.isoformat(),
+            "updated_at": rec.updated_at.isoformat(),
+            "policy": self.policy.name,
+            "closure_reason": None if rec.closure is None else rec.closure.reason.value,
+        }
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Case):
