@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from rjflow._convert import input_value, unstructure
+from rjflow._dependence import input_dependence
 from rjflow._validate import _check_id, aware_datetime, collection
 from rjflow.activities import (
     AgreementAction,
@@ -93,12 +94,19 @@ class Option:
     """One thing the case could do next, and whether it may: ``blockers`` is empty when it may.
 
     ``leads_to`` is the stage it moves the case to (None for record-keeping).
+    ``depends_on`` names the input fields the action's rules still judge (a session's
+    ``duration`` against the policy's maximum, the ``party`` who consents): an option is
+    judged without an input, so when ``depends_on`` is not empty a form should check the
+    input it is about to send with :meth:`Case.blockers` (``case.blockers(action, **input)``)
+    before firing.  An allowed option with an empty ``depends_on`` is taken with any valid
+    input.
     """
 
     action: str
     summary: str
     leads_to: State | None
     blockers: tuple[Blocker, ...]
+    depends_on: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -107,14 +115,15 @@ class Option:
 
     def to_json_dict(self) -> dict[str, Any]:
         """The option as JSON data: ``action``, ``summary``, ``leads_to`` (a stage value, or
-        null for record-keeping), ``allowed`` and ``blockers`` (each as
-        :meth:`Blocker.to_json_dict <rjflow.Blocker.to_json_dict>`)."""
+        null for record-keeping), ``allowed``, ``blockers`` (each as
+        :meth:`Blocker.to_json_dict <rjflow.Blocker.to_json_dict>`) and ``depends_on``."""
         return {
             "action": self.action,
             "summary": self.summary,
             "leads_to": None if self.leads_to is None else self.leads_to.value,
             "allowed": self.allowed,
             "blockers": [b.to_json_dict() for b in self.blockers],
+            "depends_on": list(self.depends_on),
         }
 
 
@@ -431,7 +440,13 @@ class Case:
         wf = self._workflow
         act = self._acting(at, actor)
         return tuple(
-            Option(a.name, a.summary, a.dest, tuple(wf.blockers(rec, a, None, act)))
+            Option(
+                a.name,
+                a.summary,
+                a.dest,
+                tuple(wf.blockers(rec, a, None, act)),
+                input_dependence(a),
+            )
             for a in wf.actions.values()
             if rec.state in a.sources
         )
@@ -447,9 +462,16 @@ class Case:
     ) -> tuple[Blocker, ...]:
         """Every reason ``action`` (with the input ``data``) is not allowed now; empty if it is.
 
-        Without ``data`` the rules that depend on the input (a session's length, say) are
-        not judged; pass the input you would fire with for the full answer.  ``at`` and
-        ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
+        This is how a form checks a proposed input without changing anything: pass the input
+        you would fire with — typed, or as the JSON a form sends (see :mod:`rjflow.forms`) —
+        and show the blockers beside the form.  Without ``data`` the rules that depend on the
+        input (a session's length, say; :attr:`Option.depends_on` names them) are not judged.
+        ``at`` and ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
+
+        The stage is judged first: at a stage where the action cannot happen the answer is
+        that one blocker, whatever ``data`` holds.  Raises :class:`~rjflow.UnknownAction` for
+        an action the workflow does not have and :class:`~rjflow.InvalidInput` for malformed
+        ``data``.
         """
         definition = self._workflow.action(action)
         inp = _input(definition, data) if data else None
