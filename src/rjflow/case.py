@@ -18,9 +18,9 @@ False
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 import attrs
 
@@ -80,7 +80,7 @@ from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Staff, Supporter, Victim
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.record import CaseRecord
-from rjflow.states import ActionDef, State
+from rjflow.states import ACTIONS, ActionDef, State
 from rjflow.workflow import Workflow
 
 __all__ = ["OPEN_ACTION", "Case", "Option"]
@@ -160,6 +160,28 @@ def _input(action: ActionDef, data: dict[str, Any]) -> Input:
     if missing:
         problems.append(f"no {', '.join(missing)}")
     raise InvalidInput(f"{action.name} takes {takes}; it was given {' and '.join(problems)}.")
+
+
+_P = ParamSpec("_P")
+
+
+def _stage_first(
+    method: Callable[Concatenate[Case, _P], Event],
+) -> Callable[Concatenate[Case, _P], Event]:
+    """A typed action method (named as its action) that judges the case's stage before it
+    looks at its arguments: at a stage where the action cannot happen it raises
+    :class:`~rjflow.ActionRefused` saying so, never an error about the input (issue 10)."""
+    name = method.__name__
+    if name not in ACTIONS:  # pragma: no cover - caught when the module is imported
+        raise TypeError(f"{name} is not an action of the workflow table")
+
+    @functools.wraps(method)
+    def stage_first(self: Case, /, *args: _P.args, **kwargs: _P.kwargs) -> Event:
+        when = (kwargs.get("at"), kwargs.get("actor"), kwargs.get("occurred_at"))
+        self._refuse_if_unavailable(self._workflow.action(name), *when)  # type: ignore[arg-type]
+        return method(self, *args, **kwargs)
+
+    return stage_first
 
 
 def _rebuild(
@@ -474,8 +496,11 @@ class Case:
         ``data``.
         """
         definition = self._workflow.action(action)
-        inp = _input(definition, data) if data else None
         act = self._acting(at, actor, occurred_at)
+        unavailable = self._workflow._unavailable(self._record, definition)
+        if unavailable is not None:  # the stage before the shape of the input
+            return (unavailable,)
+        inp = _input(definition, data) if data else None
         return tuple(self._workflow.blockers(self._record, definition, inp, act))
 
     def can(
@@ -532,6 +557,8 @@ class Case:
         malformed; either way the case is unchanged.
         """
         definition = self._workflow.action(action)
+        # Who and when, then the stage, then the shape of the input.
+        self._refuse_if_unavailable(definition, at, actor, occurred_at)
         return self._perform(
             definition, _input(definition, data), at, actor, occurred_at=occurred_at
         )
@@ -551,17 +578,9 @@ class Case:
         whose hash was already verified; it is reused when it says what this action does.
         ``judged=False``: an event carried over from an older schema, applied as recorded
         (see :meth:`rjflow.workflow.Workflow.dispatch`)."""
-        at = aware_datetime("at", at)
-        _check_id("actor", actor)
+        act = self._when(at, actor, occurred_at)
+        at, occurred_at = act.at, act.occurred_at
         rec = self._record
-        if at < rec.updated_at:
-            raise InvalidInput(
-                f"'at' ({at.isoformat()}) is earlier than the case's last change "
-                f"({rec.updated_at.isoformat()}); record changes in the order they happened. "
-                "To record something that happened earlier, give occurred_at."
-            )
-        occurred_at = self._occurred(at, occurred_at)
-        act = Acting(at, actor, occurred_at)
         state, blockers = self._workflow.dispatch(rec, action, inp, act, judged=judged)
         if blockers:
             raise ActionRefused(
@@ -619,20 +638,54 @@ class Case:
     ) -> Event:
         return self._perform(self._workflow.action(name), inp, at, actor, occurred_at=occurred_at)
 
+    def _when(self, at: datetime, actor: str, occurred_at: datetime | None) -> Acting:
+        """Who acts when, checked: ``at`` timezone-aware and not before the case's last
+        change, ``actor`` an id, ``occurred_at`` as :meth:`_occurred` checks it."""
+        at = aware_datetime("at", at)
+        _check_id("actor", actor)
+        rec = self._record
+        if at < rec.updated_at:
+            raise InvalidInput(
+                f"'at' ({at.isoformat()}) is earlier than the case's last change "
+                f"({rec.updated_at.isoformat()}); record changes in the order they happened. "
+                "To record something that happened earlier, give occurred_at."
+            )
+        return Acting(at, actor, self._occurred(at, occurred_at))
+
+    def _refuse_if_unavailable(
+        self, definition: ActionDef, at: datetime, actor: str, occurred_at: datetime | None
+    ) -> None:
+        """Raise ActionRefused when ``definition`` cannot happen at the case's stage (or the
+        service does not offer it), before its input is looked at (issue 10: a closed case
+        says it is closed, whatever the arguments).  Who acts when is checked first, as
+        :meth:`blockers` checks it."""
+        self._when(at, actor, occurred_at)
+        unavailable = self._workflow._unavailable(self._record, definition)
+        if unavailable is not None:
+            raise ActionRefused(
+                case_id=self.case_id,
+                state=self.state.value,
+                action=definition.name,
+                blockers=(unavailable,),
+            )
+
     # -- the triggers (they move the case to another stage) ------------------------------------
 
+    @_stage_first
     def start_introduction(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Begin the programme: the offender is sentenced and a lead facilitator assigned."""
         return self._do("start_introduction", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def start_preparation(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Move on to preparing offender and victim for a restorative activity."""
         return self._do("start_preparation", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def hold_conference(
         self,
         *,
@@ -651,24 +704,28 @@ class Case:
         inp = HoldConference(victims, supporters, duration)  # its converters refuse a str
         return self._do("hold_conference", inp, at, actor, occurred_at)
 
+    @_stage_first
     def choose_letter_of_apology(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """The victim does not wish to meet: the offender writes a letter of apology."""
         return self._do("choose_letter_of_apology", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def choose_shuttle_mediation(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """The victim does not wish to meet: the facilitator carries messages between them."""
         return self._do("choose_shuttle_mediation", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def start_reviews(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Move on to reviewing progress on what was agreed."""
         return self._do("start_reviews", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def complete(self, *, at: datetime, actor: str, occurred_at: datetime | None = None) -> Event:
         """The programme is complete: reviews held and every agreed action has a final status
         (done, not complied with, or waived).  The closure records the agreement's outcome
@@ -676,6 +733,7 @@ class Case:
         never leads to enforcement."""
         return self._do("complete", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def close(
         self,
         *,
@@ -690,12 +748,14 @@ class Case:
 
     # -- record-keeping (the case stays at its stage) ------------------------------------------
 
+    @_stage_first
     def record_sentence(
         self, *, sentenced_on: date, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Record the date the offender was sentenced."""
         return self._do("record_sentence", RecordSentence(sentenced_on), at, actor, occurred_at)
 
+    @_stage_first
     def add_party(
         self,
         party: Victim | Supporter | Facilitator | Staff,
@@ -708,6 +768,7 @@ class Case:
         A participant joining is a material change: risk must be assessed again."""
         return self._do("add_party", AddParty(party), at, actor, occurred_at)
 
+    @_stage_first
     def assign_lead_facilitator(
         self, facilitator: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -716,6 +777,7 @@ class Case:
             "assign_lead_facilitator", AssignLeadFacilitator(facilitator), at, actor, occurred_at
         )
 
+    @_stage_first
     def record_session(
         self,
         *,
@@ -731,6 +793,7 @@ class Case:
             "record_session", RecordSession(duration, attendance), at, actor, occurred_at
         )
 
+    @_stage_first
     def give_information(
         self,
         party: str,
@@ -747,6 +810,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("give_information", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_consent(
         self,
         party: str,
@@ -763,6 +827,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("record_consent", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_decline(
         self,
         party: str,
@@ -778,6 +843,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("record_decline", inp, at, actor, occurred_at)
 
+    @_stage_first
     def withdraw_consent(
         self,
         party: str,
@@ -792,6 +858,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("withdraw_consent", inp, at, actor, occurred_at)
 
+    @_stage_first
     def acknowledge_responsibility(
         self, *, guilty_plea: bool, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -799,6 +866,7 @@ class Case:
         inp = RecordAcknowledgement(guilty_plea)
         return self._do("acknowledge_responsibility", inp, at, actor, occurred_at)
 
+    @_stage_first
     def assess_risk(
         self,
         outcome: RiskOutcome | str,
@@ -818,12 +886,14 @@ class Case:
         inp = AssessRisk(outcome, enhanced, approved_by, subject)
         return self._do("assess_risk", inp, at, actor, occurred_at)
 
+    @_stage_first
     def draft_letter(
         self, victim: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """The offender has drafted a letter of apology to ``victim``."""
         return self._do("draft_letter", DraftLetter(victim), at, actor, occurred_at)
 
+    @_stage_first
     def review_letter(
         self,
         *,
@@ -837,6 +907,7 @@ class Case:
         letter): approved it, or (``approved=False``) returned it for a redraft."""
         return self._do("review_letter", ReviewLetter(victim, approved), at, actor, occurred_at)
 
+    @_stage_first
     def deliver_letter(
         self,
         *,
@@ -850,6 +921,7 @@ class Case:
         stage."""
         return self._do("deliver_letter", LetterInput(victim), at, actor, occurred_at)
 
+    @_stage_first
     def hold_letter_on_file(
         self,
         *,
@@ -862,6 +934,7 @@ class Case:
         without delivering it; it can be delivered later if the victim asks."""
         return self._do("hold_letter_on_file", LetterInput(victim), at, actor, occurred_at)
 
+    @_stage_first
     def record_shuttle_message(
         self,
         victim: str,
@@ -877,6 +950,7 @@ class Case:
         inp = RecordShuttleMessage(victim, direction, vetted)
         return self._do("record_shuttle_message", inp, at, actor, occurred_at)
 
+    @_stage_first
     def propose_agreement(
         self,
         actions: Sequence[AgreementAction],
@@ -888,18 +962,21 @@ class Case:
         """Put an outcome agreement of SMART actions to the participants for signature."""
         return self._do("propose_agreement", ProposeAgreement(actions), at, actor, occurred_at)
 
+    @_stage_first
     def sign_agreement(
         self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """``party`` signs the outcome agreement."""
         return self._do("sign_agreement", SignAgreement(party), at, actor, occurred_at)
 
+    @_stage_first
     def abandon_agreement(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Set aside an agreement that not everyone signed."""
         return self._do("abandon_agreement", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def record_progress(
         self,
         action_id: str,
@@ -913,6 +990,7 @@ class Case:
         inp = RecordProgress(action_id, status)
         return self._do("record_progress", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_feedback(
         self,
         party: str,
@@ -929,6 +1007,7 @@ class Case:
 
     # -- agreement, enforcement and evaluation (issue 14) --------------------------------------
 
+    @_stage_first
     def vary_agreement(
         self,
         actions: Sequence[AgreementAction],
@@ -942,6 +1021,7 @@ class Case:
         cleared; the agreement binds again once every signatory signed the new terms."""
         return self._do("vary_agreement", VaryAgreement(tuple(actions)), at, actor, occurred_at)
 
+    @_stage_first
     def waive_agreement_action(
         self, action_id: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -951,6 +1031,7 @@ class Case:
             "waive_agreement_action", WaiveAgreementAction(action_id), at, actor, occurred_at
         )
 
+    @_stage_first
     def record_breach_outcome(
         self,
         outcome: BreachOutcome | str,
@@ -966,6 +1047,7 @@ class Case:
             "record_breach_outcome", RecordBreachOutcome(outcome), at, actor, occurred_at
         )
 
+    @_stage_first
     def record_victim_wishes(
         self,
         victim: str,
@@ -980,6 +1062,7 @@ class Case:
         inp = RecordVictimWishes(victim, keep_informed)
         return self._do("record_victim_wishes", inp, at, actor, occurred_at)
 
+    @_stage_first
     def inform_victim(
         self,
         victim: str,
@@ -993,6 +1076,7 @@ class Case:
         (the conclusion also after the case ended)."""
         return self._do("inform_victim", InformVictim(victim, about), at, actor, occurred_at)
 
+    @_stage_first
     def record_follow_up(
         self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -1001,6 +1085,7 @@ class Case:
 
     # -- change of mind and supporters (issue 14) ----------------------------------------------
 
+    @_stage_first
     def record_request(
         self,
         party: str,
@@ -1016,6 +1101,7 @@ class Case:
         the request-only offences wait for.  Any open stage."""
         return self._do("record_request", RecordRequest(party, activity), at, actor, occurred_at)
 
+    @_stage_first
     def accept_supporter(
         self,
         supporter: str,
@@ -1034,6 +1120,7 @@ class Case:
 
     # -- safeguarding (issue 14, D2) ---------------------------------------------------------
 
+    @_stage_first
     def approve_risk_assessment(
         self,
         *,
@@ -1047,6 +1134,7 @@ class Case:
         inp = ApproveRiskAssessment(subject)
         return self._do("approve_risk_assessment", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_new_information(
         self,
         *,
