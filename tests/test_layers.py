@@ -20,6 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "activities",
         "commands",
         "states",
+        "action_names",
         "record",
         "policy",
         "integrity",

@@ -20,14 +20,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, cast
 
 import attrs
 
 from rjflow._convert import input_value, unstructure
 from rjflow._dependence import input_dependence
 from rjflow._validate import _check_id, aware_datetime, collection
+from rjflow.action_names import ActionName
 from rjflow.activities import (
+    ActionStatus,
     AgreementAction,
     Attendance,
     BreachOutcome,
@@ -102,7 +104,7 @@ class Option:
     input.
     """
 
-    action: str
+    action: ActionName
     summary: str
     leads_to: State | None
     blockers: tuple[Blocker, ...]
@@ -328,8 +330,33 @@ class Case:
 
     @property
     def state(self) -> State:
-        """The stage the case is at."""
+        """The stage the case is at.  To check it before and after an action, use
+        :meth:`is_at` (a type checker would remember the first comparison)."""
         return self._record.state
+
+    def is_at(self, *stages: State) -> bool:
+        """True when the case is at one of ``stages``.
+
+        Prefer it to comparing :attr:`state` when you check the stage both before and after
+        an action: a type checker remembers what ``case.state is State.REFERRED`` told it and
+        cannot know that an action changed the stage, so a later ``case.state is
+        State.INTRODUCTION`` is reported as a comparison that can never be true (mypy's
+        "non-overlapping identity check").  A method's answer is never remembered:
+
+        >>> from datetime import datetime, timezone
+        >>> from rjflow import Case, Offence, OffenceCategory, State
+        >>> case = Case.open("RJ-1", offence=Offence(OffenceCategory.THEFT), offender="O1",
+        ...     victims=["V1"], at=datetime(2026, 3, 2, tzinfo=timezone.utc), actor="F1")
+        >>> case.is_at(State.REFERRED), case.is_at(State.COMPLETED, State.CLOSED)
+        (True, False)
+        """
+        for stage in stages:
+            if not isinstance(stage, State):
+                raise InvalidInput(
+                    f"'stages' must be State values, for example State.REFERRED (got "
+                    f"{type(stage).__name__})."
+                )
+        return self._record.state in stages
 
     @property
     def record(self) -> CaseRecord:
@@ -463,7 +490,7 @@ class Case:
         act = self._acting(at, actor)
         return tuple(
             Option(
-                a.name,
+                cast(ActionName, a.name),  # the table's names are ActionName's (a test checks)
                 a.summary,
                 a.dest,
                 tuple(wf.blockers(rec, a, None, act)),
@@ -475,7 +502,7 @@ class Case:
 
     def blockers(
         self,
-        action: str,
+        action: ActionName,
         *,
         at: datetime | None = None,
         actor: str | None = None,
@@ -505,7 +532,7 @@ class Case:
 
     def can(
         self,
-        action: str,
+        action: ActionName,
         *,
         at: datetime | None = None,
         actor: str | None = None,
@@ -536,7 +563,7 @@ class Case:
 
     def fire(
         self,
-        action: str,
+        action: ActionName,
         *,
         at: datetime,
         actor: str,
@@ -980,7 +1007,7 @@ class Case:
     def record_progress(
         self,
         action_id: str,
-        status: Any,
+        status: ActionStatus | str,
         *,
         at: datetime,
         actor: str,

@@ -8,6 +8,7 @@ carries its input, in the plain JSON form :mod:`rjflow.serialization` gives it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -96,57 +97,63 @@ def _instance(kind: type | tuple[type, ...], what: str) -> Any:
     return check
 
 
-def _parties(value: object) -> tuple[Any, ...]:
+def _parties(value: Iterable[Party]) -> tuple[Any, ...]:
     return collection("parties", value, "parties")
 
 
-def _victims(value: object) -> tuple[Any, ...]:
+def _victims(value: Iterable[str]) -> tuple[Any, ...]:
     return collection("victims", value, "victim ids")
 
 
-def _supporters(value: object) -> tuple[Any, ...]:
+def _supporters(value: Iterable[str]) -> tuple[Any, ...]:
     return collection("supporters", value, "supporter ids")
 
 
-def _actions(value: object) -> tuple[Any, ...]:
+def _actions(value: Iterable[AgreementAction]) -> tuple[Any, ...]:
     return collection("actions", value, "agreement actions")
 
 
-def _optional_date(value: object) -> date | None:
+def _optional_date(value: date | None) -> date | None:
     return None if value is None else calendar_date("sentenced_on", value)
 
 
-def _sentence_date(value: object) -> date:
+def _sentence_date(value: date) -> date:
     return calendar_date("sentenced_on", value)
 
 
-def _whole(value: object) -> object:
+def _whole(value: int) -> int:
     # An int subclass (an IntEnum, say) becomes a plain int; anything else is for the
-    # validator to judge.
+    # validator to judge (typed as what it accepts: a whole number).
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _to_attendance(value: object) -> Attendance:
+def _duration(value: timedelta) -> timedelta:
+    # A timedelta subclass becomes a plain timedelta; anything else is for the validator.
+    converted: timedelta = plain_timedelta(value)  # type: ignore[assignment]
+    return converted
+
+
+def _to_attendance(value: Attendance | str) -> Attendance:
     return to_enum(Attendance, "attendance", value)
 
 
-def _to_activity(value: object) -> ContactActivity:
+def _to_activity(value: ContactActivity | str) -> ContactActivity:
     return to_enum(ContactActivity, "activity", value)
 
 
-def _to_outcome(value: object) -> RiskOutcome:
+def _to_outcome(value: RiskOutcome | str) -> RiskOutcome:
     return to_enum(RiskOutcome, "outcome", value)
 
 
-def _to_direction(value: object) -> MessageDirection:
+def _to_direction(value: MessageDirection | str) -> MessageDirection:
     return to_enum(MessageDirection, "direction", value)
 
 
-def _to_status(value: object) -> ActionStatus:
+def _to_status(value: ActionStatus | str) -> ActionStatus:
     return to_enum(ActionStatus, "status", value)
 
 
-def _to_reason(value: object) -> ClosureReason:
+def _to_reason(value: ClosureReason | str) -> ClosureReason:
     return to_enum(ClosureReason, "reason", value)
 
 
@@ -176,7 +183,7 @@ class NoInput:
     """The input of an action that needs nothing but its time and actor."""
 
 
-def _staff(value: object) -> tuple[Any, ...]:
+def _staff(value: Iterable[Staff]) -> tuple[Any, ...]:
     return collection("staff", value, "Staff values")
 
 
@@ -291,7 +298,7 @@ class RecordSession:
     """
 
     duration: timedelta = attrs.field(
-        converter=plain_timedelta,
+        converter=_duration,
         validator=nonnegative_timedelta,
         metadata={
             "doc": (
@@ -611,7 +618,7 @@ class WaiveAgreementAction:
     )
 
 
-def _to_about(value: object) -> VictimUpdateAbout:
+def _to_about(value: VictimUpdateAbout | str) -> VictimUpdateAbout:
     return to_enum(VictimUpdateAbout, "about", value)
 
 
@@ -647,7 +654,7 @@ class RecordFollowUp:
     )
 
 
-def _to_breach(value: object) -> BreachOutcome:
+def _to_breach(value: BreachOutcome | str) -> BreachOutcome:
     return to_enum(BreachOutcome, "outcome", value)
 
 
@@ -663,7 +670,7 @@ class RecordBreachOutcome:
 # -- change of mind, supporters, letters (issue 14) ------------------------------------------
 
 
-def _to_optional_activity(value: object) -> ContactActivity | None:
+def _to_optional_activity(value: ContactActivity | str | None) -> ContactActivity | None:
     return None if value is None else _to_activity(value)
 
 
