@@ -11,14 +11,15 @@ converter that reads the history (durations as ISO 8601 text such as ``PT1H30M``
 
 >>> from rjflow.forms import form
 >>> session = form("record_session")
->>> [(f.name, f.kind, f.required) for f in session.fields]
-[('duration', 'duration', True), ('attendance', 'choice', False)]
->>> session.fields[0].limits["maximum"]
+>>> tuple((f.name, f.kind, f.required) for f in session.fields)
+(('duration', 'duration', True), ('attendance', 'choice', False))
+>>> duration, attendance = session.fields
+>>> duration.limits.get("maximum")
 'PT3H'
->>> [c.value for c in session.fields[1].choices]
-['attended', 'missed_acceptable', 'missed_unacceptable']
->>> session.json_schema()["required"]
-['duration']
+>>> tuple(c.value for c in attendance.choices)
+('attended', 'missed_acceptable', 'missed_unacceptable')
+>>> tuple(session.json_schema().get("required", ()))
+('duration',)
 """
 
 from __future__ import annotations
