@@ -22,6 +22,8 @@ from rjflow import (
     OffenceCategory,
     Option,
     Party,
+    PractitionerLevel,
+    Staff,
     State,
     Victim,
     action_name,
@@ -81,6 +83,9 @@ def inputs_are_typed_as_what_they_accept() -> None:
     RecordSession(90)  # type: ignore[arg-type]
     RecordProgress("A1", 3)  # type: ignore[arg-type]
     ConsentInput("V1", ContactActivity.SHUTTLE, "yes")  # type: ignore[arg-type]
+    assert_type(Facilitator("F1", "advanced", ["domestic_abuse"]).level, PractitionerLevel)
+    Facilitator("F1", level=[3])  # type: ignore[arg-type]
+    Staff("M1", 5)  # type: ignore[arg-type]
 
 
 def party_is_exported() -> None:

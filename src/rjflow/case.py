@@ -579,9 +579,17 @@ class Case:
         an assessment's date...) take it, the event keeps both, and time rules about the
         happening (a risk assessment's expiry) judge it.
 
+        ``action`` is an :data:`~rjflow.ActionName` (a misspelled name fails type checking;
+        check text from a form with :func:`rjflow.action_name`).  The input is given typed
+        (``duration=timedelta(hours=2)``) or as the JSON a form sends
+        (``duration="PT2H"``; see :mod:`rjflow.forms`); the typed methods such as
+        :meth:`record_session` type every argument.
+
         Returns the new event.  Raises :class:`~rjflow.ActionRefused` listing every blocker
-        when the rules do not allow it, or :class:`~rjflow.InvalidInput` when the input is
-        malformed; either way the case is unchanged.
+        when the rules do not allow it — at a stage where the action cannot happen, that one
+        blocker, before the input is looked at — or :class:`~rjflow.InvalidInput` when
+        ``at``, ``actor``, ``occurred_at`` or the input is malformed (the message names the
+        field, never its value); either way the case is unchanged.
         """
         definition = self._workflow.action(action)
         # Who and when, then the stage, then the shape of the input.
