@@ -80,7 +80,7 @@ def test_a_refusal_shows_the_rules_reasons(client: Any) -> None:
     page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
     reply = client.post(
         "/cases/RJ-2026-0003/actions/record_session",
-        data={"version": _version(page), "actor": "F1", "duration": "PT4H"},
+        data={"version": _version(page), "actor": "F1", "duration": "240"},
     )
     assert reply.status_code == 422
     assert "A session lasts at most 3 h" in reply.get_data(as_text=True)
@@ -89,11 +89,12 @@ def test_a_refusal_shows_the_rules_reasons(client: Any) -> None:
 
 
 def test_malformed_input_names_the_field(client: Any) -> None:
-    """A duration typed as a bare number is refused with a message naming the field."""
+    """A duration that is not a number of minutes is refused with a message naming the
+    field."""
     page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
     reply = client.post(
         "/cases/RJ-2026-0003/actions/record_session",
-        data={"version": _version(page), "actor": "F1", "duration": "90"},
+        data={"version": _version(page), "actor": "F1", "duration": "ninety"},
     )
     assert reply.status_code == 400
     assert "&#39;duration&#39;" in reply.get_data(as_text=True)
@@ -129,8 +130,8 @@ def test_unknown_case_or_action_is_not_found(client: Any) -> None:
 def test_form_values_follow_the_field_kinds() -> None:
     """The form's answers become JSON values by each field's kind, empty answers left out."""
     fields = form("hold_conference").fields
-    posted = {"victims": "V1, V2", "supporters": "", "duration": "PT2H"}
-    assert form_values(fields, posted) == {"victims": ["V1", "V2"], "duration": "PT2H"}
+    posted = {"victims": "V1, V2", "supporters": "", "duration": "150"}
+    assert form_values(fields, posted) == {"victims": ["V1", "V2"], "duration": "PT150M"}
     feedback = form("record_feedback").fields
     got = form_values(feedback, {"party": "V1", "satisfaction": "4", "things_changed": "false"})
     assert got == {"party": "V1", "satisfaction": 4, "things_changed": False}

@@ -54,15 +54,18 @@ def _now() -> datetime:
 
 def form_values(fields: tuple[FormField, ...], posted: Mapping[str, str]) -> dict[str, Any]:
     """The JSON values of an action's input from an HTML form's answers, by each field's
-    ``kind`` (from :mod:`rjflow.forms`).  An empty answer to an optional field is left out,
-    so the input's default applies.  Values are passed on as typed: rjflow judges them and
-    names the field in its message when one is wrong."""
+    ``kind`` (from :mod:`rjflow.forms`); a duration is asked for in minutes.  An empty answer
+    to an optional field is left out, so the input's default applies.  Values are passed on
+    as typed: rjflow judges them and names the field in its message when one is wrong."""
     values: dict[str, Any] = {}
     for field in fields:
         raw = posted.get(field.name, "").strip()
         if not raw:
             continue
-        if field.kind == "yes_no":
+        if field.kind == "duration" and raw.isdigit():
+            # The page asks for minutes (a labelled box); rjflow takes ISO 8601 text.
+            values[field.name] = f"PT{int(raw)}M"
+        elif field.kind == "yes_no":
             values[field.name] = raw == "true"
         elif field.kind == "whole_number" or field.json_type == "integer":
             values[field.name] = int(raw) if raw.lstrip("-").isdigit() else raw
@@ -173,6 +176,9 @@ submit: {{ item.option.depends_on | join(', ') }}.</p>{% endif %}
 {{ 'selected' if f.default == true else '' }}>yes</option><option value="false"
 {{ 'selected' if f.default == false else '' }}>no</option></select>
 {% elif f.kind == 'date' %}<input type="date" name="{{ f.name }}">
+{% elif f.kind == 'duration' %}<input type="number" name="{{ f.name }}" min="0"
+ {% if f.limits.get('maximum_seconds') %}max="{{ f.limits.maximum_seconds // 60 }}"{% endif %}>
+ minutes
 {% elif f.kind == 'whole_number' %}<input type="number" name="{{ f.name }}"
  min="{{ f.limits.get('minimum', '') }}" max="{{ f.limits.get('maximum', '') }}">
 {% elif f.kind in ('text', 'party', 'list', 'object') %}<textarea name="{{ f.name }}"
@@ -191,7 +197,6 @@ f.kind == 'duration' %} At most {{ f.limits.maximum }}.{% endif %}</span></label
 )
 
 _PLACEHOLDERS = {
-    "duration": "e.g. PT1H30M",
     "id": "an id, e.g. V1",
     "ids": "ids, separated by commas",
 }
