@@ -12,7 +12,7 @@ HYPOTHESIS_PROFILE ?= ci
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck pytest bench docs clean
+.PHONY: demo test lint typecheck pytest bench docs clean app
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,8 @@ demo: $(VENV)/.run-installed
 	$(BIN)/rjflow demo --diagram-dir out
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
@@ -51,6 +51,11 @@ test: lint typecheck pytest docs
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
+
+# The example caseworker web app on http://127.0.0.1:5000 (a store in out/, seeded on first use).
+app: $(VENV)/.run-installed
+	$(BIN)/python -m pip install --quiet -e ".[app]"
+	$(BIN)/python -m examples.caseworker_app --db out/caseworker.sqlite
 
 clean:
 	rm -rf $(VENV) out site .pytest_cache .mypy_cache .ruff_cache .hypothesis

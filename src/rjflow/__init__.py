@@ -6,6 +6,8 @@ triggers, and keep a verifiable history of every change.  See the README and doc
 
 from importlib.metadata import PackageNotFoundError, version
 
+from rjflow.action_names import ActionName, action_name
+
 # -- agreement, enforcement and evaluation (issue 14) --
 from rjflow.activities import (
     Acknowledgement,
@@ -72,6 +74,7 @@ from rjflow.offences import Offence, OffenceCategory
 from rjflow.parties import (
     Facilitator,
     Offender,
+    Party,
     PractitionerLevel,
     Role,
     Staff,
@@ -93,6 +96,7 @@ __all__ = [
     "ERASED",
     "LONDON_CRC",
     "Acknowledgement",
+    "ActionName",
     "ActionRefused",
     "ActionStatus",
     "Agreement",
@@ -138,6 +142,7 @@ __all__ = [
     "OffenceCategory",
     "Offender",
     "Option",
+    "Party",
     "PartyRequest",
     "Policy",
     "PractitionerLevel",
@@ -166,5 +171,6 @@ __all__ = [
     "VictimWish",
     "Workflow",
     "__version__",
+    "action_name",
     "erase_free_text",
 ]

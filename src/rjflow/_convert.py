@@ -9,6 +9,7 @@ keys are refused, so a tampered document cannot slip through.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -25,7 +26,7 @@ from cattrs.errors import (
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from rjflow._frozen import FrozenDict, FrozenList, thaw
-from rjflow._validate import aware_datetime, is_id, shown, valid_text
+from rjflow._validate import aware_datetime, is_id, shown, to_enum, valid_text
 from rjflow.commands import OpenCase
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.freetext import ERASED
@@ -33,7 +34,16 @@ from rjflow.history import Event
 from rjflow.offences import OffenceCategory
 from rjflow.parties import Facilitator, Offender, Party, Role, Staff, StaffRole, Supporter, Victim
 
-__all__ = ["CONVERTER", "structure", "unstructure"]
+__all__ = [
+    "CONVERTER",
+    "INPUT_CONVERTER",
+    "format_duration",
+    "input_json",
+    "input_value",
+    "parse_duration",
+    "structure",
+    "unstructure",
+]
 
 T = TypeVar("T")
 
@@ -364,3 +374,126 @@ def structure(data: object, cls: type[T], path: str) -> T:
         where, what = _describe(exc, path)
     # Raised outside the handler, so that no chained exception carries caller text along.
     raise InvalidDocument(f"{where}: {what.rstrip('.')}.", path=where)
+
+
+# -- JSON-shaped input from applications (issue 10) ------------------------------------------
+# An application's form or JSON API gives an action's input as JSON values.  They are read by
+# the converter that reads the history, with two differences that belong to input only: a
+# duration is ISO 8601 duration text (a bare number could mean seconds or minutes, and a
+# caseworker's "90" must never become a 90-second session), and an enum may be given by its
+# label as well as its value (as the typed methods take it).  What is built is then checked by
+# the input class itself, exactly as a typed call is, and stored in the history's canonical
+# form (durations as whole seconds, enums as values).
+
+#: A duration in the ISO 8601 form rjflow reads: days, hours, minutes and whole seconds
+#: (``P1D``, ``PT2H``, ``PT1H30M``, ``PT90M``, ``PT0S``); years, months, weeks and fractions are
+#: refused (a month has no fixed length).
+DURATION_PATTERN = (
+    r"P(?!$)(?:([0-9]{1,6})D)?(?:T(?=[0-9])(?:([0-9]{1,6})H)?(?:([0-9]{1,6})M)?(?:([0-9]{1,9})S)?)?"
+)
+_DURATION = re.compile(DURATION_PATTERN)
+_DURATION_TEXT = (
+    "expected a duration as ISO 8601 text, for example PT2H, PT1H30M or PT90M (PT0S for none)"
+)
+
+
+def parse_duration(value: object) -> timedelta:
+    """``value``, ISO 8601 duration text such as ``PT1H30M``, as a timedelta; else
+    :class:`InvalidInput` (which never repeats the text).
+
+    >>> parse_duration("PT1H30M"), parse_duration("P1DT2H")
+    (datetime.timedelta(seconds=5400), datetime.timedelta(days=1, seconds=7200))
+    """
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInput(_DURATION_TEXT)
+    days, hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def format_duration(value: timedelta) -> str:
+    """``value`` (whole seconds, not negative) as ISO 8601 duration text, the form
+    :func:`parse_duration` reads: ``timedelta(hours=1, minutes=30)`` is ``"PT1H30M"``.
+
+    >>> format_duration(timedelta(hours=1, minutes=30)), format_duration(timedelta(0))
+    ('PT1H30M', 'PT0S')
+    """
+    total = int(value.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    text = "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return text if text != "P" else "PT0S"
+
+
+def _structure_duration_text(value: object, _type: type) -> timedelta:
+    return parse_duration(value)
+
+
+def _structure_enum_input(value: object, cls: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            return to_enum(cls, "value", value)
+        except InvalidInput:
+            pass
+    allowed = ", ".join(repr(m.value) for m in cls)
+    raise InvalidInput(f"expected one of {allowed}")
+
+
+#: The converter for JSON-shaped input: the history's, reading durations as ISO 8601 text and
+#: enums by value or label.
+INPUT_CONVERTER = CONVERTER.copy()
+INPUT_CONVERTER.register_structure_hook(timedelta, _structure_duration_text)
+INPUT_CONVERTER.register_structure_hook_func(
+    lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum_input
+)
+INPUT_CONVERTER.register_unstructure_hook(timedelta, format_duration)
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def is_json(value: object) -> bool:
+    """True when ``value`` is made of JSON types only (dict with text keys, list, text,
+    numbers, booleans, None), exactly: an enum member or a tuple is a Python value."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is list:
+        return all(is_json(item) for item in value)  # type: ignore[attr-defined]
+    if kind is dict:
+        return all(type(k) is str and is_json(v) for k, v in value.items())  # type: ignore[attr-defined]
+    return False
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return {a.name: a.type for a in attrs.fields(attrs.resolve_types(cls)) if a.init}
+
+
+def input_value(cls: type, name: str, value: T) -> T | Any:
+    """``value`` for the field ``name`` of the input class ``cls``: read by
+    :data:`INPUT_CONVERTER` when it is JSON-shaped (:func:`is_json`), else unchanged (a typed
+    value, which the input class checks itself).
+
+    Raises :class:`InvalidInput` naming the field (never repeating the value) when a JSON value
+    does not have the field's shape.
+    """
+    kind = _field_types(cls).get(name)
+    if kind is None or not is_json(value):
+        return value
+    try:
+        return INPUT_CONVERTER.structure(value, kind)
+    except Exception as exc:  # cattrs wraps hook errors in exception groups
+        where, what = _describe(exc, name)
+    # Raised outside the handler, so that no chained exception carries caller text along.
+    raise InvalidInput(f"{where!r} is not valid: {what.rstrip('.')}.")
+
+
+def input_json(inp: object) -> dict[str, Any]:
+    """An input value as the JSON data an application would send for it: durations as ISO
+    8601 text, enums as their values, dates as ISO 8601 text, parties with their ``role``.
+
+    Read back through :meth:`rjflow.Case.fire` it builds an equal input."""
+    data: dict[str, Any] = INPUT_CONVERTER.unstructure(inp, type(inp))
+    return data

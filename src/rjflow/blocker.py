@@ -33,3 +33,18 @@ class Blocker:
 
     def __str__(self) -> str:
         return self.message
+
+    def to_json_dict(self) -> dict[str, str | None]:
+        """The blocker as JSON data: ``{"code", "message", "guard", "subject"}`` (``subject``
+        null when no party or agreement action is concerned).
+
+        >>> b = Blocker("too_long", "At most 3 h.", "a_rule", "V1")
+        >>> b.to_json_dict()
+        {'code': 'too_long', 'message': 'At most 3 h.', 'guard': 'a_rule', 'subject': 'V1'}
+        """
+        return {
+            "code": self.code,
+            "message": self.message,
+            "guard": self.guard,
+            "subject": self.subject,
+        }

@@ -18,15 +18,18 @@ False
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 
 import attrs
 
-from rjflow._convert import unstructure
+from rjflow._convert import input_value, unstructure
+from rjflow._dependence import input_dependence
 from rjflow._validate import _check_id, aware_datetime, collection
+from rjflow.action_names import ActionName
 from rjflow.activities import (
+    ActionStatus,
     AgreementAction,
     Attendance,
     BreachOutcome,
@@ -79,7 +82,7 @@ from rjflow.offences import Offence
 from rjflow.parties import Facilitator, Offender, Party, Staff, Supporter, Victim
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.record import CaseRecord
-from rjflow.states import ActionDef, State
+from rjflow.states import ACTIONS, ActionDef, State
 from rjflow.workflow import Workflow
 
 __all__ = ["OPEN_ACTION", "Case", "Option"]
@@ -93,17 +96,37 @@ class Option:
     """One thing the case could do next, and whether it may: ``blockers`` is empty when it may.
 
     ``leads_to`` is the stage it moves the case to (None for record-keeping).
+    ``depends_on`` names the input fields the action's rules still judge (a session's
+    ``duration`` against the policy's maximum, the ``party`` who consents): an option is
+    judged without an input, so when ``depends_on`` is not empty a form should check the
+    input it is about to send with :meth:`Case.blockers` (``case.blockers(action, **input)``)
+    before firing.  An allowed option with an empty ``depends_on`` is taken with any valid
+    input.
     """
 
-    action: str
+    action: ActionName
     summary: str
     leads_to: State | None
     blockers: tuple[Blocker, ...]
+    depends_on: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:
         """True when nothing blocks the action."""
         return not self.blockers
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The option as JSON data: ``action``, ``summary``, ``leads_to`` (a stage value, or
+        null for record-keeping), ``allowed``, ``blockers`` (each as
+        :meth:`Blocker.to_json_dict <rjflow.Blocker.to_json_dict>`) and ``depends_on``."""
+        return {
+            "action": self.action,
+            "summary": self.summary,
+            "leads_to": None if self.leads_to is None else self.leads_to.value,
+            "allowed": self.allowed,
+            "blockers": [b.to_json_dict() for b in self.blockers],
+            "depends_on": list(self.depends_on),
+        }
 
 
 @functools.cache
@@ -117,7 +140,8 @@ def _arguments(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _input(action: ActionDef, data: dict[str, Any]) -> Input:
-    """Build ``action``'s input from keyword arguments, or raise InvalidInput.
+    """Build ``action``'s input from keyword arguments, typed or JSON-shaped, or raise
+    InvalidInput.
 
     The message names the arguments the action takes and counts the ones it does not: an
     argument's name is caller text (``fire("record_session", **{"Jane Doe": 1})``) and is
@@ -126,7 +150,10 @@ def _input(action: ActionDef, data: dict[str, Any]) -> Input:
     unknown = sum(1 for key in data if key not in names)
     missing = [name for name in required if name not in data]
     if not unknown and not missing:
-        built: Input = action.input(**data)
+        # JSON-shaped values (from a form or a JSON API) are read by the converter that reads
+        # the history; typed values go to the input class as they are.
+        values = {key: input_value(action.input, key, value) for key, value in data.items()}
+        built: Input = action.input(**values)
         return built
     takes = ", ".join(names) if names else "no arguments besides at and actor"
     problems = []
@@ -135,6 +162,28 @@ def _input(action: ActionDef, data: dict[str, Any]) -> Input:
     if missing:
         problems.append(f"no {', '.join(missing)}")
     raise InvalidInput(f"{action.name} takes {takes}; it was given {' and '.join(problems)}.")
+
+
+_P = ParamSpec("_P")
+
+
+def _stage_first(
+    method: Callable[Concatenate[Case, _P], Event],
+) -> Callable[Concatenate[Case, _P], Event]:
+    """A typed action method (named as its action) that judges the case's stage before it
+    looks at its arguments: at a stage where the action cannot happen it raises
+    :class:`~rjflow.ActionRefused` saying so, never an error about the input (issue 10)."""
+    name = method.__name__
+    if name not in ACTIONS:  # pragma: no cover - caught when the module is imported
+        raise TypeError(f"{name} is not an action of the workflow table")
+
+    @functools.wraps(method)
+    def stage_first(self: Case, /, *args: _P.args, **kwargs: _P.kwargs) -> Event:
+        when = (kwargs.get("at"), kwargs.get("actor"), kwargs.get("occurred_at"))
+        self._refuse_if_unavailable(self._workflow.action(name), *when)  # type: ignore[arg-type]
+        return method(self, *args, **kwargs)
+
+    return stage_first
 
 
 def _rebuild(
@@ -281,8 +330,33 @@ class Case:
 
     @property
     def state(self) -> State:
-        """The stage the case is at."""
+        """The stage the case is at.  To check it before and after an action, use
+        :meth:`is_at` (a type checker would remember the first comparison)."""
         return self._record.state
+
+    def is_at(self, *stages: State) -> bool:
+        """True when the case is at one of ``stages``.
+
+        Prefer it to comparing :attr:`state` when you check the stage both before and after
+        an action: a type checker remembers what ``case.state is State.REFERRED`` told it and
+        cannot know that an action changed the stage, so a later ``case.state is
+        State.INTRODUCTION`` is reported as a comparison that can never be true (mypy's
+        "non-overlapping identity check").  A method's answer is never remembered:
+
+        >>> from datetime import datetime, timezone
+        >>> from rjflow import Case, Offence, OffenceCategory, State
+        >>> case = Case.open("RJ-1", offence=Offence(OffenceCategory.THEFT), offender="O1",
+        ...     victims=["V1"], at=datetime(2026, 3, 2, tzinfo=timezone.utc), actor="F1")
+        >>> case.is_at(State.REFERRED), case.is_at(State.COMPLETED, State.CLOSED)
+        (True, False)
+        """
+        for stage in stages:
+            if not isinstance(stage, State):
+                raise InvalidInput(
+                    f"'stages' must be State values, for example State.REFERRED (got "
+                    f"{type(stage).__name__})."
+                )
+        return self._record.state in stages
 
     @property
     def record(self) -> CaseRecord:
@@ -314,6 +388,25 @@ class Case:
         """False once the case is completed or closed; it then accepts only the evaluation
         actions (feedback, follow-up, informing the victim of the conclusion)."""
         return self._record.is_open
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """A summary of the case as JSON data, for a list or a case page: ``case_id``,
+        ``state`` (the stage's value) and ``stage`` (as a caseworker says it), ``version``,
+        ``is_open``, ``opened_at`` and ``updated_at`` (ISO 8601 text), ``policy`` (its name)
+        and ``closure_reason`` (the reason's value once closed, else null).  The whole case is
+        :func:`rjflow.serialization.to_dict`; what may happen next is :meth:`options`."""
+        rec = self._record
+        return {
+            "case_id": rec.case_id,
+            "state": rec.state.value,
+            "stage": rec.state.label,
+            "version": self.version,
+            "is_open": rec.is_open,
+            "opened_at": rec.opened_at.isoformat(),
+            "updated_at": rec.updated_at.isoformat(),
+            "policy": self.policy.name,
+            "closure_reason": None if rec.closure is None else rec.closure.reason.value,
+        }
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Case):
@@ -396,14 +489,20 @@ class Case:
         wf = self._workflow
         act = self._acting(at, actor)
         return tuple(
-            Option(a.name, a.summary, a.dest, tuple(wf.blockers(rec, a, None, act)))
+            Option(
+                cast(ActionName, a.name),  # the table's names are ActionName's (a test checks)
+                a.summary,
+                a.dest,
+                tuple(wf.blockers(rec, a, None, act)),
+                input_dependence(a),
+            )
             for a in wf.actions.values()
             if rec.state in a.sources
         )
 
     def blockers(
         self,
-        action: str,
+        action: ActionName,
         *,
         at: datetime | None = None,
         actor: str | None = None,
@@ -412,18 +511,28 @@ class Case:
     ) -> tuple[Blocker, ...]:
         """Every reason ``action`` (with the input ``data``) is not allowed now; empty if it is.
 
-        Without ``data`` the rules that depend on the input (a session's length, say) are
-        not judged; pass the input you would fire with for the full answer.  ``at`` and
-        ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
+        This is how a form checks a proposed input without changing anything: pass the input
+        you would fire with — typed, or as the JSON a form sends (see :mod:`rjflow.forms`) —
+        and show the blockers beside the form.  Without ``data`` the rules that depend on the
+        input (a session's length, say; :attr:`Option.depends_on` names them) are not judged.
+        ``at`` and ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
+
+        The stage is judged first: at a stage where the action cannot happen the answer is
+        that one blocker, whatever ``data`` holds.  Raises :class:`~rjflow.UnknownAction` for
+        an action the workflow does not have and :class:`~rjflow.InvalidInput` for malformed
+        ``data``.
         """
         definition = self._workflow.action(action)
-        inp = _input(definition, data) if data else None
         act = self._acting(at, actor, occurred_at)
+        unavailable = self._workflow._unavailable(self._record, definition)
+        if unavailable is not None:  # the stage before the shape of the input
+            return (unavailable,)
+        inp = _input(definition, data) if data else None
         return tuple(self._workflow.blockers(self._record, definition, inp, act))
 
     def can(
         self,
-        action: str,
+        action: ActionName,
         *,
         at: datetime | None = None,
         actor: str | None = None,
@@ -454,7 +563,7 @@ class Case:
 
     def fire(
         self,
-        action: str,
+        action: ActionName,
         *,
         at: datetime,
         actor: str,
@@ -470,11 +579,21 @@ class Case:
         an assessment's date...) take it, the event keeps both, and time rules about the
         happening (a risk assessment's expiry) judge it.
 
+        ``action`` is an :data:`~rjflow.ActionName` (a misspelled name fails type checking;
+        check text from a form with :func:`rjflow.action_name`).  The input is given typed
+        (``duration=timedelta(hours=2)``) or as the JSON a form sends
+        (``duration="PT2H"``; see :mod:`rjflow.forms`); the typed methods such as
+        :meth:`record_session` type every argument.
+
         Returns the new event.  Raises :class:`~rjflow.ActionRefused` listing every blocker
-        when the rules do not allow it, or :class:`~rjflow.InvalidInput` when the input is
-        malformed; either way the case is unchanged.
+        when the rules do not allow it — at a stage where the action cannot happen, that one
+        blocker, before the input is looked at — or :class:`~rjflow.InvalidInput` when
+        ``at``, ``actor``, ``occurred_at`` or the input is malformed (the message names the
+        field, never its value); either way the case is unchanged.
         """
         definition = self._workflow.action(action)
+        # Who and when, then the stage, then the shape of the input.
+        self._refuse_if_unavailable(definition, at, actor, occurred_at)
         return self._perform(
             definition, _input(definition, data), at, actor, occurred_at=occurred_at
         )
@@ -494,17 +613,9 @@ class Case:
         whose hash was already verified; it is reused when it says what this action does.
         ``judged=False``: an event carried over from an older schema, applied as recorded
         (see :meth:`rjflow.workflow.Workflow.dispatch`)."""
-        at = aware_datetime("at", at)
-        _check_id("actor", actor)
+        act = self._when(at, actor, occurred_at)
+        at, occurred_at = act.at, act.occurred_at
         rec = self._record
-        if at < rec.updated_at:
-            raise InvalidInput(
-                f"'at' ({at.isoformat()}) is earlier than the case's last change "
-                f"({rec.updated_at.isoformat()}); record changes in the order they happened. "
-                "To record something that happened earlier, give occurred_at."
-            )
-        occurred_at = self._occurred(at, occurred_at)
-        act = Acting(at, actor, occurred_at)
         state, blockers = self._workflow.dispatch(rec, action, inp, act, judged=judged)
         if blockers:
             raise ActionRefused(
@@ -562,20 +673,54 @@ class Case:
     ) -> Event:
         return self._perform(self._workflow.action(name), inp, at, actor, occurred_at=occurred_at)
 
+    def _when(self, at: datetime, actor: str, occurred_at: datetime | None) -> Acting:
+        """Who acts when, checked: ``at`` timezone-aware and not before the case's last
+        change, ``actor`` an id, ``occurred_at`` as :meth:`_occurred` checks it."""
+        at = aware_datetime("at", at)
+        _check_id("actor", actor)
+        rec = self._record
+        if at < rec.updated_at:
+            raise InvalidInput(
+                f"'at' ({at.isoformat()}) is earlier than the case's last change "
+                f"({rec.updated_at.isoformat()}); record changes in the order they happened. "
+                "To record something that happened earlier, give occurred_at."
+            )
+        return Acting(at, actor, self._occurred(at, occurred_at))
+
+    def _refuse_if_unavailable(
+        self, definition: ActionDef, at: datetime, actor: str, occurred_at: datetime | None
+    ) -> None:
+        """Raise ActionRefused when ``definition`` cannot happen at the case's stage (or the
+        service does not offer it), before its input is looked at (issue 10: a closed case
+        says it is closed, whatever the arguments).  Who acts when is checked first, as
+        :meth:`blockers` checks it."""
+        self._when(at, actor, occurred_at)
+        unavailable = self._workflow._unavailable(self._record, definition)
+        if unavailable is not None:
+            raise ActionRefused(
+                case_id=self.case_id,
+                state=self.state.value,
+                action=definition.name,
+                blockers=(unavailable,),
+            )
+
     # -- the triggers (they move the case to another stage) ------------------------------------
 
+    @_stage_first
     def start_introduction(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Begin the programme: the offender is sentenced and a lead facilitator assigned."""
         return self._do("start_introduction", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def start_preparation(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Move on to preparing offender and victim for a restorative activity."""
         return self._do("start_preparation", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def hold_conference(
         self,
         *,
@@ -594,24 +739,28 @@ class Case:
         inp = HoldConference(victims, supporters, duration)  # its converters refuse a str
         return self._do("hold_conference", inp, at, actor, occurred_at)
 
+    @_stage_first
     def choose_letter_of_apology(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """The victim does not wish to meet: the offender writes a letter of apology."""
         return self._do("choose_letter_of_apology", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def choose_shuttle_mediation(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """The victim does not wish to meet: the facilitator carries messages between them."""
         return self._do("choose_shuttle_mediation", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def start_reviews(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Move on to reviewing progress on what was agreed."""
         return self._do("start_reviews", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def complete(self, *, at: datetime, actor: str, occurred_at: datetime | None = None) -> Event:
         """The programme is complete: reviews held and every agreed action has a final status
         (done, not complied with, or waived).  The closure records the agreement's outcome
@@ -619,6 +768,7 @@ class Case:
         never leads to enforcement."""
         return self._do("complete", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def close(
         self,
         *,
@@ -633,12 +783,14 @@ class Case:
 
     # -- record-keeping (the case stays at its stage) ------------------------------------------
 
+    @_stage_first
     def record_sentence(
         self, *, sentenced_on: date, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Record the date the offender was sentenced."""
         return self._do("record_sentence", RecordSentence(sentenced_on), at, actor, occurred_at)
 
+    @_stage_first
     def add_party(
         self,
         party: Victim | Supporter | Facilitator | Staff,
@@ -651,6 +803,7 @@ class Case:
         A participant joining is a material change: risk must be assessed again."""
         return self._do("add_party", AddParty(party), at, actor, occurred_at)
 
+    @_stage_first
     def assign_lead_facilitator(
         self, facilitator: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -659,6 +812,7 @@ class Case:
             "assign_lead_facilitator", AssignLeadFacilitator(facilitator), at, actor, occurred_at
         )
 
+    @_stage_first
     def record_session(
         self,
         *,
@@ -674,6 +828,7 @@ class Case:
             "record_session", RecordSession(duration, attendance), at, actor, occurred_at
         )
 
+    @_stage_first
     def give_information(
         self,
         party: str,
@@ -690,6 +845,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("give_information", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_consent(
         self,
         party: str,
@@ -706,6 +862,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("record_consent", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_decline(
         self,
         party: str,
@@ -721,6 +878,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("record_decline", inp, at, actor, occurred_at)
 
+    @_stage_first
     def withdraw_consent(
         self,
         party: str,
@@ -735,6 +893,7 @@ class Case:
         inp = ConsentInput(party, activity, interpreter_provided)
         return self._do("withdraw_consent", inp, at, actor, occurred_at)
 
+    @_stage_first
     def acknowledge_responsibility(
         self, *, guilty_plea: bool, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -742,6 +901,7 @@ class Case:
         inp = RecordAcknowledgement(guilty_plea)
         return self._do("acknowledge_responsibility", inp, at, actor, occurred_at)
 
+    @_stage_first
     def assess_risk(
         self,
         outcome: RiskOutcome | str,
@@ -761,12 +921,14 @@ class Case:
         inp = AssessRisk(outcome, enhanced, approved_by, subject)
         return self._do("assess_risk", inp, at, actor, occurred_at)
 
+    @_stage_first
     def draft_letter(
         self, victim: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """The offender has drafted a letter of apology to ``victim``."""
         return self._do("draft_letter", DraftLetter(victim), at, actor, occurred_at)
 
+    @_stage_first
     def review_letter(
         self,
         *,
@@ -780,6 +942,7 @@ class Case:
         letter): approved it, or (``approved=False``) returned it for a redraft."""
         return self._do("review_letter", ReviewLetter(victim, approved), at, actor, occurred_at)
 
+    @_stage_first
     def deliver_letter(
         self,
         *,
@@ -793,6 +956,7 @@ class Case:
         stage."""
         return self._do("deliver_letter", LetterInput(victim), at, actor, occurred_at)
 
+    @_stage_first
     def hold_letter_on_file(
         self,
         *,
@@ -805,6 +969,7 @@ class Case:
         without delivering it; it can be delivered later if the victim asks."""
         return self._do("hold_letter_on_file", LetterInput(victim), at, actor, occurred_at)
 
+    @_stage_first
     def record_shuttle_message(
         self,
         victim: str,
@@ -820,6 +985,7 @@ class Case:
         inp = RecordShuttleMessage(victim, direction, vetted)
         return self._do("record_shuttle_message", inp, at, actor, occurred_at)
 
+    @_stage_first
     def propose_agreement(
         self,
         actions: Sequence[AgreementAction],
@@ -831,22 +997,25 @@ class Case:
         """Put an outcome agreement of SMART actions to the participants for signature."""
         return self._do("propose_agreement", ProposeAgreement(actions), at, actor, occurred_at)
 
+    @_stage_first
     def sign_agreement(
         self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """``party`` signs the outcome agreement."""
         return self._do("sign_agreement", SignAgreement(party), at, actor, occurred_at)
 
+    @_stage_first
     def abandon_agreement(
         self, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
         """Set aside an agreement that not everyone signed."""
         return self._do("abandon_agreement", NoInput(), at, actor, occurred_at)
 
+    @_stage_first
     def record_progress(
         self,
         action_id: str,
-        status: Any,
+        status: ActionStatus | str,
         *,
         at: datetime,
         actor: str,
@@ -856,6 +1025,7 @@ class Case:
         inp = RecordProgress(action_id, status)
         return self._do("record_progress", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_feedback(
         self,
         party: str,
@@ -872,6 +1042,7 @@ class Case:
 
     # -- agreement, enforcement and evaluation (issue 14) --------------------------------------
 
+    @_stage_first
     def vary_agreement(
         self,
         actions: Sequence[AgreementAction],
@@ -885,6 +1056,7 @@ class Case:
         cleared; the agreement binds again once every signatory signed the new terms."""
         return self._do("vary_agreement", VaryAgreement(tuple(actions)), at, actor, occurred_at)
 
+    @_stage_first
     def waive_agreement_action(
         self, action_id: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -894,6 +1066,7 @@ class Case:
             "waive_agreement_action", WaiveAgreementAction(action_id), at, actor, occurred_at
         )
 
+    @_stage_first
     def record_breach_outcome(
         self,
         outcome: BreachOutcome | str,
@@ -909,6 +1082,7 @@ class Case:
             "record_breach_outcome", RecordBreachOutcome(outcome), at, actor, occurred_at
         )
 
+    @_stage_first
     def record_victim_wishes(
         self,
         victim: str,
@@ -923,6 +1097,7 @@ class Case:
         inp = RecordVictimWishes(victim, keep_informed)
         return self._do("record_victim_wishes", inp, at, actor, occurred_at)
 
+    @_stage_first
     def inform_victim(
         self,
         victim: str,
@@ -936,6 +1111,7 @@ class Case:
         (the conclusion also after the case ended)."""
         return self._do("inform_victim", InformVictim(victim, about), at, actor, occurred_at)
 
+    @_stage_first
     def record_follow_up(
         self, party: str, *, at: datetime, actor: str, occurred_at: datetime | None = None
     ) -> Event:
@@ -944,6 +1120,7 @@ class Case:
 
     # -- change of mind and supporters (issue 14) ----------------------------------------------
 
+    @_stage_first
     def record_request(
         self,
         party: str,
@@ -959,6 +1136,7 @@ class Case:
         the request-only offences wait for.  Any open stage."""
         return self._do("record_request", RecordRequest(party, activity), at, actor, occurred_at)
 
+    @_stage_first
     def accept_supporter(
         self,
         supporter: str,
@@ -977,6 +1155,7 @@ class Case:
 
     # -- safeguarding (issue 14, D2) ---------------------------------------------------------
 
+    @_stage_first
     def approve_risk_assessment(
         self,
         *,
@@ -990,6 +1169,7 @@ class Case:
         inp = ApproveRiskAssessment(subject)
         return self._do("approve_risk_assessment", inp, at, actor, occurred_at)
 
+    @_stage_first
     def record_new_information(
         self,
         *,

@@ -8,6 +8,7 @@ carries its input, in the plain JSON form :mod:`rjflow.serialization` gives it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -46,6 +47,7 @@ from rjflow.parties import Facilitator, Offender, Party, Staff, Supporter, Victi
 
 __all__ = [
     "CONFERENCE_LENGTH",
+    "TEXT_LENGTH",
     "AcceptSupporter",
     "Acting",
     "AddParty",
@@ -80,7 +82,14 @@ __all__ = [
 ]
 
 
-def _instance(kind: type, what: str) -> Any:
+#: The longest free text an input takes (a closure note, what an agreement action says).
+TEXT_LENGTH = 2000
+
+#: The kinds of party who may join a case after it opened (:class:`AddParty`).
+_JOINING = (Victim, Supporter, Facilitator, Staff)
+
+
+def _instance(kind: type | tuple[type, ...], what: str) -> Any:
     def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
         if not isinstance(value, kind):
             raise InvalidInput(f"{attribute.name!r} must be {what} (got {type(value).__name__}).")
@@ -88,57 +97,63 @@ def _instance(kind: type, what: str) -> Any:
     return check
 
 
-def _parties(value: object) -> tuple[Any, ...]:
+def _parties(value: Iterable[Party]) -> tuple[Any, ...]:
     return collection("parties", value, "parties")
 
 
-def _victims(value: object) -> tuple[Any, ...]:
+def _victims(value: Iterable[str]) -> tuple[Any, ...]:
     return collection("victims", value, "victim ids")
 
 
-def _supporters(value: object) -> tuple[Any, ...]:
+def _supporters(value: Iterable[str]) -> tuple[Any, ...]:
     return collection("supporters", value, "supporter ids")
 
 
-def _actions(value: object) -> tuple[Any, ...]:
+def _actions(value: Iterable[AgreementAction]) -> tuple[Any, ...]:
     return collection("actions", value, "agreement actions")
 
 
-def _optional_date(value: object) -> date | None:
+def _optional_date(value: date | None) -> date | None:
     return None if value is None else calendar_date("sentenced_on", value)
 
 
-def _sentence_date(value: object) -> date:
+def _sentence_date(value: date) -> date:
     return calendar_date("sentenced_on", value)
 
 
-def _whole(value: object) -> object:
+def _whole(value: int) -> int:
     # An int subclass (an IntEnum, say) becomes a plain int; anything else is for the
-    # validator to judge.
+    # validator to judge (typed as what it accepts: a whole number).
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _to_attendance(value: object) -> Attendance:
+def _duration(value: timedelta) -> timedelta:
+    # A timedelta subclass becomes a plain timedelta; anything else is for the validator.
+    converted: timedelta = plain_timedelta(value)  # type: ignore[assignment]
+    return converted
+
+
+def _to_attendance(value: Attendance | str) -> Attendance:
     return to_enum(Attendance, "attendance", value)
 
 
-def _to_activity(value: object) -> ContactActivity:
+def _to_activity(value: ContactActivity | str) -> ContactActivity:
     return to_enum(ContactActivity, "activity", value)
 
 
-def _to_outcome(value: object) -> RiskOutcome:
+def _to_outcome(value: RiskOutcome | str) -> RiskOutcome:
     return to_enum(RiskOutcome, "outcome", value)
 
 
-def _to_direction(value: object) -> MessageDirection:
+def _to_direction(value: MessageDirection | str) -> MessageDirection:
     return to_enum(MessageDirection, "direction", value)
 
 
-def _to_status(value: object) -> ActionStatus:
+def _to_status(value: ActionStatus | str) -> ActionStatus:
     return to_enum(ActionStatus, "status", value)
 
 
-def _to_reason(value: object) -> ClosureReason:
+def _to_reason(value: ClosureReason | str) -> ClosureReason:
     return to_enum(ClosureReason, "reason", value)
 
 
@@ -168,7 +183,7 @@ class NoInput:
     """The input of an action that needs nothing but its time and actor."""
 
 
-def _staff(value: object) -> tuple[Any, ...]:
+def _staff(value: Iterable[Staff]) -> tuple[Any, ...]:
     return collection("staff", value, "Staff values")
 
 
@@ -243,14 +258,20 @@ class OpenCase:
 class RecordSentence:
     """The date the offender was sentenced; the programme starts once sentenced."""
 
-    sentenced_on: date = attrs.field(converter=_sentence_date)
+    sentenced_on: date = attrs.field(
+        converter=_sentence_date,
+        metadata={"doc": "The date the offender was sentenced (ISO 8601 date, e.g. 2026-02-01)."},
+    )
 
 
 @attrs.frozen
 class AssignLeadFacilitator:
     """Make one of the case's facilitators its lead."""
 
-    facilitator: str = attrs.field(validator=opaque_id)
+    facilitator: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "The id of the case's facilitator who becomes its lead."},
+    )
 
 
 @attrs.frozen
@@ -258,10 +279,14 @@ class AddParty:
     """Add a victim, supporter, facilitator or member of staff who joins the case later."""
 
     party: Party = attrs.field(
-        validator=_instance(
-            (Victim, Supporter, Facilitator, Staff),  # type: ignore[arg-type]
-            "a Victim, Supporter, Facilitator or Staff",
-        )
+        validator=_instance(_JOINING, "a Victim, Supporter, Facilitator or Staff"),
+        metadata={
+            "doc": (
+                "The person joining the case: a victim, a supporter, a facilitator or a member of"
+                " staff (a manager or an administrator), by opaque id."
+            ),
+            "kinds": _JOINING,
+        },
     )
 
 
@@ -272,8 +297,27 @@ class RecordSession:
     A missed session has a duration of zero.
     """
 
-    duration: timedelta = attrs.field(converter=plain_timedelta, validator=nonnegative_timedelta)
-    attendance: Attendance = attrs.field(default=Attendance.ATTENDED, converter=_to_attendance)
+    duration: timedelta = attrs.field(
+        converter=_duration,
+        validator=nonnegative_timedelta,
+        metadata={
+            "doc": (
+                "How long the session lasted (ISO 8601 duration, e.g. PT2H or PT1H30M); zero for "
+                "a missed session."
+            ),
+            "policy_limit": "max_session_length",
+        },
+    )
+    attendance: Attendance = attrs.field(
+        default=Attendance.ATTENDED,
+        converter=_to_attendance,
+        metadata={
+            "doc": (
+                "Whether the offender attended, or missed the session with or without an "
+                "acceptable reason."
+            ),
+        },
+    )
 
     def __attrs_post_init__(self) -> None:
         attended = self.attendance is Attendance.ATTENDED
@@ -297,16 +341,26 @@ class ConsentInput:
     one, and to record their consent).
     """
 
-    party: str = attrs.field(validator=opaque_id)
-    activity: ContactActivity = attrs.field(converter=_to_activity)
-    interpreter_provided: bool = attrs.field(default=False, validator=boolean)  # issue 14
+    party: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the participant concerned."}
+    )
+    activity: ContactActivity = attrs.field(
+        converter=_to_activity, metadata={"doc": "The restorative activity concerned."}
+    )
+    interpreter_provided: bool = attrs.field(
+        default=False,
+        validator=boolean,
+        metadata={"doc": "An interpreter was there (required for a participant who needs one)."},
+    )  # issue 14
 
 
 @attrs.frozen
 class RecordAcknowledgement:
     """The offender acknowledges the basic facts and takes responsibility."""
 
-    guilty_plea: bool = attrs.field(validator=boolean)
+    guilty_plea: bool = attrs.field(
+        validator=boolean, metadata={"doc": "The offender pleaded guilty."}
+    )
 
 
 @attrs.frozen
@@ -315,12 +369,31 @@ class AssessRisk:
     enhanced assessment (kept for saved cases; prefer :class:`ApproveRiskAssessment`, taken by
     the manager).  ``subject``: the participant assessed, or None for the whole case."""
 
-    outcome: RiskOutcome = attrs.field(converter=_to_outcome)
-    enhanced: bool = attrs.field(default=False, validator=boolean)
-    approved_by: str | None = attrs.field(
-        default=None, validator=attrs.validators.optional(opaque_id)
+    outcome: RiskOutcome = attrs.field(
+        converter=_to_outcome, metadata={"doc": "The assessment's outcome."}
     )
-    subject: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+    enhanced: bool = attrs.field(
+        default=False,
+        validator=boolean,
+        metadata={
+            "doc": "An enhanced assessment, as sensitive offences need; a manager approves it."
+        },
+    )
+    approved_by: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(opaque_id),
+        metadata={
+            "doc": (
+                "The id of the manager who approved it (kept for saved cases; prefer "
+                "approve_risk_assessment)."
+            ),
+        },
+    )
+    subject: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(opaque_id),
+        metadata={"doc": "The id of the participant assessed; empty for the whole case."},
+    )
 
 
 #: The length a conference session is recorded with when none is given: the seed's three
@@ -342,15 +415,31 @@ class HoldConference:
     ``duration``: how long the conference lasted; it is recorded as the conference's session
     (default :data:`CONFERENCE_LENGTH`, three hours)."""
 
-    victims: tuple[str, ...] = attrs.field(default=(), converter=_victims, validator=opaque_ids)
+    victims: tuple[str, ...] = attrs.field(
+        default=(),
+        converter=_victims,
+        validator=opaque_ids,
+        metadata={"doc": "The ids of the victims who meet the offender; empty for every victim."},
+    )
     supporters: tuple[str, ...] | None = attrs.field(
         default=None,
         converter=attrs.converters.optional(_supporters),
         validator=attrs.validators.optional(opaque_ids),
+        metadata={
+            "doc": (
+                "The ids of the supporters who come; empty (null) for every supporter of those "
+                "present."
+            ),
+        },
     )
     # -- sessions (issue 14): the conference is its own session --
     duration: timedelta = attrs.field(
-        default=CONFERENCE_LENGTH, validator=[nonnegative_timedelta, _positive_timedelta]
+        default=CONFERENCE_LENGTH,
+        validator=[nonnegative_timedelta, _positive_timedelta],
+        metadata={
+            "doc": "How long the conference lasted (ISO 8601 duration, e.g. PT3H).",
+            "policy_limit": "max_session_length",
+        },
     )
 
 
@@ -358,7 +447,9 @@ class HoldConference:
 class DraftLetter:
     """The offender has drafted a letter of apology to ``victim``."""
 
-    victim: str = attrs.field(validator=opaque_id)
+    victim: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the victim the letter is to."}
+    )
 
 
 @attrs.frozen
@@ -371,9 +462,23 @@ class RecordShuttleMessage:
     events recorded before the field existed say nothing of it).
     """
 
-    victim: str = attrs.field(validator=opaque_id)
-    direction: MessageDirection = attrs.field(converter=_to_direction)
-    vetted: bool = attrs.field(default=True, validator=boolean)  # issue 14
+    victim: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "The id of the victim the message is carried to or from."},
+    )
+    direction: MessageDirection = attrs.field(
+        converter=_to_direction, metadata={"doc": "Which way the message was carried."}
+    )
+    vetted: bool = attrs.field(
+        default=True,
+        validator=boolean,
+        metadata={
+            "doc": (
+                "The facilitator checked the message before carrying it (a message not checked is"
+                " refused)."
+            ),
+        },
+    )  # issue 14
 
 
 def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAction, ...]) -> None:
@@ -386,7 +491,7 @@ def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAc
             )
         opaque_id(None, attrs.fields(AgreementAction).id, act.id)
         opaque_id(None, attrs.fields(AgreementAction).responsible, act.responsible)
-        valid_text("what", act.what, max_length=2000)
+        valid_text("what", act.what, max_length=TEXT_LENGTH)
         if not act.what.strip():
             raise InvalidInput(f"Agreement action {act.id} must say what is to be done.")
         if type(act.deadline) is not date:
@@ -402,22 +507,38 @@ def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAc
 class ProposeAgreement:
     """An outcome agreement of SMART actions, put to the participants for signature."""
 
-    actions: tuple[AgreementAction, ...] = attrs.field(converter=_actions, validator=_check_actions)
+    actions: tuple[AgreementAction, ...] = attrs.field(
+        converter=_actions,
+        validator=_check_actions,
+        metadata={
+            "doc": (
+                "The agreement's SMART actions: each with an id, what is to be done, who is "
+                "responsible and a deadline date."
+            ),
+            "min_items": 1,
+        },
+    )
 
 
 @attrs.frozen
 class SignAgreement:
     """``party`` signs the outcome agreement."""
 
-    party: str = attrs.field(validator=opaque_id)
+    party: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the participant who signs."}
+    )
 
 
 @attrs.frozen
 class RecordProgress:
     """Progress on one agreement action, recorded at a review."""
 
-    action_id: str = attrs.field(validator=opaque_id)
-    status: ActionStatus = attrs.field(converter=_to_status)
+    action_id: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the agreement action."}
+    )
+    status: ActionStatus = attrs.field(
+        converter=_to_status, metadata={"doc": "Where the action stands."}
+    )
 
 
 def _satisfaction(_inst: object, _attribute: object, value: Any) -> None:
@@ -429,18 +550,42 @@ def _satisfaction(_inst: object, _attribute: object, value: Any) -> None:
 class RecordFeedback:
     """A participant's evaluation after the activity."""
 
-    party: str = attrs.field(validator=opaque_id)
-    satisfaction: int = attrs.field(converter=_whole, validator=_satisfaction)
-    things_changed: bool = attrs.field(validator=boolean)
+    party: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the participant giving feedback."}
+    )
+    satisfaction: int = attrs.field(
+        converter=_whole,
+        validator=_satisfaction,
+        metadata={
+            "doc": "How satisfied they are, from 1 (not at all) to 5 (very).",
+            "minimum": 1,
+            "maximum": 5,
+        },
+    )
+    things_changed: bool = attrs.field(
+        validator=boolean, metadata={"doc": "Whether things changed for them."}
+    )
 
 
 @attrs.frozen
 class Close:
     """End the case early.  ``note`` is required when the reason is ``OTHER``."""
 
-    reason: ClosureReason = attrs.field(converter=_to_reason)
+    reason: ClosureReason = attrs.field(
+        converter=_to_reason, metadata={"doc": "Why the case is closed early."}
+    )
     note: str | None = attrs.field(
-        default=None, validator=free_text(2000), repr=redacted, metadata={"free_text": True}
+        default=None,
+        validator=free_text(TEXT_LENGTH),
+        repr=redacted,
+        metadata={
+            "free_text": True,
+            "doc": (
+                "A note on the closure, required when the reason is other; never shown in "
+                "rjflow's messages."
+            ),
+            "max_length": TEXT_LENGTH,
+        },
     )
 
 
@@ -451,17 +596,29 @@ class Close:
 class VaryAgreement:
     """New terms for a signed outcome agreement; everyone signs again."""
 
-    actions: tuple[AgreementAction, ...] = attrs.field(converter=_actions, validator=_check_actions)
+    actions: tuple[AgreementAction, ...] = attrs.field(
+        converter=_actions,
+        validator=_check_actions,
+        metadata={
+            "doc": (
+                "The agreement's new terms: each action with an id, what is to be done, who is "
+                "responsible and a deadline date."
+            ),
+            "min_items": 1,
+        },
+    )
 
 
 @attrs.frozen
 class WaiveAgreementAction:
     """Set aside one agreement action with the parties' agreement."""
 
-    action_id: str = attrs.field(validator=opaque_id)
+    action_id: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the agreement action set aside."}
+    )
 
 
-def _to_about(value: object) -> VictimUpdateAbout:
+def _to_about(value: VictimUpdateAbout | str) -> VictimUpdateAbout:
     return to_enum(VictimUpdateAbout, "about", value)
 
 
@@ -469,26 +626,35 @@ def _to_about(value: object) -> VictimUpdateAbout:
 class InformVictim:
     """``victim`` was told about progress on the agreement or about the case's conclusion."""
 
-    victim: str = attrs.field(validator=opaque_id)
-    about: VictimUpdateAbout = attrs.field(converter=_to_about)
+    victim: str = attrs.field(validator=opaque_id, metadata={"doc": "The id of the victim told."})
+    about: VictimUpdateAbout = attrs.field(
+        converter=_to_about, metadata={"doc": "What the victim was told about."}
+    )
 
 
 @attrs.frozen
 class RecordVictimWishes:
     """Whether ``victim`` wishes to be kept informed of progress and of the conclusion."""
 
-    victim: str = attrs.field(validator=opaque_id)
-    keep_informed: bool = attrs.field(validator=boolean)
+    victim: str = attrs.field(validator=opaque_id, metadata={"doc": "The id of the victim."})
+    keep_informed: bool = attrs.field(
+        validator=boolean,
+        metadata={
+            "doc": "The victim wishes to be kept informed of progress and of the conclusion."
+        },
+    )
 
 
 @attrs.frozen
 class RecordFollowUp:
     """Follow-up contact with ``party`` after the activity."""
 
-    party: str = attrs.field(validator=opaque_id)
+    party: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the participant contacted."}
+    )
 
 
-def _to_breach(value: object) -> BreachOutcome:
+def _to_breach(value: BreachOutcome | str) -> BreachOutcome:
     return to_enum(BreachOutcome, "outcome", value)
 
 
@@ -496,13 +662,15 @@ def _to_breach(value: object) -> BreachOutcome:
 class RecordBreachOutcome:
     """The court's outcome of a referral for breach."""
 
-    outcome: BreachOutcome = attrs.field(converter=_to_breach)
+    outcome: BreachOutcome = attrs.field(
+        converter=_to_breach, metadata={"doc": "The court's decision on the referral for breach."}
+    )
 
 
 # -- change of mind, supporters, letters (issue 14) ------------------------------------------
 
 
-def _to_optional_activity(value: object) -> ContactActivity | None:
+def _to_optional_activity(value: ContactActivity | str | None) -> ContactActivity | None:
     return None if value is None else _to_activity(value)
 
 
@@ -511,8 +679,14 @@ class RecordRequest:
     """``party`` came to the service themselves and asked for ``activity``, or for restorative
     justice in general when ``activity`` is None (a victim's is a victim-initiated request)."""
 
-    party: str = attrs.field(validator=opaque_id)
-    activity: ContactActivity | None = attrs.field(default=None, converter=_to_optional_activity)
+    party: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the participant who asked."}
+    )
+    activity: ContactActivity | None = attrs.field(
+        default=None,
+        converter=_to_optional_activity,
+        metadata={"doc": "The activity asked for; empty for restorative justice in general."},
+    )
 
 
 @attrs.frozen
@@ -520,9 +694,18 @@ class AcceptSupporter:
     """Party ``by`` accepts (``accepted=True``) or does not accept ``supporter`` at the
     meeting; the latest answer is in force."""
 
-    supporter: str = attrs.field(validator=opaque_id)
-    by: str = attrs.field(validator=opaque_id)
-    accepted: bool = attrs.field(default=True, validator=boolean)
+    supporter: str = attrs.field(validator=opaque_id, metadata={"doc": "The id of the supporter."})
+    by: str = attrs.field(
+        validator=opaque_id,
+        metadata={
+            "doc": "The id of the party, on the side the supporter does not support, who answers."
+        },
+    )
+    accepted: bool = attrs.field(
+        default=True,
+        validator=boolean,
+        metadata={"doc": "The supporter is accepted at the meeting (false: no longer accepted)."},
+    )
 
 
 @attrs.frozen
@@ -530,8 +713,18 @@ class ReviewLetter:
     """The facilitator reviewed the letter to ``victim`` (None: the case's only letter) and
     approved it (``approved=True``) or returned it for a redraft."""
 
-    victim: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
-    approved: bool = attrs.field(default=True, validator=boolean)
+    victim: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(opaque_id),
+        metadata={
+            "doc": "The id of the victim the letter is to; empty for the case's only letter."
+        },
+    )
+    approved: bool = attrs.field(
+        default=True,
+        validator=boolean,
+        metadata={"doc": "The letter is approved (false: returned for a redraft)."},
+    )
 
 
 @attrs.frozen
@@ -539,7 +732,13 @@ class LetterInput:
     """Which letter to deliver or hold on file: the one to ``victim`` (None: the case's only
     letter)."""
 
-    victim: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+    victim: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(opaque_id),
+        metadata={
+            "doc": "The id of the victim the letter is to; empty for the case's only letter."
+        },
+    )
 
 
 # -- safeguarding (issue 14, D2) ---------------------------------------------------------------
@@ -550,7 +749,16 @@ class ApproveRiskAssessment:
     """A manager (the actor) approves the enhanced assessment in force for ``subject`` (None:
     the case-wide one)."""
 
-    subject: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+    subject: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(opaque_id),
+        metadata={
+            "doc": (
+                "The id of the participant whose assessment is approved; empty for the case-wide "
+                "one."
+            ),
+        },
+    )
 
 
 @attrs.frozen
@@ -559,7 +767,13 @@ class RecordNewInformation:
     Its content stays in the embedding application; the case only records that risk must be
     assessed again."""
 
-    subject: str | None = attrs.field(default=None, validator=attrs.validators.optional(opaque_id))
+    subject: str | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(opaque_id),
+        metadata={
+            "doc": "The id of the participant the information concerns; empty for the whole case."
+        },
+    )
 
 
 # -- end of safeguarding --------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from rjflow._frozen import FrozenDict, freeze
+from rjflow._frozen import FrozenDict, freeze, thaw
 from rjflow.errors import HistoryTampered, InvalidDocument
 
 __all__ = [
@@ -205,6 +205,29 @@ class Event:
             texts=FrozenDict(texts) if texts else FrozenDict(),
             occurred_at=occurred_at,
         )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The event as JSON data, as a saved document holds it (:mod:`rjflow.serialization`):
+        times as ISO 8601 text, ``data`` a plain copy (durations in whole seconds, enums by
+        value, each free text as its commitment), ``texts`` the free texts kept beside it (by
+        JSON Pointer into ``data``: ``{"salt", "text"}``), and ``occurred_at`` null unless the
+        entry was made late."""
+        return {
+            "sequence": self.sequence,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "action": self.action,
+            "data": thaw(self.data),
+            "from_state": self.from_state,
+            "to_state": self.to_state,
+            "previous_hash": self.previous_hash,
+            "hash": self.hash,
+            "texts": {
+                pointer: {"salt": text.salt, "text": text.text}
+                for pointer, text in self.texts.items()
+            },
+            "occurred_at": None if self.occurred_at is None else self.occurred_at.isoformat(),
+        }
 
     def expected_hash(self) -> str:
         """The hash this event's content calls for (equal to ``hash`` unless tampered)."""

@@ -7,6 +7,7 @@ person plays, and for facilitators what they are trained to do.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 import attrs
 
@@ -54,11 +55,11 @@ class PractitionerLevel(enum.IntEnum):
         return self.name.lower()
 
 
-def _to_level(value: object) -> PractitionerLevel:
+def _to_level(value: PractitionerLevel | int | str) -> PractitionerLevel:
     return to_enum(PractitionerLevel, "level", value)
 
 
-def _to_specialisms(value: object) -> frozenset[str]:
+def _to_specialisms(value: Iterable[OffenceCategory | str]) -> frozenset[str]:
     specialisms: frozenset[str] = enum_values(
         OffenceCategory, "specialisms", value, "offence categories"
     )
@@ -168,7 +169,7 @@ class StaffRole(enum.Enum):
         return self.value.replace("_", " ")
 
 
-def _to_staff_role(value: object) -> StaffRole:
+def _to_staff_role(value: StaffRole | str) -> StaffRole:
     role = to_enum(StaffRole, "role", value)
     if role not in (StaffRole.MANAGER, StaffRole.ADMINISTRATOR):
         raise InvalidInput(

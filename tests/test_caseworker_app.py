@@ -1,0 +1,137 @@
+"""The example caseworker app (examples/caseworker_app), driven by Flask's test client: the
+case list, a case page with its forms and diagram, an action fired from a form, a refusal's
+reasons, and a change made in another tab reported as a conflict."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("flask")
+
+from examples.caseworker_app import create_app, form_values, seed
+
+from rjflow.forms import form
+from rjflow.store import SQLiteStore
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Any:
+    db = str(tmp_path / "cases.sqlite")
+    seed(db, now=START)
+    ticks = count(1)
+    app = create_app(db, clock=lambda: START + timedelta(days=30, hours=next(ticks)))
+    app.config["TESTING"] = True
+    client = app.test_client()
+    client.db = db  # type: ignore[attr-defined]
+    return client
+
+
+def _version(html: str) -> str:
+    found = re.search(r'name="version" value="(\d+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_case_list_shows_each_case_with_its_stage(client: Any) -> None:
+    """The list names every stored case with its stage, read from the store."""
+    html = client.get("/").get_data(as_text=True)
+    assert "RJ-2026-0002" in html and "RJ-2026-0003" in html and "RJ-2026-0001" in html
+    assert "referred" in html and "introduction" in html and "completed" in html
+
+
+def test_case_page_has_diagram_forms_and_history(client: Any) -> None:
+    """A case page shows the diagram, one form per possible action generated from the
+    metadata (blocked ones greyed out with their reasons) and the history trail."""
+    html = client.get("/cases/RJ-2026-0002").get_data(as_text=True)
+    assert "stateDiagram-v2" in html
+    assert 'id="start_introduction"' in html
+    blocked = re.search(r'class="blocked"\s*disabled id="start_introduction"', html)
+    assert blocked is not None, "start_introduction is blocked until the offender is sentenced"
+    assert "Not now:" in html and "sentenced" in html
+    assert 'type="date" name="sentenced_on"' in html
+    assert "open case by F1" in html
+
+
+def test_firing_an_action_from_its_form(client: Any) -> None:
+    """Posting a form records the action and saves it; the page then shows the new stage."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": _version(page), "actor": "F1", "duration": "PT1H30M"},
+    )
+    assert reply.status_code == 303
+    with SQLiteStore(client.db) as store:
+        case = store.load("RJ-2026-0003")
+    assert case.history[-1].action == "record_session"
+    assert case.history[-1].data["duration"] == 5400
+
+
+def test_a_refusal_shows_the_rules_reasons(client: Any) -> None:
+    """A session longer than the policy allows is refused with rjflow's message; nothing is
+    saved."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": _version(page), "actor": "F1", "duration": "240"},
+    )
+    assert reply.status_code == 422
+    assert "A session lasts at most 3 h" in reply.get_data(as_text=True)
+    with SQLiteStore(client.db) as store:
+        assert store.version("RJ-2026-0003") == int(_version(page))
+
+
+def test_malformed_input_names_the_field(client: Any) -> None:
+    """A duration that is not a number of minutes is refused with a message naming the
+    field."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": _version(page), "actor": "F1", "duration": "ninety"},
+    )
+    assert reply.status_code == 400
+    assert "&#39;duration&#39;" in reply.get_data(as_text=True)
+
+
+def test_two_tabs_the_second_change_is_reported_as_a_conflict(client: Any) -> None:
+    """Two tabs show version N; the first records a session, the second's post (made from
+    version N) is refused with a clear message and nothing is saved twice."""
+    tab_a = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    tab_b = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    first = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": _version(tab_a), "actor": "F1", "duration": "PT1H"},
+    )
+    assert first.status_code == 303
+    second = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": _version(tab_b), "actor": "F1", "duration": "PT1H"},
+    )
+    assert second.status_code == 409
+    text = second.get_data(as_text=True)
+    assert "changed by someone else" in text and "Nothing was saved" in text
+    with SQLiteStore(client.db) as store:
+        assert store.version("RJ-2026-0003") == int(_version(tab_a)) + 1
+
+
+def test_unknown_case_or_action_is_not_found(client: Any) -> None:
+    """A misspelled case or action in the URL is a 404, not a crash."""
+    assert client.get("/cases/RJ-9").status_code == 404
+    assert client.post("/cases/RJ-2026-0003/actions/record_sesion", data={}).status_code == 404
+
+
+def test_form_values_follow_the_field_kinds() -> None:
+    """The form's answers become JSON values by each field's kind, empty answers left out."""
+    fields = form("hold_conference").fields
+    posted = {"victims": "V1, V2", "supporters": "", "duration": "150"}
+    assert form_values(fields, posted) == {"victims": ["V1", "V2"], "duration": "PT150M"}
+    feedback = form("record_feedback").fields
+    got = form_values(feedback, {"party": "V1", "satisfaction": "4", "things_changed": "false"})
+    assert got == {"party": "V1", "satisfaction": 4, "things_changed": False}
