@@ -25,7 +25,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "integrity",
     ),
     "rules": ("rules", "effects"),
-    "engine": ("history", "freetext", "_convert", "workflow", "case"),
+    "engine": ("history", "freetext", "_convert", "workflow", "deadlines", "case"),
     "adapters": (
         "serialization",
         "store",
