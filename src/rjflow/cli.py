@@ -42,6 +42,7 @@ import click
 
 from rjflow._convert import unstructure
 from rjflow._escape import printable
+from rjflow._report_html import PlotsUnavailable, render_html, svg_plots
 from rjflow.case import Case
 from rjflow.caseload import iter_jsonl
 from rjflow.deadlines import DueState, Obligation
@@ -50,6 +51,7 @@ from rjflow.diagrams import GraphvizMissing, diagram_model, render, to_dot, to_m
 from rjflow.errors import InvalidDocument, RJFlowError, SourceUnavailable, StoreUnavailable
 from rjflow.parties import PractitionerLevel
 from rjflow.policy import LONDON_CRC
+from rjflow.reporting import Period, build_report, case_facts
 from rjflow.serialization import load_jsonl, loads
 from rjflow.store import SQLiteStore
 
@@ -472,6 +474,62 @@ def due(cases_file: Path, at_text: str, show_all: bool) -> None:
         for case_id, obligation in items:
             state = "" if obligation.state is DueState.OVERDUE else f" ({obligation.state.value})"
             _echo(f"  {case_id}  [{obligation.code}]{state} {obligation.message}")
+    _report_problems(problems)
+
+
+@main.command()
+@click.argument("cases_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from", "first", required=True, help="First day of the period (2026-01-01).")
+@click.option("--to", "last", required=True, help="Last day of the period, included.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),  # a file here is an unusable output folder: exit 3
+    help="Folder for report.json, report.csv and report.html (created if missing).",
+)
+def report(cases_file: Path, first: str, last: str, out_dir: Path) -> None:
+    """The caseload report of a period: counts, times, satisfaction, sessions, open cases.
+
+    The period runs from midnight UTC of --from up to midnight UTC after --to (both days
+    included; docs/reporting.md defines every count).  Writes JSON, CSV and an HTML page
+    whose plots need matplotlib (rjflow[reports]).  Exit status 1 when a line of the file did
+    not load (it is named on stderr; the report counts the others).
+    """
+    start = _moment(first, "--from")
+    end = _moment(last, "--to", end_of_day=len(last) == 10)
+    if end <= start:
+        raise click.BadParameter("the period must end after it starts.", param_hint="--to")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise _Failure(
+            f"cannot use {_shown(out_dir)} as the report folder: it is a file. Give a folder "
+            "(it is created if missing).",
+            EXIT_UNAVAILABLE,
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise _Failure(
+            _os_message("cannot create the folder", exc, out_dir), EXIT_UNAVAILABLE
+        ) from None
+    problems: list[str] = []
+    numbers = build_report(
+        (case_facts(c) for c in _caseload(cases_file, problems)), Period(start, end)
+    )
+    try:
+        plots: dict[str, str] | None = svg_plots(numbers)
+    except PlotsUnavailable:
+        plots = None
+        _echo("rjflow: the HTML page has no plots: install rjflow[reports] (matplotlib).", err=True)
+    _write_output(out_dir / "report.json", numbers.to_json().encode())
+    _write_output(out_dir / "report.csv", numbers.to_csv().encode())
+    _write_output(out_dir / "report.html", render_html(numbers, plots).encode())
+    c = numbers.counts
+    _echo(
+        f"{numbers.cases} case(s) read: {c['referred']} referred, {c['completed']} completed, "
+        f"{c['closed']} closed in the period."
+    )
+    _echo(f"Wrote report.json, report.csv and report.html to {_shown(out_dir)}/.")
     _report_problems(problems)
 
 
