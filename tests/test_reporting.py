@@ -13,9 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from rjflow import (
+    AgreementAction,
     Case,
     ConsentStatus,
     ContactActivity,
+    InvalidDocument,
     InvalidInput,
     LetterStatus,
     State,
@@ -23,7 +25,7 @@ from rjflow import (
 )
 from rjflow.demo import DEMO_START, build_demo_case
 from rjflow.record import CaseRecord
-from rjflow.reporting import COUNTS, Period, Report, build_report, case_facts, report
+from rjflow.reporting import COUNTS, CaseFacts, Period, Report, build_report, case_facts, report
 from tests.synthetic import synthetic_caseload
 
 #: Thousands of cases (deterministic: seed 2026).
@@ -283,3 +285,66 @@ class TestOutputs:
         rows = {(s, m): v for s, m, v in (line.split(",") for line in r.to_csv().splitlines()[1:])}
         assert all(rows[("counts", k)] == str(v) for k, v in r.counts.items())
         assert rows[("days_to_completion", "median")] == "86.0"
+
+
+class TestFacts:
+    def test_facts_survive_plain_data_and_count_the_same(self, caseload: list[Case]) -> None:
+        """What a store's read model would keep gives the very same report."""
+        import json  # noqa: PLC0415
+
+        facts = [case_facts(c) for c in caseload[:300]]
+        again = [CaseFacts.from_dict(json.loads(json.dumps(f.to_dict()))) for f in facts]
+        assert again == facts
+        assert build_report(again, PERIODS[1]) == build_report(facts, PERIODS[1])
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("referred_at", "2026-01-01T00:00:00"),
+            ("referred_at", None),
+            ("sessions_attended", True),
+            ("feedback", [["2026-01-01T00:00:00+00:00", 5]]),
+            ("case_id", 7),
+        ],
+    )
+    def test_malformed_facts_are_refused(self, field: str, value: object) -> None:
+        data = case_facts(build_demo_case()).to_dict()
+        data[field] = value
+        with pytest.raises(InvalidDocument):
+            CaseFacts.from_dict(data)
+        with pytest.raises(InvalidDocument):
+            CaseFacts.from_dict({**data, "extra": 1})
+
+    def test_first_contact_agrees_with_the_deadlines(self, caseload: list[Case]) -> None:
+        """The deadlines judge contact from the record, the report from the events: for a
+        one-victim case, an open first-contact obligation means no contact was counted."""
+        checked = 0
+        for case in caseload:
+            if case.is_open and len(case.record.victims) == 1:
+                owed = any(o.code == "first_contact_due" for o in case.due(case.record.updated_at))
+                assert owed == (case_facts(case).first_victim_contact is None), case.case_id
+                checked += 1
+        assert checked > 100
+
+
+class TestAgreementEdges:
+    def test_an_abandoned_agreement_is_not_made_and_a_variation_keeps_the_first(self) -> None:
+        from tests.builders import at_stage  # noqa: PLC0415
+
+        case, clock = at_stage(State.CONFERENCE)
+        actions = [AgreementAction("A1", "Mend it", "O1", date(2026, 6, 1))]
+        case.propose_agreement(actions, at=clock(), actor="F1")
+        case.sign_agreement("O1", at=clock(), actor="F1")
+        case.abandon_agreement(at=clock(), actor="F1")
+        assert case_facts(case).agreement_made_at is None
+        case.propose_agreement(actions, at=clock(), actor="F1")
+        for party in ("O1", "V1", "S1", "F1"):
+            signed = clock()
+            case.sign_agreement(party, at=signed, actor="F1")
+        case.record_session(duration=timedelta(hours=1), at=clock(), actor="F1")
+        case.start_reviews(at=clock(), actor="F1")
+        assert case_facts(case).agreement_made_at == signed
+        case.vary_agreement(actions, at=clock(), actor="F1")
+        for party in ("O1", "V1", "S1", "F1"):
+            case.sign_agreement(party, at=clock(), actor="F1")
+        assert case_facts(case).agreement_made_at == signed

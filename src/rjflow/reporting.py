@@ -41,7 +41,7 @@ from rjflow.activities import (
     ClosureReason,
     ContactActivity,
 )
-from rjflow.errors import InvalidInput
+from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.history import Event
 from rjflow.states import OPEN_STATES
 
@@ -158,6 +158,61 @@ class CaseFacts:
     sessions_missed: int = 0
     stages: tuple[tuple[datetime, str], ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The facts as plain JSON data (times ISO 8601 in UTC), for a store's read model to
+        keep beside the case, so that a report need not load the cases again; read back with
+        :meth:`from_dict`."""
+        data = attrs.asdict(self, recurse=False)
+        for name in _TIMES:
+            value = data[name]
+            data[name] = None if value is None else value.isoformat()
+        data["consented"] = [[a, t.isoformat()] for a, t in self.consented]
+        data["conclusion_told"] = [t.isoformat() for t in self.conclusion_told]
+        data["feedback"] = [[t.isoformat(), score, changed] for t, score, changed in self.feedback]
+        data["stages"] = [[t.isoformat(), stage] for t, stage in self.stages]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseFacts:
+        """Facts from :meth:`to_dict`'s data.  Raises :class:`~rjflow.InvalidDocument`
+        (naming the field, never repeating its value) when a field is missing, unknown or
+        of the wrong kind."""
+        if not isinstance(data, Mapping) or set(data) != _FIELDS:
+            raise InvalidDocument(
+                "Case facts must be an object with exactly the fields of CaseFacts.to_dict().",
+                path="$",
+            )
+        try:
+            return cls(
+                case_id=_text(data["case_id"], "case_id"),
+                lead=None if data["lead"] is None else _text(data["lead"], "lead"),
+                referred_at=_time(data["referred_at"], "referred_at"),
+                **{name: _time(data[name], name, optional=True) for name in _TIMES[1:]},
+                end_reason=None
+                if data["end_reason"] is None
+                else _text(data["end_reason"], "end_reason"),
+                agreement_outcome=None
+                if data["agreement_outcome"] is None
+                else _text(data["agreement_outcome"], "agreement_outcome"),
+                consented=tuple(
+                    (_text(a, "consented"), _time(t, "consented")) for a, t in data["consented"]
+                ),
+                conclusion_told=tuple(_time(t, "conclusion_told") for t in data["conclusion_told"]),
+                feedback=tuple(
+                    (_time(t, "feedback"), _whole(n, "feedback"), _flag(c, "feedback"))
+                    for t, n, c in data["feedback"]
+                ),
+                sessions_attended=_whole(data["sessions_attended"], "sessions_attended"),
+                sessions_missed=_whole(data["sessions_missed"], "sessions_missed"),
+                stages=tuple((_time(t, "stages"), _text(s, "stages")) for t, s in data["stages"]),
+            )
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InvalidDocument):
+                raise
+            raise InvalidDocument(
+                "Case facts hold a list of the wrong shape (see CaseFacts.to_dict()).", path="$"
+            ) from None
+
     def stage_before(self, moment: datetime) -> str | None:
         """The stage the case was at just before ``moment`` (None: not yet referred)."""
         stage = None
@@ -165,6 +220,51 @@ class CaseFacts:
             if when < moment:
                 stage = to_state
         return stage
+
+
+_TIMES = (
+    "referred_at",
+    "first_victim_contact",
+    "first_victim_information",
+    "conference_at",
+    "letter_delivered_at",
+    "first_shuttle_at",
+    "agreement_made_at",
+    "ended_at",
+)
+_FIELDS = frozenset(a.name for a in attrs.fields(CaseFacts))
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidDocument(f"Case facts field {name} must be text.", path=name)
+    return value
+
+
+def _whole(value: object, name: str) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidDocument(f"Case facts field {name} must be a whole number.", path=name)
+    return value
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidDocument(f"Case facts field {name} must be true or false.", path=name)
+    return value
+
+
+def _time(value: object, name: str, *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidDocument(
+            f"Case facts field {name} must hold ISO 8601 times with their offset.", path=name
+        )
+    return moment.astimezone(UTC)
 
 
 class _HasHistory(Protocol):
