@@ -19,6 +19,7 @@ from rjflow import (
 )
 from rjflow.deadlines import CODES, DueState, due, next_due, overdue_by_facilitator
 from rjflow.demo import DEMO_START, build_demo_case
+from rjflow.erasure import erase_free_text
 from tests.builders import at_stage, consent, new_case, session
 
 DAY = timedelta(days=1)
@@ -162,6 +163,14 @@ class TestIdleAndEnforcement:
         found = _codes(case, last)[("case_idle", None)]
         assert found.due_at == last + Policy().idle_after
 
+    def test_an_erasure_is_not_activity(self) -> None:
+        """Erasing free text (data protection) does not reset the no-activity clock."""
+        case, clock = _in_review()
+        last = case.history[-1].at
+        erase_free_text(case, at=clock() + 20 * DAY, actor="M1")
+        assert case.history[-1].action == "erase_free_text"
+        assert _codes(case, last)[("case_idle", None)].due_at == last + Policy().idle_after
+
     def test_a_warning_and_a_referral_for_breach(self) -> None:
         case, clock = at_stage(State.INTRODUCTION)
         for _ in range(2):
@@ -204,3 +213,41 @@ class TestShape:
         assert {case_id for case_id, _ in pairs} == {"C1"}  # both builders use C1
         assert all(o.state is DueState.OVERDUE for _, o in pairs)
         assert [o.due_at for _, o in pairs] == sorted(o.due_at for _, o in pairs)
+
+
+def test_across_a_synthetic_caseload() -> None:
+    """On 600 synthetic cases at three times: states follow the due times, the list is in
+    order, ended cases owe nothing, and overdue agreement actions are exactly the record's."""
+    from tests.synthetic import synthetic_caseload  # noqa: PLC0415
+
+    soon = Policy().due_soon_within
+    seen: set[str] = set()
+    for case in synthetic_caseload(600, seed=3):
+        for at in (
+            datetime(2026, 1, 15, tzinfo=UTC),
+            datetime(2026, 7, 1, tzinfo=UTC),
+            datetime(2027, 3, 1, tzinfo=UTC),
+        ):
+            found = case.due(at)
+            if not case.is_open:
+                assert found == ()
+                continue
+            assert list(found) == sorted(found, key=lambda o: (o.due_at, o.code, o.subject or ""))
+            for o in found:
+                seen.add(o.code)
+                expected = (
+                    DueState.OVERDUE
+                    if at > o.due_at
+                    else DueState.DUE
+                    if at >= o.due_at - soon
+                    else DueState.UPCOMING
+                )
+                assert o.state is expected
+            overdue = {
+                o.subject
+                for o in found
+                if o.code == "agreement_action_due" and o.state is DueState.OVERDUE
+            }
+            if case.record.agreement_binding(case.policy):
+                assert overdue == set(case.record.overdue_actions(at.date()))
+    assert seen >= set(CODES) - {"breach_outcome_due"}
