@@ -305,6 +305,10 @@ class TestFacts:
             ("sessions_attended", True),
             ("feedback", [["2026-01-01T00:00:00+00:00", 5]]),
             ("case_id", 7),
+            ("end_reason", "a $\\alpha$ reason"),
+            ("agreement_outcome", "fulfilled-ish"),
+            ("stages", [["2026-01-01T00:00:00+00:00", "limbo"]]),
+            ("consented", [["hug", "2026-01-01T00:00:00+00:00"]]),
         ],
     )
     def test_malformed_facts_are_refused(self, field: str, value: object) -> None:

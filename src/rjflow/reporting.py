@@ -43,7 +43,7 @@ from rjflow.activities import (
 )
 from rjflow.errors import InvalidDocument, InvalidInput
 from rjflow.history import Event
-from rjflow.states import OPEN_STATES
+from rjflow.states import OPEN_STATES, State
 
 __all__ = [
     "COUNTS",
@@ -188,14 +188,13 @@ class CaseFacts:
                 lead=None if data["lead"] is None else _text(data["lead"], "lead"),
                 referred_at=_time(data["referred_at"], "referred_at"),
                 **{name: _time(data[name], name, optional=True) for name in _TIMES[1:]},
-                end_reason=None
-                if data["end_reason"] is None
-                else _text(data["end_reason"], "end_reason"),
-                agreement_outcome=None
-                if data["agreement_outcome"] is None
-                else _text(data["agreement_outcome"], "agreement_outcome"),
+                end_reason=_choice(data["end_reason"], "end_reason", _REASONS, optional=True),
+                agreement_outcome=_choice(
+                    data["agreement_outcome"], "agreement_outcome", _OUTCOMES, optional=True
+                ),
                 consented=tuple(
-                    (_text(a, "consented"), _time(t, "consented")) for a, t in data["consented"]
+                    (_choice(a, "consented", _ACTIVITIES), _time(t, "consented"))
+                    for a, t in data["consented"]
                 ),
                 conclusion_told=tuple(_time(t, "conclusion_told") for t in data["conclusion_told"]),
                 feedback=tuple(
@@ -204,7 +203,9 @@ class CaseFacts:
                 ),
                 sessions_attended=_whole(data["sessions_attended"], "sessions_attended"),
                 sessions_missed=_whole(data["sessions_missed"], "sessions_missed"),
-                stages=tuple((_time(t, "stages"), _text(s, "stages")) for t, s in data["stages"]),
+                stages=tuple(
+                    (_time(t, "stages"), _choice(s, "stages", _STAGES)) for t, s in data["stages"]
+                ),
             )
         except (TypeError, ValueError) as exc:
             if isinstance(exc, InvalidDocument):
@@ -238,6 +239,22 @@ _FIELDS = frozenset(a.name for a in attrs.fields(CaseFacts))
 def _text(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise InvalidDocument(f"Case facts field {name} must be text.", path=name)
+    return value
+
+
+_REASONS = frozenset(r.value for r in ClosureReason)
+_OUTCOMES = frozenset(o.value for o in AgreementOutcome)
+_ACTIVITIES = frozenset(a.value for a in ContactActivity)
+_STAGES = frozenset(s.value for s in State)
+
+
+def _choice(value: object, name: str, allowed: frozenset[str], *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidDocument(
+            f"Case facts field {name} must be one of {', '.join(sorted(allowed))}.", path=name
+        )
     return value
 
 
