@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from rjflow import (
     AgreementAction,
     Attendance,
     ContactActivity,
+    InvalidDocument,
     InvalidInput,
     OffenceCategory,
     Policy,
@@ -20,7 +22,8 @@ from rjflow import (
 from rjflow.deadlines import CODES, DueState, due, next_due, overdue_by_facilitator
 from rjflow.demo import DEMO_START, build_demo_case
 from rjflow.erasure import erase_free_text
-from tests.builders import at_stage, consent, new_case, session
+from rjflow.serialization import loads
+from tests.builders import KEYRING, at_stage, consent, new_case, session
 
 DAY = timedelta(days=1)
 
@@ -251,3 +254,23 @@ def test_across_a_synthetic_caseload() -> None:
             if case.record.agreement_binding(case.policy):
                 assert overdue == set(case.record.overdue_actions(at.date()))
     assert seen >= set(CODES) - {"breach_outcome_due"}
+
+
+class TestSealedRecordsStayGood:
+    """Regression: adding the deadline values to Policy changed its fingerprint, so a record
+    sealed by the previous release (the demo case, sealed with the tests' keyring by commit
+    ca54287, in tests/fixtures/sealed-before-deadlines.json) no longer loaded with the key."""
+
+    FIXTURE = Path(__file__).parent / "fixtures" / "sealed-before-deadlines.json"
+
+    def test_a_record_sealed_before_the_deadline_values_still_loads(self) -> None:
+        case = loads(self.FIXTURE.read_text(encoding="utf-8"), keyring=KEYRING)
+        assert case.record == build_demo_case().record  # (free-text salts differ)
+
+    def test_deadline_values_leave_a_sealed_record_good(self) -> None:
+        text = self.FIXTURE.read_text(encoding="utf-8")
+        other = Policy(idle_after=timedelta(days=5), review_every=timedelta(days=14))
+        assert loads(text, keyring=KEYRING, policy=other).policy == other
+        # ...but a value that judges actions still does not
+        with pytest.raises(InvalidDocument):
+            loads(text, keyring=KEYRING, policy=Policy(max_sessions=11))
