@@ -26,7 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "integrity",
     ),
     "rules": ("rules", "effects"),
-    "engine": ("history", "freetext", "_convert", "_dependence", "workflow", "case"),
+    "engine": ("history", "freetext", "_convert", "_dependence", "workflow", "deadlines", "case"),
     "adapters": (
         "serialization",
         "store",
@@ -38,6 +38,9 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "forms",
         "reference",
         "demo",
+        "caseload",
+        "reporting",
+        "_report_html",
         "cli",
         "__main__",
         "__init__",

@@ -74,6 +74,8 @@ from rjflow.commands import (
     VaryAgreement,
     WaiveAgreementAction,
 )
+from rjflow.deadlines import Obligation
+from rjflow.deadlines import due as _due
 from rjflow.effects import EFFECTS, open_record
 from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.freetext import commit_free_text
@@ -1183,3 +1185,12 @@ class Case:
         contact.  The information itself stays in the embedding application."""
         inp = RecordNewInformation(subject)
         return self._do("record_new_information", inp, at, actor, occurred_at)
+
+    # -- deadlines (issue 13) --------------------------------------------------------------------
+
+    def due(self, at: datetime) -> tuple[Obligation, ...]:
+        """Every dated obligation of the case at ``at`` (timezone-aware), earliest first: the
+        next review, agreement actions, reassessment of risk, first contact with each victim,
+        no activity, the enforcement window.  Empty once the case has ended.  See
+        :func:`rjflow.deadlines.due`; the rules are in docs/reporting.md."""
+        return _due(self, at)

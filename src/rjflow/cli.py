@@ -32,7 +32,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,12 +42,16 @@ import click
 
 from rjflow._convert import unstructure
 from rjflow._escape import printable
+from rjflow._report_html import PlotsUnavailable, render_html, svg_plots
 from rjflow.case import Case
+from rjflow.caseload import iter_jsonl
+from rjflow.deadlines import DueState, Obligation
 from rjflow.demo import format_event, run_demo
 from rjflow.diagrams import GraphvizMissing, diagram_model, render, render_svg, to_dot, to_mermaid
-from rjflow.errors import InvalidDocument, RJFlowError, StoreUnavailable
+from rjflow.errors import InvalidDocument, RJFlowError, SourceUnavailable, StoreUnavailable
 from rjflow.parties import PractitionerLevel
 from rjflow.policy import LONDON_CRC
+from rjflow.reporting import Period, build_report, case_facts
 from rjflow.serialization import load_jsonl, loads
 from rjflow.store import SQLiteStore
 
@@ -375,6 +380,157 @@ def policy() -> None:
         if isinstance(getattr(LONDON_CRC, field.name), PractitionerLevel):
             values[field.name] = getattr(LONDON_CRC, field.name).label
     _echo(json.dumps(values, indent=2))
+
+
+# -- deadlines and the caseload report (issue 13) ---------------------------------------------
+
+
+def _moment(text: str, option: str, *, end_of_day: bool = False) -> datetime:
+    """A command-line time: a date (``2026-12-01``: midnight UTC that day, or the next
+    midnight with ``end_of_day``) or an ISO 8601 time with its offset; a usage error
+    otherwise (a time without an offset is ambiguous)."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+            return start + timedelta(days=1) if end_of_day else start
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            "give a date (2026-12-01) or a time with its offset (2026-12-01T09:00+00:00).",
+            param_hint=option,
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            "a time needs its UTC offset (2026-12-01T09:00+00:00), or give a date.",
+            param_hint=option,
+        )
+    return moment.astimezone(UTC)
+
+
+def _caseload(path: Path, problems: list[str]) -> Iterator[Case]:
+    """The cases of ``path`` one at a time: JSON Lines (``.jsonl``, read lazily) or one JSON
+    case.  A line that does not load is noted in ``problems`` as ``FILE:LINE: message`` and
+    skipped; a file that cannot be read exits 2."""
+    if path.suffix != ".jsonl":
+        yield _load_case(path)
+        return
+    try:
+        for item in iter_jsonl(path):
+            if isinstance(item, Case):
+                yield item
+            else:
+                problems.append(f"{_shown(path)}:{item.line}: {item.message}")
+    except SourceUnavailable as exc:
+        raise _Failure(
+            f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
+        ) from None
+
+
+def _report_problems(problems: list[str]) -> None:
+    for line in problems:
+        _echo(line, err=True)
+    if problems:
+        _echo(f"rjflow: {len(problems)} line(s) did not load and were left out.", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@click.argument("cases_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--at",
+    "at_text",
+    required=True,
+    help="When to judge: a date (midnight UTC) or an ISO time with its offset.",
+)
+@click.option("--all", "show_all", is_flag=True, help="List obligations due soon and upcoming too.")
+def due(cases_file: Path, at_text: str, show_all: bool) -> None:
+    """What is overdue in a caseload (JSON Lines, or one JSON case), by lead facilitator.
+
+    Each line: the case id, the obligation's code and its message.  Exit status 1 when a
+    line of the file did not load (it is named on stderr; the others are still listed).
+    """
+    at = _moment(at_text, "--at")
+    problems: list[str] = []
+    groups: dict[str | None, list[tuple[str, Obligation]]] = {}
+    seen = 0
+    for case in _caseload(cases_file, problems):
+        seen += 1
+        for obligation in case.due(at):
+            if show_all or obligation.state is DueState.OVERDUE:
+                lead = case.record.lead_facilitator
+                groups.setdefault(lead, []).append((case.case_id, obligation))
+    total = sum(len(items) for items in groups.values())
+    cases = len({case_id for items in groups.values() for case_id, _ in items})
+    what = "Due or upcoming" if show_all else "Overdue"
+    _echo(
+        f"{what} at {at.strftime('%Y-%m-%d %H:%M UTC')}: {total} obligation(s) in {cases} of "
+        f"{seen} case(s)."
+    )
+    for lead in sorted(groups, key=lambda name: (name is None, name or "")):
+        items = sorted(groups[lead], key=lambda pair: (pair[1].due_at, pair[0], pair[1].code))
+        _echo("")
+        _echo(f"Lead facilitator {lead} ({len(items)}):" if lead else f"No lead ({len(items)}):")
+        for case_id, obligation in items:
+            state = "" if obligation.state is DueState.OVERDUE else f" ({obligation.state.value})"
+            _echo(f"  {case_id}  [{obligation.code}]{state} {obligation.message}")
+    _report_problems(problems)
+
+
+@main.command()
+@click.argument("cases_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from", "first", required=True, help="First day of the period (2026-01-01).")
+@click.option("--to", "last", required=True, help="Last day of the period, included.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),  # a file here is an unusable output folder: exit 3
+    help="Folder for report.json, report.csv and report.html (created if missing).",
+)
+def report(cases_file: Path, first: str, last: str, out_dir: Path) -> None:
+    """The caseload report of a period: counts, times, satisfaction, sessions, open cases.
+
+    The period runs from midnight UTC of --from up to midnight UTC after --to (both days
+    included; docs/reporting.md defines every count).  Writes JSON, CSV and an HTML page
+    whose plots need matplotlib (rjflow[reports]).  Exit status 1 when a line of the file did
+    not load (it is named on stderr; the report counts the others).
+    """
+    start = _moment(first, "--from")
+    end = _moment(last, "--to", end_of_day=len(last) == 10)
+    if end <= start:
+        raise click.BadParameter("the period must end after it starts.", param_hint="--to")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise _Failure(
+            f"cannot use {_shown(out_dir)} as the report folder: it is a file. Give a folder "
+            "(it is created if missing).",
+            EXIT_UNAVAILABLE,
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise _Failure(
+            _os_message("cannot create the folder", exc, out_dir), EXIT_UNAVAILABLE
+        ) from None
+    problems: list[str] = []
+    numbers = build_report(
+        (case_facts(c) for c in _caseload(cases_file, problems)), Period(start, end)
+    )
+    try:
+        plots: dict[str, str] | None = svg_plots(numbers)
+    except PlotsUnavailable:
+        plots = None
+        _echo("rjflow: the HTML page has no plots: install rjflow[reports] (matplotlib).", err=True)
+    _write_output(out_dir / "report.json", numbers.to_json().encode())
+    _write_output(out_dir / "report.csv", numbers.to_csv().encode())
+    _write_output(out_dir / "report.html", render_html(numbers, plots).encode())
+    c = numbers.counts
+    _echo(
+        f"{numbers.cases} case(s) read: {c['referred']} referred, {c['completed']} completed, "
+        f"{c['closed']} closed in the period."
+    )
+    _echo(f"Wrote report.json, report.csv and report.html to {_shown(out_dir)}/.")
+    _report_problems(problems)
 
 
 def run() -> NoReturn:

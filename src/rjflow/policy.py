@@ -415,10 +415,85 @@ class Policy:
         },
     )
 
+    # -- deadlines (issue 13): when things fall due; rjflow.deadlines reads them ------------
+    # They judge no action (metadata judges=False), so they stay out of the policy's
+    # fingerprint: a record sealed before they existed, or under other values, still loads.
+    first_contact_within: timedelta = attrs.field(
+        default=timedelta(days=10),
+        converter=plain_timedelta,
+        validator=_positive_duration,
+        metadata={
+            "judges": False,
+            "doc": (
+                "**practice**, *inferred number*: each victim is contacted this soon after the "
+                "referral (or after joining the case); the Victims' Code gives victims a right "
+                "to information about restorative justice, and the RJC Service Provider Code "
+                "asks services to set and monitor their timescales, but no national number "
+                "exists.  Not for offences where the service waits for the victim to ask."
+            ),
+        },
+    )
+    idle_after: timedelta = attrs.field(
+        default=timedelta(days=28),
+        converter=plain_timedelta,
+        validator=_positive_duration,
+        metadata={
+            "judges": False,
+            "doc": (
+                "*inferred*: an open case with no recorded activity for this long is flagged "
+                "(RJC Service Provider Code: cases are supervised and progress is monitored)."
+            ),
+        },
+    )
+    review_every: timedelta = attrs.field(
+        default=timedelta(days=28),
+        converter=plain_timedelta,
+        validator=_positive_duration,
+        metadata={
+            "judges": False,
+            "doc": (
+                "**seed** (reviews of progress on the agreement), *inferred number*: the next "
+                "review falls due this long after the last attended review session, or after "
+                "reviews started."
+            ),
+        },
+    )
+    breach_outcome_within: timedelta = attrs.field(
+        default=timedelta(days=28),
+        converter=plain_timedelta,
+        validator=_positive_duration,
+        metadata={
+            "judges": False,
+            "doc": (
+                "*inferred*: the court's outcome of a referral for breach (Sentencing Act "
+                "2020, Sch. 10) is expected, and recorded, this soon after the referral."
+            ),
+        },
+    )
+    due_soon_within: timedelta = attrs.field(
+        default=timedelta(days=7),
+        converter=plain_timedelta,
+        validator=_positive_duration,
+        metadata={
+            "judges": False,
+            "doc": (
+                "*inferred*: an obligation whose due time is this close is shown as due rather "
+                "than upcoming (``rjflow.deadlines``)."
+            ),
+        },
+    )
+
     def is_sensitive(self, category: OffenceCategory) -> bool:
         """True when offences of ``category`` need the sensitive-case safeguards."""
         return category in self.sensitive_categories
 
+
+#: The policy values that judge no action, only schedule (``metadata["judges"]`` False: the
+#: deadlines of issue 13).  A sealed record does not depend on them, so the policy's
+#: fingerprint leaves them out (see ``rjflow.serialization``).
+SCHEDULING_FIELDS: frozenset[str] = frozenset(
+    a.name for a in attrs.fields(Policy) if a.metadata.get("judges") is False
+)
 
 #: London CRC's programme: the seed's rules with national practice defaults.
 LONDON_CRC = Policy()

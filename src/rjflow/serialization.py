@@ -86,7 +86,7 @@ from rjflow.errors import (
 from rjflow.freetext import ERASE_ACTION, positions_match, reveal, verify_texts
 from rjflow.history import Event, canonical_json, verify_chain
 from rjflow.integrity import MIN_KEY_BYTES, Keyring, integrity_mac, snapshot_seal
-from rjflow.policy import LONDON_CRC, Policy
+from rjflow.policy import LONDON_CRC, SCHEDULING_FIELDS, Policy
 from rjflow.record import CaseRecord
 from rjflow.workflow import Workflow
 
@@ -252,8 +252,10 @@ def dumps(
 @functools.lru_cache(maxsize=64)
 def _fingerprint(policy: Policy) -> str:
     """SHA-256 of the policy's canonical JSON: a sealed record is only good under the policy
-    that judged it."""
-    return hashlib.sha256(canonical_json(unstructure(policy, Policy)).encode()).hexdigest()
+    that judged it.  Values that judge no action (``policy.SCHEDULING_FIELDS``: deadlines) are
+    left out, so adding or changing one keeps sealed records good."""
+    values = {k: v for k, v in unstructure(policy, Policy).items() if k not in SCHEDULING_FIELDS}
+    return hashlib.sha256(canonical_json(values).encode()).hexdigest()
 
 
 def _verify_history(events: Sequence[Event]) -> frozenset[tuple[int, str]]:

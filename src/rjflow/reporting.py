@@ -1,0 +1,667 @@
+"""The caseload report: what the service did in a period, counted the same way everywhere.
+
+Every count is a function of each case's event history, defined once in docs/reporting.md
+and implemented once here: :func:`case_facts` reads one case's history in one pass and keeps
+the dated milestones the counts need (a few dozen values: a report over 100,000 cases never
+holds the cases themselves); :func:`build_report` counts the milestones that fall in a
+:class:`Period`.  :func:`report` does both for an iterable of cases.
+
+A period is half-open: it holds the instants ``start <= t < end`` (UTC).
+:meth:`Period.days` makes one from whole calendar days, both included.  A milestone's time
+is when it *happened* (an event's ``occurred_at`` when it was entered late, else when it was
+recorded).
+
+>>> from datetime import date
+>>> from rjflow.demo import build_demo_case
+>>> year = Period.days(date(2026, 1, 1), date(2026, 12, 31))
+>>> r = report([build_demo_case()], year)
+>>> r.counts["referred"], r.counts["direct_rj"], r.counts["agreement_fulfilled"]
+(1, 1, 1)
+>>> r.days_to_completion.median  # referred 2 March, completed 27 May
+86.0
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+
+import attrs
+
+from rjflow._validate import aware_datetime
+from rjflow.activities import (
+    ActionStatus,
+    AgreementOutcome,
+    ClosureReason,
+    ContactActivity,
+)
+from rjflow.errors import InvalidDocument, InvalidInput
+from rjflow.history import Event
+from rjflow.states import OPEN_STATES, State
+
+__all__ = [
+    "COUNTS",
+    "CaseFacts",
+    "Distribution",
+    "Period",
+    "Report",
+    "Satisfaction",
+    "SessionsUsed",
+    "build_report",
+    "case_facts",
+    "report",
+]
+
+_DAY = 86400.0
+
+#: Every count of :attr:`Report.counts`, in the report's order, with what it counts.
+COUNTS: Mapping[str, str] = {
+    "referred": "cases referred (opened)",
+    "victim_contacted": "cases whose first contact with a victim happened",
+    "information_given": "cases in which a victim was first given information",
+    "consented_face_to_face": "cases in which a victim first consented to meet",
+    "consented_shuttle": "cases in which a victim first consented to shuttle mediation",
+    "consented_receive_letter": "cases in which a victim first consented to receive a letter",
+    "direct_rj": "cases whose conference was held (direct RJ)",
+    "indirect_rj": "cases whose first letter delivery or shuttle message happened (indirect RJ)",
+    "letter_delivered": "cases whose first letter of apology was delivered",
+    "shuttle": "cases whose first shuttle message was carried",
+    "agreement_made": "cases whose outcome agreement was signed by all (reviews then started)",
+    "agreement_fulfilled": "cases that ended with their agreement fulfilled",
+    "agreement_partly_fulfilled": "cases that ended with their agreement partly fulfilled",
+    "agreement_not_fulfilled": "cases that ended with their agreement not fulfilled",
+    "completed": "cases completed",
+    "closed": "cases closed early (any reason but completion)",
+    "victims_informed_of_conclusion": "victims first told of the case's conclusion",
+    "feedback_responses": "feedback responses recorded (every participant)",
+}
+
+_CONSENT_KEYS = {a.value: f"consented_{a.value}" for a in ContactActivity}
+_CONTACT_BY_PARTY = frozenset(
+    {
+        "give_information",
+        "record_consent",
+        "record_decline",
+        "withdraw_consent",
+        "record_feedback",
+        "record_follow_up",
+    }
+)
+_CONTACT_BY_VICTIM = frozenset(
+    {"record_victim_wishes", "inform_victim", "record_shuttle_message", "deliver_letter"}
+)
+
+
+def _start(value: object) -> datetime:
+    return aware_datetime("start", value)
+
+
+def _end(value: object) -> datetime:
+    return aware_datetime("end", value)
+
+
+@attrs.frozen
+class Period:
+    """The instants ``start <= t < end`` (both timezone-aware, kept in UTC; ``start`` before
+    ``end``, else :class:`~rjflow.InvalidInput`)."""
+
+    start: datetime = attrs.field(converter=_start)
+    end: datetime = attrs.field(converter=_end)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidInput(
+                "A report's period must end after it starts; give the later time as its end."
+            )
+
+    @classmethod
+    def days(cls, first: date, last: date) -> Period:
+        """Whole calendar days ``first`` to ``last``, both included: from midnight UTC of
+        ``first`` up to (not including) midnight UTC after ``last``."""
+        for name, value in (("first", first), ("last", last)):
+            if not isinstance(value, date) or isinstance(value, datetime):
+                raise InvalidInput(f"{name!r} must be a date (got {type(value).__name__}).")
+        start = datetime.combine(first, time(), tzinfo=UTC)
+        return cls(start, datetime.combine(last, time(), tzinfo=UTC) + timedelta(days=1))
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, datetime) and self.start <= moment < self.end
+
+
+@attrs.frozen
+class CaseFacts:
+    """One case's dated milestones, read from its event history by :func:`case_facts`; each
+    field is defined in docs/reporting.md.  Times are when the event happened (UTC)."""
+
+    case_id: str
+    lead: str | None
+    referred_at: datetime
+    first_victim_contact: datetime | None = None
+    first_victim_information: datetime | None = None
+    consented: tuple[tuple[str, datetime], ...] = ()
+    conference_at: datetime | None = None
+    letter_delivered_at: datetime | None = None
+    first_shuttle_at: datetime | None = None
+    agreement_made_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+    agreement_outcome: str | None = None
+    conclusion_told: tuple[datetime, ...] = ()
+    feedback: tuple[tuple[datetime, int, bool], ...] = ()
+    sessions_attended: int = 0
+    sessions_missed: int = 0
+    stages: tuple[tuple[datetime, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The facts as plain JSON data (times ISO 8601 in UTC), for a store's read model to
+        keep beside the case, so that a report need not load the cases again; read back with
+        :meth:`from_dict`."""
+        data = attrs.asdict(self, recurse=False)
+        for name in _TIMES:
+            value = data[name]
+            data[name] = None if value is None else value.isoformat()
+        data["consented"] = [[a, t.isoformat()] for a, t in self.consented]
+        data["conclusion_told"] = [t.isoformat() for t in self.conclusion_told]
+        data["feedback"] = [[t.isoformat(), score, changed] for t, score, changed in self.feedback]
+        data["stages"] = [[t.isoformat(), stage] for t, stage in self.stages]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CaseFacts:
+        """Facts from :meth:`to_dict`'s data.  Raises :class:`~rjflow.InvalidDocument`
+        (naming the field, never repeating its value) when a field is missing, unknown or
+        of the wrong kind."""
+        if not isinstance(data, Mapping) or set(data) != _FIELDS:
+            raise InvalidDocument(
+                "Case facts must be an object with exactly the fields of CaseFacts.to_dict().",
+                path="$",
+            )
+        try:
+            return cls(
+                case_id=_text(data["case_id"], "case_id"),
+                lead=None if data["lead"] is None else _text(data["lead"], "lead"),
+                referred_at=_time(data["referred_at"], "referred_at"),
+                **{name: _time(data[name], name, optional=True) for name in _TIMES[1:]},
+                end_reason=_choice(data["end_reason"], "end_reason", _REASONS, optional=True),
+                agreement_outcome=_choice(
+                    data["agreement_outcome"], "agreement_outcome", _OUTCOMES, optional=True
+                ),
+                consented=tuple(
+                    (_choice(a, "consented", _ACTIVITIES), _time(t, "consented"))
+                    for a, t in data["consented"]
+                ),
+                conclusion_told=tuple(_time(t, "conclusion_told") for t in data["conclusion_told"]),
+                feedback=tuple(
+                    (_time(t, "feedback"), _whole(n, "feedback"), _flag(c, "feedback"))
+                    for t, n, c in data["feedback"]
+                ),
+                sessions_attended=_whole(data["sessions_attended"], "sessions_attended"),
+                sessions_missed=_whole(data["sessions_missed"], "sessions_missed"),
+                stages=tuple(
+                    (_time(t, "stages"), _choice(s, "stages", _STAGES)) for t, s in data["stages"]
+                ),
+            )
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, InvalidDocument):
+                raise
+            raise InvalidDocument(
+                "Case facts hold a list of the wrong shape (see CaseFacts.to_dict()).", path="$"
+            ) from None
+
+    def stage_before(self, moment: datetime) -> str | None:
+        """The stage the case was at just before ``moment`` (None: not yet referred)."""
+        stage = None
+        for when, to_state in self.stages:
+            if when < moment:
+                stage = to_state
+        return stage
+
+
+_TIMES = (
+    "referred_at",
+    "first_victim_contact",
+    "first_victim_information",
+    "conference_at",
+    "letter_delivered_at",
+    "first_shuttle_at",
+    "agreement_made_at",
+    "ended_at",
+)
+_FIELDS = frozenset(a.name for a in attrs.fields(CaseFacts))
+
+
+def _text(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidDocument(f"Case facts field {name} must be text.", path=name)
+    return value
+
+
+_REASONS = frozenset(r.value for r in ClosureReason)
+_OUTCOMES = frozenset(o.value for o in AgreementOutcome)
+_ACTIVITIES = frozenset(a.value for a in ContactActivity)
+_STAGES = frozenset(s.value for s in State)
+
+
+def _choice(value: object, name: str, allowed: frozenset[str], *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidDocument(
+            f"Case facts field {name} must be one of {', '.join(sorted(allowed))}.", path=name
+        )
+    return value
+
+
+def _whole(value: object, name: str) -> int:
+    if type(value) is not int or value < 0:
+        raise InvalidDocument(f"Case facts field {name} must be a whole number.", path=name)
+    return value
+
+
+def _flag(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidDocument(f"Case facts field {name} must be true or false.", path=name)
+    return value
+
+
+def _time(value: object, name: str, *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidDocument(
+            f"Case facts field {name} must hold ISO 8601 times with their offset.", path=name
+        )
+    return moment.astimezone(UTC)
+
+
+class _HasHistory(Protocol):
+    @property
+    def history(self) -> tuple[Event, ...]: ...  # pragma: no cover
+
+
+def _happened(event: Event) -> datetime:
+    return event.occurred_at or event.at
+
+
+class _Reader:
+    """The state one pass over a history needs."""
+
+    def __init__(self) -> None:
+        self.victims: set[str] = set()
+        self.facts: dict[str, Any] = {}
+        self.consented: dict[str, datetime] = {}
+        self.told: dict[str, datetime] = {}
+        self.feedback: list[tuple[datetime, int, bool]] = []
+        self.stages: list[tuple[datetime, str]] = []
+        self.proposed = False
+        self.last_signature: datetime | None = None
+        self.actions: list[str] = []
+        self.statuses: dict[str, str] = {}
+        self.attended = 0
+        self.missed = 0
+
+    def first(self, name: str, when: datetime) -> None:
+        if self.facts.get(name) is None:
+            self.facts[name] = when
+
+    def read(self, event: Event) -> None:  # noqa: PLR0912 - one branch per action kind
+        data, action, when = event.data, event.action, _happened(event)
+        if event.to_state is not None:
+            self.stages.append((when, event.to_state))
+        if action == "open_case":
+            self.facts["case_id"] = data.get("case_id")
+            self.facts["lead"] = data.get("lead_facilitator")
+            self.facts["referred_at"] = when
+            for party in data.get("parties") or ():
+                if party.get("role") == "victim":
+                    self.victims.add(str(party.get("id")))
+        elif action == "add_party":
+            party = data.get("party") or {}
+            if party.get("role") == "victim":
+                self.victims.add(str(party.get("id")))
+        elif action == "assign_lead_facilitator":
+            self.facts["lead"] = data.get("facilitator")
+        elif action == "record_session":
+            if data.get("attendance") == "attended":
+                self.attended += 1
+            else:
+                self.missed += 1
+        elif action == "hold_conference":
+            self.attended += 1  # the conference is its own session
+            self.first("conference_at", when)
+            self.first("first_victim_contact", when)
+        elif action == "propose_agreement":
+            self.proposed, self.last_signature = True, None
+            self.actions = [str(a.get("id")) for a in data.get("actions") or ()]
+        elif action == "vary_agreement":
+            self.actions = [str(a.get("id")) for a in data.get("actions") or ()]
+        elif action == "abandon_agreement":
+            self.proposed, self.actions = False, []
+        elif action == "sign_agreement":
+            self.last_signature = when
+        elif action == "start_reviews" and self.proposed and self.last_signature is not None:
+            self.first("agreement_made_at", self.last_signature)
+        elif action == "record_progress":
+            self.statuses[str(data.get("action_id"))] = str(data.get("status"))
+        elif action == "waive_agreement_action":
+            self.statuses[str(data.get("action_id"))] = ActionStatus.WAIVED.value
+        elif action in ("complete", "close"):
+            self.facts["ended_at"] = when
+            reason = data.get("reason") if action == "close" else ClosureReason.COMPLETED.value
+            self.facts["end_reason"] = reason
+            self.facts["agreement_outcome"] = self.outcome()
+        self.contact(action, data, when)
+
+    def contact(self, action: str, data: Mapping[str, Any], when: datetime) -> None:
+        if action in _CONTACT_BY_PARTY:
+            victim = data.get("party")
+        elif action in _CONTACT_BY_VICTIM:
+            victim = data.get("victim")
+            if action == "deliver_letter" and victim is None:
+                victim = next(iter(self.victims), None)  # the case's only letter
+        else:
+            return
+        if victim not in self.victims:
+            return
+        self.first("first_victim_contact", when)
+        if action == "give_information":
+            self.first("first_victim_information", when)
+        elif action == "record_consent":
+            self.consented.setdefault(str(data.get("activity")), when)
+        elif action == "record_shuttle_message":
+            self.first("first_shuttle_at", when)
+        elif action == "deliver_letter":
+            self.first("letter_delivered_at", when)
+        elif action == "inform_victim" and data.get("about") == "conclusion":
+            self.told.setdefault(str(victim), when)
+
+    def outcome(self) -> str | None:
+        if not self.proposed or not self.actions:
+            return None
+        statuses = [ActionStatus(self.statuses.get(a, "not_started")) for a in self.actions]
+        if not all(s.final for s in statuses):
+            return None
+        return AgreementOutcome.of(tuple(statuses)).value
+
+
+def case_facts(case: _HasHistory) -> CaseFacts:
+    """The milestones of one case (a :class:`rjflow.Case`, or anything with its ``history``),
+    read from its events in one pass; see docs/reporting.md for each rule."""
+    reader = _Reader()
+    for event in case.history:
+        reader.read(event)
+        if event.action == "record_feedback":
+            satisfaction = event.data.get("satisfaction")
+            changed = event.data.get("things_changed")
+            if isinstance(satisfaction, int):
+                reader.feedback.append((_happened(event), satisfaction, bool(changed)))
+    facts = reader.facts
+    return CaseFacts(
+        case_id=str(facts.get("case_id")),
+        lead=facts.get("lead"),
+        referred_at=facts["referred_at"],
+        first_victim_contact=facts.get("first_victim_contact"),
+        first_victim_information=facts.get("first_victim_information"),
+        consented=tuple(sorted(reader.consented.items())),
+        conference_at=facts.get("conference_at"),
+        letter_delivered_at=facts.get("letter_delivered_at"),
+        first_shuttle_at=facts.get("first_shuttle_at"),
+        agreement_made_at=facts.get("agreement_made_at"),
+        ended_at=facts.get("ended_at"),
+        end_reason=facts.get("end_reason"),
+        agreement_outcome=facts.get("agreement_outcome"),
+        conclusion_told=tuple(sorted(reader.told.values())),
+        feedback=tuple(reader.feedback),
+        sessions_attended=reader.attended,
+        sessions_missed=reader.missed,
+        stages=tuple(reader.stages),
+    )
+
+
+@attrs.frozen
+class Distribution:
+    """Durations in days: how many, their median and 90th percentile (nearest rank; None
+    when there are none), and the values themselves, sorted."""
+
+    count: int
+    median: float | None
+    p90: float | None
+    values: tuple[float, ...] = attrs.field(repr=False, default=())
+
+    @classmethod
+    def of(cls, values: Iterable[float]) -> Distribution:
+        ordered = tuple(sorted(values))
+        if not ordered:
+            return cls(0, None, None, ())
+        rank = math.ceil(0.9 * len(ordered))
+        return cls(len(ordered), statistics.median(ordered), ordered[rank - 1], ordered)
+
+
+@attrs.frozen
+class Satisfaction:
+    """Feedback recorded in the period: responses, mean satisfaction (1-5; None without
+    responses), responses per score, and how many said things changed for the better."""
+
+    responses: int
+    mean: float | None
+    by_score: tuple[tuple[int, int], ...]
+    things_changed: int
+
+
+@attrs.frozen
+class SessionsUsed:
+    """Sessions of the cases that ended in the period: attended (the conference counts as
+    one) and missed, in total, and attended per ended case (mean and median)."""
+
+    cases: int
+    attended: int
+    missed: int
+    mean: float | None
+    median: float | None
+
+
+@attrs.frozen
+class Report:
+    """The numbers of one period (see docs/reporting.md for each definition)."""
+
+    period: Period
+    cases: int
+    counts: Mapping[str, int]
+    closed_by_reason: Mapping[str, int]
+    days_to_first_contact: Distribution
+    days_to_completion: Distribution
+    satisfaction: Satisfaction
+    sessions: SessionsUsed
+    open_by_stage: Mapping[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON data (times ISO 8601, durations in days)."""
+
+        def dist(d: Distribution) -> dict[str, Any]:
+            return {"count": d.count, "median": d.median, "p90": d.p90}
+
+        return {
+            "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
+            "cases": self.cases,
+            "counts": dict(self.counts),
+            "closed_by_reason": dict(self.closed_by_reason),
+            "days_to_first_contact": dist(self.days_to_first_contact),
+            "days_to_completion": dist(self.days_to_completion),
+            "satisfaction": {
+                "responses": self.satisfaction.responses,
+                "mean": self.satisfaction.mean,
+                "by_score": {str(k): v for k, v in self.satisfaction.by_score},
+                "things_changed": self.satisfaction.things_changed,
+            },
+            "sessions": attrs.asdict(self.sessions),
+            "open_by_stage": dict(self.open_by_stage),
+        }
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """The report as ``(section, measure, value)`` rows: what :meth:`to_csv` writes."""
+        out: list[tuple[str, str, str]] = [
+            ("period", "start", self.period.start.isoformat()),
+            ("period", "end", self.period.end.isoformat()),
+            ("cases", "read", str(self.cases)),
+        ]
+        out += [("counts", k, str(v)) for k, v in self.counts.items()]
+        out += [("closed_by_reason", k, str(v)) for k, v in self.closed_by_reason.items()]
+        for name, d in (
+            ("days_to_first_contact", self.days_to_first_contact),
+            ("days_to_completion", self.days_to_completion),
+        ):
+            out += [(name, "count", str(d.count)), (name, "median", _num(d.median))]
+            out.append((name, "p90", _num(d.p90)))
+        s = self.satisfaction
+        out += [("satisfaction", "responses", str(s.responses))]
+        out += [("satisfaction", "mean", _num(s.mean))]
+        out += [("satisfaction", f"score_{k}", str(v)) for k, v in s.by_score]
+        out += [("satisfaction", "things_changed", str(s.things_changed))]
+        out += [("sessions", k, _num(v)) for k, v in attrs.asdict(self.sessions).items()]
+        out += [("open_by_stage", k, str(v)) for k, v in self.open_by_stage.items()]
+        return out
+
+    def to_csv(self) -> str:
+        """:meth:`rows` as CSV text with a header row (``section,measure,value``)."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("section", "measure", "value"))
+        writer.writerows(self.rows())
+        return buffer.getvalue()
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(round(value, 2)) if isinstance(value, float) else str(value)
+
+
+def _days(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() / _DAY
+
+
+class _Tally:
+    """The running counts of :func:`build_report`."""
+
+    def __init__(self, period: Period) -> None:
+        self.period = period
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.reasons = dict.fromkeys((r.value for r in ClosureReason), 0)
+        self.stages = dict.fromkeys((s.value for s in OPEN_STATES), 0)
+        self.to_contact: list[float] = []
+        self.to_completion: list[float] = []
+        self.scores = dict.fromkeys(range(1, 6), 0)
+        self.changed = 0
+        self.sessions: list[int] = []
+        self.missed = 0
+        self.seen = 0
+
+    def hit(self, name: str, moment: datetime | None) -> bool:
+        inside = moment is not None and moment in self.period
+        if inside:
+            self.counts[name] += 1
+        return inside
+
+    def add(self, f: CaseFacts) -> None:
+        self.seen += 1
+        self.hit("referred", f.referred_at)
+        if self.hit("victim_contacted", f.first_victim_contact):
+            assert f.first_victim_contact is not None
+            self.to_contact.append(_days(f.first_victim_contact, f.referred_at))
+        self.hit("information_given", f.first_victim_information)
+        for activity, moment in f.consented:
+            if activity in _CONSENT_KEYS:
+                self.hit(_CONSENT_KEYS[activity], moment)
+        self.hit("direct_rj", f.conference_at)
+        self.hit("letter_delivered", f.letter_delivered_at)
+        self.hit("shuttle", f.first_shuttle_at)
+        indirect = [t for t in (f.letter_delivered_at, f.first_shuttle_at) if t is not None]
+        self.hit("indirect_rj", min(indirect, default=None))
+        self.hit("agreement_made", f.agreement_made_at)
+        for moment in f.conclusion_told:
+            self.hit("victims_informed_of_conclusion", moment)
+        for moment, score, things in f.feedback:
+            if self.hit("feedback_responses", moment) and score in self.scores:
+                self.scores[score] += 1
+                self.changed += things
+        self.ending(f)
+        end = self.period.end
+        if f.referred_at < end and (f.ended_at is None or f.ended_at >= end):
+            stage = f.stage_before(end)
+            if stage in self.stages:
+                self.stages[stage] += 1
+
+    def ending(self, f: CaseFacts) -> None:
+        if f.ended_at is None or f.ended_at not in self.period:
+            return
+        reason = str(f.end_reason)
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        if reason == ClosureReason.COMPLETED.value:
+            self.counts["completed"] += 1
+            self.to_completion.append(_days(f.ended_at, f.referred_at))
+        else:
+            self.counts["closed"] += 1
+        if f.agreement_outcome is not None:
+            self.counts[f"agreement_{f.agreement_outcome}"] += 1
+        self.sessions.append(f.sessions_attended)
+        self.missed += f.sessions_missed
+
+    def result(self) -> Report:
+        responses = sum(self.scores.values())
+        sessions = self.sessions
+        return Report(
+            period=self.period,
+            cases=self.seen,
+            counts=self.counts,
+            closed_by_reason=self.reasons,
+            days_to_first_contact=Distribution.of(self.to_contact),
+            days_to_completion=Distribution.of(self.to_completion),
+            satisfaction=Satisfaction(
+                responses,
+                sum(k * v for k, v in self.scores.items()) / responses if responses else None,
+                tuple(self.scores.items()),
+                self.changed,
+            ),
+            sessions=SessionsUsed(
+                len(sessions),
+                sum(sessions),
+                self.missed,
+                statistics.fmean(sessions) if sessions else None,
+                float(statistics.median(sessions)) if sessions else None,
+            ),
+            open_by_stage=self.stages,
+        )
+
+
+def build_report(facts: Iterable[CaseFacts], period: Period) -> Report:
+    """Count the milestones of ``facts`` (from :func:`case_facts`) that fall in ``period``.
+    ``facts`` is read once, so it may be a generator over a large caseload.  Raises
+    :class:`~rjflow.InvalidInput` when ``period`` is not a :class:`Period`."""
+    if not isinstance(period, Period):
+        raise InvalidInput(
+            "'period' must be a Period, for example Period.days(date(2026, 1, 1), "
+            f"date(2026, 12, 31)) (got {type(period).__name__})."
+        )
+    tally = _Tally(period)
+    for f in facts:
+        tally.add(f)
+    return tally.result()
+
+
+def report(cases: Iterable[_HasHistory], period: Period) -> Report:
+    """The report of ``period`` over ``cases`` (any iterable of cases, read once)."""
+    return build_report((case_facts(c) for c in cases), period)
