@@ -22,6 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "states",
         "record",
         "policy",
+        "policy_file",  # issue 12: a policy's TOML file, read below the Policy class
         "integrity",
     ),
     "rules": ("rules", "effects"),

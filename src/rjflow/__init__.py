@@ -80,6 +80,7 @@ from rjflow.parties import (
     Victim,
 )
 from rjflow.policy import LONDON_CRC, Policy, RiskScope
+from rjflow.policy_file import PolicyFileError
 from rjflow.record import CaseRecord
 from rjflow.states import State
 from rjflow.workflow import Workflow
@@ -140,6 +141,7 @@ __all__ = [
     "Option",
     "PartyRequest",
     "Policy",
+    "PolicyFileError",
     "PractitionerLevel",
     "ProgressUpdate",
     "RJFlowError",
