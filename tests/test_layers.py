@@ -23,6 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "record",
         "policy",
         "policy_file",  # issue 12: a policy's TOML file, read below the Policy class
+        "policy_check",  # issue 12: static checks of a policy against the table
         "integrity",
     ),
     "rules": ("rules", "effects"),
