@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import tomllib
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 
 import attrs
@@ -13,13 +15,21 @@ import pytest
 
 from rjflow import (
     LONDON_CRC,
+    InvalidInput,
     OffenceCategory,
     Policy,
     PractitionerLevel,
     RiskScope,
     SourceUnavailable,
 )
-from rjflow.policy import file_values, policy_schema, read_policy_file
+from rjflow.policy import (
+    EXAMPLES,
+    example_policy,
+    file_values,
+    policy_schema,
+    read_policy_file,
+)
+from rjflow.policy_check import check_policy
 from rjflow.policy_file import FileCode, PolicyFileError, to_toml
 from rjflow.serialization import _fingerprint
 
@@ -264,3 +274,28 @@ class TestSchema:
             {"max_session_length": {"fortnights": 1}},
         ):
             assert not validator.is_valid(bad), bad
+
+
+class TestExamples:
+    """The example files shipped in the package: labelled, sourced, valid and sound."""
+
+    @pytest.mark.parametrize("name", EXAMPLES)
+    def test_each_example_loads_validates_and_passes_the_checks(self, name: str) -> None:
+        read = example_policy(name)
+        assert check_policy(read.policy) == ()
+        assert "(example)" in read.policy.name
+        assert read.policy != LONDON_CRC
+        path = resources.files("rjflow") / "policies" / f"{name}.toml"
+        text = path.read_text(encoding="utf-8")
+        jsonschema.validate(tomllib.loads(text), policy_schema())
+        header = text.split("\nformat = 1", 1)[0]
+        assert "EXAMPLE" in header and "NOT the policy of any real" in header
+        assert "# Sources:" in header
+
+    def test_the_package_ships_exactly_the_listed_examples(self) -> None:
+        shipped = {p.name for p in (resources.files("rjflow") / "policies").iterdir()}
+        assert shipped == {f"{name}.toml" for name in EXAMPLES}
+
+    def test_an_unknown_example_is_refused(self) -> None:
+        with pytest.raises(InvalidInput):
+            example_policy(CANARY)

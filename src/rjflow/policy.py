@@ -13,6 +13,7 @@ import functools
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
@@ -33,10 +34,12 @@ from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel
 
 __all__ = [
+    "EXAMPLES",
     "LONDON_CRC",
     "Policy",
     "PolicyFile",
     "RiskScope",
+    "example_policy",
     "file_settings",
     "file_values",
     "policy_schema",
@@ -549,6 +552,26 @@ def file_values(policy: Policy) -> dict[str, Any]:
         else:
             values[field.name] = value.value
     return values
+
+
+#: The example policy files shipped in the package (``rjflow/policies/<name>.toml``): clearly
+#: labelled examples for other kinds of service, each naming its sources.  London CRC's
+#: programme (:data:`LONDON_CRC`) stays the default.
+EXAMPLES = ("police-out-of-court", "prison", "youth")
+
+
+def example_policy(name: str) -> PolicyFile:
+    """The shipped example called ``name`` (one of :data:`EXAMPLES`), read like any file.
+
+    >>> example_policy("youth").policy.youth_needs_appropriate_adult
+    True
+
+    Raises :class:`~rjflow.InvalidInput` for a name not in :data:`EXAMPLES`.
+    """
+    if name not in EXAMPLES:
+        raise InvalidInput(f"'name' must be one of {', '.join(map(repr, EXAMPLES))}.")
+    with resources.as_file(resources.files("rjflow") / "policies" / f"{name}.toml") as path:
+        return read_policy_file(path)
 
 
 def policy_schema() -> dict[str, Any]:
