@@ -89,7 +89,8 @@ class FileCode(enum.Enum):
 class PolicyFileError(RJFlowError, ValueError):
     """A policy file cannot be used.  Nothing was built.
 
-    ``code``: a :class:`FileCode`; ``file``: the full path as given (kept out of the message
+    ``code``: a :class:`FileCode`; ``problem``: what is wrong and what is allowed (the message
+    without its location); ``file``: the full path as given (kept out of the message
     unless its base name is a plain file name); ``key``: the setting concerned (None when the
     whole file is at fault, or when the key is not shaped like a setting name, since it may be
     anyone's text); ``line``: the line of the file, when known.
@@ -105,6 +106,7 @@ class PolicyFileError(RJFlowError, ValueError):
         line: int | None = None,
     ) -> None:
         self.code = code
+        self.problem = problem
         self.file = file
         self.key = key if key is not None and is_id(key) else None
         self.line = line
@@ -117,16 +119,13 @@ class PolicyFileError(RJFlowError, ValueError):
         super().__init__(f"{where}: {problem} [{code.value} {code.slug}]")
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_error, (self.code, self.args, self.file, self.key, self.line))
+        return (_rebuild_error, (self.code, self.problem, self.file, self.key, self.line))
 
 
 def _rebuild_error(
-    code: FileCode, args: tuple[str], file: str, key: str | None, line: int | None
+    code: FileCode, problem: str, file: str, key: str | None, line: int | None
 ) -> PolicyFileError:
-    error = PolicyFileError.__new__(PolicyFileError)
-    Exception.__init__(error, *args)
-    error.code, error.file, error.key, error.line = code, file, key, line
-    return error
+    return PolicyFileError(code, problem, file=file, key=key, line=line)
 
 
 class Kind(enum.Enum):
