@@ -133,3 +133,19 @@ def test_a_bad_policy_file_for_explain_is_invalid_content(tmp_path: Path) -> Non
     done = CliRunner().invoke(main, ["explain", "case.json", "--policy", str(bad)])
     assert done.exit_code == EXIT_INVALID
     assert "F005 level_below_foundation" in done.output
+
+
+def test_explain_says_which_policy_judges(tmp_path: Path) -> None:
+    """A youth case explained without --policy is refused, naming the option; under another
+    policy file it is explained with a note that it was re-judged (issue 12)."""
+    case, _ = at_stage(State.PREPARATION, policy=example_policy("youth").policy)
+    saved = tmp_path / "case.json"
+    saved.write_text(dumps(case), encoding="utf-8")
+    refused = CliRunner().invoke(main, ["explain", str(saved)])
+    assert refused.exit_code == EXIT_INVALID
+    assert "another policy" in refused.output and "--policy FILE" in refused.output
+    other = tmp_path / "other.toml"
+    other.write_text('name = "Youth, revised"\nmax_sessions = 11\n', encoding="utf-8")
+    rejudged = CliRunner().invoke(main, ["explain", str(saved), "--policy", str(other)])
+    assert rejudged.exit_code == EXIT_OK, rejudged.output
+    assert f"rjflow: note: {saved}: This case was judged under another policy" in (rejudged.output)

@@ -29,10 +29,12 @@ control characters or escape sequences to it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -44,7 +46,14 @@ from rjflow._escape import printable
 from rjflow.case import Case
 from rjflow.demo import format_event, run_demo
 from rjflow.diagrams import GraphvizMissing, diagram_model, render, to_dot, to_mermaid
-from rjflow.errors import InvalidDocument, RJFlowError, SourceUnavailable, StoreUnavailable
+from rjflow.errors import (
+    InvalidDocument,
+    PolicyChanged,
+    PolicyMismatch,
+    RJFlowError,
+    SourceUnavailable,
+    StoreUnavailable,
+)
 from rjflow.parties import PractitionerLevel
 from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_policy_file
 from rjflow.policy_check import Severity, check_policy, has_errors
@@ -195,7 +204,11 @@ def _load_case(path: Path, policy: Policy = LONDON_CRC) -> Case:
     """A case file through the one reader (as ``loads``): unreadable exits 2, invalid 1."""
     data = _read_input(path)
     try:
-        return loads(data, policy=policy)
+        with _policy_notes(path):
+            return loads(data, policy=None if policy is LONDON_CRC else policy)
+    except PolicyMismatch as exc:
+        message = f"{_shown(path)}: {exc} Here: give --policy FILE, the service's policy file."
+        raise _Failure(message, EXIT_INVALID) from None
     except InvalidDocument as exc:
         raise _Failure(f"{_shown(path)}: {exc}", EXIT_INVALID) from None
 
@@ -368,7 +381,8 @@ def _check_file(
     shown = _shown(path)
     try:
         if path.suffix == ".jsonl":
-            result = load_jsonl(path, policy=policy)
+            with _policy_notes(path):
+                result = load_jsonl(path, policy=None if policy is LONDON_CRC else policy)
             counts["good"] += len(result.cases)
             counts["bad"] += len(result.problems)
             for problem in result.problems:
@@ -380,7 +394,8 @@ def _check_file(
         counts["unreadable"] += 1
         return
     try:
-        loads(data, policy=policy)
+        with _policy_notes(path):
+            loads(data, policy=None if policy is LONDON_CRC else policy)
         counts["good"] += 1
     except InvalidDocument as exc:
         report(f"{shown}:1: {exc}")
@@ -430,6 +445,23 @@ def policy(file: Path | None, check_path: Path | None, diff: tuple[Path, Path] |
 
 
 # -- policy files (issue 12) ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _policy_notes(path: Path) -> Iterator[None]:
+    """Each PolicyChanged warning of a load, as a note on stderr naming the file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PolicyChanged)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if isinstance(warning.message, PolicyChanged):
+                    _echo(f"rjflow: note: {_shown(path)}: {warning.message}", err=True)
+                else:  # pragma: no cover - another library's warning, passed on
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
 
 
 def _policy_option(path: Path | None) -> Policy:
