@@ -39,6 +39,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "reference",
         "demo",
         "cli",
+        "paths",  # issue 12: test paths computed from the table
+        "testing",  # issue 12: rjflow.testing, for the apps that embed rjflow
         "__main__",
         "__init__",
     ),

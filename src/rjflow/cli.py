@@ -55,6 +55,7 @@ from rjflow.errors import (
     StoreUnavailable,
 )
 from rjflow.parties import PractitionerLevel
+from rjflow.paths import COVERS
 from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_policy_file
 from rjflow.policy_check import Severity, check_policy, has_errors
 from rjflow.policy_file import PolicyFileError, to_toml
@@ -546,6 +547,35 @@ def _policy_diff(first: Path, second: Path) -> str:
         return f"{_shown(first)} and {_shown(second)} describe the same policy.\n"
     head = f"--- {_shown(first)}\n+++ {_shown(second)}\n"
     return head + "\n".join(lines) + "\n"
+
+
+# -- test paths (issue 12) ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--cover",
+    type=click.Choice(["edges", "stages", "guards"]),
+    default="edges",
+    show_default=True,
+    help="What the paths cover: every action edge, every stage, or both outcomes of every rule.",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Compute the paths under the policy this TOML file describes (default: London CRC's).",
+)
+def paths(cover: str, policy_path: Path | None) -> None:
+    """Print test paths computed from the workflow table, each a list of steps, and what they
+    cover (covered/total, and every target not covered)."""
+    chosen = _policy_option(policy_path)
+    found, coverage = COVERS[cover](chosen)
+    for path in found:
+        _echo(str(path))
+    _echo(f"Covered {coverage} {cover}.")
+    for target in coverage.missing:
+        _echo(f"  not covered: {target}")
 
 
 def run() -> NoReturn:
