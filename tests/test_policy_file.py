@@ -233,6 +233,11 @@ class TestErrors:
             Policy.from_toml(tmp_path / "missing.toml")
         assert "missing" not in str(caught.value)
 
+    @pytest.mark.parametrize("path", [b"service.toml", 42, None, "a\x00b.toml"])
+    def test_a_path_that_is_no_path_is_invalid_input(self, path: object) -> None:
+        with pytest.raises(InvalidInput):
+            Policy.from_toml(path)  # type: ignore[arg-type]
+
     def test_the_error_pickles(self, tmp_path: Path) -> None:
         """Errors cross process boundaries with their fields."""
         with pytest.raises(PolicyFileError) as caught:

@@ -34,7 +34,7 @@ from typing import Any
 import attrs
 
 from rjflow._validate import is_id
-from rjflow.errors import RJFlowError, SourceUnavailable
+from rjflow.errors import InvalidInput, RJFlowError, SourceUnavailable
 from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel
 
@@ -191,12 +191,18 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
     Returns the values converted for ``Policy`` (durations as ``timedelta``, categories as
     frozensets of :class:`~rjflow.OffenceCategory`, levels as
     :class:`~rjflow.PractitionerLevel`).  Raises :class:`PolicyFileError` for a file that is
-    not TOML or holds a bad key or value, and :class:`~rjflow.SourceUnavailable` (an
-    ``OSError``) when the file cannot be read.
+    not TOML or holds a bad key or value, :class:`~rjflow.SourceUnavailable` (an ``OSError``)
+    when the file cannot be read, and :class:`~rjflow.InvalidInput` for a ``path`` that is no
+    path.
     """
-    file = os.fspath(path)
-    if not isinstance(file, str):
-        raise TypeError("a policy file's path must be text or a pathlib.Path, not bytes")
+    try:
+        file = os.fspath(path)
+    except TypeError:
+        file = None
+    if not isinstance(file, str) or "\x00" in file:
+        raise InvalidInput(
+            f"'path' must be a file path, as text or a pathlib.Path (got {type(path).__name__})."
+        )
     try:
         data = Path(file).read_bytes()
     except OSError as exc:

@@ -37,7 +37,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from rjflow.case import Case
 from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.history import Event, verify_chain
-from rjflow.parties import StaffRole
+from rjflow.parties import StaffRole, Victim
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.serialization import replay
 from rjflow.states import ACTIONS, State
@@ -82,8 +82,6 @@ class CaseMachine(RuleBasedStateMachine):
     @initialize(offence=offences, two_victims=st.booleans())
     def open_case(self, offence: Any, two_victims: bool) -> None:
         """Open a case with the fixed cast of :func:`~rjflow.testing.new_case`."""
-        from rjflow.parties import Victim  # noqa: PLC0415 - keeps the module's imports short
-
         cast = (Victim("V1"), Victim("V2")) if two_victims else (Victim("V1"),)
         self.clock = Clock()
         self.case, _ = new_case(
