@@ -7,6 +7,7 @@ are exercised; :func:`valid_inputs` keeps only those the case accepts.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from rjflow import (
     VictimUpdateAbout,
 )
 from rjflow.case import Case
+from rjflow.paths import Path, cover_stages, run_path
 from rjflow.policy import file_settings
 from rjflow.policy_check import check_policy, has_errors
 from rjflow.policy_file import Kind
@@ -347,26 +349,34 @@ def _setting_values(
     return st.sampled_from(choices)
 
 
-#: The stages :func:`cases` can drive a case to.
-DRIVABLE = (
-    State.REFERRED,
-    State.INTRODUCTION,
-    State.PREPARATION,
-    State.CONFERENCE,
-    State.LETTER_OF_APOLOGY,
-    State.SHUTTLE_MEDIATION,
-    State.REVIEW,
-)
+#: The stages :func:`cases` can drive a case to: every stage.
+DRIVABLE = tuple(State)
+
+#: The end stages, reached by the path to them from :mod:`rjflow.paths`.
+_ENDS = (State.COMPLETED, State.CLOSED)
+
+
+@functools.lru_cache(maxsize=16)
+def _end_paths(policy: Policy) -> dict[State, Path]:
+    paths, _ = cover_stages(policy)
+    return {State(p.goal.removeprefix("stage ")): p for p in paths}
 
 
 @st.composite
 def cases(draw: st.DrawFn, stage: State, policy: Policy = LONDON_CRC) -> tuple[Case, Clock]:
-    """A case driven through the public API to ``stage`` (one of :data:`DRIVABLE`; review by
-    way of the conference) under ``policy``, and its clock: one or two victims, an offence
-    the route admits, an advanced lead.  Rejected (``assume``) when ``policy`` closes the
-    route."""
+    """A case driven through the public API to ``stage`` under ``policy``, and a clock that
+    continues after its last event.  Open stages: :func:`~rjflow.testing.at_stage` with one
+    or two victims and an offence the route admits (review by way of the conference); the
+    completed and closed stages: the path to them from :func:`rjflow.paths.cover_stages`.
+    Rejected (``assume``) when ``policy`` closes the route."""
     if stage not in DRIVABLE:
         raise ValueError(f"cases() drives to one of {', '.join(s.value for s in DRIVABLE)}")
+    if stage in _ENDS:
+        path = _end_paths(policy).get(stage)
+        assume(path is not None)
+        assert path is not None
+        case = run_path(path, policy)
+        return case, Clock(case.history[-1].at + timedelta(hours=1))
     needs_conference = stage in (State.CONFERENCE, State.REVIEW)
     eligible = sorted(policy.conference_categories, key=lambda c: c.value)
     if needs_conference:
