@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import jsonschema
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
-from rjflow import Case, Event, Policy, State
+from rjflow import ActionRefused, Case, ContactActivity, Event, Policy, RiskOutcome, State
 from rjflow.policy import file_values, policy_schema
 from rjflow.policy_check import check_policy, has_errors
 from rjflow.policy_file import to_toml
@@ -22,6 +23,7 @@ from rjflow.testing import (
     actor_for,
     at_stage,
     cases,
+    consent,
     inputs,
     policies,
     valid_inputs,
@@ -127,3 +129,27 @@ def test_inputs_cover_every_action() -> None:
     case, _ = at_stage(State.REVIEW)
     for name in Workflow.for_policy(Policy()).actions:
         assert inputs(name, case.record) is not None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ActionRefused,
+    reason=(
+        "Case.can/blockers without input skip the input's rules, but fire() without input "
+        "uses the input's defaults: hold_conference's default length (3 h) is refused under a "
+        "policy with shorter sessions although can() said yes. For case.py's owner."
+    ),
+)
+def test_can_without_input_agrees_with_fire_for_a_default_conference_length() -> None:
+    """Found by the path generator under the youth and prison examples (two-hour sessions):
+    CaseMachine's first invariant (can <=> fire succeeds) fails for such a service."""
+    case, clock = at_stage(State.PREPARATION, policy=Policy(max_session_length=timedelta(hours=2)))
+    at = clock()
+    for party in ("O1", "V1", "S1"):
+        consent(case, clock, party, ContactActivity.FACE_TO_FACE)
+    case.accept_supporter("S1", by="O1", at=clock(), actor="F1")
+    case.record_session(duration=timedelta(hours=1), at=clock(), actor="F1")
+    case.assess_risk(RiskOutcome.FAVOURABLE, at=clock(), actor="F1")
+    at = clock()
+    assert case.can("hold_conference", at=at, actor="F1")
+    case.hold_conference(at=at, actor="F1")  # refused: session_too_long

@@ -206,12 +206,16 @@ def _default_input(action: str, case: Case) -> dict[str, Any]:
     agreement_ids = [a.id for a in rec.agreement.actions] if rec.agreement else ["A1"]
     consent = {"party": "V1", "activity": ContactActivity.RECEIVE_LETTER}
     about = VictimUpdateAbout.PROGRESS if case.is_open else VictimUpdateAbout.CONCLUSION
+    length = min(timedelta(hours=2), case.policy.max_session_length)
     table: dict[str, dict[str, Any]] = {
+        # The input is given in full: a rule on an input with a default (the conference's
+        # length) is judged only when the input is given.
+        "hold_conference": {"duration": length},
         "close": {"reason": ClosureReason.OFFENDER_WITHDREW},
         "record_sentence": {"sentenced_on": date(2026, 2, 1)},
         "add_party": {"party": Victim("V2")},
         "assign_lead_facilitator": {"facilitator": "F1"},
-        "record_session": {"duration": timedelta(hours=2)},
+        "record_session": {"duration": length},
         "give_information": consent,
         "record_consent": consent,
         "record_decline": consent,
@@ -278,10 +282,11 @@ def _fix(  # noqa: PLR0912 - one answer per blocker code, read as a list
             "duration": timedelta(0),
             "attendance": "missed_unacceptable",
         }
+    length = min(timedelta(hours=1), case.policy.max_session_length)
     simple: dict[str, tuple[str, dict[str, Any]]] = {
         "offender_not_sentenced": ("record_sentence", {"sentenced_on": date(2026, 2, 1)}),
-        "stage_session_missing": ("record_session", {"duration": timedelta(hours=2)}),
-        "required_sessions_not_held": ("record_session", {"duration": timedelta(hours=1)}),
+        "stage_session_missing": ("record_session", {"duration": length}),
+        "required_sessions_not_held": ("record_session", {"duration": length}),
         "responsibility_not_acknowledged": ("acknowledge_responsibility", {"guilty_plea": True}),
         "no_shuttle_messages": (
             "record_shuttle_message",
@@ -414,12 +419,14 @@ class _Driver:
 
 def _routes(workflow: Workflow) -> dict[State, tuple[str, ...]]:
     """The shortest sequence of stage-changing actions to each stage (breadth-first), going
-    through the conference where there is a choice (the richest route: an agreement)."""
+    through the conference, else shuttle mediation, where there is a choice (the richest
+    routes: they can end in an agreement)."""
     routes: dict[State, tuple[str, ...]] = {State.REFERRED: ()}
     todo = deque([State.REFERRED])
+    rich = (State.CONFERENCE, State.SHUTTLE_MEDIATION)  # the activities with an agreement
     moves = sorted(
         (a for a in workflow.actions.values() if a.dest is not None),
-        key=lambda a: (a.dest is not State.CONFERENCE, a.name),
+        key=lambda a: (rich.index(a.dest) if a.dest in rich else len(rich), a.name),
     )
     while todo:
         here = todo.popleft()
@@ -442,7 +449,10 @@ def _drive(
         driver = _Driver(policy, opening)
         ok = True
         for action in route:
-            if action in ("start_reviews", "complete") and driver.case.state is State.CONFERENCE:
+            if action == "start_reviews" and driver.case.state in (
+                State.CONFERENCE,
+                State.SHUTTLE_MEDIATION,
+            ):
                 _agree(driver)
             if not driver.achieve(action):
                 ok = False
@@ -459,7 +469,8 @@ def _drive(
 
 
 def _agree(driver: _Driver) -> None:
-    """At the conference: propose an agreement and have everyone sign it."""
+    """At the conference or in shuttle mediation: propose an agreement and have everyone
+    sign it."""
     if driver.achieve("propose_agreement"):
         for party in ("O1", "V1", "F1"):
             driver.achieve("sign_agreement", {"party": party})
