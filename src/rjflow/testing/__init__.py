@@ -1,6 +1,6 @@
 """rjflow.testing: what an application that embeds rjflow needs to test its own code.
 
-- **Builders** (no Hypothesis needed to use them): :func:`new_case`, :func:`at_stage`,
+- **Builders** (plain functions over the public API): :func:`new_case`, :func:`at_stage`,
   :class:`Clock`, :func:`consent`, :func:`session`, :func:`ready_supporters`, :func:`codes`.
 - **Hypothesis strategies**: :data:`offences`, :data:`levels`, :data:`victims`,
   :data:`facilitators`, :data:`parties`, :func:`policies` (valid policies, drawn from the

@@ -7,7 +7,8 @@ step it checks rjflow's own promises:
 - ``can(X)`` is true exactly when ``blockers(X)`` is empty, exactly when ``fire(X)``
   succeeds (and a refusal carries the same codes);
 - a refused or invalid step changes nothing (record, history, version);
-- the history verifies and replaying it rebuilds the same case (at the end of each run).
+- the history verifies; replaying it rebuilds the same case, and the case saved as JSON loads
+  back equal (at the end of each run).
 
 An application subclasses it to add its own rules and invariants, and mirrors each accepted
 event into its own model through :meth:`CaseMachine.on_event`::
@@ -39,8 +40,8 @@ from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.history import Event, verify_chain
 from rjflow.parties import StaffRole, Victim
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.serialization import replay
-from rjflow.states import ACTIONS, State
+from rjflow.serialization import dumps, loads, replay
+from rjflow.states import ACTIONS
 from rjflow.testing._builders import Clock, new_case
 from rjflow.testing._strategies import inputs, offences
 
@@ -147,7 +148,8 @@ class CaseMachine(RuleBasedStateMachine):
         verify_chain(self.case.history)
 
     def teardown(self) -> None:
-        """Replaying the history rebuilds the same case."""
+        """Replaying the history rebuilds the same case, and what was accepted saves and
+        loads again."""
         if hasattr(self, "case"):
             assert replay(self.case.history, policy=self.case.policy) == self.case
-            assert self.case.state in State
+            assert loads(dumps(self.case), policy=self.case.policy) == self.case
