@@ -1,44 +1,38 @@
-"""Cases built through the public API, stopped at a given stage, for unit tests."""
+"""Cases built through the public API, stopped at a given stage, for unit tests.
+
+The builders live in :mod:`rjflow.testing` (issue 12: the suite uses what applications get);
+this module re-exports them under the names the tests import, and keeps the test-only keys.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from itertools import count
-
-from rjflow import (
-    LONDON_CRC,
-    Case,
-    ContactActivity,
-    Facilitator,
-    Keyring,
-    Offence,
-    OffenceCategory,
-    Policy,
-    PractitionerLevel,
-    RiskOutcome,
-    Staff,
-    StaffRole,
-    State,
-    Supporter,
-    Victim,
+from rjflow import Keyring
+from rjflow.testing import (
+    SPECIALISMS,
+    T0,
+    Clock,
+    at_stage,
+    codes,
+    consent,
+    new_case,
+    ready_supporters,
+    session,
 )
 
-#: Specialist training in every sensitive area, so that only the rule under test blocks.
-SPECIALISMS = frozenset(c.value for c in LONDON_CRC.sensitive_categories)
-
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    """Hands out increasing times, an hour apart."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self._ticks = count()
-        self.start = start
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(hours=next(self._ticks))
-
+__all__ = [
+    "KEYRING",
+    "KEY_ID",
+    "SEAL_KEY",
+    "SPECIALISMS",
+    "T0",
+    "Clock",
+    "at_stage",
+    "codes",
+    "consent",
+    "new_case",
+    "ready_supporters",
+    "session",
+]
 
 #: A seal key for sealed-snapshot tests (an application would use 32 random bytes).
 SEAL_KEY = b"rjflow tests' sealing key, 32 B"
@@ -46,98 +40,3 @@ SEAL_KEY = b"rjflow tests' sealing key, 32 B"
 #: A keyring for keyed-integrity tests, and its key id.
 KEY_ID = "test-2026"
 KEYRING = Keyring({KEY_ID: b"rjflow tests' integrity key, 32B"}, current=KEY_ID)
-
-
-def new_case(
-    *,
-    category: OffenceCategory = OffenceCategory.HOUSEHOLD_BURGLARY,
-    direct_personal_harm: bool = False,
-    ongoing_contact: bool = False,
-    level: PractitionerLevel = PractitionerLevel.ADVANCED,
-    sentenced: bool = True,
-    victims: tuple[Victim, ...] = (Victim("V1"),),
-    policy: Policy = LONDON_CRC,
-    clock: Clock | None = None,
-    case_id: str = "C1",
-) -> tuple[Case, Clock]:
-    """A referred case with offender O1, the given victims, supporter S1 of V1, lead
-    facilitator F1 (who may take every facilitator action) and manager M1."""
-    clock = clock or Clock()
-    case = Case.open(
-        case_id,
-        offence=Offence(category, direct_personal_harm, ongoing_contact),
-        offender="O1",
-        victims=victims,
-        supporters=[Supporter("S1", supports="V1")],
-        facilitators=[Facilitator("F1", level, SPECIALISMS)],
-        lead_facilitator="F1",
-        staff=[Staff("M1", StaffRole.MANAGER)],
-        sentenced_on=date(2026, 2, 1) if sentenced else None,
-        at=clock(),
-        actor="F1",
-        policy=policy,
-    )
-    return case, clock
-
-
-def consent(case: Case, clock: Clock, party: str, activity: ContactActivity) -> None:
-    case.give_information(party, activity, at=clock(), actor="F1")
-    case.record_consent(party, activity, at=clock(), actor="F1")
-
-
-def ready_supporters(case: Case, clock: Clock) -> None:
-    """Every supporter of a victim informed, consenting to meet and accepted by O1 (issue 14:
-    supporters are participants), so that they attend the conference."""
-    victims = {v.id for v in case.record.victims}
-    for sup in case.record.supporters:
-        if sup.supports in victims:
-            consent(case, clock, sup.id, ContactActivity.FACE_TO_FACE)
-            case.accept_supporter(sup.id, by="O1", at=clock(), actor="F1")
-
-
-def session(case: Case, clock: Clock, hours: float = 2) -> None:
-    case.record_session(duration=timedelta(hours=hours), at=clock(), actor="F1")
-
-
-def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
-    """A case taken by the shortest valid route to ``stage`` (conference route for review)."""
-    case, clock = new_case(**kwargs)  # type: ignore[arg-type]
-    if stage is State.REFERRED:
-        return case, clock
-    case.start_introduction(at=clock(), actor="F1")
-    if stage is State.INTRODUCTION:
-        return case, clock
-    session(case, clock)
-    case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
-    case.start_preparation(at=clock(), actor="F1")
-    if stage is State.PREPARATION:
-        return case, clock
-    session(case, clock)
-    sensitive = case.policy.is_sensitive(case.record.offence.category)
-    case.assess_risk(RiskOutcome.FAVOURABLE, enhanced=sensitive, at=clock(), actor="F1")
-    if sensitive:
-        case.approve_risk_assessment(at=clock(), actor="M1")
-    if stage is State.LETTER_OF_APOLOGY:
-        case.choose_letter_of_apology(at=clock(), actor="F1")
-        return case, clock
-    if stage is State.SHUTTLE_MEDIATION:
-        consent(case, clock, "O1", ContactActivity.SHUTTLE)
-        consent(case, clock, "V1", ContactActivity.SHUTTLE)
-        case.choose_shuttle_mediation(at=clock(), actor="F1")
-        return case, clock
-    for party in ("O1", *(v.id for v in case.record.victims)):
-        consent(case, clock, party, ContactActivity.FACE_TO_FACE)
-    ready_supporters(case, clock)
-    case.hold_conference(at=clock(), actor="F1")
-    if stage is State.CONFERENCE:
-        return case, clock
-    session(case, clock, 3)
-    case.start_reviews(at=clock(), actor="F1")
-    if stage is State.REVIEW:
-        return case, clock
-    raise ValueError(stage)
-
-
-def codes(case: Case, action: str, **data: object) -> set[str]:
-    """The codes of everything blocking ``action`` now."""
-    return {b.code for b in case.blockers(action, **data)}

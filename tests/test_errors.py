@@ -20,6 +20,8 @@ from rjflow.errors import (
     InvalidDocument,
     InvalidInput,
     InvalidWorkflow,
+    PolicyChanged,
+    PolicyMismatch,
     RJFlowError,
     SourceUnavailable,
     StoreUnavailable,
@@ -46,6 +48,8 @@ SAMPLES: list[RJFlowError] = [
     CorruptRecord("Stored case C1 cannot be read.", case_id="C1", path="events[0]", sequence=1),
     StoreUnavailable("The store's database cannot be used."),
     SourceUnavailable("The file cannot be read."),
+    PolicyMismatch("Judged under another policy.", recorded="a" * 64),
+    PolicyChanged("Loaded under another policy.", recorded="a" * 64, given="b" * 64),
 ]
 
 

@@ -23,6 +23,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "action_names",
         "record",
         "policy",
+        "policy_file",  # issue 12: a policy's TOML file, read below the Policy class
+        "policy_check",  # issue 12: static checks of a policy against the table
         "integrity",
     ),
     "rules": ("rules", "effects"),
@@ -42,6 +44,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "reporting",
         "_report_html",
         "cli",
+        "paths",  # issue 12: test paths computed from the table
+        "testing",  # issue 12: rjflow.testing, for the apps that embed rjflow
         "__main__",
         "__init__",
     ),

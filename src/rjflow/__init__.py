@@ -62,6 +62,8 @@ from rjflow.errors import (
     InvalidDocument,
     InvalidInput,
     InvalidWorkflow,
+    PolicyChanged,
+    PolicyMismatch,
     RJFlowError,
     SourceUnavailable,
     StoreUnavailable,
@@ -83,6 +85,7 @@ from rjflow.parties import (
     Victim,
 )
 from rjflow.policy import LONDON_CRC, Policy, RiskScope
+from rjflow.policy_file import PolicyFileError
 from rjflow.record import CaseRecord
 from rjflow.states import State
 from rjflow.workflow import Workflow
@@ -145,6 +148,9 @@ __all__ = [
     "Party",
     "PartyRequest",
     "Policy",
+    "PolicyChanged",
+    "PolicyFileError",
+    "PolicyMismatch",
     "PractitionerLevel",
     "ProgressUpdate",
     "RJFlowError",

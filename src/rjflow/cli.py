@@ -29,9 +29,11 @@ control characters or escape sequences to it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -48,9 +50,19 @@ from rjflow.caseload import iter_jsonl
 from rjflow.deadlines import DueState, Obligation
 from rjflow.demo import format_event, run_demo
 from rjflow.diagrams import GraphvizMissing, diagram_model, render, render_svg, to_dot, to_mermaid
-from rjflow.errors import InvalidDocument, RJFlowError, SourceUnavailable, StoreUnavailable
+from rjflow.errors import (
+    InvalidDocument,
+    PolicyChanged,
+    PolicyMismatch,
+    RJFlowError,
+    SourceUnavailable,
+    StoreUnavailable,
+)
 from rjflow.parties import PractitionerLevel
-from rjflow.policy import LONDON_CRC
+from rjflow.paths import COVERS
+from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_policy_file
+from rjflow.policy_check import Severity, check_policy, has_errors
+from rjflow.policy_file import PolicyFileError, to_toml
 from rjflow.reporting import Period, build_report, case_facts
 from rjflow.serialization import load_jsonl, loads
 from rjflow.store import SQLiteStore
@@ -194,11 +206,15 @@ def _write_output(path: Path, data: bytes) -> None:
         raise _Failure(_os_message("cannot write", exc, path), EXIT_UNAVAILABLE) from None
 
 
-def _load_case(path: Path) -> Case:
+def _load_case(path: Path, policy: Policy = LONDON_CRC) -> Case:
     """A case file through the one reader (as ``loads``): unreadable exits 2, invalid 1."""
     data = _read_input(path)
     try:
-        return loads(data)
+        with _policy_notes(path):
+            return loads(data, policy=None if policy is LONDON_CRC else policy)
+    except PolicyMismatch as exc:
+        message = f"{_shown(path)}: {exc} Here: give --policy FILE, the service's policy file."
+        raise _Failure(message, EXIT_INVALID) from None
     except InvalidDocument as exc:
         raise _Failure(f"{_shown(path)}: {exc}", EXIT_INVALID) from None
 
@@ -320,9 +336,15 @@ def diagram(
 
 @main.command()
 @click.argument("case_file", type=click.Path(dir_okay=False, path_type=Path))
-def explain(case_file: Path) -> None:
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Judge the cases under the policy this TOML file describes (default: London CRC's).",
+)
+def explain(case_file: Path, policy_path: Path | None) -> None:
     """Where a saved case stands, what can happen next, and every reason what cannot."""
-    case = _load_case(case_file)
+    case = _load_case(case_file, _policy_option(policy_path))
     _echo(case.explain())
     _echo("")
     _echo("Last changes:")
@@ -332,15 +354,22 @@ def explain(case_file: Path) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def check(files: tuple[Path, ...]) -> None:
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Judge the cases under the policy this TOML file describes (default: London CRC's).",
+)
+def check(files: tuple[Path, ...], policy_path: Path | None) -> None:
     """Validate case files: JSON (one case) or JSON Lines (.jsonl, one case a line).
 
     Prints each problem as FILE:LINE: message.  Exit status 0 when every case is valid, 1
     when any is not, 2 when a file cannot be read.
     """
     counts = {"good": 0, "bad": 0, "unreadable": 0}
+    policy = _policy_option(policy_path)
     for path in files:
-        _check_file(path, counts, lambda line: _echo(line, err=True))
+        _check_file(path, counts, lambda line: _echo(line, err=True), policy)
     _echo(f"{counts['good']} valid, {counts['bad']} invalid.")
     if counts["unreadable"]:
         sys.exit(EXIT_USAGE)
@@ -348,12 +377,18 @@ def check(files: tuple[Path, ...]) -> None:
         sys.exit(EXIT_INVALID)
 
 
-def _check_file(path: Path, counts: dict[str, int], report: Callable[[str], None]) -> None:
+def _check_file(
+    path: Path,
+    counts: dict[str, int],
+    report: Callable[[str], None],
+    policy: Policy = LONDON_CRC,
+) -> None:
     """Check one file, read by the same reader as ``loads`` and ``load_jsonl``."""
     shown = _shown(path)
     try:
         if path.suffix == ".jsonl":
-            result = load_jsonl(path)
+            with _policy_notes(path):
+                result = load_jsonl(path, policy=None if policy is LONDON_CRC else policy)
             counts["good"] += len(result.cases)
             counts["bad"] += len(result.problems)
             for problem in result.problems:
@@ -365,7 +400,8 @@ def _check_file(path: Path, counts: dict[str, int], report: Callable[[str], None
         counts["unreadable"] += 1
         return
     try:
-        loads(data)
+        with _policy_notes(path):
+            loads(data, policy=None if policy is LONDON_CRC else policy)
         counts["good"] += 1
     except InvalidDocument as exc:
         report(f"{shown}:1: {exc}")
@@ -373,8 +409,40 @@ def _check_file(path: Path, counts: dict[str, int], report: Callable[[str], None
 
 
 @main.command()
-def policy() -> None:
-    """Print the effective policy (London CRC's programme) as JSON; durations in seconds."""
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(path_type=Path),
+    help="Show the policy this TOML file describes, with where each value came from.",
+)
+@click.option(
+    "--check",
+    "check_path",
+    type=click.Path(path_type=Path),
+    help="Check this policy file: print each finding's code; exit 1 on an error.",
+)
+@click.option(
+    "--diff",
+    nargs=2,
+    type=click.Path(path_type=Path),
+    help="Show the settings in which two policy files differ.",
+)
+def policy(file: Path | None, check_path: Path | None, diff: tuple[Path, Path] | None) -> None:
+    """Print the effective policy (London CRC's programme) as JSON; durations in seconds.
+
+    With --file, --check or --diff, read service policy files instead (docs/configuring.md).
+    """
+    if sum(x is not None for x in (file, check_path, diff)) > 1:
+        raise click.UsageError("give one of --file, --check and --diff.")
+    if file is not None:
+        _echo(_policy_with_sources(file), nl=False)
+        return
+    if check_path is not None:
+        _check_policy_file(check_path)
+        return
+    if diff is not None:
+        _echo(_policy_diff(*diff), nl=False)
+        return
     values = unstructure(LONDON_CRC)
     for field in attrs.fields(type(LONDON_CRC)):
         if isinstance(getattr(LONDON_CRC, field.name), PractitionerLevel):
@@ -531,6 +599,139 @@ def report(cases_file: Path, first: str, last: str, out_dir: Path) -> None:
     )
     _echo(f"Wrote report.json, report.csv and report.html to {_shown(out_dir)}/.")
     _report_problems(problems)
+
+
+# -- policy files (issue 12) ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _policy_notes(path: Path) -> Iterator[None]:
+    """Each PolicyChanged warning of a load, as a note on stderr naming the file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PolicyChanged)
+        try:
+            yield
+        finally:
+            for warning in caught:
+                if isinstance(warning.message, PolicyChanged):
+                    _echo(f"rjflow: note: {_shown(path)}: {warning.message}", err=True)
+                else:  # pragma: no cover - another library's warning, passed on
+                    warnings.warn_explicit(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
+
+
+def _policy_option(path: Path | None) -> Policy:
+    """The policy of ``--policy FILE`` (the default without it): unreadable exits 2, a bad
+    file 1."""
+    return LONDON_CRC if path is None else _read_policy(path).policy
+
+
+def _read_policy(path: Path) -> PolicyFile:
+    """A policy file: unreadable exits 2; a bad file exits 1 with FILE:LINE: the problem."""
+    try:
+        return read_policy_file(path)
+    except SourceUnavailable as exc:
+        raise _Failure(
+            f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
+        ) from None
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, PolicyFileError):
+            raise _Failure(_file_problem(path, exc), EXIT_INVALID) from None
+        raise _Failure(_os_message("cannot read", exc, path), EXIT_USAGE) from None
+
+
+def _file_problem(path: Path, exc: PolicyFileError) -> str:
+    where = f"{_shown(path)}:{exc.line}" if exc.line is not None else _shown(path)
+    key = f" {exc.key}:" if exc.key is not None else ""
+    return f"{where}:{key} {exc.code.value} {exc.code.slug}: {exc.problem}"
+
+
+def _policy_with_sources(path: Path) -> str:
+    """The effective policy as TOML, each value followed by where it came from."""
+    read = _read_policy(path)
+    shown = _shown(path)
+    comments = {
+        key: f"{shown}:{read.lines[key]}"
+        if key in read.lines
+        else (shown if key in read.from_file else "default")
+        for key in file_values(read.policy)
+    }
+    header = (
+        f"# The effective policy: each value from {shown} or the default (London CRC's "
+        "programme).\n"
+    )
+    return header + to_toml(file_values(read.policy), comments)
+
+
+def _check_policy_file(path: Path) -> None:
+    """Print every finding of the file's policy; exit 1 when the file or any finding is an
+    error."""
+    shown = _shown(path)
+    try:
+        read = read_policy_file(path)
+    except PolicyFileError as exc:
+        _echo(_file_problem(path, exc))
+        _echo("1 error, 0 warnings.")
+        sys.exit(EXIT_INVALID)
+    except SourceUnavailable as exc:
+        raise _Failure(
+            f"cannot read {shown}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
+        ) from None
+    findings = check_policy(read.policy)
+    for finding in findings:
+        line = read.lines.get(finding.subject or "")
+        where = f"{shown}:{line}" if line is not None else shown
+        _echo(f"{where}: {finding}")
+    errors = sum(f.severity is Severity.ERROR for f in findings)
+    warnings = len(findings) - errors
+    _echo(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}.")
+    if has_errors(findings):
+        sys.exit(EXIT_INVALID)
+
+
+def _policy_diff(first: Path, second: Path) -> str:
+    """Each setting in which two policy files differ, as ``key: A -> B``."""
+    a, b = (file_values(_read_policy(p).policy) for p in (first, second))
+    lines = [
+        f"{key}: {to_toml({key: a[key]}).split(' = ', 1)[1].rstrip()} -> "
+        f"{to_toml({key: b[key]}).split(' = ', 1)[1].rstrip()}"
+        for key in a
+        if a[key] != b[key]
+    ]
+    if not lines:
+        return f"{_shown(first)} and {_shown(second)} describe the same policy.\n"
+    head = f"--- {_shown(first)}\n+++ {_shown(second)}\n"
+    return head + "\n".join(lines) + "\n"
+
+
+# -- test paths (issue 12) ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--cover",
+    type=click.Choice(["edges", "stages", "guards"]),
+    default="edges",
+    show_default=True,
+    help="What the paths cover: every action edge, every stage, or both outcomes of every rule.",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="Compute the paths under the policy this TOML file describes (default: London CRC's).",
+)
+def paths(cover: str, policy_path: Path | None) -> None:
+    """Print test paths computed from the workflow table, each a list of steps, and what they
+    cover (covered/total, and every target not covered)."""
+    chosen = _policy_option(policy_path)
+    found, coverage = COVERS[cover](chosen)
+    for path in found:
+        _echo(str(path))
+    _echo(f"Covered {coverage} {cover}.")
+    for target in coverage.missing:
+        _echo(f"  not covered: {target}")
 
 
 def run() -> NoReturn:

@@ -25,6 +25,8 @@ __all__ = [
     "InvalidDocument",
     "InvalidInput",
     "InvalidWorkflow",
+    "PolicyChanged",
+    "PolicyMismatch",
     "RJFlowError",
     "SourceUnavailable",
     "StoreUnavailable",
@@ -120,6 +122,49 @@ class InvalidDocument(RJFlowError, ValueError):
         self.path = path
         self.sequence = sequence
         super().__init__(message)
+
+
+class PolicyMismatch(InvalidDocument):
+    """A saved case records that another policy judged it, and the load named no policy.
+
+    Loading it under the default would judge its history by rules its service never set, so
+    rjflow refuses rather than choose: pass ``policy=`` (the service's policy, for example
+    ``Policy.from_toml(path)``).  ``recorded`` is the document's policy fingerprint (hex).
+    """
+
+    def __init__(self, message: str, *, recorded: str) -> None:
+        self.recorded = recorded
+        super().__init__(message, path="policy.fingerprint")
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_policy_mismatch, (str(self), self.recorded))
+
+
+def _policy_mismatch(message: str, recorded: str) -> PolicyMismatch:
+    return PolicyMismatch(message, recorded=recorded)
+
+
+class PolicyChanged(RJFlowError, UserWarning):
+    """A warning (a ``UserWarning``, and an ``RJFlowError`` where warnings are turned into
+    errors): a saved case was loaded, by the caller's explicit choice (``policy=``),
+    under a policy other than the one its document records; its history was replayed and
+    judged under the policy given.  ``recorded`` and ``given`` are the two fingerprints (hex).
+
+    Silence it where re-judging is intended (``warnings.simplefilter("ignore",
+    PolicyChanged)``); turn it into an error with ``"error"``.
+    """
+
+    def __init__(self, message: str, *, recorded: str, given: str) -> None:
+        self.recorded = recorded
+        self.given = given
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_policy_changed, (str(self), self.recorded, self.given))
+
+
+def _policy_changed(message: str, recorded: str, given: str) -> PolicyChanged:
+    return PolicyChanged(message, recorded=recorded, given=given)
 
 
 class HistoryTampered(InvalidDocument):

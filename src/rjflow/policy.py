@@ -9,10 +9,17 @@ codes and standards, the Victims' Code); *inferred* where no source fixed a numb
 from __future__ import annotations
 
 import enum
+import functools
+import os
+from collections.abc import Mapping
 from datetime import timedelta
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
 
 import attrs
 
+from rjflow import policy_file
 from rjflow._validate import (
     boolean,
     enum_members,
@@ -26,7 +33,18 @@ from rjflow.errors import InvalidInput
 from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel
 
-__all__ = ["LONDON_CRC", "Policy", "RiskScope"]
+__all__ = [
+    "EXAMPLES",
+    "LONDON_CRC",
+    "Policy",
+    "PolicyFile",
+    "RiskScope",
+    "example_policy",
+    "file_settings",
+    "file_values",
+    "policy_schema",
+    "read_policy_file",
+]
 
 _SENSITIVE = frozenset(
     {
@@ -487,6 +505,23 @@ class Policy:
         """True when offences of ``category`` need the sensitive-case safeguards."""
         return category in self.sensitive_categories
 
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Policy:
+        """The policy a service's TOML file describes (issue 12; ``docs/configuring.md``).
+
+        Keys the file does not set keep London CRC's defaults.  Raises
+        :class:`~rjflow.policy_file.PolicyFileError` (a ``ValueError``) naming the file, the
+        key, its line, the kind of the bad value and the allowed values; and
+        :class:`~rjflow.SourceUnavailable` when the file cannot be read.
+
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "youth.toml").write_text("max_sessions = 8")
+        >>> Policy.from_toml(folder / "youth.toml").max_sessions
+        8
+        """
+        return read_policy_file(path).policy
+
 
 #: The policy values that judge no action, only schedule (``metadata["judges"]`` False: the
 #: deadlines of issue 13).  A sealed record does not depend on them, so the policy's
@@ -497,3 +532,140 @@ SCHEDULING_FIELDS: frozenset[str] = frozenset(
 
 #: London CRC's programme: the seed's rules with national practice defaults.
 LONDON_CRC = Policy()
+
+
+# -- policy files (issue 12) ----------------------------------------------------------------------
+
+
+def _setting(field: attrs.Attribute[Any]) -> policy_file.Setting:
+    """The file setting of one ``Policy`` field, derived from its default and validator."""
+    default = field.default
+    doc = field.metadata.get("doc", "")
+    kind = policy_file.Kind
+    if isinstance(default, bool):
+        return policy_file.Setting(kind.SWITCH, doc, default=default)
+    if isinstance(default, PractitionerLevel):
+        return policy_file.Setting(kind.LEVEL, doc, default=default.label)
+    if isinstance(default, int):
+        minimum = 1 if field.validator is _whole else 0
+        return policy_file.Setting(kind.WHOLE, doc, default=int(default), minimum=minimum)
+    if isinstance(default, timedelta):
+        return policy_file.Setting(kind.DURATION, doc, default=_duration_data(default))
+    if isinstance(default, frozenset):
+        return policy_file.Setting(kind.CATEGORIES, doc, default=sorted(c.value for c in default))
+    if isinstance(default, RiskScope):
+        choices = tuple(s.value for s in RiskScope)
+        return policy_file.Setting(kind.CHOICE, doc, choices, default=default.value)
+    if isinstance(default, str):
+        return policy_file.Setting(kind.TEXT, doc, default=default)
+    raise TypeError(f"Policy.{field.name} has no file form")  # pragma: no cover - a new type
+
+
+def _duration_data(value: timedelta) -> dict[str, int]:
+    """A duration as the largest whole unit that writes it exactly: ``{"days": 90}``."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds % size == 0:
+            return {unit: seconds // size}
+    return {"seconds": seconds}
+
+
+@functools.cache
+def file_settings() -> Mapping[str, policy_file.Setting]:
+    """Every key a policy file may set: one per ``Policy`` field, derived from the class."""
+    return MappingProxyType({f.name: _setting(f) for f in attrs.fields(Policy)})
+
+
+@attrs.frozen
+class PolicyFile:
+    """A policy read from a file: the ``policy``, the keys the file set (``from_file``; every
+    other value is the default) and the line each stands on (``lines``)."""
+
+    policy: Policy
+    from_file: frozenset[str]
+    lines: Mapping[str, int]
+
+
+def read_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
+    """The policy a TOML file describes, with where each value came from (see
+    :meth:`Policy.from_toml` for the errors raised)."""
+    raw = policy_file.read(path, file_settings())
+    try:
+        policy = Policy(**raw.values)
+    except InvalidInput as exc:
+        key = _named_setting(str(exc), raw.values)
+        raise policy_file.PolicyFileError(
+            policy_file.FileCode.INVALID_VALUE,
+            _without_field(str(exc)),
+            file=raw.file,
+            key=key,
+            line=raw.lines.get(key) if key is not None else None,
+        ) from None
+    return PolicyFile(policy, frozenset(raw.values), raw.lines)
+
+
+def file_values(policy: Policy) -> dict[str, Any]:
+    """``policy`` as policy-file data (every key, in the class's order): what
+    :func:`rjflow.policy_file.to_toml` writes and :meth:`Policy.from_toml` reads back equal.
+
+    >>> file_values(Policy())["max_session_length"]
+    {'hours': 3}
+    """
+    values: dict[str, Any] = {}
+    for field in attrs.fields(Policy):
+        value = getattr(policy, field.name)
+        if isinstance(value, bool | str):
+            values[field.name] = value
+        elif isinstance(value, PractitionerLevel):
+            values[field.name] = value.label
+        elif isinstance(value, int):
+            values[field.name] = int(value)
+        elif isinstance(value, timedelta):
+            values[field.name] = _duration_data(value)
+        elif isinstance(value, frozenset):
+            values[field.name] = sorted(c.value for c in value)
+        else:
+            values[field.name] = value.value
+    return values
+
+
+#: The example policy files shipped in the package (``rjflow/policies/<name>.toml``): clearly
+#: labelled examples for other kinds of service, each naming its sources.  London CRC's
+#: programme (:data:`LONDON_CRC`) stays the default.
+EXAMPLES = ("police-out-of-court", "prison", "youth")
+
+
+def example_policy(name: str) -> PolicyFile:
+    """The shipped example called ``name`` (one of :data:`EXAMPLES`), read like any file.
+
+    >>> example_policy("youth").policy.youth_needs_appropriate_adult
+    True
+
+    Raises :class:`~rjflow.InvalidInput` for a name not in :data:`EXAMPLES`.
+    """
+    if name not in EXAMPLES:
+        raise InvalidInput(f"'name' must be one of {', '.join(map(repr, EXAMPLES))}.")
+    with resources.as_file(resources.files("rjflow") / "policies" / f"{name}.toml") as path:
+        return read_policy_file(path)
+
+
+def policy_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a policy file, generated from :class:`Policy`.
+
+    The same schema ships as ``rjflow/schema/policy-v1.json`` (``docs/policy-schema.md``
+    publishes it); ``tests/test_policy_file.py`` fails when either is stale and says how to
+    regenerate them.
+    """
+    return policy_file.json_schema(file_settings())
+
+
+def _named_setting(message: str, given: Mapping[str, Any]) -> str | None:
+    """The first of the file's keys the policy's message names (``Policy.max_sessions``)."""
+    spots = [(message.find(f"Policy.{k}"), k) for k in given if f"Policy.{k}" in message]
+    spots += [(message.find(f"'{k}'"), k) for k in given if f"'{k}'" in message]
+    return min(spots)[1] if spots else None
+
+
+def _without_field(message: str) -> str:
+    """The policy's message, with its first word lowered to follow the file's location."""
+    return message[:1].lower() + message[1:] if message[:1] == "A" else message

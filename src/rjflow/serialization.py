@@ -60,6 +60,7 @@ import hmac
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
@@ -80,6 +81,8 @@ from rjflow.errors import (
     IntegrityError,
     InvalidDocument,
     InvalidInput,
+    PolicyChanged,
+    PolicyMismatch,
     SourceUnavailable,
     UnknownAction,
 )
@@ -110,7 +113,7 @@ SCHEMA_VERSION = 2
 _MAX_INDENT = 16  # the widest indent dumps accepts, in spaces per level
 
 _TOP_KEYS = frozenset({"schema_version", "case_id", "state", "version", "events"})
-_OPTIONAL_KEYS = frozenset({"snapshot", "integrity", "migrated_from"})
+_OPTIONAL_KEYS = frozenset({"snapshot", "integrity", "migrated_from", "policy"})
 _SNAPSHOT_KEYS = frozenset({"record", "seal"})
 _INTEGRITY_KEYS = frozenset({"key_id", "case_id", "version", "head", "mac"})
 _MIGRATED_KEYS = frozenset({"schema_version", "version", "head"})
@@ -191,6 +194,7 @@ def to_dict(
     provenance = case._migrated_from
     if provenance is not None:
         data["migrated_from"] = dict(provenance)
+    data["policy"] = {"name": case.policy.name, "fingerprint": _fingerprint(case.policy)}
     if ring is not None:
         key_id = ring.current
         seal = "-"
@@ -647,7 +651,7 @@ def _rebuild(data: Mapping[str, Any], version: int, policy: Policy) -> Case:
 def from_dict(
     data: Mapping[str, Any],
     *,
-    policy: Policy = LONDON_CRC,
+    policy: Policy | None = None,
     keyring: Keyring | None = None,
     seal_key: bytes | None = None,
 ) -> Case:
@@ -661,8 +665,16 @@ def from_dict(
     rules and upcast (:mod:`rjflow._upcast`); it carries no integrity seal, so it cannot be
     loaded with a keyring.  Raises :class:`~rjflow.InvalidDocument` (or its subclasses
     :class:`~rjflow.HistoryTampered`, :class:`~rjflow.IntegrityError`) for anything else.
+
+    **Which policy judges it** (issue 12): the document records the policy that judged the
+    case (its ``policy``: name and fingerprint).  Without ``policy=``, the default
+    (:data:`~rjflow.LONDON_CRC`) is used only for a case it judged (or an older document that
+    records none); a case judged under another policy raises
+    :class:`~rjflow.PolicyMismatch`.  Given ``policy=``, the history is replayed under it;
+    when it is not the recorded one, :class:`~rjflow.PolicyChanged` is warned.
     """
     ring = _ring(keyring, seal_key)  # a misconfigured key is reported whether or not needed
+    policy = _judging_policy(data, policy)
     if not isinstance(data, Mapping):
         raise InvalidDocument(
             f"A saved case must be a JSON object (got {type(data).__name__}).", path="$"
@@ -699,6 +711,57 @@ def from_dict(
                 path=key,
             )
     return case
+
+
+def _judging_policy(data: object, given: Policy | None) -> Policy:
+    """The policy to load ``data`` under: ``given``, or the default when the document records
+    no other; a document judged under another policy needs ``policy=`` (issue 12)."""
+    if given is not None:
+        of_type("policy", given, Policy, "a rjflow Policy")
+    if not isinstance(data, Mapping) or "policy" not in data:
+        return given if given is not None else LONDON_CRC
+    recorded = data["policy"]
+    if (
+        not isinstance(recorded, Mapping)
+        or set(recorded) != {"name", "fingerprint"}
+        or not isinstance(recorded["name"], str)
+        or not isinstance(recorded["fingerprint"], str)
+        or not _HEX64.fullmatch(recorded["fingerprint"])
+    ):
+        raise InvalidDocument(
+            "'policy' must be an object with exactly a name (text) and a fingerprint (64 "
+            "lowercase hex digits); the document was altered.",
+            path="policy",
+        )
+    fingerprint: str = recorded["fingerprint"]
+    policy = given if given is not None else LONDON_CRC
+    if fingerprint == _fingerprint(policy):
+        if recorded["name"] != policy.name:  # the fingerprint covers the name
+            raise InvalidDocument(
+                "'policy' names another policy than its fingerprint stands for; the document "
+                "was altered.",
+                path="policy.name",
+            )
+        return policy
+    if given is None:
+        raise PolicyMismatch(
+            f"This case was judged under another policy (fingerprint {fingerprint[:12]}) than "
+            f"the default (fingerprint {_fingerprint(LONDON_CRC)[:12]}). Load it with policy= "
+            "the service's policy (for example Policy.from_toml of its file); passing another "
+            "policy= re-judges its history under that one, which is then reported.",
+            recorded=fingerprint,
+        )
+    warnings.warn(
+        PolicyChanged(
+            f"This case was judged under another policy (fingerprint {fingerprint[:12]}); as "
+            f"asked, its history was replayed and judged under the policy given (fingerprint "
+            f"{_fingerprint(given)[:12]}), and saving it records that one.",
+            recorded=fingerprint,
+            given=_fingerprint(given),
+        ),
+        stacklevel=3,
+    )
+    return given
 
 
 def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | None) -> Case:
@@ -747,7 +810,7 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
 def loads(
     text: str | bytes,
     *,
-    policy: Policy = LONDON_CRC,
+    policy: Policy | None = None,
     keyring: Keyring | None = None,
     seal_key: bytes | None = None,
 ) -> Case:
@@ -757,6 +820,7 @@ def loads(
     Read by the one reader every entry point shares (``docs/format.md``, "Reading rules"): a
     leading byte order mark is dropped; invalid UTF-8, invalid JSON, ``NaN``, duplicate keys,
     lone surrogates and too-deep nesting raise :class:`~rjflow.InvalidDocument`.
+    ``policy``: see :func:`from_dict` (which policy judges the case).
     """
     return from_dict(_reader.read_document(text), policy=policy, keyring=keyring, seal_key=seal_key)
 
@@ -786,7 +850,7 @@ class LoadReport:
 def load_jsonl(
     source: str | Path | Iterable[str] | Iterable[bytes],
     *,
-    policy: Policy = LONDON_CRC,
+    policy: Policy | None = None,
     keyring: Keyring | None = None,
     seal_key: bytes | None = None,
 ) -> LoadReport:

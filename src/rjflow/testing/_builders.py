@@ -1,0 +1,158 @@
+"""Cases built through the public API, stopped at a given stage, for an application's tests.
+
+:func:`new_case` opens a referred case with a fixed cast (offender ``O1``, victim ``V1``,
+supporter ``S1`` of ``V1``, lead facilitator ``F1``, manager ``M1``); :func:`at_stage` takes
+one by the shortest valid route to any stage; :class:`Clock` hands out increasing times.
+Every step goes through the public API, so what they build is what an application could.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+
+__all__ = [
+    "SPECIALISMS",
+    "T0",
+    "Clock",
+    "at_stage",
+    "codes",
+    "consent",
+    "new_case",
+    "ready_supporters",
+    "session",
+]
+
+from rjflow import (
+    LONDON_CRC,
+    Case,
+    ContactActivity,
+    Facilitator,
+    Offence,
+    OffenceCategory,
+    Policy,
+    PractitionerLevel,
+    RiskOutcome,
+    Staff,
+    StaffRole,
+    State,
+    Supporter,
+    Victim,
+)
+
+#: Specialist training in every sensitive area, so that only the rule under test blocks.
+SPECIALISMS = frozenset(c.value for c in LONDON_CRC.sensitive_categories)
+
+#: The time a :class:`Clock` starts at by default.
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Hands out increasing times, an hour apart."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        """Start at ``start`` (timezone-aware; default :data:`T0`)."""
+        self._ticks = count()
+        self.start = start
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(hours=next(self._ticks))
+
+
+def new_case(
+    *,
+    category: OffenceCategory = OffenceCategory.HOUSEHOLD_BURGLARY,
+    direct_personal_harm: bool = False,
+    ongoing_contact: bool = False,
+    level: PractitionerLevel = PractitionerLevel.ADVANCED,
+    sentenced: bool = True,
+    victims: tuple[Victim, ...] = (Victim("V1"),),
+    policy: Policy = LONDON_CRC,
+    clock: Clock | None = None,
+    case_id: str = "C1",
+) -> tuple[Case, Clock]:
+    """A referred case with offender O1, the given victims, supporter S1 of V1, lead
+    facilitator F1 (who may take every facilitator action) and manager M1."""
+    clock = clock or Clock()
+    case = Case.open(
+        case_id,
+        offence=Offence(category, direct_personal_harm, ongoing_contact),
+        offender="O1",
+        victims=victims,
+        supporters=[Supporter("S1", supports="V1")],
+        facilitators=[Facilitator("F1", level, SPECIALISMS)],
+        lead_facilitator="F1",
+        staff=[Staff("M1", StaffRole.MANAGER)],
+        sentenced_on=date(2026, 2, 1) if sentenced else None,
+        at=clock(),
+        actor="F1",
+        policy=policy,
+    )
+    return case, clock
+
+
+def consent(case: Case, clock: Clock, party: str, activity: ContactActivity) -> None:
+    """Inform ``party`` about ``activity`` and record their consent (as ``F1``)."""
+    case.give_information(party, activity, at=clock(), actor="F1")
+    case.record_consent(party, activity, at=clock(), actor="F1")
+
+
+def ready_supporters(case: Case, clock: Clock) -> None:
+    """Every supporter of a victim informed, consenting to meet and accepted by O1 (issue 14:
+    supporters are participants), so that they attend the conference."""
+    victims = {v.id for v in case.record.victims}
+    for sup in case.record.supporters:
+        if sup.supports in victims:
+            consent(case, clock, sup.id, ContactActivity.FACE_TO_FACE)
+            case.accept_supporter(sup.id, by="O1", at=clock(), actor="F1")
+
+
+def session(case: Case, clock: Clock, hours: float = 2) -> None:
+    """Record an attended session of the current stage lasting ``hours`` (as ``F1``)."""
+    case.record_session(duration=timedelta(hours=hours), at=clock(), actor="F1")
+
+
+def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
+    """A case taken by the shortest valid route to ``stage`` (conference route for review),
+    and its clock; ``kwargs`` go to :func:`new_case`.  Raises ``ValueError`` for an end stage
+    and :class:`~rjflow.ActionRefused` when the policy or offence closes the route."""
+    case, clock = new_case(**kwargs)  # type: ignore[arg-type]
+    if stage is State.REFERRED:
+        return case, clock
+    case.start_introduction(at=clock(), actor="F1")
+    if stage is State.INTRODUCTION:
+        return case, clock
+    session(case, clock)
+    case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+    case.start_preparation(at=clock(), actor="F1")
+    if stage is State.PREPARATION:
+        return case, clock
+    session(case, clock)
+    sensitive = case.policy.is_sensitive(case.record.offence.category)
+    case.assess_risk(RiskOutcome.FAVOURABLE, enhanced=sensitive, at=clock(), actor="F1")
+    if sensitive:
+        case.approve_risk_assessment(at=clock(), actor="M1")
+    if stage is State.LETTER_OF_APOLOGY:
+        case.choose_letter_of_apology(at=clock(), actor="F1")
+        return case, clock
+    if stage is State.SHUTTLE_MEDIATION:
+        consent(case, clock, "O1", ContactActivity.SHUTTLE)
+        consent(case, clock, "V1", ContactActivity.SHUTTLE)
+        case.choose_shuttle_mediation(at=clock(), actor="F1")
+        return case, clock
+    for party in ("O1", *(v.id for v in case.record.victims)):
+        consent(case, clock, party, ContactActivity.FACE_TO_FACE)
+    ready_supporters(case, clock)
+    case.hold_conference(at=clock(), actor="F1")
+    if stage is State.CONFERENCE:
+        return case, clock
+    session(case, clock, 3)
+    case.start_reviews(at=clock(), actor="F1")
+    if stage is State.REVIEW:
+        return case, clock
+    raise ValueError(stage)
+
+
+def codes(case: Case, action: str, **data: object) -> set[str]:
+    """The codes of everything blocking ``action`` now (``data``: its keyword input)."""
+    return {b.code for b in case.blockers(action, **data)}  # type: ignore[arg-type]
