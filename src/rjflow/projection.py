@@ -1,0 +1,103 @@
+"""The caseload read model: one summary per case, derived from the case by one function.
+
+A store keeps each case's :class:`CaseSummary` in the same transaction as its events, so a
+caseload screen can list, filter and page cases without replaying them.  The summary is a
+*projection* of the case: :func:`summarise` is the only place it is computed, whether a save
+writes it incrementally or ``rebuild`` recomputes it from the stored events, so the two cannot
+disagree (the tests check they do not).
+
+>>> from rjflow.demo import build_demo_case
+>>> summary = summarise(build_demo_case())
+>>> summary.stage.value, summary.version, summary.closure_reason.value
+('completed', 33, 'completed')
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import attrs
+
+from rjflow.activities import AgreementOutcome, ClosureReason
+from rjflow.case import Case
+from rjflow.offences import OffenceCategory
+from rjflow.states import State
+
+__all__ = ["CaseSummary", "next_due", "summarise"]
+
+
+@attrs.frozen
+class CaseSummary:
+    """What a caseload screen shows of one case, at one version.
+
+    Times are timezone-aware UTC.  ``closed_at`` is when the case was completed or closed
+    (None while it is open); ``closure_reason`` and ``outcome`` (how its outcome agreement
+    ended) are None until then.  ``sessions_held`` counts the sessions the offender attended.
+    ``due_at`` is the moment from which the case is overdue (see :func:`next_due`), None when
+    nothing is due.  ``actionable`` is True when at least one action is allowed at the time of
+    the case's last change (rules depending on an action's input are not judged).
+    """
+
+    case_id: str
+    stage: State
+    version: int
+    opened_at: datetime
+    updated_at: datetime
+    offence_category: OffenceCategory
+    lead_facilitator: str | None
+    closure_reason: ClosureReason | None
+    outcome: AgreementOutcome | None
+    closed_at: datetime | None
+    sessions_held: int
+    due_at: datetime | None
+    actionable: bool
+
+    def overdue(self, at: datetime) -> bool:
+        """True when something on the case was due before ``at`` (timezone-aware)."""
+        return self.due_at is not None and self.due_at <= at
+
+
+# ----------------------------------------------------------------------------------------------
+# THE NEXT DUE DATE — the one place it is decided.
+# Today: the earliest deadline of an agreement action without a final status, while the case
+# is open.  A case falls overdue at the start (00:00 UTC) of the day after that deadline, as
+# CaseRecord.overdue_actions counts an action overdue on the days after its deadline.
+# TO CONNECT AT MERGE: the deadlines module (``Case.due(at)``: review dates and the other
+# deadlines of practice) replaces the body of this function; the stores, their queries and
+# the rebuild all go through here, so nothing else changes.  Stores saved before then are
+# brought up to date with ``rebuild``.
+# ----------------------------------------------------------------------------------------------
+def next_due(case: Case) -> datetime | None:
+    """The moment from which the case is overdue (UTC), or None when nothing is due."""
+    record = case.record
+    if not record.is_open or record.agreement is None:
+        return None
+    open_deadlines = [
+        action.deadline
+        for action in record.agreement.actions
+        if not record.action_status(action.id).final
+    ]
+    if not open_deadlines:
+        return None
+    return datetime.combine(min(open_deadlines) + timedelta(days=1), time(0), tzinfo=UTC)
+
+
+def summarise(case: Case) -> CaseSummary:
+    """The case's summary at its current version: the projection every store writes."""
+    record = case.record
+    closure = record.closure
+    return CaseSummary(
+        case_id=case.case_id,
+        stage=record.state,
+        version=case.version,
+        opened_at=record.opened_at,
+        updated_at=record.updated_at,
+        offence_category=record.offence.category,
+        lead_facilitator=record.lead_facilitator,
+        closure_reason=closure.reason if closure is not None else None,
+        outcome=closure.outcome if closure is not None else None,
+        closed_at=closure.at if closure is not None else None,
+        sessions_held=record.sessions_held,
+        due_at=next_due(case),
+        actionable=any(option.allowed for option in case.options()),
+    )
