@@ -73,6 +73,9 @@ class PostgresStore(EventStore):
             raise InvalidInput("'timeout' must be a number of seconds above 0.")
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         try:
+            # One direct connection first: a server that is down, or refuses the role, fails
+            # here at once with its SQLSTATE, not after the pool's retries.
+            psycopg.connect(dsn, connect_timeout=max(1, round(timeout))).close()
             pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
                 dsn,
                 min_size=1,
