@@ -14,7 +14,9 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,10 +39,8 @@ def _binaries() -> Path | None:
     return None
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI needs a PostgreSQL server for the store contract: {reason}")
-    pytest.skip(reason)
+class NoServer(Exception):
+    """No PostgreSQL server can be started here; the message says why and what to do."""
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -50,32 +50,27 @@ def _as_server_user(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command]
 
 
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """A libpq connection string to a PostgreSQL server the tests may use."""
-    given = os.environ.get("RJFLOW_POSTGRES_DSN")
-    if given:
-        yield given
-        return
+@contextmanager
+def temporary_server() -> Iterator[str]:
+    """Start a PostgreSQL server in a temporary folder (unix socket only, no durability: it
+    is for tests and benchmarks), yield its DSN, stop and remove it.  NoServer if impossible."""
     binaries = _binaries()
     if binaries is None:
-        _missing(HOW)
-        return
+        raise NoServer(HOW)
+    owner = None
     if os.geteuid() == 0:
         try:
             owner = pwd.getpwnam("postgres")
         except KeyError:
-            _missing(
+            raise NoServer(
                 "PostgreSQL tests skipped: running as root needs a 'postgres' OS user to run "
                 "the server (Debian's postgresql package makes one), or set RJFLOW_POSTGRES_DSN."
-            )
-            return
+            ) from None
         if shutil.which("runuser") is None:
-            _missing("PostgreSQL tests skipped: running as root needs runuser (util-linux).")
-            return
+            raise NoServer("PostgreSQL tests skipped: running as root needs runuser (util-linux).")
     folder = Path(tempfile.mkdtemp(prefix="rjflow-pg-"))
     data = folder / "data"
-    if os.geteuid() == 0:
+    if owner is not None:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
     log = folder / "server.log"
     try:
@@ -123,10 +118,13 @@ def postgres_dsn() -> Iterator[str]:
             timeout=120,
         )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-        tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
+        tail = log.read_text(errors="replace")[-300:] if log.exists() else ""
         shutil.rmtree(folder, ignore_errors=True)
-        _missing(f"PostgreSQL tests skipped: the test server did not start ({exc}). {tail}")
-        return
+        reason = f"{exc} {getattr(exc, 'stderr', b'') or b''!r} {tail}".replace("\n", " ")
+        raise NoServer(
+            f"PostgreSQL tests skipped: the test server did not start: {reason[:400]}; set "
+            "RJFLOW_POSTGRES_DSN to a server instead."
+        ) from None
     try:
         yield f"host={folder} dbname=postgres user=postgres"
     finally:
@@ -137,3 +135,38 @@ def postgres_dsn() -> Iterator[str]:
             timeout=120,
         )
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A libpq connection string to a PostgreSQL server the tests may use."""
+    given = os.environ.get("RJFLOW_POSTGRES_DSN")
+    if given:
+        yield given
+        return
+    try:
+        server = temporary_server()
+        dsn = server.__enter__()
+    except NoServer as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs a PostgreSQL server for the store contract: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield dsn
+    finally:
+        server.__exit__(None, None, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Every test skipped for want of a server is reported at one place, so ``-ra`` prints
+    the reason once (``SKIPPED [N] tests/pgserver.py: ...``) instead of once per test."""
+    report = yield
+    longrepr = report.longrepr
+    if (
+        report.skipped
+        and isinstance(longrepr, tuple)
+        and str(longrepr[2]).startswith("Skipped: PostgreSQL tests skipped")
+    ):
+        report.longrepr = ("tests/pgserver.py", 1, longrepr[2])
+    return report
