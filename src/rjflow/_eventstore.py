@@ -202,7 +202,13 @@ class EventStore(abc.ABC):
             with self._transaction() as tx:
                 for case, expected_version in batch:
                     history = case.history
-                    last = tx.execute(sql.LAST_EVENT, (case.case_id,)).fetchone()
+                    # A new case needs no look: its first event's (case_id, 1) key is refused
+                    # if the id is taken (Duplicate below, then CaseExists).
+                    last = (
+                        tx.execute(sql.LAST_EVENT, (case.case_id,)).fetchone()
+                        if expected_version
+                        else None
+                    )
                     stored_version, stored_hash = last if last is not None else (0, None)
                     same_past = (
                         expected_version == 0 or stored_hash == history[expected_version - 1].hash

@@ -99,5 +99,15 @@ def summarise(case: Case) -> CaseSummary:
         closed_at=closure.at if closure is not None else None,
         sessions_held=record.sessions_held,
         due_at=next_due(case),
-        actionable=any(option.allowed for option in case.options()),
+        actionable=_any_action_allowed(case),
+    )
+
+
+def _any_action_allowed(case: Case) -> bool:
+    """``any(option.allowed for option in case.options())``, stopping at the first action
+    allowed (saves write a summary each time: most cases have one allowed early)."""
+    return any(
+        not case.blockers(name)
+        for name, action in case.workflow.actions.items()
+        if case.state in action.sources
     )
