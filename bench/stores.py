@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from tests.builders import at_stage
 
 from rjflow import AgreementAction, Case, State
-from rjflow._eventstore import _rows
+from rjflow._storerows import rows as event_rows
 from rjflow.projection import summarise
 from rjflow.store import SQLiteStore
 
@@ -127,11 +127,11 @@ class FloorSQLite:
 
     def save_all(self, cases: list[Case]) -> None:
         for case in cases:
-            self._insert(_rows(case, 0))
+            self._insert(event_rows(case, 0))
 
     def append_one(self, cases: list[tuple[Case, int]]) -> None:
         for case, before in cases:
-            self._insert(_rows(case, before))
+            self._insert(event_rows(case, before))
 
     def close(self) -> None:
         self.db.close()
@@ -177,7 +177,7 @@ def _stored_events(case: Case, after: int, originator: uuid.UUID) -> list[Any]:
             topic=f"rjflow:{row[4]}",
             state=json.dumps(row).encode(),
         )
-        for row in _rows(case, after)
+        for row in event_rows(case, after)
     ]
 
 

@@ -31,6 +31,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "store",
         "_sql",
         "_eventstore",
+        "_storerows",
         "pgstore",
         "_pgsql",
         "_reader",

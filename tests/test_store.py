@@ -30,6 +30,7 @@ from rjflow import (
     State,
     StoreUnavailable,
 )
+from rjflow import store as store_module
 from rjflow._validate import is_id
 from rjflow.demo import build_demo_case
 from rjflow.store import SQLiteStore
@@ -270,3 +271,13 @@ def test_any_text_as_an_id_is_refused_or_not_found_without_echo(
             assert exc.case_id == case_id
         else:
             assert loaded == DEMO
+
+
+def test_postgres_store_without_psycopg_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (bare ModuleNotFoundError): without psycopg, asking for PostgresStore says
+    which extra to install."""
+    monkeypatch.setitem(sys.modules, "rjflow.pgstore", None)
+    with pytest.raises(ImportError, match=r"pip install 'rjflow\[postgres\]'"):
+        store_module.PostgresStore  # noqa: B018 - the lookup is what is tested

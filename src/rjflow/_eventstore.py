@@ -11,8 +11,7 @@ and how its driver spells times.  Each backend's statements live in its own SQL 
 from __future__ import annotations
 
 import abc
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -21,30 +20,25 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from rjflow import _reader
-from rjflow._convert import structure
+from rjflow import _storerows as rowmap
 from rjflow._validate import _check_id, aware_datetime, is_id, of_type
 from rjflow.activities import AgreementOutcome, ClosureReason
 from rjflow.case import Case
 from rjflow.erasure import erase_free_text
 from rjflow.errors import (
-    CaseExists,
     CaseNotFound,
-    ConcurrencyConflict,
     CorruptRecord,
     InvalidDocument,
     InvalidInput,
-    RJFlowError,
 )
-from rjflow.freetext import ERASE_ACTION, ErasureReason, erasure_targets
-from rjflow.history import Event, canonical_json
-from rjflow.integrity import Keyring, integrity_mac
+from rjflow.freetext import ErasureReason
+from rjflow.history import Event
+from rjflow.integrity import Keyring
 from rjflow.offences import OffenceCategory
 from rjflow.policy import Policy
 from rjflow.projection import CaseSummary, summarise
 from rjflow.serialization import (
     LoadReport,
-    _check_integrity,
     _check_provenance,
     _fingerprint,
     load_jsonl,
@@ -148,7 +142,7 @@ class EventStore(abc.ABC):
         number from 0 to the case's version; :class:`~rjflow.StoreUnavailable` when the
         database cannot be written.
         """
-        _check_case(case)
+        rowmap.check_case(case)
         if case.policy != self.policy:
             raise InvalidInput(
                 "The case was opened under a different policy (fingerprint "
@@ -214,14 +208,14 @@ class EventStore(abc.ABC):
                         expected_version == 0 or stored_hash == history[expected_version - 1].hash
                     )
                     if stored_version != expected_version or not same_past:
-                        raise _conflict(
+                        raise rowmap.conflict(
                             case.case_id,
                             expected_version,
                             int(stored_version),
                             diverged=stored_version == expected_version,
                         )
-                    tx.executemany(sql.INSERT_EVENT, _rows(case, expected_version))
-                    texts, erased = _text_rows(case, expected_version)
+                    tx.executemany(sql.INSERT_EVENT, rowmap.rows(case, expected_version))
+                    texts, erased = rowmap.text_rows(case, expected_version)
                     if texts:
                         tx.executemany(sql.INSERT_TEXT, texts)
                     if erased:
@@ -237,14 +231,14 @@ class EventStore(abc.ABC):
                                 provenance["head"],
                             ),
                         )
-                    seal = _seal_row(self.keyring, case)
+                    seal = rowmap.seal_row(self.keyring, case)
                     if seal is not None:
                         tx.execute(sql.PUT_INTEGRITY, seal)
                     tx.execute(sql.PUT_SUMMARY, self._summary_row(summarise(case)))
         except Duplicate:
             assert case is not None  # an insert failed, so there was a case
             actual = self.version(case.case_id)
-            raise _conflict(case.case_id, expected_version, actual) from None
+            raise rowmap.conflict(case.case_id, expected_version, actual) from None
 
     def _summary_row(self, s: CaseSummary) -> tuple[object, ...]:
         return (
@@ -272,12 +266,12 @@ class EventStore(abc.ABC):
         opaque id; :class:`~rjflow.CorruptRecord` when the rows stored under ``case_id`` open
         another case (copied outside rjflow).
         """
-        _valid_id(case_id)
+        rowmap.valid_id(case_id)
         last, opening = self._read_together(
             (self._sql.LAST_EVENT, (case_id,)), (self._sql.OPENING_DATA, (case_id,))
         )
-        if opening and _opened_case_id(opening[0][0]) not in (case_id, None):
-            raise _not_this_case(case_id)
+        if opening and rowmap.opened_case_id(opening[0][0]) not in (case_id, None):
+            raise rowmap.not_this_case(case_id)
         return int(last[0][0]) if last else 0
 
     def events(self, case_id: str) -> list[Event]:
@@ -287,14 +281,14 @@ class EventStore(abc.ABC):
         a row cannot be read as an event; :class:`~rjflow.InvalidInput` when ``case_id`` is
         not an opaque id.
         """
-        _valid_id(case_id)
+        rowmap.valid_id(case_id)
         rows, text_rows = self._read_together(
             (self._sql.CASE_EVENTS, (case_id,)), (self._sql.CASE_TEXTS, (case_id,))
         )
         texts: dict[int, dict[str, dict[str, str]]] = {}
         for seq, pointer, salt, text in text_rows:
             texts.setdefault(seq, {})[pointer] = {"salt": salt, "text": text}
-        return [_event(case_id, index, row, texts) for index, row in enumerate(rows)]
+        return [rowmap.event(case_id, index, row, texts) for index, row in enumerate(rows)]
 
     def load(self, case_id: str) -> Case:
         """The case rebuilt from its stored events, its chain verified.
@@ -318,7 +312,7 @@ class EventStore(abc.ABC):
                 else None
             )
             if self.keyring is not None:
-                _check_seal(
+                rowmap.check_seal(
                     self._read, self._sql, self.keyring, case_id, events, provenance=provenance
                 )
             case = replay(events, policy=self.policy, migrated_from=provenance)
@@ -326,7 +320,7 @@ class EventStore(abc.ABC):
             exc.args = (f"Stored case {case_id}: {exc}",)
             raise
         if case.case_id != case_id:  # rows copied from another case: never return that case
-            raise _not_this_case(case_id)
+            raise rowmap.not_this_case(case_id)
         return case
 
     def erase_free_text(
@@ -363,7 +357,7 @@ class EventStore(abc.ABC):
         :class:`~rjflow.InvalidInput` (not repeating it) when ``case_id`` is not an opaque id,
         :class:`~rjflow.CorruptRecord` when the row cannot be read (``rebuild`` mends it).
         """
-        _valid_id(case_id)
+        rowmap.valid_id(case_id)
         rows = self._read(self._sql.GET_SUMMARY, (case_id,))
         if not rows:
             raise CaseNotFound(case_id)
@@ -553,193 +547,3 @@ def _period(name: str, period: object) -> tuple[datetime, datetime]:
     start = aware_datetime(f"{name}[0]", period[0])
     end = aware_datetime(f"{name}[1]", period[1])
     return start, end
-
-
-def _rows(case: Case, after: int) -> list[tuple[object, ...]]:
-    """The case's events after version ``after`` as rows of ``rjflow_events``."""
-    return [
-        (
-            case.case_id,
-            e.sequence,
-            e.at.isoformat(),
-            e.actor,
-            e.action,
-            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
-            e.from_state,
-            e.to_state,
-            e.previous_hash,
-            e.hash,
-            e.occurred_at.isoformat() if e.occurred_at is not None else None,
-        )
-        for e in case.history[after:]
-    ]
-
-
-def _opened_case_id(data: object) -> object:
-    """The case id an opening event's stored data names, or None when it cannot be read
-    (that fault is reported by load, naming the row)."""
-    try:
-        parsed = _reader.parse(data) if isinstance(data, str) else None
-    except InvalidDocument:
-        return None
-    return parsed.get("case_id") if isinstance(parsed, dict) else None
-
-
-def _not_this_case(case_id: str) -> CorruptRecord:
-    return CorruptRecord(
-        f"Stored case {case_id} holds the history of a different case; the database was "
-        "changed outside rjflow. Restore the case from a backup.",
-        case_id=case_id,
-        path="events[0]",
-        sequence=1,
-    )
-
-
-def _check_case(case: object) -> None:
-    if not isinstance(case, Case):
-        raise InvalidInput(f"'case' must be a rjflow Case (got {type(case).__name__}).")
-
-
-def _valid_id(case_id: object) -> None:
-    """Refuse, without repeating it, anything but an opaque id matched in full."""
-    _check_id("case_id", case_id)
-
-
-def _conflict(
-    case_id: str, expected_version: int, stored_version: int, *, diverged: bool = False
-) -> ConcurrencyConflict:
-    """The conflict to raise; ``diverged``: the store holds as many events as expected, but
-    its history is not this copy's (another writer saved a different change)."""
-    if expected_version == 0 and stored_version > 0:
-        return CaseExists(case_id, stored_version)
-    conflict = ConcurrencyConflict(case_id, expected_version, stored_version)
-    if diverged:
-        conflict.args = (
-            f"Case {case_id} was changed by someone else: the store also holds version "
-            f"{stored_version}, but its history differs from this copy's (another writer saved "
-            "a different change at that version). Nothing was saved; load the case again, "
-            "repeat the change and save again.",
-        )
-    return conflict
-
-
-def shown_version(found: object) -> str:
-    """A stored schema version fit to show (digits only), or ``?``."""
-    return str(found) if isinstance(found, str) and found.isdigit() and len(found) < 6 else "?"
-
-
-def version_error(found: object, current: int, oldest_migrated: int) -> RJFlowError:
-    """The store's schema version is neither current nor one this release migrates."""
-    shown = shown_version(found)
-    older = shown.isdigit() and int(shown) < oldest_migrated
-    return RJFlowError(
-        f"The store has schema version {shown}; this release reads {current}"
-        + (f" and migrates {oldest_migrated}. " if oldest_migrated < current else ". ")
-        + (
-            "Move its cases with the release that wrote it (load each case, save it "
-            "with rjflow.serialization.dumps) and load those documents here."
-            if older
-            else "Upgrade rjflow to open it."
-        )
-    )
-
-
-def _event(
-    case_id: str, index: int, row: tuple[Any, ...], texts: dict[int, dict[str, dict[str, str]]]
-) -> Event:
-    """One stored row as an Event; any fault is a CorruptRecord naming the case and event."""
-    seq, at, actor, action, data, from_state, to_state, prev, digest, occurred = row
-    sequence = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
-    path = f"events[{index}]"
-
-    def corrupt(where: str, what: str) -> CorruptRecord:
-        event = f"event {sequence}" if sequence is not None else f"row {index + 1}"
-        return CorruptRecord(
-            f"Stored case {case_id}, {event}, cannot be read as an event ({what}); the database "
-            "was changed outside rjflow. Restore the case from a backup.",
-            case_id=case_id,
-            path=where,
-            sequence=sequence,
-        )
-
-    try:
-        parsed = _reader.parse(data) if isinstance(data, str) else None
-    except InvalidDocument:
-        parsed = None
-    if not isinstance(parsed, dict):
-        raise corrupt(f"{path}.data", "its data is not a JSON object")
-    raw = {
-        "sequence": seq,
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "data": parsed,
-        "from_state": from_state,
-        "to_state": to_state,
-        "previous_hash": prev,
-        "hash": digest,
-        "texts": texts.get(seq, {}) if isinstance(seq, int) else {},
-    }
-    if occurred is not None:
-        raw["occurred_at"] = occurred
-    try:
-        return structure(raw, Event, path)
-    except InvalidDocument as exc:
-        where = exc.path or path
-        raise corrupt(where, f"at {where}") from None
-
-
-def _text_rows(
-    case: Case, expected_version: int
-) -> tuple[list[tuple[str, int, str, str, str]], list[tuple[str, int, str]]]:
-    """The free-text rows the events after ``expected_version`` add, and the rows their
-    erasure events delete."""
-    added = []
-    deleted = []
-    for e in case.history[expected_version:]:
-        added += [(case.case_id, e.sequence, p, t.salt, t.text) for p, t in e.texts.items()]
-        if e.action == ERASE_ACTION:
-            deleted += [(case.case_id, seq, p) for seq, p in erasure_targets(e)]
-    return added, deleted
-
-
-def _seal_row(keyring: Keyring | None, case: Case) -> tuple[str, str, int, str, str] | None:
-    """The integrity row for the case's head under the keyring's current key, or None."""
-    if keyring is None:
-        return None
-    head = case.history[-1].hash
-    key_id = keyring.current
-    provenance = migrated_from(case)
-    mac = integrity_mac(
-        keyring,
-        key_id,
-        case_id=case.case_id,
-        version=case.version,
-        head=head,
-        migrated_from=canonical_json(provenance) if provenance is not None else "-",
-    )
-    return (case.case_id, key_id, case.version, head, mac)
-
-
-def _check_seal(
-    read: Any,
-    sql: ModuleType,
-    keyring: Keyring,
-    case_id: str,
-    events: list[Event],
-    *,
-    provenance: Mapping[str, Any] | None,
-) -> None:
-    """Require and check the stored integrity seal of ``case_id`` (IntegrityError)."""
-    rows = read(sql.GET_INTEGRITY, (case_id,))
-    seal = (
-        dict(zip(("key_id", "case_id", "version", "head", "mac"), rows[0], strict=True))
-        if rows
-        else None
-    )
-    document = {
-        "case_id": case_id,
-        **({"integrity": seal} if seal is not None else {}),
-        **({"migrated_from": dict(provenance)} if provenance is not None else {}),
-    }
-    _check_integrity(document, events, keyring)

@@ -26,7 +26,8 @@ import psycopg.errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from rjflow import _pgsql
-from rjflow._eventstore import Duplicate, EventStore, Transaction, version_error
+from rjflow._eventstore import Duplicate, EventStore, Transaction
+from rjflow._storerows import version_error
 from rjflow.errors import InvalidInput, StoreUnavailable
 from rjflow.integrity import Keyring
 from rjflow.policy import LONDON_CRC, Policy

@@ -51,23 +51,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rjflow import _sql
-from rjflow._eventstore import Duplicate, EventStore, StoreProblem, Transaction, version_error
+from rjflow._eventstore import Duplicate, EventStore, StoreProblem, Transaction
+from rjflow._storerows import version_error
 from rjflow.errors import InvalidDocument, InvalidInput, StoreUnavailable
 from rjflow.integrity import Keyring
 from rjflow.policy import LONDON_CRC, Policy
 from rjflow.projection import CaseSummary, summarise
 
 if TYPE_CHECKING:
-    from rjflow.pgstore import PostgresStore
+    from rjflow.pgstore import PostgresStore  # noqa: F401 - named by __getattr__ below
 
-__all__ = ["CaseSummary", "PostgresStore", "SQLiteStore", "StoreProblem"]
+# PostgresStore is left out of ``import *``: it needs psycopg, which only the postgres extra
+# installs.
+__all__ = ["CaseSummary", "SQLiteStore", "StoreProblem"]
 
 
 def __getattr__(name: str) -> Any:
     """``PostgresStore`` is imported on first use, so that psycopg is needed only then."""
     if name == "PostgresStore":
-        from rjflow.pgstore import PostgresStore  # noqa: PLC0415
-
+        try:
+            from rjflow.pgstore import PostgresStore  # noqa: PLC0415
+        except ImportError as exc:
+            raise ImportError(
+                "rjflow.store.PostgresStore needs psycopg 3 and psycopg_pool: install them "
+                "with pip install 'rjflow[postgres]'."
+            ) from exc
         return PostgresStore
     raise AttributeError(f"module 'rjflow.store' has no attribute {name!r}")
 
