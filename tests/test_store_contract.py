@@ -449,15 +449,30 @@ class TestSummaries:
             assert store.verify() == []
 
     def test_verify_names_a_case_that_does_not_load(self, stored: Backend) -> None:
-        """A tampered case is reported by verify (never raised), and keeps no summary after
-        rebuild."""
+        """Regression (a damaged case vanishing from the caseload): a tampered case is reported
+        by verify (never raised), and rebuild keeps its last summary rather than dropping it
+        from every list."""
         stored.tamper("UPDATE rjflow_events SET actor = 'F9' WHERE sequence = 3")
         with stored.open() as store:
             problems = store.verify()
             assert [p.case_id for p in problems] == [DEMO.case_id]
             assert store.rebuild() == 0
-            with pytest.raises(CaseNotFound):
-                store.summary(DEMO.case_id)
+            assert [s.case_id for s in store.find()] == [DEMO.case_id]
+            assert store.summary(DEMO.case_id) == summarise(DEMO)
+
+    def test_rebuild_drops_a_summary_without_events(self, stored: Backend) -> None:
+        """A summary whose case has no events (left by a tool): verify names it, rebuild
+        drops it."""
+        stored.raw(
+            "INSERT INTO rjflow_summaries SELECT 'RJ-GHOST', stage, version, opened_at, "
+            "updated_at, offence_category, lead_facilitator, closure_reason, outcome, closed_at, "
+            "sessions_held, due_at, actionable FROM rjflow_summaries"
+        )
+        with stored.open() as store:
+            assert [p.case_id for p in store.verify()] == ["RJ-GHOST"]
+            assert store.rebuild() == 1
+            assert [s.case_id for s in store.find()] == [DEMO.case_id]
+            assert store.verify() == []
 
 
 def test_the_error_base_is_rjflows() -> None:

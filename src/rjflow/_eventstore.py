@@ -431,16 +431,22 @@ class EventStore(abc.ABC):
 
     def rebuild(self) -> int:
         """Recompute every case's summary from its stored events (each case loaded and
-        verified); returns how many were written.  Cases that do not load keep no summary
-        (:meth:`verify` names them).  Safe while others write: a summary is written only if
-        its case is still at the version it was computed from."""
+        verified) and drop summaries that have no events; returns how many were written.
+
+        A case that does not load keeps the summary it had (none after a migration), so it
+        never drops out of a caseload list unnoticed; :meth:`verify` names it.  Safe while
+        others write: a summary is written only if its case is still at the version it was
+        computed from."""
         written = 0
-        for case_id in self.case_ids():
+        ids = self.case_ids()
+        orphans = {row[0] for row in self._read(self._sql.SUMMARY_IDS)} - set(ids)
+        if orphans:
+            with self._transaction() as tx:
+                tx.executemany(self._sql.DELETE_SUMMARY, [(i,) for i in sorted(orphans)])
+        for case_id in ids:
             try:
                 case = self.load(case_id)
-            except InvalidDocument:
-                with self._transaction() as tx:
-                    tx.execute(self._sql.DELETE_SUMMARY, (case_id,))
+            except (InvalidDocument, InvalidInput):  # InvalidInput: rows under a non-id
                 continue
             with self._transaction() as tx:
                 last = tx.execute(self._sql.LAST_EVENT, (case_id,)).fetchone()
