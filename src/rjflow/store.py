@@ -59,7 +59,8 @@ from rjflow.policy import LONDON_CRC, Policy
 from rjflow.projection import CaseSummary, summarise
 
 if TYPE_CHECKING:
-    from rjflow.pgstore import PostgresStore  # noqa: F401 - named by __getattr__ below
+    # The explicit alias re-exports it for type checkers; at run time __getattr__ imports it.
+    from rjflow.pgstore import PostgresStore as PostgresStore  # noqa: PLC0414
 
 # PostgresStore is left out of ``import *``: it needs psycopg, which only the postgres extra
 # installs.
