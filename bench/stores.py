@@ -56,12 +56,12 @@ FLOOR_TABLE = """
 # -- the cases ---------------------------------------------------------------------------------
 
 
-def build_cases(n: int) -> list[Case]:
+def build_cases(n: int, prefix: str = "RJ-B") -> list[Case]:
     """n cases of about 16 events; every other one has an agreement action due in 2026-09, so
     half the caseload is overdue after that."""
     cases = []
     for i in range(n):
-        case, clock = at_stage(State.CONFERENCE, case_id=f"RJ-B{i:06d}")
+        case, clock = at_stage(State.CONFERENCE, case_id=f"{prefix}{i:06d}")
         if i % 2 == 0:
             case.propose_agreement(
                 [AgreementAction("A1", "Write a letter", "O1", date(2026, 9, 1))],
@@ -302,6 +302,47 @@ def caseload(make: Callable[[], Any], cases: list[Case], repeat: int) -> tuple[s
     return impl.name, query, replay
 
 
+def parallel_worker(
+    kind: str, target: str, n: int, worker: int, barrier: Any
+) -> tuple[float, float]:
+    """One process of the parallel run: build its own n cases, wait for the others, save
+    them (one transaction each); returns when it started and ended (CLOCK_MONOTONIC, which
+    all processes share on Linux)."""
+    cases = build_cases(n, prefix=f"RJ-W{worker}-")
+    from rjflow.store import PostgresStore
+
+    store = (
+        SQLiteStore(target, timeout=60) if kind == "sqlite" else PostgresStore(target, pool_size=1)
+    )
+    try:
+        barrier.wait()
+        start = time.monotonic()
+        for case in cases:
+            store.save(case, expected_version=0)
+        return start, time.monotonic()
+    finally:
+        store.close()
+
+
+def parallel(kind: str, target: str, processes: int, per_process: int) -> float:
+    """Events per second saved by ``processes`` processes at once, each its own cases."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(processes)
+        with ProcessPoolExecutor(processes, mp_context=context) as pool:
+            futures = [
+                pool.submit(parallel_worker, kind, target, per_process, w, barrier)
+                for w in range(processes)
+            ]
+            spans = [f.result() for f in futures]
+    wall = max(end for _, end in spans) - min(start for start, _ in spans)
+    events = processes * per_process * 16
+    return events / wall
+
+
 def installed(name: str) -> str | None:
     try:
         return version(name)
@@ -316,6 +357,7 @@ def main() -> None:
     parser.add_argument("--caseload", type=int, default=None, help="cases for the query")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dsn", default=None, help="PostgreSQL DSN (default: start one)")
+    parser.add_argument("--processes", type=int, default=4, help="for the parallel run")
     args = parser.parse_args()
     dsn_given = args.dsn or os.environ.get("RJFLOW_POSTGRES_DSN")
     print(
@@ -390,6 +432,16 @@ def main() -> None:
         for make in stores:
             name, query, replay = caseload(make, load_cases, args.repeat)
             print(f"| {name} | {1000 * query:.2f} | {replay:.2f} |")
+        per_process = max(1, args.cases // args.processes)
+        print()
+        print(f"| {args.processes} processes saving {per_process} cases each at once | events/s |")
+        print("|---|---:|")
+        targets = [("sqlite", "rjflow SQLiteStore", str(folder / "parallel.sqlite3"))]
+        if dsn is not None:
+            targets.append(("postgres", "rjflow PostgresStore", fresh_schema(dsn)[1]))
+        for kind, name, target in targets:
+            rate = parallel(kind, target, args.processes, per_process)
+            print(f"| {name} | {rate:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,32 @@ class TestOptimisticConcurrency:
                 case.version,
             )
 
+    def test_a_writer_ahead_of_the_store_inserts_nothing(self, backend: Backend) -> None:
+        """Expected version beyond the stored one (a copy whose earlier save never happened):
+        a conflict naming the stored version; no gap is ever written."""
+        case, clock = at_stage(State.INTRODUCTION)
+        with backend.open() as store:
+            stored = store.save(case, expected_version=0)
+            case.assess_risk("favourable", at=clock(), actor="F1")
+            case.assess_risk("favourable", at=clock(), actor="F1")
+            with pytest.raises(ConcurrencyConflict) as err:
+                store.save(case, expected_version=stored + 1)
+            assert err.value.actual_version == stored
+            assert store.version(case.case_id) == stored
+
+    def test_saving_nothing_new_checks_the_version(self, backend: Backend) -> None:
+        """Saving a case with no new events at its own version succeeds and writes nothing;
+        at a stale version it is a conflict."""
+        case, clock = at_stage(State.INTRODUCTION)
+        with backend.open() as store:
+            version = store.save(case, expected_version=0)
+            assert store.save(case, expected_version=version) == version
+            other = store.load(case.case_id)
+            other.assess_risk("favourable", at=clock(), actor="F1")
+            store.save(other, expected_version=version)
+            with pytest.raises(ConcurrencyConflict):
+                store.save(case, expected_version=version)
+
     def test_a_new_case_under_a_taken_id_raises_case_exists(self, stored: Backend) -> None:
         """expected_version=0 under a stored id: CaseExists (a ConcurrencyConflict)."""
         other, _ = at_stage(State.PREPARATION, case_id=DEMO.case_id)

@@ -195,26 +195,7 @@ class EventStore(abc.ABC):
         try:
             with self._transaction() as tx:
                 for case, expected_version in batch:
-                    history = case.history
-                    # A new case needs no look: its first event's (case_id, 1) key is refused
-                    # if the id is taken (Duplicate below, then CaseExists).
-                    last = (
-                        tx.execute(sql.LAST_EVENT, (case.case_id,)).fetchone()
-                        if expected_version
-                        else None
-                    )
-                    stored_version, stored_hash = last if last is not None else (0, None)
-                    same_past = (
-                        expected_version == 0 or stored_hash == history[expected_version - 1].hash
-                    )
-                    if stored_version != expected_version or not same_past:
-                        raise rowmap.conflict(
-                            case.case_id,
-                            expected_version,
-                            int(stored_version),
-                            diverged=stored_version == expected_version,
-                        )
-                    tx.executemany(sql.INSERT_EVENT, rowmap.rows(case, expected_version))
+                    self._insert_events(tx, case, expected_version)
                     texts, erased = rowmap.text_rows(case, expected_version)
                     if texts:
                         tx.executemany(sql.INSERT_TEXT, texts)
@@ -239,6 +220,37 @@ class EventStore(abc.ABC):
             assert case is not None  # an insert failed, so there was a case
             actual = self.version(case.case_id)
             raise rowmap.conflict(case.case_id, expected_version, actual) from None
+
+    def _insert_events(self, tx: Transaction, case: Case, expected_version: int) -> None:
+        """Insert the case's events after ``expected_version``, or raise the conflict.
+
+        The check is the database's, in the inserts themselves: a new case's first event
+        takes the key ``(case_id, 1)`` (refused if the id is taken: Duplicate, then
+        CaseExists); a later event is inserted only if the stored event it follows is there
+        with the hash this copy has (``INSERT ... WHERE EXISTS``), so a writer behind, ahead
+        or on another history inserts nothing, and two writers at one version collide on the
+        key.  No separate read of the last event, so no extra round trip.
+        """
+        sql = self._sql
+        new = rowmap.rows(case, expected_version)
+        if expected_version:
+            follows = (case.case_id, expected_version, case.history[expected_version - 1].hash)
+            inserted = (
+                tx.execute(sql.INSERT_EVENT_AFTER, (*new[0], *follows)).rowcount if new else None
+            )
+            if inserted == 0 or not new:
+                last = tx.execute(sql.LAST_EVENT, (case.case_id,)).fetchone()
+                stored_version, stored_hash = last if last is not None else (0, None)
+                if (stored_version, stored_hash) != follows[1:] or new:
+                    raise rowmap.conflict(
+                        case.case_id,
+                        expected_version,
+                        int(stored_version),
+                        diverged=stored_version == expected_version,
+                    )
+            new = new[1:]
+        if new:
+            tx.executemany(sql.INSERT_EVENT, new)
 
     def _summary_row(self, s: CaseSummary) -> tuple[object, ...]:
         return (
@@ -377,9 +389,10 @@ class EventStore(abc.ABC):
         """One page of the caseload: the summaries matching every filter given, by case id.
 
         ``stage``: a :class:`~rjflow.State` (or its value); ``facilitator``: the lead
-        facilitator's id; ``overdue_at``: cases with something due before this time
-        (``due_at <= overdue_at``); ``opened`` / ``closed``: a period ``(start, end)``,
-        start included and end excluded, in which the case was opened / completed or closed.
+        facilitator's id; ``overdue_at``: cases overdue at this time (their ``due_at`` is at
+        or before it; see :func:`rjflow.projection.next_due`); ``opened`` / ``closed``: a
+        period ``(start, end)``, start included and end excluded, in which the case was
+        opened / completed or closed.
         Paged by case id: ``after`` is the last case id of the previous page, ``limit`` the
         page size (1 to 1000).  Times are timezone-aware.  One indexed query, no replay.
 

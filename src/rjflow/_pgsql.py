@@ -132,6 +132,18 @@ INSERT_EVENT = """
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 
+#: A case's next event, inserted only if the event it follows (case, sequence, hash) is
+#: stored: the optimistic-concurrency check and the insert in one statement.
+INSERT_EVENT_AFTER = """
+    INSERT INTO rjflow_events
+        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+         occurred_at)
+    SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+    WHERE EXISTS (
+        SELECT 1 FROM rjflow_events WHERE case_id = %s AND sequence = %s AND hash = %s
+    )
+"""
+
 CASE_EVENTS = """
     SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
            occurred_at
