@@ -12,8 +12,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from rjflow import ConcurrencyConflict, RiskOutcome, RJFlowError, State, StoreUnavailable
+from rjflow import (
+    CaseNotFound,
+    ConcurrencyConflict,
+    CorruptRecord,
+    InvalidDocument,
+    InvalidInput,
+    RiskOutcome,
+    RJFlowError,
+    State,
+    StoreUnavailable,
+)
+from rjflow._validate import is_id
+from rjflow.demo import build_demo_case
 from rjflow.store import PostgresStore
 
 from .builders import at_stage
@@ -123,3 +137,88 @@ def test_a_closed_store_says_so(pg: PostgresBackend) -> None:
     store.close()
     with pytest.raises(StoreUnavailable):
         store.case_ids()
+
+
+# -- properties on the real server ---------------------------------------------------------------
+
+DEMO = build_demo_case()
+COLUMNS = ("sequence", "at", "actor", "action", "data", "from_state", "to_state", "hash")
+
+
+@pytest.fixture(scope="module")
+def pristine(postgres_dsn: str) -> Iterator[PostgresBackend]:  # noqa: F811
+    backend = PostgresBackend(postgres_dsn)
+    with backend.open() as store:
+        store.save(DEMO, expected_version=0)
+    try:
+        yield backend
+    finally:
+        backend.drop()
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    column=st.sampled_from(COLUMNS),
+    value=st.one_of(
+        st.none(),
+        st.integers(-(2**31), 2**31 - 1),
+        st.text(st.characters(exclude_characters="\x00"), max_size=40),
+        st.sampled_from(["{}", "[]", "null", '{"a": 1, "a": 2}', "NaN", "2026-13-01"]),
+    ),
+    row=st.integers(1, DEMO.version),
+)
+def test_any_damaged_row_raises_only_typed_errors(
+    pristine: PostgresBackend, column: str, value: object, row: int
+) -> None:
+    """Any value in any column of any stored row (60 examples, each put back after): loading
+    raises an InvalidDocument (CorruptRecord naming the case, HistoryTampered, a replay
+    refusal) or gives an equal case, never another exception."""
+    (original,) = pristine.raw(f"SELECT {column} FROM rjflow_events WHERE sequence = ?", (row,))[0]
+    try:
+        pristine.tamper(f"UPDATE rjflow_events SET {column} = ? WHERE sequence = ?", (value, row))
+    except pristine.psycopg.Error:
+        return  # the schema itself refuses this value (a type, NOT NULL or the primary key)
+    try:
+        with pristine.open(pool_size=1) as store:
+            try:
+                loaded = store.load(DEMO.case_id)
+            except CorruptRecord as exc:
+                assert exc.case_id == DEMO.case_id
+            except InvalidDocument as exc:
+                assert exc.sequence is None or 1 <= exc.sequence <= DEMO.version
+            else:
+                assert loaded == DEMO
+    finally:
+        if column == "sequence":
+            pristine.tamper(
+                "UPDATE rjflow_events SET sequence = ? WHERE sequence = ? AND hash = ?",
+                (original, value, DEMO.history[row - 1].hash),
+            )
+        else:
+            pristine.tamper(
+                f"UPDATE rjflow_events SET {column} = ? WHERE sequence = ?", (original, row)
+            )
+    with pristine.open(pool_size=1) as store:
+        assert store.load(DEMO.case_id) == DEMO  # put back for the next example
+
+
+@settings(max_examples=100, deadline=None)
+@given(case_id=st.text(max_size=70))
+def test_any_text_as_an_id_is_refused_or_not_found_without_echo(
+    pristine: PostgresBackend, case_id: str
+) -> None:
+    """Any text given as a case id (100 examples, on the real server): InvalidInput (never
+    repeated) when it is not an opaque id, CaseNotFound naming it when it is."""
+    with pristine.open(pool_size=1) as store:
+        try:
+            loaded = store.load(case_id)
+        except InvalidInput as exc:
+            assert not is_id(case_id)
+            if len(case_id) > 3:
+                assert case_id not in str(exc)
+        except CaseNotFound as exc:
+            assert exc.case_id == case_id
+        else:
+            assert loaded == DEMO
