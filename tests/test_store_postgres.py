@@ -26,9 +26,9 @@ from rjflow import (
     State,
     StoreUnavailable,
 )
+from rjflow import store as store_module
 from rjflow._validate import is_id
 from rjflow.demo import build_demo_case
-from rjflow.store import PostgresStore
 
 from .builders import at_stage
 from .pgserver import postgres_dsn  # noqa: F401  (the session's PostgreSQL server)
@@ -53,7 +53,7 @@ def worker(dsn: str, seed_value: int, attempts: int) -> tuple[int, int]:
     Any error but a ConcurrencyConflict propagates and fails the test."""
     rng = random.Random(seed_value)
     accepted = conflicts = 0
-    with PostgresStore(dsn, pool_size=1) as store:
+    with store_module.PostgresStore(dsn, pool_size=1) as store:
         for _ in range(attempts):
             case = store.load(rng.choice(CASES))
             loaded_version = case.version
@@ -111,12 +111,15 @@ def test_servers_starting_together_create_the_schema_once(pg: PostgresBackend) -
         assert list(pool.map(open_and_count, range(8))) == [0] * 8
 
 
-def test_no_server_is_store_unavailable_without_the_dsn(tmp_path: Path) -> None:
+def test_no_server_is_store_unavailable_without_the_dsn(
+    tmp_path: Path,
+    postgres_dsn: str,  # noqa: F811 - not used: skipped with the other PostgreSQL tests
+) -> None:
     """A server that cannot be reached: StoreUnavailable (an OSError) naming the kind of
     fault, never the connection string (it may hold a password)."""
     dsn = f"host={tmp_path} dbname=secretdb user=jane password=hunter2 connect_timeout=1"
     with pytest.raises(StoreUnavailable) as err:
-        PostgresStore(dsn, timeout=1)
+        store_module.PostgresStore(dsn, timeout=1)
     assert isinstance(err.value, OSError)
     for secret in ("secretdb", "jane", "hunter2", str(tmp_path)):
         assert secret not in str(err.value)
