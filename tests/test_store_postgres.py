@@ -30,7 +30,7 @@ from rjflow import store as store_module
 from rjflow._validate import is_id
 from rjflow.demo import build_demo_case
 
-from .builders import at_stage
+from .builders import KEYRING, at_stage
 from .pgserver import postgres_dsn  # noqa: F401  (the session's PostgreSQL server)
 from .stores import PostgresBackend
 
@@ -53,7 +53,7 @@ def worker(dsn: str, seed_value: int, attempts: int) -> tuple[int, int]:
     Any error but a ConcurrencyConflict propagates and fails the test."""
     rng = random.Random(seed_value)
     accepted = conflicts = 0
-    with store_module.PostgresStore(dsn, pool_size=1) as store:
+    with store_module.PostgresStore(dsn, pool_size=1, keyring=KEYRING) as store:
         for _ in range(attempts):
             case = store.load(rng.choice(CASES))
             loaded_version = case.version
@@ -71,11 +71,12 @@ def worker(dsn: str, seed_value: int, attempts: int) -> tuple[int, int]:
 
 
 def test_processes_saving_the_same_cases_lose_nothing(pg: PostgresBackend) -> None:
-    """8 processes x 50 conflicting saves on 4 cases: every accepted save is stored (0 lost
-    updates), every refusal is a typed ConcurrencyConflict, every chain verifies after, and
-    every summary matches its case."""
+    """8 processes x 50 conflicting saves on 4 cases, with a keyring: every accepted save is
+    stored (0 lost updates), every refusal is a typed ConcurrencyConflict, no load meanwhile
+    mistakes a concurrent save for tampering, every chain and seal verifies after, and every
+    summary matches its case."""
     initial = {}
-    with pg.open() as store:
+    with pg.open(keyring=KEYRING) as store:
         for case_id in CASES:
             case, _ = at_stage(State.INTRODUCTION, case_id=case_id)
             initial[case_id] = store.save(case, expected_version=0)
@@ -86,7 +87,7 @@ def test_processes_saving_the_same_cases_lose_nothing(pg: PostgresBackend) -> No
     accepted = sum(a for a, _ in results)
     conflicts = sum(c for _, c in results)
     assert accepted + conflicts == PROCESSES * ATTEMPTS
-    with pg.open() as store:
+    with pg.open(keyring=KEYRING) as store:
         final = {case_id: store.load(case_id) for case_id in CASES}  # verifies every chain
         assert store.verify() == []
     grown = sum(final[c].version - initial[c] for c in CASES)

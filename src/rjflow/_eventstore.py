@@ -297,13 +297,13 @@ class EventStore(abc.ABC):
         rows, text_rows = self._read_together(
             (self._sql.CASE_EVENTS, (case_id,)), (self._sql.CASE_TEXTS, (case_id,))
         )
-        texts: dict[int, dict[str, dict[str, str]]] = {}
-        for seq, pointer, salt, text in text_rows:
-            texts.setdefault(seq, {})[pointer] = {"salt": salt, "text": text}
-        return [rowmap.event(case_id, index, row, texts) for index, row in enumerate(rows)]
+        return rowmap.events(case_id, rows, text_rows)
 
     def load(self, case_id: str) -> Case:
         """The case rebuilt from its stored events, its chain verified.
+
+        Its events, texts, provenance and seal are read together, over one committed state, so
+        a writer saving the case meanwhile cannot make a good case look tampered with.
 
         Raises :class:`~rjflow.CaseNotFound` (a ``KeyError``) when the store has no such case;
         :class:`~rjflow.InvalidInput`, without repeating it, when ``case_id`` is not an opaque
@@ -311,22 +311,27 @@ class EventStore(abc.ABC):
         :class:`~rjflow.InvalidDocument` (or :class:`~rjflow.HistoryTampered`) when the stored
         history does not verify.
         """
-        events = self.events(case_id)
+        rowmap.valid_id(case_id)
+        sql = self._sql
+        rows, text_rows, migration, seal = self._read_together(
+            (sql.CASE_EVENTS, (case_id,)),
+            (sql.CASE_TEXTS, (case_id,)),
+            (sql.GET_MIGRATION, (case_id,)),
+            (sql.GET_INTEGRITY, (case_id,)),
+        )
+        events = rowmap.events(case_id, rows, text_rows)
         if not events:
             raise CaseNotFound(case_id)
         try:
-            rows = self._read(self._sql.GET_MIGRATION, (case_id,))
             provenance = (
                 _check_provenance(
-                    dict(zip(("schema_version", "version", "head"), rows[0], strict=True))
+                    dict(zip(("schema_version", "version", "head"), migration[0], strict=True))
                 )
-                if rows
+                if migration
                 else None
             )
             if self.keyring is not None:
-                rowmap.check_seal(
-                    self._read, self._sql, self.keyring, case_id, events, provenance=provenance
-                )
+                rowmap.check_seal(seal, self.keyring, case_id, events, provenance=provenance)
             case = replay(events, policy=self.policy, migrated_from=provenance)
         except InvalidDocument as exc:
             exc.args = (f"Stored case {case_id}: {exc}",)

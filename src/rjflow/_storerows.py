@@ -4,8 +4,7 @@ stored row can raise.  Shared by every backend (see :mod:`rjflow._eventstore`)."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from types import ModuleType
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rjflow import _reader
@@ -30,6 +29,7 @@ __all__ = [
     "check_seal",
     "conflict",
     "event",
+    "events",
     "not_this_case",
     "opened_case_id",
     "rows",
@@ -130,6 +130,16 @@ def version_error(found: object, current: int, oldest_migrated: int) -> RJFlowEr
     )
 
 
+def events(
+    case_id: str, rows: Sequence[Sequence[Any]], text_rows: Sequence[Sequence[Any]]
+) -> list[Event]:
+    """A case's event rows and text rows as its events, oldest first (not verified)."""
+    texts: dict[int, dict[str, dict[str, str]]] = {}
+    for seq, pointer, salt, text in text_rows:
+        texts.setdefault(seq, {})[pointer] = {"salt": salt, "text": text}
+    return [event(case_id, index, tuple(row), texts) for index, row in enumerate(rows)]
+
+
 def event(
     case_id: str, index: int, row: tuple[Any, ...], texts: dict[int, dict[str, dict[str, str]]]
 ) -> Event:
@@ -208,16 +218,15 @@ def seal_row(keyring: Keyring | None, case: Case) -> tuple[str, str, int, str, s
 
 
 def check_seal(
-    read: Any,
-    sql: ModuleType,
+    rows: Sequence[Sequence[Any]],
     keyring: Keyring,
     case_id: str,
     events: list[Event],
     *,
     provenance: Mapping[str, Any] | None,
 ) -> None:
-    """Require and check the stored integrity seal of ``case_id`` (IntegrityError)."""
-    rows = read(sql.GET_INTEGRITY, (case_id,))
+    """Require and check the stored integrity seal of ``case_id`` (IntegrityError); ``rows``:
+    what GET_INTEGRITY read (no row, or one)."""
     seal = (
         dict(zip(("key_id", "case_id", "version", "head", "mac"), rows[0], strict=True))
         if rows
