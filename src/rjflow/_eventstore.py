@@ -311,13 +311,18 @@ class EventStore(abc.ABC):
         :class:`~rjflow.InvalidDocument` (or :class:`~rjflow.HistoryTampered`) when the stored
         history does not verify.
         """
+        return self._load(case_id)[0]
+
+    def _load(self, case_id: str, *also: tuple[str, Sequence[Any]]) -> tuple[Case, list[list[Any]]]:
+        """:meth:`load`, and what the statements ``also`` read in the same snapshot."""
         rowmap.valid_id(case_id)
         sql = self._sql
-        rows, text_rows, migration, seal = self._read_together(
+        rows, text_rows, migration, seal, *more = self._read_together(
             (sql.CASE_EVENTS, (case_id,)),
             (sql.CASE_TEXTS, (case_id,)),
             (sql.GET_MIGRATION, (case_id,)),
             (sql.GET_INTEGRITY, (case_id,)),
+            *also,
         )
         events = rowmap.events(case_id, rows, text_rows)
         if not events:
@@ -338,7 +343,7 @@ class EventStore(abc.ABC):
             raise
         if case.case_id != case_id:  # rows copied from another case: never return that case
             raise rowmap.not_this_case(case_id)
-        return case
+        return case, more
 
     def erase_free_text(
         self,
@@ -489,16 +494,16 @@ class EventStore(abc.ABC):
             if not is_id(case_id):
                 problems.append(StoreProblem("?", "events stored under a value not an id."))
                 continue
-            try:
-                case = self.load(case_id)
+            try:  # the case and its summary as one snapshot: a writer meanwhile is no problem
+                case, (summary_rows,) = self._load(case_id, (self._sql.GET_SUMMARY, (case_id,)))
             except InvalidDocument as exc:
                 problems.append(StoreProblem(case_id, str(exc)))
                 continue
-            try:
-                stored = self.summary(case_id)
-            except CaseNotFound:
+            if not summary_rows:
                 problems.append(StoreProblem(case_id, "no summary; run rebuild."))
                 continue
+            try:
+                stored = self._summary(summary_rows[0])
             except CorruptRecord as exc:
                 problems.append(StoreProblem(case_id, str(exc)))
                 continue
