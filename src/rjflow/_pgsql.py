@@ -185,6 +185,9 @@ GET_MIGRATION = "SELECT schema_version, version, head FROM rjflow_migrations WHE
 _SUMMARY_COLUMNS = """case_id, stage, version, opened_at, updated_at, offence_category,
     lead_facilitator, closure_reason, outcome, closed_at, sessions_held, due_at, actionable"""
 
+#: A summary never goes back: a rebuild that computed an older version than a save committed
+#: meanwhile leaves the newer one (READ COMMITTED lets the two interleave; SQLite's writers
+#: are serialised).
 PUT_SUMMARY = f"""
     INSERT INTO rjflow_summaries ({_SUMMARY_COLUMNS})
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
@@ -195,6 +198,7 @@ PUT_SUMMARY = f"""
         closure_reason = EXCLUDED.closure_reason, outcome = EXCLUDED.outcome,
         closed_at = EXCLUDED.closed_at, sessions_held = EXCLUDED.sessions_held,
         due_at = EXCLUDED.due_at, actionable = EXCLUDED.actionable
+    WHERE rjflow_summaries.version <= EXCLUDED.version
 """
 
 GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE case_id = %s"
