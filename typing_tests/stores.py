@@ -10,10 +10,10 @@ from typing import assert_type
 
 from rjflow import Case, State
 from rjflow.projection import CaseSummary, next_due, summarise
-from rjflow.store import PostgresStore, SQLiteStore, StoreProblem
+from rjflow.store import EventStore, PostgresStore, SQLiteStore, StoreProblem
 
 
-def caseload(store: SQLiteStore | PostgresStore, case: Case) -> None:
+def caseload(store: EventStore, case: Case) -> None:
     now = datetime(2026, 12, 1, tzinfo=UTC)
     assert_type(store.save(case, expected_version=0), int)
     assert_type(store.load("RJ-1"), Case)
@@ -34,3 +34,7 @@ def opened() -> None:
         assert_type(pg, PostgresStore)
     with SQLiteStore(":memory:") as lite:
         assert_type(lite, SQLiteStore)
+
+
+def either(path: str, dsn: str) -> list[EventStore]:
+    return [SQLiteStore(path), PostgresStore(dsn)]

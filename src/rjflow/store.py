@@ -64,7 +64,7 @@ if TYPE_CHECKING:
 
 # PostgresStore is left out of ``import *``: it needs psycopg, which only the postgres extra
 # installs.
-__all__ = ["CaseSummary", "SQLiteStore", "StoreProblem"]
+__all__ = ["CaseSummary", "EventStore", "SQLiteStore", "StoreProblem"]
 
 
 def __getattr__(name: str) -> Any:
