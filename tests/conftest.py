@@ -67,3 +67,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             + ", ".join(f"{stage} {share}" for share, stage in reached)
             + f" reached; {', '.join(deep) or 'none'} ran 50 steps or more."
         )
+
+
+# -- PostgreSQL (issue 11): tests skipped for want of a server report their reason once ------
+from .pgserver import pytest_runtest_makereport  # noqa: E402, F401

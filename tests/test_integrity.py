@@ -4,7 +4,6 @@ also by a forger who recomputes the whole SHA-256 chain."""
 from __future__ import annotations
 
 import copy
-import sqlite3
 from datetime import date
 from typing import Any
 
@@ -24,7 +23,6 @@ from rjflow import (
 from rjflow.history import event_hash, text_commitment
 from rjflow.integrity import integrity_mac
 from rjflow.serialization import dumps, from_dict, loads, to_dict
-from rjflow.store import SQLiteStore
 
 from .builders import KEY_ID, KEYRING, at_stage
 from .test_stateful import State
@@ -447,87 +445,5 @@ def test_every_structural_mutation_is_refused_with_the_key(mutation: tuple[str, 
     assert case == CASE, f"a changed document loaded as a different case ({kinds})"
 
 
-class TestKeyedStore:
-    """The SQLite store keeps each case's integrity seal when opened with a keyring."""
-
-    def saved(self, tmp_path: Any) -> Any:
-        path = tmp_path / "cases.db"
-        with SQLiteStore(path, keyring=KEYRING) as store:
-            store.save(CASE, expected_version=0)
-            assert store.load(CASE.case_id) == CASE
-        return path
-
-    def test_deleting_the_newest_rows_is_detected(self, tmp_path: Any) -> None:
-        """Truncation in the database: the seal covers more events."""
-        path = self.saved(tmp_path)
-        with sqlite3.connect(path) as db:
-            db.execute("DELETE FROM rjflow_events WHERE sequence > ?", (CASE.version - 2,))
-        db.close()
-        with SQLiteStore(path, keyring=KEYRING) as store, pytest.raises(IntegrityError) as err:
-            store.load(CASE.case_id)
-        assert err.value.path == "integrity.version"
-        with SQLiteStore(path) as store:  # without the keyring: the documented limit
-            assert store.load(CASE.case_id).version == CASE.version - 2
-
-    def test_rows_rewritten_with_recomputed_hashes_are_detected(self, tmp_path: Any) -> None:
-        """An edit in the database with the chain recomputed: the head moved."""
-        path = self.saved(tmp_path)
-        doc = to_dict(CASE)
-        doc["events"][1]["at"] = doc["events"][1]["at"].replace("10:00", "10:01")
-        rehash(doc)
-        with sqlite3.connect(path) as db:
-            for raw in doc["events"]:
-                db.execute(
-                    "UPDATE rjflow_events SET at = ?, previous_hash = ?, hash = ? "
-                    "WHERE case_id = ? AND sequence = ?",
-                    (raw["at"], raw["previous_hash"], raw["hash"], CASE.case_id, raw["sequence"]),
-                )
-        db.close()
-        with SQLiteStore(path, keyring=KEYRING) as store, pytest.raises(IntegrityError) as err:
-            store.load(CASE.case_id)
-        assert err.value.path == "integrity.head"
-
-    def test_a_seal_row_removed_or_missing_is_detected(self, tmp_path: Any) -> None:
-        """A case saved by a writer without the keyring, or whose seal row was deleted."""
-        path = self.saved(tmp_path)
-        with sqlite3.connect(path) as db:
-            db.execute("DELETE FROM rjflow_integrity")
-        db.close()
-        with SQLiteStore(path, keyring=KEYRING) as store, pytest.raises(IntegrityError) as err:
-            store.load(CASE.case_id)
-        assert err.value.path == "integrity"
-        assert str(err.value).startswith(f"Stored case {CASE.case_id}: ")
-
-    def test_an_appended_event_by_a_writer_without_the_key(self, tmp_path: Any) -> None:
-        """A writer without the keyring appends: the seal still covers the old head."""
-        case, clock = at_stage(State.PREPARATION, case_id="RJ-ST-1")
-        path = tmp_path / "cases.db"
-        with SQLiteStore(path, keyring=KEYRING) as store:
-            store.save(case, expected_version=0)
-        version = case.version
-        case.assess_risk("favourable", at=clock(), actor="F1")
-        with SQLiteStore(path) as store:
-            store.save(case, expected_version=version)
-        with SQLiteStore(path, keyring=KEYRING) as store, pytest.raises(IntegrityError):
-            store.load(case.case_id)
-
-    def test_rotation_in_the_store(self, tmp_path: Any) -> None:
-        """Saved under the old key, loaded and saved again under the new one."""
-        path = tmp_path / "cases.db"
-        case, clock = at_stage(State.PREPARATION, case_id="RJ-ST-2")
-        old = Keyring({"2026-05": SECRET_A}, current="2026-05")
-        both = Keyring({"2026-05": SECRET_A, "2026-11": SECRET_B}, current="2026-11")
-        new = Keyring({"2026-11": SECRET_B}, current="2026-11")
-        with SQLiteStore(path, keyring=old) as store:
-            store.save(case, expected_version=0)
-        with SQLiteStore(path, keyring=both) as store:
-            loaded = store.load(case.case_id)
-            loaded.assess_risk("favourable", at=clock(), actor="F1")
-            store.save(loaded, expected_version=case.version)
-        with SQLiteStore(path, keyring=new) as store:
-            assert store.load(case.case_id) == loaded
-
-    def test_a_keyring_of_the_wrong_type_is_refused(self) -> None:
-        """keyring= takes a Keyring."""
-        with pytest.raises(InvalidInput, match="Keyring"):
-            SQLiteStore(":memory:", keyring=SECRET_A)  # type: ignore[arg-type]
+# The keyed store's tests are in test_store_contract.py (TestKeyedIntegrity), run on every
+# backend.

@@ -1,5 +1,6 @@
-"""The SQLite store: round trips, refusals, and real concurrency (threads and processes on
-one database file) with every accepted save present and none lost."""
+"""What only the SQLite store does: a file (readers never wait for writers, WAL, the file's
+own faults), threads and processes on one file, damaged rows, and the migration of a
+schema 2 store.  What every store does is in test_store_contract.py, run on each backend."""
 
 from __future__ import annotations
 
@@ -20,21 +21,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rjflow import (
-    CaseExists,
     CaseNotFound,
     ConcurrencyConflict,
     CorruptRecord,
-    HistoryTampered,
     InvalidDocument,
     InvalidInput,
     RiskOutcome,
-    RJFlowError,
     State,
     StoreUnavailable,
 )
+from rjflow import store as store_module
 from rjflow._validate import is_id
 from rjflow.demo import build_demo_case
-from rjflow.serialization import dumps
 from rjflow.store import SQLiteStore
 
 from .builders import at_stage
@@ -70,65 +68,6 @@ def worker(path: str, seed_value: int, attempts: int) -> tuple[int, int]:
             except ConcurrencyConflict:
                 conflicts += 1
     return accepted, conflicts
-
-
-def test_round_trip_and_versions(tmp_path: Path) -> None:
-    """A saved case loads back equal; its version is its event count."""
-    case = build_demo_case()
-    with SQLiteStore(tmp_path / "rj.sqlite3") as store:
-        assert store.save(case, expected_version=0) == case.version
-        assert store.version(case.case_id) == case.version
-        assert store.load(case.case_id) == case
-        assert store.case_ids() == [case.case_id]
-        with pytest.raises(KeyError):
-            store.load("nope")
-
-
-def test_a_stale_save_writes_nothing(tmp_path: Path) -> None:
-    """Saving with the wrong expected version raises and leaves the store as it was."""
-    path = tmp_path / "rj.sqlite3"
-    case, clock = at_stage(State.INTRODUCTION)
-    with SQLiteStore(path) as store:
-        store.save(case, expected_version=0)
-        first = store.load(case.case_id)
-        second = store.load(case.case_id)
-        first.assess_risk("favourable", at=clock(), actor="F1")
-        second.assess_risk("unfavourable", at=clock(), actor="F1")
-        store.save(first, expected_version=case.version)
-        with pytest.raises(ConcurrencyConflict) as err:
-            store.save(second, expected_version=case.version)
-        assert err.value.actual_version == case.version + 1
-        assert store.load(case.case_id) == first
-
-
-def test_the_database_enforces_unique_sequences(tmp_path: Path) -> None:
-    """Even bypassing rjflow, a duplicate (case, sequence) is refused by SQLite itself."""
-    path = tmp_path / "rj.sqlite3"
-    case, _ = at_stage(State.INTRODUCTION)
-    with SQLiteStore(path) as store:
-        store.save(case, expected_version=0)
-    db = sqlite3.connect(path)
-    with pytest.raises(sqlite3.IntegrityError):
-        db.execute(
-            "INSERT INTO rjflow_events VALUES "
-            "('C1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x', NULL)"
-        )
-    db.close()
-
-
-def test_tampering_in_the_database_is_detected(tmp_path: Path) -> None:
-    """Editing a stored event is caught when the case is loaded."""
-    path = tmp_path / "rj.sqlite3"
-    case, _ = at_stage(State.PREPARATION)
-    with SQLiteStore(path) as store:
-        store.save(case, expected_version=0)
-    db = sqlite3.connect(path)
-    db.execute("UPDATE rjflow_events SET actor = 'F9' WHERE sequence = 3")
-    db.commit()
-    db.close()
-    with SQLiteStore(path) as store, pytest.raises(HistoryTampered) as err:
-        store.load(case.case_id)
-    assert err.value.sequence == 3
 
 
 def test_threads_and_processes_lose_nothing(tmp_path: Path) -> None:
@@ -192,66 +131,6 @@ def stored(tmp_path: Path) -> Path:
     return path
 
 
-def test_unknown_id_raises_case_not_found_not_bare_key_error(stored: Path) -> None:
-    """Regression (bare KeyError): an unknown id is CaseNotFound, an rjflow error that is still
-    a KeyError, with a plain message."""
-    with SQLiteStore(stored) as store, pytest.raises(CaseNotFound) as err:
-        store.load("RJ-0")
-    assert isinstance(err.value, KeyError)
-    assert isinstance(err.value, RJFlowError)
-    assert err.value.case_id == "RJ-0"
-    assert str(err.value).startswith("The store has no case RJ-0.")
-
-
-def test_a_value_that_is_not_an_id_is_refused_without_echo(stored: Path) -> None:
-    """Regression (id echoed in KeyError): text that is not an opaque id (a name, say) is
-    refused as InvalidInput by every read, and never repeated."""
-    name = "Jane Smith"
-    with SQLiteStore(stored) as store:
-        for read in (store.load, store.events, store.version):
-            with pytest.raises(InvalidInput) as err:
-                read(name)
-            assert "Jane" not in str(err.value)
-
-
-def test_corrupt_row_raises_corrupt_record_naming_case_and_sequence(stored: Path) -> None:
-    """Regression (json.JSONDecodeError): a row whose data is not JSON is a CorruptRecord
-    naming the case id and the event's sequence, and not the row's content."""
-    db = sqlite3.connect(stored)
-    db.execute('UPDATE rjflow_events SET data = \'{"note": "secret\' WHERE sequence = 3')
-    db.commit()
-    db.close()
-    with SQLiteStore(stored) as store, pytest.raises(CorruptRecord) as err:
-        store.load(DEMO.case_id)
-    assert isinstance(err.value, InvalidDocument)
-    assert (err.value.case_id, err.value.sequence) == (DEMO.case_id, 3)
-    assert f"Stored case {DEMO.case_id}, event 3," in str(err.value)
-    assert "secret" not in str(err.value)
-
-
-def test_a_new_case_under_a_taken_id_raises_case_exists(stored: Path) -> None:
-    """Regression (duplicate id reported as a version conflict): saving a *new* case
-    (expected_version=0) under a stored id is CaseExists, still a ConcurrencyConflict, and
-    writes nothing."""
-    other, _ = at_stage(State.PREPARATION, case_id=DEMO.case_id)
-    with SQLiteStore(stored) as store:
-        with pytest.raises(CaseExists) as err:
-            store.save(other, expected_version=0)
-        assert isinstance(err.value, ConcurrencyConflict)
-        assert err.value.actual_version == DEMO.version
-        assert "already holds a case" in str(err.value)
-        assert store.load(DEMO.case_id) == DEMO
-
-
-@pytest.mark.parametrize("expected", [-1, DEMO.version + 1, True, "3", 2.0, None])
-def test_expected_version_out_of_range_is_invalid_input(stored: Path, expected: object) -> None:
-    """Regression (bare ValueError): a bad expected_version is InvalidInput; nothing written."""
-    with SQLiteStore(stored) as store:
-        with pytest.raises(InvalidInput):
-            store.save(DEMO, expected_version=expected)  # type: ignore[arg-type]
-        assert store.version(DEMO.case_id) == DEMO.version
-
-
 def test_a_reader_does_not_wait_for_a_writer_in_another_process(stored: Path) -> None:
     """Regression ("database is locked" on open): while another process holds the write lock
     with an uncommitted insert, a store opens (timeout 0.5 s), lists and loads the committed
@@ -278,7 +157,10 @@ def test_a_reader_does_not_wait_for_a_writer_on_another_connection(stored: Path)
     """The same with two connections in one process: the writer's store is mid-transaction."""
     holder = sqlite3.connect(stored, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
-    holder.execute("DELETE FROM rjflow_events")
+    holder.execute(
+        "INSERT INTO rjflow_events VALUES "
+        "('W1', 1, 'x', 'x', 'x', '{}', NULL, NULL, 'x', 'x', NULL)"
+    )
     try:
         with SQLiteStore(stored, timeout=0.5) as reader:
             assert reader.load(DEMO.case_id) == DEMO
@@ -303,24 +185,6 @@ def test_a_store_that_cannot_be_opened_raises_store_unavailable(tmp_path: Path, 
     assert isinstance(err.value, OSError)
     assert err.value.path == str(path)
     assert str(tmp_path) not in str(err.value)
-
-
-def test_import_is_all_or_nothing(stored: Path, tmp_path: Path) -> None:
-    """import_jsonl saves every good line as a new case in one transaction; when one id is
-    already stored it raises CaseExists and writes none of them; bad lines are reported."""
-    other, _ = at_stage(State.PREPARATION, case_id="RJ-NEW")
-    lines = tmp_path / "cases.jsonl"
-    lines.write_text(dumps(other) + "\n{oops\n" + dumps(DEMO) + "\n", encoding="utf-8")
-    with SQLiteStore(stored) as store:
-        with pytest.raises(CaseExists):
-            store.import_jsonl(lines)
-        assert store.case_ids() == [DEMO.case_id]
-    fresh = tmp_path / "fresh.sqlite3"
-    with SQLiteStore(fresh) as store:
-        report = store.import_jsonl(lines)
-        assert [p.line for p in report.problems] == [2]
-        assert store.case_ids() == sorted([DEMO.case_id, "RJ-NEW"])
-        assert store.load("RJ-NEW") == other
 
 
 # -- properties ------------------------------------------------------------------------------
@@ -369,6 +233,7 @@ def test_any_damaged_row_raises_only_typed_errors(
         shutil.copyfile(pristine, path)
         db = sqlite3.connect(path)
         try:
+            db.execute("DROP TRIGGER rjflow_events_no_update")  # a tamperer's first step
             db.execute(f"UPDATE rjflow_events SET {column} = ? WHERE sequence = ?", (value, row))
             db.commit()
         except sqlite3.IntegrityError:
@@ -406,3 +271,13 @@ def test_any_text_as_an_id_is_refused_or_not_found_without_echo(
             assert exc.case_id == case_id
         else:
             assert loaded == DEMO
+
+
+def test_postgres_store_without_psycopg_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression (bare ModuleNotFoundError): without psycopg, asking for PostgresStore says
+    which extra to install."""
+    monkeypatch.setitem(sys.modules, "rjflow.pgstore", None)
+    with pytest.raises(ImportError, match=r"pip install 'rjflow\[postgres\]'"):
+        store_module.PostgresStore  # noqa: B018 - the lookup is what is tested

@@ -1,14 +1,19 @@
-"""Every SQL statement the embedded store runs, in one place.
+"""Every SQL statement the embedded (SQLite) store runs, in one place.
 
-Kept apart from :mod:`rjflow.store` so that another backend (PostgreSQL, say) needs only its
-own copy of this module's statements and the store's small connection layer.
+Kept apart from :mod:`rjflow.store`; the PostgreSQL store has its own copy of these statements,
+under the same names, in :mod:`rjflow._pgsql`.
 """
 
 from __future__ import annotations
 
 #: The store's own schema version, kept in ``rjflow_meta``.
 #: 2: free text kept in ``rjflow_texts``, beside the hashed events, so that it can be erased.
-STORE_SCHEMA_VERSION = 2
+#: 3: the caseload summaries (``rjflow_summaries``) and append-only triggers on the events;
+#: a store at 2 is migrated when it is opened (its summaries built from its events).
+STORE_SCHEMA_VERSION = 3
+
+#: The oldest store schema this release migrates on open.
+MIGRATES_FROM = 2
 
 CREATE = (
     """
@@ -61,17 +66,65 @@ CREATE = (
         head           TEXT    NOT NULL
     ) WITHOUT ROWID
     """,
+    # Schema 3: events are never changed or deleted, whoever holds the file through rjflow's
+    # SQL or any other (a tool that drops the triggers first is outside what SQLite can stop;
+    # the hash chain and the keyed seal detect what it does).
+    """
+    CREATE TRIGGER IF NOT EXISTS rjflow_events_no_update BEFORE UPDATE ON rjflow_events
+    BEGIN SELECT RAISE(ABORT, 'rjflow_events is append-only: events are never changed'); END
+    """,
+    """
+    CREATE TRIGGER IF NOT EXISTS rjflow_events_no_delete BEFORE DELETE ON rjflow_events
+    BEGIN SELECT RAISE(ABORT, 'rjflow_events is append-only: events are never deleted'); END
+    """,
+    # Schema 3: one summary per case (rjflow.projection), written with its events. Times are
+    # UTC ISO 8601 text of one fixed width, so text order is time order.
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_summaries (
+        case_id          TEXT    PRIMARY KEY,
+        stage            TEXT    NOT NULL,
+        version          INTEGER NOT NULL,
+        opened_at        TEXT    NOT NULL,
+        updated_at       TEXT    NOT NULL,
+        offence_category TEXT    NOT NULL,
+        lead_facilitator TEXT,
+        closure_reason   TEXT,
+        outcome          TEXT,
+        closed_at        TEXT,
+        sessions_held    INTEGER NOT NULL,
+        due_at           TEXT,
+        actionable       INTEGER NOT NULL
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_stage ON rjflow_summaries (stage, case_id)",
+    """
+    CREATE INDEX IF NOT EXISTS rjflow_summaries_lead
+    ON rjflow_summaries (lead_facilitator, case_id)
+    """,
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_due ON rjflow_summaries (due_at)",
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_opened ON rjflow_summaries (opened_at)",
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_closed ON rjflow_summaries (closed_at)",
 )
 
-#: The tables the store needs; opening a store that has them takes no write lock.
-TABLE_NAMES = frozenset(
-    {"rjflow_meta", "rjflow_events", "rjflow_texts", "rjflow_integrity", "rjflow_migrations"}
+#: The tables and triggers the store needs; opening a store that has them takes no write lock.
+OBJECT_NAMES = frozenset(
+    {
+        "rjflow_meta",
+        "rjflow_events",
+        "rjflow_texts",
+        "rjflow_integrity",
+        "rjflow_migrations",
+        "rjflow_summaries",
+        "rjflow_events_no_update",
+        "rjflow_events_no_delete",
+    }
 )
 
-TABLES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+OBJECTS = "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
 
 GET_META = "SELECT value FROM rjflow_meta WHERE key = ?"
 PUT_META = "INSERT OR IGNORE INTO rjflow_meta (key, value) VALUES (?, ?)"
+SET_META = "INSERT OR REPLACE INTO rjflow_meta (key, value) VALUES (?, ?)"
 
 LAST_EVENT = (
     "SELECT sequence, hash FROM rjflow_events WHERE case_id = ? ORDER BY sequence DESC LIMIT 1"
@@ -84,6 +137,18 @@ INSERT_EVENT = """
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
+#: A case's next event, inserted only if the event it follows (case, sequence, hash) is
+#: stored: the optimistic-concurrency check and the insert in one statement.
+INSERT_EVENT_AFTER = """
+    INSERT INTO rjflow_events
+        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+         occurred_at)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+    WHERE EXISTS (
+        SELECT 1 FROM rjflow_events WHERE case_id = ? AND sequence = ? AND hash = ?
+    )
+"""
+
 CASE_EVENTS = """
     SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
            occurred_at
@@ -91,6 +156,9 @@ CASE_EVENTS = """
 """
 
 CASE_IDS = "SELECT DISTINCT case_id FROM rjflow_events ORDER BY case_id"
+
+#: The data of a case's opening event, which names the case it opened.
+OPENING_DATA = "SELECT data FROM rjflow_events WHERE case_id = ? AND sequence = 1"
 
 COUNT_EVENTS = "SELECT COUNT(*) FROM rjflow_events WHERE case_id = ?"
 
@@ -115,3 +183,35 @@ PUT_MIGRATION = """
 """
 
 GET_MIGRATION = "SELECT schema_version, version, head FROM rjflow_migrations WHERE case_id = ?"
+
+# -- the caseload summaries (schema 3) ---------------------------------------------------------
+
+_SUMMARY_COLUMNS = """case_id, stage, version, opened_at, updated_at, offence_category,
+    lead_facilitator, closure_reason, outcome, closed_at, sessions_held, due_at, actionable"""
+
+PUT_SUMMARY = f"""
+    INSERT OR REPLACE INTO rjflow_summaries ({_SUMMARY_COLUMNS})
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE case_id = ?"
+
+DELETE_SUMMARY = "DELETE FROM rjflow_summaries WHERE case_id = ?"
+
+SUMMARY_IDS = "SELECT case_id FROM rjflow_summaries"
+
+#: One page of summaries; ``{where}`` is the conjunction of FIND_WHERE's clauses.
+FIND = f"""
+    SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE {{where}} ORDER BY case_id LIMIT ?
+"""
+
+FIND_WHERE = {
+    "stage": "stage = ?",
+    "facilitator": "lead_facilitator = ?",
+    "overdue": "due_at < ?",
+    "opened": "opened_at >= ? AND opened_at < ?",
+    "closed": "closed_at >= ? AND closed_at < ?",
+    "after": "case_id > ?",
+}
+
+COUNT_BY_STAGE = "SELECT stage, COUNT(*) FROM rjflow_summaries GROUP BY stage"

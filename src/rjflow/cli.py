@@ -11,7 +11,8 @@ code meaning
 2    usage error (an unknown command or option, a missing argument), or an input file that
      cannot be read (it does not exist, is a folder, or may not be read)
 3    an output cannot be written or something rjflow needs is unavailable: an output file or
-     folder, the SQLite store (cannot be created, is not a store, is locked), Graphviz's
+     folder, the store (SQLite: cannot be created, is not a store, is locked; PostgreSQL:
+     cannot be reached), Graphviz's
      ``dot`` program, a terminal that cannot show the output's characters
 70   an internal error in rjflow (a bug: please report it)
 141  standard output was closed early (``rjflow demo | head -1``): rjflow stops writing and
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 import warnings
@@ -64,7 +66,7 @@ from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_poli
 from rjflow.policy_check import Severity, check_policy, has_errors
 from rjflow.policy_file import PolicyFileError, to_toml
 from rjflow.reporting import Period, build_report, case_facts
-from rjflow.serialization import load_jsonl, loads
+from rjflow.serialization import dumps, load_jsonl, loads
 from rjflow.store import SQLiteStore
 
 __all__ = [
@@ -732,6 +734,147 @@ def paths(cover: str, policy_path: Path | None) -> None:
     _echo(f"Covered {coverage} {cover}.")
     for target in coverage.missing:
         _echo(f"  not covered: {target}")
+
+
+# -- store, import, export (issue 11) --------------------------------------------------------
+
+#: A store given on the command line is PostgreSQL when it reads as a libpq connection URI or
+#: a ``key=value`` connection string starting with one of these keys; otherwise a SQLite file.
+_PG_PREFIXES = ("postgresql://", "postgres://")
+_PG_KEYS = ("host=", "hostaddr=", "dbname=", "user=", "port=", "service=")
+
+
+def _is_dsn(target: str) -> bool:
+    return target.startswith(_PG_PREFIXES) or target.startswith(_PG_KEYS)
+
+
+def _store_at(target: str, *, must_exist: bool) -> Any:
+    """The store named on the command line: a PostgreSQL DSN (never shown back: it may hold a
+    password) or a SQLite file (named in messages).  A SQLite file that must exist and does
+    not exits 2, like any input that cannot be read; a store that cannot be used exits 3."""
+    if _is_dsn(target):
+        try:
+            from rjflow.pgstore import PostgresStore  # noqa: PLC0415 - psycopg only when asked
+        except ImportError:
+            raise _Failure(
+                "the PostgreSQL store needs psycopg: pip install 'rjflow[postgres]'.",
+                EXIT_UNAVAILABLE,
+            ) from None
+        # psycopg_pool logs each failed connection attempt; the command reports the fault once.
+        logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+        try:
+            return PostgresStore(target, timeout=10)
+        except StoreUnavailable as exc:
+            raise _Failure(f"the PostgreSQL store: {exc}", EXIT_UNAVAILABLE) from None
+    path = Path(target)
+    if must_exist and not path.is_file():
+        raise _Failure(
+            f"cannot read {_shown(path)}: no such store file (give an rjflow SQLite store, or "
+            "a PostgreSQL connection string such as postgresql://user@host/db).",
+            EXIT_USAGE,
+        )
+    return _open_store(path)
+
+
+@main.group()
+def store() -> None:
+    """Look after a store: STORE is a SQLite file or a PostgreSQL connection string."""
+
+
+@store.command()
+@click.argument("target", metavar="STORE")
+def stats(target: str) -> None:
+    """How many cases the store holds at each stage (from its summaries, no replay)."""
+    db = _store_at(target, must_exist=True)
+    try:
+        counts = db.count_by_stage()
+    finally:
+        db.close()
+    width = max(len(stage.value) for stage in counts)
+    for stage, count in counts.items():
+        _echo(f"{stage.value:<{width}}  {count}")
+    _echo(f"{'total':<{width}}  {sum(counts.values())}")
+
+
+@store.command()
+@click.argument("target", metavar="STORE")
+def verify(target: str) -> None:
+    """Check every case's chain (and seal) and every summary; exit 1 if any is wrong."""
+    db = _store_at(target, must_exist=True)
+    try:
+        cases = len(db.case_ids())
+        problems = db.verify()
+    finally:
+        db.close()
+    for problem in problems:
+        _echo(f"{problem.case_id}: {problem.message}", err=True)
+    _echo(f"{cases} cases checked, {len(problems)} problems.")
+    if problems:
+        sys.exit(EXIT_INVALID)
+
+
+@store.command()
+@click.argument("target", metavar="STORE")
+def rebuild(target: str) -> None:
+    """Recompute every case's summary from its events (after an upgrade, or to mend one)."""
+    db = _store_at(target, must_exist=True)
+    try:
+        written = db.rebuild()
+        cases = len(db.case_ids())
+    finally:
+        db.close()
+    _echo(f"Rebuilt {written} summaries of {cases} cases.")
+    if written != cases:
+        _echo("Some cases do not load: run 'rjflow store verify' to see which.", err=True)
+        sys.exit(EXIT_INVALID)
+
+
+@main.command(name="import")
+@click.argument("target", metavar="STORE")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-invalid", is_flag=True, help="Import the good lines even when some do not load."
+)
+def import_(target: str, source: Path, skip_invalid: bool) -> None:
+    """Add the cases of a JSON Lines file to a store (created if it is a new SQLite file).
+
+    All the cases are added in one transaction, or none: a case the store already holds, or
+    (without --skip-invalid) any line that does not load, stops the import.
+    """
+    _read_input(source)  # an unreadable file exits 2 before the store is touched
+    checked = load_jsonl(source)
+    for problem in checked.problems:
+        _echo(f"{_shown(source)}:{problem.line}: {problem.message}", err=True)
+    if checked.problems and not skip_invalid:
+        _echo("Nothing was imported; correct those lines, or give --skip-invalid.", err=True)
+        sys.exit(EXIT_INVALID)
+    db = _store_at(target, must_exist=False)
+    try:
+        report = db.import_jsonl(source)
+    finally:
+        db.close()
+    _echo(f"Imported {len(report.cases)} cases.")
+    if report.problems:
+        sys.exit(EXIT_INVALID)
+
+
+@main.command()
+@click.argument("target", metavar="STORE")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="File (default: stdout).")
+def export(target: str, output: Path | None) -> None:
+    """Write every case of a store as JSON Lines (one case a line, sorted by id), each loaded
+    and verified first; a case that does not load stops the export (exit 1)."""
+    db = _store_at(target, must_exist=True)
+    try:
+        lines = [dumps(db.load(case_id)) + "\n" for case_id in db.case_ids()]
+    finally:
+        db.close()
+    data = "".join(lines)
+    if output is None:
+        _echo(data, nl=False)
+    else:
+        _write_output(output, data.encode("utf-8"))
+        _echo(f"Wrote {len(lines)} cases to {_shown(output)}.", err=True)
 
 
 def run() -> NoReturn:

@@ -1,0 +1,224 @@
+"""Every SQL statement the PostgreSQL store runs, in one place.
+
+The same names as :mod:`rjflow._sql` (the SQLite store's), in PostgreSQL's dialect and
+psycopg's ``%s`` placeholders (so no statement holds a literal percent sign).  Events keep the
+exact text the SQLite store keeps, so a case moves between the two unchanged; the summaries
+use ``timestamptz`` and ``boolean``.
+"""
+
+from __future__ import annotations
+
+#: The store's own schema version, kept in ``rjflow_meta`` (the same numbering as SQLite's).
+STORE_SCHEMA_VERSION = 3
+
+#: The oldest schema this release migrates (PostgreSQL stores start at 3).
+MIGRATES_FROM = 3
+
+#: Taken (per transaction) while the schema is created or migrated, so that application
+#: servers starting together do it once.  The value is rjflow's own: "rjflow" in ASCII.
+SCHEMA_LOCK = 0x726A666C6F77
+
+HAS_META = "SELECT to_regclass('rjflow_meta') IS NOT NULL"
+
+CREATE = (
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_events (
+        case_id       TEXT    COLLATE "C" NOT NULL,
+        sequence      INTEGER NOT NULL CHECK (sequence >= 1),
+        at            TEXT    NOT NULL,
+        actor         TEXT    NOT NULL,
+        action        TEXT    NOT NULL,
+        data          TEXT    NOT NULL,
+        from_state    TEXT,
+        to_state      TEXT,
+        previous_hash TEXT    NOT NULL,
+        hash          TEXT    NOT NULL,
+        occurred_at   TEXT,
+        PRIMARY KEY (case_id, sequence)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_texts (
+        case_id  TEXT    NOT NULL,
+        sequence INTEGER NOT NULL,
+        pointer  TEXT    NOT NULL,
+        salt     TEXT    NOT NULL,
+        text     TEXT    NOT NULL,
+        PRIMARY KEY (case_id, sequence, pointer)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_integrity (
+        case_id TEXT    PRIMARY KEY,
+        key_id  TEXT    NOT NULL,
+        version INTEGER NOT NULL,
+        head    TEXT    NOT NULL,
+        mac     TEXT    NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_migrations (
+        case_id        TEXT    PRIMARY KEY,
+        schema_version INTEGER NOT NULL,
+        version        INTEGER NOT NULL,
+        head           TEXT    NOT NULL
+    )
+    """,
+    # Events are never changed or deleted: a trigger refuses UPDATE, DELETE and TRUNCATE for
+    # every role but one that disables triggers (the table's owner or a superuser). Give the
+    # application a role that does not own the tables to make that a privilege too.
+    """
+    CREATE OR REPLACE FUNCTION rjflow_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'rjflow_events is append-only: events are never changed or deleted'
+            USING ERRCODE = 'restrict_violation';
+    END
+    $$
+    """,
+    "DROP TRIGGER IF EXISTS rjflow_events_append_only ON rjflow_events",
+    """
+    CREATE TRIGGER rjflow_events_append_only BEFORE UPDATE OR DELETE ON rjflow_events
+    FOR EACH ROW EXECUTE FUNCTION rjflow_append_only()
+    """,
+    "DROP TRIGGER IF EXISTS rjflow_events_no_truncate ON rjflow_events",
+    """
+    CREATE TRIGGER rjflow_events_no_truncate BEFORE TRUNCATE ON rjflow_events
+    FOR EACH STATEMENT EXECUTE FUNCTION rjflow_append_only()
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_summaries (
+        case_id          TEXT        COLLATE "C" PRIMARY KEY,
+        stage            TEXT        NOT NULL,
+        version          INTEGER     NOT NULL,
+        opened_at        TIMESTAMPTZ NOT NULL,
+        updated_at       TIMESTAMPTZ NOT NULL,
+        offence_category TEXT        NOT NULL,
+        lead_facilitator TEXT,
+        closure_reason   TEXT,
+        outcome          TEXT,
+        closed_at        TIMESTAMPTZ,
+        sessions_held    INTEGER     NOT NULL,
+        due_at           TIMESTAMPTZ,
+        actionable       BOOLEAN     NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_stage ON rjflow_summaries (stage, case_id)",
+    """
+    CREATE INDEX IF NOT EXISTS rjflow_summaries_lead
+    ON rjflow_summaries (lead_facilitator, case_id)
+    """,
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_due ON rjflow_summaries (due_at)",
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_opened ON rjflow_summaries (opened_at)",
+    "CREATE INDEX IF NOT EXISTS rjflow_summaries_closed ON rjflow_summaries (closed_at)",
+)
+
+GET_META = "SELECT value FROM rjflow_meta WHERE key = %s"
+PUT_META = "INSERT INTO rjflow_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING"
+
+LAST_EVENT = (
+    "SELECT sequence, hash FROM rjflow_events WHERE case_id = %s ORDER BY sequence DESC LIMIT 1"
+)
+
+INSERT_EVENT = """
+    INSERT INTO rjflow_events
+        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+         occurred_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+#: A case's next event, inserted only if the event it follows (case, sequence, hash) is
+#: stored: the optimistic-concurrency check and the insert in one statement.
+INSERT_EVENT_AFTER = """
+    INSERT INTO rjflow_events
+        (case_id, sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+         occurred_at)
+    SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s
+    WHERE EXISTS (
+        SELECT 1 FROM rjflow_events WHERE case_id = %s AND sequence = %s AND hash = %s
+    )
+"""
+
+CASE_EVENTS = """
+    SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
+           occurred_at
+    FROM rjflow_events WHERE case_id = %s ORDER BY sequence
+"""
+
+CASE_IDS = "SELECT DISTINCT case_id FROM rjflow_events ORDER BY case_id"
+
+OPENING_DATA = "SELECT data FROM rjflow_events WHERE case_id = %s AND sequence = 1"
+
+INSERT_TEXT = (
+    "INSERT INTO rjflow_texts (case_id, sequence, pointer, salt, text) VALUES (%s, %s, %s, %s, %s)"
+)
+
+CASE_TEXTS = "SELECT sequence, pointer, salt, text FROM rjflow_texts WHERE case_id = %s"
+
+DELETE_TEXT = "DELETE FROM rjflow_texts WHERE case_id = %s AND sequence = %s AND pointer = %s"
+
+PUT_INTEGRITY = """
+    INSERT INTO rjflow_integrity (case_id, key_id, version, head, mac)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (case_id) DO UPDATE SET key_id = EXCLUDED.key_id, version = EXCLUDED.version,
+        head = EXCLUDED.head, mac = EXCLUDED.mac
+"""
+
+GET_INTEGRITY = (
+    "SELECT key_id, case_id, version, head, mac FROM rjflow_integrity WHERE case_id = %s"
+)
+
+PUT_MIGRATION = """
+    INSERT INTO rjflow_migrations (case_id, schema_version, version, head)
+    VALUES (%s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING
+"""
+
+GET_MIGRATION = "SELECT schema_version, version, head FROM rjflow_migrations WHERE case_id = %s"
+
+# -- the caseload summaries --------------------------------------------------------------------
+
+_SUMMARY_COLUMNS = """case_id, stage, version, opened_at, updated_at, offence_category,
+    lead_facilitator, closure_reason, outcome, closed_at, sessions_held, due_at, actionable"""
+
+#: A summary never goes back: a rebuild that computed an older version than a save committed
+#: meanwhile leaves the newer one (READ COMMITTED lets the two interleave; SQLite's writers
+#: are serialised).
+PUT_SUMMARY = f"""
+    INSERT INTO rjflow_summaries ({_SUMMARY_COLUMNS})
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (case_id) DO UPDATE SET
+        stage = EXCLUDED.stage, version = EXCLUDED.version, opened_at = EXCLUDED.opened_at,
+        updated_at = EXCLUDED.updated_at, offence_category = EXCLUDED.offence_category,
+        lead_facilitator = EXCLUDED.lead_facilitator,
+        closure_reason = EXCLUDED.closure_reason, outcome = EXCLUDED.outcome,
+        closed_at = EXCLUDED.closed_at, sessions_held = EXCLUDED.sessions_held,
+        due_at = EXCLUDED.due_at, actionable = EXCLUDED.actionable
+    WHERE rjflow_summaries.version <= EXCLUDED.version
+"""
+
+GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE case_id = %s"
+
+DELETE_SUMMARY = "DELETE FROM rjflow_summaries WHERE case_id = %s"
+
+SUMMARY_IDS = "SELECT case_id FROM rjflow_summaries"
+
+#: One page of summaries; ``{where}`` is the conjunction of FIND_WHERE's clauses.
+FIND = f"""
+    SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE {{where}} ORDER BY case_id LIMIT %s
+"""
+
+FIND_WHERE = {
+    "stage": "stage = %s",
+    "facilitator": "lead_facilitator = %s",
+    "overdue": "due_at < %s",
+    "opened": "opened_at >= %s AND opened_at < %s",
+    "closed": "closed_at >= %s AND closed_at < %s",
+    "after": "case_id > %s",
+}
+
+COUNT_BY_STAGE = "SELECT stage, COUNT(*) FROM rjflow_summaries GROUP BY stage"
