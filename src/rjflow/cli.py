@@ -36,7 +36,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -478,10 +478,29 @@ def _moment(text: str, option: str, *, end_of_day: bool = False) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _caseload(path: Path, problems: list[str]) -> Iterator[Case]:
-    """The cases of ``path`` one at a time: JSON Lines (``.jsonl``, read lazily) or one JSON
-    case.  A line that does not load is noted in ``problems`` as ``FILE:LINE: message`` and
-    skipped; a file that cannot be read exits 2."""
+def _is_sqlite(path: Path) -> bool:
+    """True when ``path`` is a SQLite database (its file header says so)."""
+    try:
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
+    except (OSError, ValueError):
+        return False
+
+
+def _caseload(
+    target: str, problems: list[str], *, overdue_at: datetime | None = None
+) -> Iterator[Case]:
+    """The cases of ``target`` one at a time: a store (a SQLite store file or a PostgreSQL
+    connection string), JSON Lines (``.jsonl``, read lazily) or one JSON case.
+
+    From a store, ``overdue_at`` asks its caseload summaries for the cases overdue then (one
+    indexed query a page at a time) and loads only those.  A line or stored case that does not
+    load is noted in ``problems`` (``FILE:LINE: message`` or ``CASE: message``) and skipped; a
+    file that cannot be read exits 2, a store that cannot be used 3."""
+    path = Path(target)
+    if _is_dsn(target) or _is_sqlite(path):
+        yield from _stored_caseload(target, problems, overdue_at)
+        return
     if path.suffix != ".jsonl":
         yield _load_case(path)
         return
@@ -497,16 +516,46 @@ def _caseload(path: Path, problems: list[str]) -> Iterator[Case]:
         ) from None
 
 
+def _stored_caseload(
+    target: str, problems: list[str], overdue_at: datetime | None
+) -> Iterator[Case]:
+    db = _store_at(target, must_exist=True)
+    try:
+        if overdue_at is None:
+            ids: Iterable[str] = db.case_ids()
+        else:
+            ids = _overdue_ids(db, overdue_at)
+        for case_id in ids:
+            try:
+                yield db.load(case_id)
+            except RJFlowError as exc:  # a damaged case: named, the others still read
+                problems.append(f"{case_id}: {exc}")
+    finally:
+        db.close()
+
+
+def _overdue_ids(db: Any, at: datetime) -> Iterator[str]:
+    """The ids of the stored cases overdue at ``at``, a page of summaries at a time."""
+    after: str | None = None
+    while True:
+        page = db.find(overdue_at=at, after=after, limit=500)
+        if not page:
+            return
+        for summary in page:
+            yield summary.case_id
+        after = page[-1].case_id
+
+
 def _report_problems(problems: list[str]) -> None:
     for line in problems:
         _echo(line, err=True)
     if problems:
-        _echo(f"rjflow: {len(problems)} line(s) did not load and were left out.", err=True)
+        _echo(f"rjflow: {len(problems)} case(s) did not load and were left out.", err=True)
         sys.exit(EXIT_INVALID)
 
 
 @main.command()
-@click.argument("cases_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("cases_file", metavar="CASES")
 @click.option(
     "--at",
     "at_text",
@@ -514,8 +563,11 @@ def _report_problems(problems: list[str]) -> None:
     help="When to judge: a date (midnight UTC) or an ISO time with its offset.",
 )
 @click.option("--all", "show_all", is_flag=True, help="List obligations due soon and upcoming too.")
-def due(cases_file: Path, at_text: str, show_all: bool) -> None:
-    """What is overdue in a caseload (JSON Lines, or one JSON case), by lead facilitator.
+def due(cases_file: str, at_text: str, show_all: bool) -> None:
+    """What is overdue in a caseload, by lead facilitator.
+
+    CASES: a JSON Lines file, one JSON case, a SQLite store file or a PostgreSQL connection
+    string (a store is asked for its overdue cases by their summaries; only those are loaded).
 
     Each line: the case id, the obligation's code and its message.  Exit status 1 when a
     line of the file did not load (it is named on stderr; the others are still listed).
@@ -524,7 +576,8 @@ def due(cases_file: Path, at_text: str, show_all: bool) -> None:
     problems: list[str] = []
     groups: dict[str | None, list[tuple[str, Obligation]]] = {}
     seen = 0
-    for case in _caseload(cases_file, problems):
+    overdue_at = None if show_all else at
+    for case in _caseload(cases_file, problems, overdue_at=overdue_at):
         seen += 1
         for obligation in case.due(at):
             if show_all or obligation.state is DueState.OVERDUE:
@@ -535,7 +588,7 @@ def due(cases_file: Path, at_text: str, show_all: bool) -> None:
     what = "Due or upcoming" if show_all else "Overdue"
     _echo(
         f"{what} at {at.strftime('%Y-%m-%d %H:%M UTC')}: {total} obligation(s) in {cases} of "
-        f"{seen} case(s)."
+        f"{seen} case(s) read."
     )
     for lead in sorted(groups, key=lambda name: (name is None, name or "")):
         items = sorted(groups[lead], key=lambda pair: (pair[1].due_at, pair[0], pair[1].code))
@@ -548,7 +601,7 @@ def due(cases_file: Path, at_text: str, show_all: bool) -> None:
 
 
 @main.command()
-@click.argument("cases_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("cases_file", metavar="CASES")
 @click.option("--from", "first", required=True, help="First day of the period (2026-01-01).")
 @click.option("--to", "last", required=True, help="Last day of the period, included.")
 @click.option(
@@ -558,7 +611,7 @@ def due(cases_file: Path, at_text: str, show_all: bool) -> None:
     type=click.Path(path_type=Path),  # a file here is an unusable output folder: exit 3
     help="Folder for report.json, report.csv and report.html (created if missing).",
 )
-def report(cases_file: Path, first: str, last: str, out_dir: Path) -> None:
+def report(cases_file: str, first: str, last: str, out_dir: Path) -> None:
     """The caseload report of a period: counts, times, satisfaction, sessions, open cases.
 
     The period runs from midnight UTC of --from up to midnight UTC after --to (both days
