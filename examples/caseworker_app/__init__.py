@@ -12,12 +12,14 @@ they are, and the reasons are rjflow's messages.  Start it with ``make app``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, redirect, render_template_string, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from rjflow import (
@@ -38,7 +40,7 @@ from rjflow import (
     action_name,
 )
 from rjflow.demo import build_demo_case
-from rjflow.diagrams import diagram_model, to_mermaid
+from rjflow.diagrams import diagram_model, render_svg
 from rjflow.forms import FormField, form
 from rjflow.store import SQLiteStore
 
@@ -125,12 +127,28 @@ def seed(path: str, *, now: datetime | None = None) -> list[str]:
 _BASE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 70rem; }
-fieldset { margin: 0 0 1rem; border: 1px solid #888; }
-fieldset.blocked { color: #777; border-color: #ccc; background: #f6f6f6; }
+body { font-family: system-ui, sans-serif; margin: 1.5rem 2rem; color: #1c2529; }
+h1 { margin: .3rem 0; } h2 { margin: 1.2rem 0 .5rem; } h3 { margin: 1rem 0 .4rem; }
+.facts { color: #455a64; margin: 0 0 .8rem; }
+.columns { display: flex; gap: 2rem; align-items: flex-start; }
+.actions { flex: 1 1 34rem; min-width: 24rem; } .side { flex: 1 1 38rem; min-width: 24rem; }
+.diagram { margin: 0; } .diagram svg { max-width: 100%; height: auto; }
+details, .blocked { border: 1px solid #90a4ae; border-radius: 4px; margin: 0 0 .5rem;
+  padding: .4rem .7rem; }
+details[open] { border-color: #1565c0; border-width: 2px; }
+summary { cursor: pointer; } summary .what { color: #455a64; }
+.moves { font-size: .85em; color: #1565c0; white-space: nowrap; }
+.blocked { background: #eceff1; color: #546e7a; }
+.blocked .reasons { color: #8a1c1c; margin: .3rem 0; }
 .reasons { color: #8a1c1c; } .message { padding: .5rem; border: 2px solid #e65100; }
-.ok { padding: .5rem; border: 2px solid #2e7d32; } .help { font-size: .85em; color: #555; }
-label { display: block; margin: .3rem 0; } pre { background: #f4f4f4; padding: .5rem; }
+.ok { padding: .5rem; border: 2px solid #2e7d32; background: #f1f8e9; }
+.refused { padding: .4rem .6rem; border-left: 4px solid #b71c1c; background: #fdecea; }
+.help { display: block; font-size: .85em; color: #546e7a; }
+label { display: block; margin: .5rem 0; font-weight: 600; }
+label input, label select, label textarea { font-weight: normal; margin-left: .3rem; }
+button { margin: .4rem 0 .2rem; padding: .3rem .8rem; }
+table { border-collapse: collapse; } td, th { padding: .25rem .6rem; text-align: left;
+  border-bottom: 1px solid #cfd8dc; vertical-align: top; }
 </style></head><body>
 <p><a href="{{ url_for('case_list') }}">All cases</a></p>
 {% block body %}{% endblock %}
@@ -145,61 +163,111 @@ _LIST = _BASE.replace(
 <td>{{ c.updated_at }}</td></tr>{% endfor %}</table>""",
 )
 
+# One input of a form, by the field's kind (from rjflow.forms); ``value`` is what was sent
+# when the form comes back refused, so the caseworker does not type it again.
+_FIELD = """{% set value = sent.get(f.name, '') %}
+{% if f.kind == 'choice' %}<select name="{{ f.name }}" id="{{ fid }}">{% if not f.required
+%}<option value=""></option>{% endif %}{% for c in f.choices %}<option value="{{ c.value }}"
+{{ 'selected' if (value or f.default) | string == c.value | string else '' }}>{{ c.label
+}}</option>{% endfor %}</select>
+{% elif f.kind == 'yes_no' %}<select name="{{ f.name }}" id="{{ fid }}">{% set said = value
+or ('true' if f.default == true else 'false' if f.default == false else '') %}{% if not
+f.required and f.default is none %}<option value=""></option>{% endif %}<option
+value="true" {{ 'selected' if said == 'true' else '' }}>yes</option><option value="false"
+{{ 'selected' if said == 'false' else '' }}>no</option></select>
+{% elif f.kind == 'date' %}<input type="date" name="{{ f.name }}" id="{{ fid }}"
+ value="{{ value }}">
+{% elif f.kind == 'duration' %}<input type="number" name="{{ f.name }}" id="{{ fid }}"
+ min="1" value="{{ value }}" {% if f.limits.get('maximum_seconds') %}max="{{
+ f.limits.maximum_seconds // 60 }}"{% endif %}> minutes
+{% elif f.kind == 'whole_number' %}<input type="number" name="{{ f.name }}" id="{{ fid }}"
+ value="{{ value }}" min="{{ f.limits.get('minimum', '') }}"
+ max="{{ f.limits.get('maximum', '') }}">
+{% elif f.kind in ('text', 'party', 'list', 'object') %}<textarea name="{{ f.name }}"
+ id="{{ fid }}" rows="2" cols="40" maxlength="{{ f.limits.get('max_length', '') }}">{{ value
+}}</textarea>
+{% else %}<input name="{{ f.name }}" id="{{ fid }}" value="{{ value }}"
+ placeholder="{{ placeholders.get(f.kind, '') }}">
+{% endif %}"""
+
 _CASE = _BASE.replace(
     "{% block body %}{% endblock %}",
     """<h1>Case {{ summary.case_id }}: {{ summary.stage }}</h1>
+<p class="facts">{{ "Open" if summary.is_open else "Ended" }}{% if summary.closure_reason %}
+ (closed: {{ summary.closure_reason.replace('_', ' ') }}){% endif %} · version
+{{ summary.version }} · {{ policy }} · last change {{ updated }}</p>
 {% if message %}<p class="message" role="alert">{{ message }}</p>{% endif %}
 {% if done %}<p class="ok" role="status">{{ done }}</p>{% endif %}
-{% if reasons %}<ul class="reasons" role="alert">{% for r in reasons %}<li>{{ r }}</li>
-{% endfor %}</ul>{% endif %}
-<p>Version {{ summary.version }}; {{ "open" if summary.is_open else "ended" }};
-policy {{ summary.policy }}.</p>
-<h2>Workflow</h2>
-<pre class="mermaid">{{ diagram }}</pre>
+{% if refused %}<p class="message" role="alert"><a href="#{{ refused }}">{{
+refused.replace('_', ' ') }}</a> was not recorded: see why below. Nothing was saved.</p>
+{% endif %}
+<div class="columns"><section class="actions">
 <h2>What may happen next</h2>
-{% for item in actions %}
+{% if allowed %}<p>Allowed now — open one to fill in its form:</p>{% endif %}
+{% for item in allowed %}{% set name = item.option.action %}
+<details id="{{ name }}" {{ 'open' if name == refused else '' }}>
+<summary><strong>{{ name.replace('_', ' ') }}</strong> <span class="what">— {{
+item.form.summary }}</span>{% if item.option.leads_to %} <span class="moves">→ moves the case
+to {{ item.option.leads_to.label }}</span>{% endif %}</summary>
+{% if name == refused %}<div class="refused">{% if reasons %}<p>Not recorded, because:</p>
+<ul class="reasons" role="alert">{% for r in reasons %}<li>{{ r }}</li>{% endfor %}</ul>
+{% endif %}{% if problem %}<p class="reasons" role="alert">{{ problem }}</p>{% endif %}</div>
+{% endif %}
 <form method="post" action="{{ url_for('take_action', case_id=summary.case_id,
-  action=item.option.action) }}">
-<fieldset class="{{ 'allowed' if item.option.allowed else 'blocked' }}"
-  {{ '' if item.option.allowed else 'disabled' }} id="{{ item.option.action }}">
-<legend><strong>{{ item.form.action.replace('_', ' ') }}</strong>: {{ item.form.summary }}</legend>
-{% for b in item.option.blockers %}<p class="reasons">Not now: {{ b.message }}</p>{% endfor %}
-{% if item.option.allowed and item.option.depends_on %}<p class="help">Checked when you
-submit: {{ item.option.depends_on | join(', ') }}.</p>{% endif %}
+  action=name) }}">
 <input type="hidden" name="version" value="{{ summary.version }}">
-<label>Acting as <input name="actor" value="{{ actor }}" required></label>
-{% for f in item.form.fields %}<label>{{ f.label }}{{ '' if f.required else ' (optional)' }}
-{% if f.kind == 'choice' %}<select name="{{ f.name }}">{% if not f.required %}<option value="">
-</option>{% endif %}{% for c in f.choices %}<option value="{{ c.value }}"
-{{ 'selected' if c.value == f.default else '' }}>{{ c.label }}</option>{% endfor %}</select>
-{% elif f.kind == 'yes_no' %}<select name="{{ f.name }}"><option value="true"
-{{ 'selected' if f.default == true else '' }}>yes</option><option value="false"
-{{ 'selected' if f.default == false else '' }}>no</option></select>
-{% elif f.kind == 'date' %}<input type="date" name="{{ f.name }}">
-{% elif f.kind == 'duration' %}<input type="number" name="{{ f.name }}" min="0"
- {% if f.limits.get('maximum_seconds') %}max="{{ f.limits.maximum_seconds // 60 }}"{% endif %}>
- minutes
-{% elif f.kind == 'whole_number' %}<input type="number" name="{{ f.name }}"
- min="{{ f.limits.get('minimum', '') }}" max="{{ f.limits.get('maximum', '') }}">
-{% elif f.kind in ('text', 'party', 'list', 'object') %}<textarea name="{{ f.name }}"
- maxlength="{{ f.limits.get('max_length', '') }}"></textarea>
-{% else %}<input name="{{ f.name }}" placeholder="{{ placeholders.get(f.kind, '') }}">
-{% endif %}<span class="help">{{ f.help }}{% if f.limits.get('maximum') and
-f.kind == 'duration' %} At most {{ f.limits.maximum }}.{% endif %}</span></label>
+{% set sent = item.sent %}
+<label for="{{ name }}--actor">Acting as<input name="actor" id="{{ name }}--actor"
+ value="{{ sent.get('actor', actor) }}" required></label>
+{% for f in item.form.fields %}{% set fid = name ~ '-' ~ f.name %}
+<label for="{{ fid }}">{{ f.label }}{{ '' if f.required else ' (optional)' }}"""
+    + _FIELD
+    + """
+<span class="help">{{ f.help }}{% if f.limits.get('maximum') and f.kind == 'duration' %}
+At most {{ f.limits.maximum_seconds // 60 }} minutes.{% endif %}</span></label>
 {% endfor %}
-<button type="submit">{{ item.form.action.replace('_', ' ') }}</button>
+{% if item.option.depends_on %}<p class="help">Whether it is allowed also depends on what you
+enter ({{ item.option.depends_on | join(', ') }}): that is checked when you submit.</p>
+{% endif %}
+<button type="submit">Record: {{ name.replace('_', ' ') }}</button>
+</form></details>
+{% endfor %}
+{% if blocked %}<h3>Not possible now</h3>{% endif %}
+{% for item in blocked %}{% set name = item.option.action %}
+<form><fieldset class="blocked" id="{{ name }}" disabled>
+<strong>{{ name.replace('_', ' ') }}</strong> — {{ item.form.summary }}
+<ul class="reasons">{% for b in item.option.blockers %}<li>{{ b.message }}</li>{% endfor %}</ul>
+{% if item.form.fields %}<span class="help">Asks for: {{ item.form.fields | map(attribute=
+'label') | join(', ') }}.</span>{% endif %}
+<button type="button" disabled>Record: {{ name.replace('_', ' ') }}</button>
 </fieldset></form>
-{% else %}<p>This case accepts no further actions.</p>{% endfor %}
+{% endfor %}
+{% if not allowed and not blocked %}<p>This case accepts no further actions.</p>{% endif %}
+</section>
+<section class="side">
 <h2>History</h2>
-<ol>{% for e in history %}<li>{{ e.at }} — {{ e.action.replace('_', ' ') }} by {{ e.actor }}
-{% if e.to_state %} ({{ e.from_state or 'new' }} → {{ e.to_state }}){% endif %}</li>
-{% endfor %}</ol>""",
+<table id="history"><tr><th>When</th><th>What</th><th>By</th><th>Stage</th></tr>
+{% for e in history %}<tr><td>{{ e.at }}</td><td>{{ e.action }}</td><td>{{ e.actor }}</td>
+<td>{{ e.stage }}</td></tr>{% endfor %}</table>
+<h2>Workflow</h2>
+<figure class="diagram">{{ diagram }}</figure>
+</section></div>""",
 )
 
 _PLACEHOLDERS = {
     "id": "an id, e.g. V1",
     "ids": "ids, separated by commas",
 }
+
+
+def _when(moment: datetime) -> str:
+    """A moment as a caseworker reads it: ``2 Mar 2026, 09:00 UTC``."""
+    return f"{moment.day} {moment:%b %Y, %H:%M %Z}".strip()
+
+
+def _said(name: str) -> str:
+    """An action's or a stage's name as a caseworker says it."""
+    return name.replace("_", " ")
 
 
 def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
@@ -210,21 +278,51 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
     def store() -> SQLiteStore:
         return SQLiteStore(path)
 
-    def page(case: Case, status: int = 200, **notes: Any) -> tuple[str, int]:
-        actions = [
-            {"option": option, "form": form(option.action, case.policy)}
-            for option in case.options(at=max(clock(), case.record.updated_at))
+    def page(
+        case: Case,
+        status: int = 200,
+        *,
+        refused: str | None = None,
+        sent: Mapping[str, str] | None = None,
+        **notes: Any,
+    ) -> tuple[str, int]:
+        allowed, blocked = [], []
+        for option in case.options(at=max(clock(), case.record.updated_at)):
+            item = {
+                "option": option,
+                "form": form(option.action, case.policy),
+                "sent": (sent or {}) if option.action == refused else {},
+            }
+            (allowed if option.allowed else blocked).append(item)
+        history = [
+            {
+                "at": _when(e.at),
+                "action": _said(e.action),
+                "actor": e.actor,
+                "stage": ""
+                if e.to_state is None
+                else f"{_said(e.from_state or 'new')} → {_said(e.to_state)}",
+            }
+            for e in case.history
         ]
         html = render_template_string(
             _CASE,
             title=f"Case {case.case_id}",
             summary=case.to_json_dict(),
-            diagram=to_mermaid(diagram_model(case.policy, case)),
-            actions=actions,
-            history=[e.to_json_dict() for e in case.history],
+            policy=case.policy.name,
+            updated=_when(case.record.updated_at),
+            # render_svg escapes every text it draws (its docstring's promise: no caller text
+            # can add an element or an attribute), so its SVG is marked safe here, and only
+            # it: everything else on the page goes through Jinja's autoescape.
+            diagram=Markup(render_svg(diagram_model(case.policy, case))),
+            allowed=allowed,
+            blocked=blocked,
+            history=history,
             actor=actor,
             placeholders=_PLACEHOLDERS,
+            refused=refused,
             message=notes.get("message"),
+            problem=notes.get("problem"),
             reasons=notes.get("reasons", ()),
             done=notes.get("done"),
         )
@@ -243,7 +341,12 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
                 case = s.load(case_id)
         except (CaseNotFound, InvalidInput):
             return "No such case.", 404
-        return page(case, done=request.args.get("done"))
+        done = None
+        # Only an action's name travels in the URL, never a message: a link cannot make the
+        # page say something rjflow did not.
+        with contextlib.suppress(KeyError, UnknownAction):
+            done = f"Recorded: {_said(action_name(request.args['done']))}."
+        return page(case, done=done)
 
     @app.post("/cases/<case_id>/actions/<action>")
     def take_action(case_id: str, action: str) -> tuple[str, int] | Response:
@@ -258,27 +361,29 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
         if not seen.isdigit() or int(seen) != case.version:
             # The page was made from an older version: another tab or a colleague changed
             # the case since.  Nothing is done; the page shows the case as it is now.
-            conflict = ConcurrencyConflict(case_id, int(seen or 0), case.version)
+            conflict = ConcurrencyConflict(
+                case_id, int(seen) if seen.isdigit() else 0, case.version
+            )
             return page(case, 409, message=str(conflict))
         values = form_values(form(name, case.policy).fields, posted)
         at = max(clock(), case.record.updated_at)
         who = posted.get("actor", "").strip()
+        again = {"refused": name, "sent": posted.to_dict()}
         try:
             problems = case.blockers(name, at=at, actor=who, **values)
             if problems:
-                return page(case, 422, reasons=[b.message for b in problems])
+                return page(case, 422, reasons=[b.message for b in problems], **again)
             case.fire(name, at=at, actor=who, **values)
             with store() as s:
                 s.save(case, expected_version=int(seen))
         except InvalidInput as invalid:
-            return page(case, 400, message=str(invalid))
+            return page(case, 400, problem=str(invalid), **again)
         except ActionRefused as refused:
-            return page(case, 422, reasons=[b.message for b in refused.blockers])
+            return page(case, 422, reasons=[b.message for b in refused.blockers], **again)
         except ConcurrencyConflict as conflict:
             with store() as s:
                 case = s.load(case_id)
             return page(case, 409, message=str(conflict))
-        done = f"Recorded: {name.replace('_', ' ')}."
-        return redirect(url_for("case_page", case_id=case_id, done=done), code=303)
+        return redirect(url_for("case_page", case_id=case_id, done=name), code=303)
 
     return app
