@@ -51,7 +51,9 @@ def test_case_page_has_diagram_forms_and_history(client: Any) -> None:
     """A case page shows the diagram, one form per possible action generated from the
     metadata (blocked ones greyed out with their reasons) and the history trail."""
     html = client.get("/cases/RJ-2026-0002").get_data(as_text=True)
-    assert html.count("<svg ") == 1 and "rjflow-diagram" in html or "class=\"graph\"" in html
+    assert html.count("<svg ") == 1 and "stateDiagram" not in html, "one picture, no Mermaid"
+    assert re.search(r'<figure class="diagram"><svg [^>]*class="rjflow-diagram"', html)
+    assert "<title>London CRC restorative justice programme: case RJ-2026-0002</title>" in html
     assert 'id="start_introduction"' in html
     blocked = re.search(r'class="blocked" id="start_introduction" disabled', html)
     assert blocked is not None, "start_introduction is blocked until the offender is sentenced"

@@ -35,6 +35,7 @@ from rjflow import (
     PractitionerLevel,
     Staff,
     StaffRole,
+    State,
     Supporter,
     UnknownAction,
     action_name,
@@ -139,11 +140,11 @@ details[open] { border-color: #1565c0; border-width: 2px; }
 summary { cursor: pointer; } summary .what { color: #455a64; }
 .moves { font-size: .85em; color: #1565c0; white-space: nowrap; }
 .blocked { background: #eceff1; color: #546e7a; }
-.blocked .reasons { color: #8a1c1c; margin: .3rem 0; }
+.blocked .reasons { color: #8a1c1c; margin: .2rem 0; } .why { margin: .3rem 0 0; }
 .reasons { color: #8a1c1c; } .message { padding: .5rem; border: 2px solid #e65100; }
 .ok { padding: .5rem; border: 2px solid #2e7d32; background: #f1f8e9; }
 .refused { padding: .4rem .6rem; border-left: 4px solid #b71c1c; background: #fdecea; }
-.help { display: block; font-size: .85em; color: #546e7a; }
+.help { display: block; font-size: .85em; color: #546e7a; font-weight: normal; }
 label { display: block; margin: .5rem 0; font-weight: 600; }
 label input, label select, label textarea { font-weight: normal; margin-left: .3rem; }
 button { margin: .4rem 0 .2rem; padding: .3rem .8rem; }
@@ -203,8 +204,11 @@ refused.replace('_', ' ') }}</a> was not recorded: see why below. Nothing was sa
 {% endif %}
 <div class="columns"><section class="actions">
 <h2>What may happen next</h2>
-{% if allowed %}<p>Allowed now — open one to fill in its form:</p>{% endif %}
-{% for item in allowed %}{% set name = item.option.action %}
+{% if any_action %}<p class="help">Open an action to fill in its form. A greyed-out action is
+not possible now: it says why.</p>{% else %}<p>This case accepts no further actions.</p>
+{% endif %}
+{% for heading, items in groups if items %}<h3>{{ heading }}</h3>
+{% for item in items %}{% set name = item.option.action %}{% if item.option.allowed %}
 <details id="{{ name }}" {{ 'open' if name == refused else '' }}>
 <summary><strong>{{ name.replace('_', ' ') }}</strong> <span class="what">— {{
 item.form.summary }}</span>{% if item.option.leads_to %} <span class="moves">→ moves the case
@@ -217,8 +221,9 @@ to {{ item.option.leads_to.label }}</span>{% endif %}</summary>
   action=name) }}">
 <input type="hidden" name="version" value="{{ summary.version }}">
 {% set sent = item.sent %}
-<label for="{{ name }}--actor">Acting as<input name="actor" id="{{ name }}--actor"
- value="{{ sent.get('actor', actor) }}" required></label>
+<label for="{{ name }}--actor">acting as<input name="actor" id="{{ name }}--actor"
+ value="{{ sent.get('actor', actor) }}" required><span class="help">Your staff id: the
+ action is recorded as yours.</span></label>
 {% for f in item.form.fields %}{% set fid = name ~ '-' ~ f.name %}
 <label for="{{ fid }}">{{ f.label }}{{ '' if f.required else ' (optional)' }}"""
     + _FIELD
@@ -227,22 +232,23 @@ to {{ item.option.leads_to.label }}</span>{% endif %}</summary>
 At most {{ f.limits.maximum_seconds // 60 }} minutes.{% endif %}</span></label>
 {% endfor %}
 {% if item.option.depends_on %}<p class="help">Whether it is allowed also depends on what you
-enter ({{ item.option.depends_on | join(', ') }}): that is checked when you submit.</p>
+enter ({{ item.option.depends_on | map('replace', '_', ' ') | join(', ') }}): that is
+checked when you submit.</p>
 {% endif %}
 <button type="submit">Record: {{ name.replace('_', ' ') }}</button>
 </form></details>
-{% endfor %}
-{% if blocked %}<h3>Not possible now</h3>{% endif %}
-{% for item in blocked %}{% set name = item.option.action %}
+{% else %}
 <form><fieldset class="blocked" id="{{ name }}" disabled>
-<strong>{{ name.replace('_', ' ') }}</strong> — {{ item.form.summary }}
+<strong>{{ name.replace('_', ' ') }}</strong> — {{ item.form.summary }}{% if
+item.option.leads_to %} <span class="moves">→ would move the case to {{
+item.option.leads_to.label }}</span>{% endif %}
+<p class="why">Not possible now, because:</p>
 <ul class="reasons">{% for b in item.option.blockers %}<li>{{ b.message }}</li>{% endfor %}</ul>
 {% if item.form.fields %}<span class="help">Asks for: {{ item.form.fields | map(attribute=
 'label') | join(', ') }}.</span>{% endif %}
 <button type="button" disabled>Record: {{ name.replace('_', ' ') }}</button>
 </fieldset></form>
-{% endfor %}
-{% if not allowed and not blocked %}<p>This case accepts no further actions.</p>{% endif %}
+{% endif %}{% endfor %}{% endfor %}
 </section>
 <section class="side">
 <h2>History</h2>
@@ -286,14 +292,22 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
         sent: Mapping[str, str] | None = None,
         **notes: Any,
     ) -> tuple[str, int]:
-        allowed, blocked = [], []
+        # Two groups, by what rjflow says each action does: those that move the case to
+        # another stage, then those that only add to its record; in each, the allowed ones
+        # first and closing the case last.
+        moves: list[dict[str, Any]] = []
+        records: list[dict[str, Any]] = []
         for option in case.options(at=max(clock(), case.record.updated_at)):
             item = {
                 "option": option,
                 "form": form(option.action, case.policy),
                 "sent": (sent or {}) if option.action == refused else {},
             }
-            (allowed if option.allowed else blocked).append(item)
+            (records if option.leads_to is None else moves).append(item)
+        for group in (moves, records):
+            group.sort(
+                key=lambda i: (not i["option"].allowed, i["option"].leads_to is State.CLOSED)
+            )
         history = [
             {
                 "at": _when(e.at),
@@ -314,9 +328,11 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             # render_svg escapes every text it draws (its docstring's promise: no caller text
             # can add an element or an attribute), so its SVG is marked safe here, and only
             # it: everything else on the page goes through Jinja's autoescape.
-            diagram=Markup(render_svg(diagram_model(case.policy, case))),
-            allowed=allowed,
-            blocked=blocked,
+            # rjflow's own drawing ("builtin"): the same picture on every machine, its text
+            # sized to stay legible in the page's column.
+            diagram=Markup(render_svg(diagram_model(case.policy, case), engine="builtin")),
+            groups=[("Moves the case on", moves), ("Adds to the case's record", records)],
+            any_action=bool(moves or records),
             history=history,
             actor=actor,
             placeholders=_PLACEHOLDERS,
@@ -368,18 +384,22 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
         values = form_values(form(name, case.policy).fields, posted)
         at = max(clock(), case.record.updated_at)
         who = posted.get("actor", "").strip()
-        again = {"refused": name, "sent": posted.to_dict()}
+
+        def again(status: int, **notes: Any) -> tuple[str, int]:
+            # The same page, the refused action's form open with what was typed in it.
+            return page(case, status, refused=name, sent=posted.to_dict(), **notes)
+
         try:
             problems = case.blockers(name, at=at, actor=who, **values)
             if problems:
-                return page(case, 422, reasons=[b.message for b in problems], **again)
+                return again(422, reasons=[b.message for b in problems])
             case.fire(name, at=at, actor=who, **values)
             with store() as s:
                 s.save(case, expected_version=int(seen))
         except InvalidInput as invalid:
-            return page(case, 400, problem=str(invalid), **again)
+            return again(400, problem=str(invalid))
         except ActionRefused as refused:
-            return page(case, 422, reasons=[b.message for b in refused.blockers], **again)
+            return again(422, reasons=[b.message for b in refused.blockers])
         except ConcurrencyConflict as conflict:
             with store() as s:
                 case = s.load(case_id)
