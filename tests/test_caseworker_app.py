@@ -137,3 +137,43 @@ def test_form_values_follow_the_field_kinds() -> None:
     feedback = form("record_feedback").fields
     got = form_values(feedback, {"party": "V1", "satisfaction": "4", "things_changed": "false"})
     assert got == {"party": "V1", "satisfaction": 4, "things_changed": False}
+
+
+def test_a_link_cannot_put_its_own_words_on_the_page(client: Any) -> None:
+    """Regression: the "done" note after an action was text taken from the URL, so a crafted
+    link showed any sentence in the page's green box.  Only an action's name travels now."""
+    crafted = client.get("/cases/RJ-2026-0003?done=Case+deleted,+call+0800+000+000")
+    assert crafted.status_code == 200
+    html = crafted.get_data(as_text=True)
+    assert "Case deleted" not in html and 'role="status"' not in html
+    named = client.get("/cases/RJ-2026-0003?done=record_session").get_data(as_text=True)
+    assert '<p class="ok" role="status">Recorded: record session.</p>' in named
+
+
+def test_a_version_that_is_not_a_number_is_a_conflict_not_a_crash(client: Any) -> None:
+    """Regression: a posted version that was not a number raised ValueError (a 500); it is
+    reported as a change made elsewhere, and nothing is saved."""
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": "seven", "actor": "F1", "duration": "60"},
+    )
+    assert reply.status_code == 409
+    assert "Nothing was saved" in reply.get_data(as_text=True)
+    with SQLiteStore(client.db) as store:
+        assert store.load("RJ-2026-0003").history[-1].action == "start_introduction"
+
+
+def test_a_refused_form_comes_back_with_its_answers_escaped(client: Any) -> None:
+    """A refused form is shown open again with what was typed in it, so nothing is typed
+    twice; the typed text is escaped (it is the caseworker's, not rjflow's)."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_consent",
+        data={"version": _version(page), "actor": "F1", "party": '"><b>V3', "activity": "shuttle"},
+    )
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    assert '<details id="record_consent" open>' in html
+    assert 'value="&#34;&gt;&lt;b&gt;V3"' in html and "<b>V3" not in html
+    assert re.search(r'<option value="shuttle"\s+selected>', html)
+    assert "&#39;party&#39;" in html, "rjflow's message names the field"

@@ -161,7 +161,7 @@ _LIST = _BASE.replace(
 <table><tr><th>Case</th><th>Stage</th><th>Version</th><th>Last change</th></tr>
 {% for c in cases %}<tr><td><a href="{{ url_for('case_page', case_id=c.case_id) }}">
 {{ c.case_id }}</a></td><td>{{ c.stage }}</td><td>{{ c.version }}</td>
-<td>{{ c.updated_at }}</td></tr>{% endfor %}</table>""",
+<td>{{ c.updated }}</td></tr>{% endfor %}</table>""",
 )
 
 # One input of a form, by the field's kind (from rjflow.forms); ``value`` is what was sent
@@ -347,7 +347,8 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
     @app.get("/")
     def case_list() -> str:
         with store() as s:
-            cases = [s.load(case_id).to_json_dict() for case_id in s.case_ids()]
+            loaded = [s.load(case_id) for case_id in s.case_ids()]
+        cases = [{**c.to_json_dict(), "updated": _when(c.record.updated_at)} for c in loaded]
         return render_template_string(_LIST, title="Cases", cases=cases)
 
     @app.get("/cases/<case_id>")
