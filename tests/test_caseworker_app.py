@@ -59,7 +59,7 @@ def test_case_page_has_diagram_forms_and_history(client: Any) -> None:
     assert blocked is not None, "start_introduction is blocked until the offender is sentenced"
     assert "offender is sentenced" in html
     assert 'type="date" name="sentenced_on"' in html
-    assert re.search(r"<td>open case</td><td>F1</td>\s*<td>new → referred</td>", html)
+    assert re.search(r"<td>open case</td>\s*<td>F1</td><td>new → referred</td>", html)
 
 
 def test_firing_an_action_from_its_form(client: Any) -> None:
@@ -132,11 +132,64 @@ def test_unknown_case_or_action_is_not_found(client: Any) -> None:
 def test_form_values_follow_the_field_kinds() -> None:
     """The form's answers become JSON values by each field's kind, empty answers left out."""
     fields = form("hold_conference").fields
-    posted = {"victims": "V1, V2", "supporters": "", "duration": "150"}
+    posted = {"victims": ["V1, V2"], "supporters": [""], "duration": ["150"]}
     assert form_values(fields, posted) == {"victims": ["V1", "V2"], "duration": "PT150M"}
     feedback = form("record_feedback").fields
-    got = form_values(feedback, {"party": "V1", "satisfaction": "4", "things_changed": "false"})
+    answers = {"party": ["V1"], "satisfaction": ["4"], "things_changed": ["false"]}
+    got = form_values(feedback, answers)
     assert got == {"party": "V1", "satisfaction": 4, "things_changed": False}
+
+
+def test_form_values_build_a_party_and_a_list_from_their_fields() -> None:
+    """A party is its role and that role's fields (other roles' boxes ignored); a list is its
+    filled-in rows; a multiple choice keeps every choice."""
+    party = form("add_party").fields
+    posted = {
+        "party.role": ["facilitator"],
+        "party.facilitator.id": ["F4"],
+        "party.facilitator.level": ["2"],
+        "party.facilitator.specialisms": ["theft", "fraud"],
+        "party.victim.id": ["V9"],
+    }
+    assert form_values(party, posted) == {
+        "party": {"role": "facilitator", "id": "F4", "level": 2, "specialisms": ["theft", "fraud"]}
+    }
+    assert form_values(party, {"party.role": [""]}) == {}
+    actions = form("propose_agreement").fields
+    rows = {
+        "actions.0.id": ["A1"],
+        "actions.0.what": ["Write a letter"],
+        "actions.0.responsible": ["O1"],
+        "actions.0.deadline": ["2026-05-01"],
+        "actions.1.id": [""],
+    }
+    assert form_values(actions, rows) == {
+        "actions": [
+            {"id": "A1", "what": "Write a letter", "responsible": "O1", "deadline": "2026-05-01"}
+        ]
+    }
+
+
+def test_adding_a_party_from_its_form(client: Any) -> None:
+    """The add-party form asks for a role and that role's fields, and the party is added."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    assert 'name="party.role"' in page and 'name="party.victim.under_18"' in page
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/add_party",
+        data={
+            "version": _version(page),
+            "actor": "F1",
+            "party.role": "victim",
+            "party.victim.id": "V4",
+            "party.victim.under_18": "true",
+        },
+    )
+    assert reply.status_code == 303, reply.get_data(as_text=True)
+    with SQLiteStore(client.db) as store:
+        case = store.load("RJ-2026-0003")
+    assert case.history[-1].action == "add_party"
+    added = next(p for p in case.record.parties if p.id == "V4")
+    assert added.under_18 is True
 
 
 def test_a_link_cannot_put_its_own_words_on_the_page(client: Any) -> None:

@@ -13,7 +13,6 @@ they are, and the reasons are rjflow's messages.  Start it with ``make app``.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -55,33 +54,61 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def form_values(fields: tuple[FormField, ...], posted: Mapping[str, str]) -> dict[str, Any]:
-    """The JSON values of an action's input from an HTML form's answers, by each field's
-    ``kind`` (from :mod:`rjflow.forms`); a duration is asked for in minutes.  An empty answer
-    to an optional field is left out, so the input's default applies.  Values are passed on
-    as typed: rjflow judges them and names the field in its message when one is wrong."""
+#: How many rows a form offers for a list of objects (an agreement's actions); empty rows are
+#: left out.
+LIST_ROWS = 3
+
+Answers = Mapping[str, list[str]]
+
+
+def form_values(fields: tuple[FormField, ...], posted: Answers, prefix: str = "") -> dict[str, Any]:
+    """The JSON values of an action's input from an HTML form's answers (each name's list of
+    values, as ``request.form.to_dict(flat=False)`` gives them), by each field's ``kind`` and
+    ``json_type`` from :mod:`rjflow.forms`: HTML sends only text, rjflow takes JSON.  A
+    duration is asked for in minutes and sent as ISO 8601 text; a party's fields are named
+    ``<field>.<role>.<name>`` beside ``<field>.role``, a list's rows ``<field>.<row>.<name>``.
+    An empty answer to an optional field is left out, so the input's default applies.  Values
+    are passed on as typed: rjflow judges them and names the field when one is wrong."""
     values: dict[str, Any] = {}
     for field in fields:
-        raw = posted.get(field.name, "").strip()
-        if not raw:
+        key = prefix + field.name
+        answers = [a.strip() for a in posted.get(key, ()) if a.strip()]
+        raw = answers[0] if answers else ""
+        if field.kind == "party":
+            role = (posted.get(key + ".role") or [""])[0]
+            if role in field.variants:
+                values[field.name] = {
+                    "role": role,
+                    **form_values(field.variants[role], posted, f"{key}.{role}."),
+                }
+        elif field.kind == "list":
+            rows = [form_values(field.fields, posted, f"{key}.{n}.") for n in range(LIST_ROWS)]
+            if any(rows):
+                values[field.name] = [row for row in rows if row]
+        elif field.kind == "choices":
+            if answers:
+                values[field.name] = [_typed(field, a) for a in answers]
+        elif not raw:
             continue
-        if field.kind == "duration" and raw.isdigit():
+        elif field.kind == "duration" and raw.isdigit():
             # The page asks for minutes (a labelled box); rjflow takes ISO 8601 text.
             values[field.name] = f"PT{int(raw)}M"
-        elif field.kind == "yes_no":
-            values[field.name] = raw == "true"
-        elif field.kind == "whole_number" or field.json_type == "integer":
-            values[field.name] = int(raw) if raw.lstrip("-").isdigit() else raw
         elif field.kind == "ids":
             values[field.name] = [part.strip() for part in raw.split(",") if part.strip()]
-        elif field.kind in ("party", "list", "object"):
-            try:
-                values[field.name] = json.loads(raw)
-            except ValueError:
-                values[field.name] = raw  # rjflow refuses it, naming the field
         else:
-            values[field.name] = raw
+            values[field.name] = _typed(field, raw)
     return values
+
+
+def _typed(field: FormField, raw: str) -> Any:
+    """One answer as the JSON type the field takes (an integer choice, a yes/no); anything
+    else as the text it is, for rjflow to judge."""
+    numbers = field.json_type == "integer" or any(isinstance(c.value, int) for c in field.choices)
+    if numbers and raw.lstrip("-").isdigit():
+        return int(raw)
+    if field.json_type == "boolean" and raw in ("true", "false"):
+        return raw == "true"
+    return raw
 
 
 def seed(path: str, *, now: datetime | None = None) -> list[str]:
@@ -145,9 +172,11 @@ summary { cursor: pointer; } summary .what { color: #455a64; }
 .ok { padding: .5rem; border: 2px solid #2e7d32; background: #f1f8e9; }
 .refused { padding: .4rem .6rem; border-left: 4px solid #b71c1c; background: #fdecea; }
 .help { display: block; font-size: .85em; color: #546e7a; font-weight: normal; }
-label { display: block; margin: .5rem 0; font-weight: 600; }
+label, .title { display: block; margin: .5rem 0; font-weight: 600; }
+.variant { border: 1px dotted #b0bec5; margin: .3rem 0; } .variant legend { color: #546e7a; }
 label input, label select, label textarea { font-weight: normal; margin-left: .3rem; }
 button { margin: .4rem 0 .2rem; padding: .3rem .8rem; }
+.when { white-space: nowrap; }
 table { border-collapse: collapse; } td, th { padding: .25rem .6rem; text-align: left;
   border-bottom: 1px solid #cfd8dc; vertical-align: top; }
 </style></head><body>
@@ -164,38 +193,61 @@ _LIST = _BASE.replace(
 <td>{{ c.updated }}</td></tr>{% endfor %}</table>""",
 )
 
-# One input of a form, by the field's kind (from rjflow.forms); ``value`` is what was sent
-# when the form comes back refused, so the caseworker does not type it again.
-_FIELD = """{% set value = sent.get(f.name, '') %}
-{% if f.kind == 'choice' %}<select name="{{ f.name }}" id="{{ fid }}">{% if not f.required
+# The inputs of a form, by each field's kind (from rjflow.forms).  ``sent`` holds what was
+# typed when the form comes back refused (each name's list of answers), so the caseworker does
+# not type it again.  A party is a choice of role and each role's fields; a list, a few rows.
+_MACROS = """{% macro widget(f, key, fid, sent) %}{% set value = sent.get(key, [''])[0] %}
+{% if f.kind == 'choice' %}<select name="{{ key }}" id="{{ fid }}">{% if not f.required
 %}<option value=""></option>{% endif %}{% for c in f.choices %}<option value="{{ c.value }}"
 {{ 'selected' if (value or f.default) | string == c.value | string else '' }}>{{ c.label
 }}</option>{% endfor %}</select>
-{% elif f.kind == 'yes_no' %}<select name="{{ f.name }}" id="{{ fid }}">{% set said = value
+{% elif f.kind == 'choices' %}<select name="{{ key }}" id="{{ fid }}" multiple size="3">{% for
+c in f.choices %}<option value="{{ c.value }}" {{ 'selected' if c.value | string in
+sent.get(key, []) else '' }}>{{ c.label }}</option>{% endfor %}</select>
+{% elif f.kind == 'yes_no' %}<select name="{{ key }}" id="{{ fid }}">{% set said = value
 or ('true' if f.default == true else 'false' if f.default == false else '') %}{% if not
 f.required and f.default is none %}<option value=""></option>{% endif %}<option
 value="true" {{ 'selected' if said == 'true' else '' }}>yes</option><option value="false"
 {{ 'selected' if said == 'false' else '' }}>no</option></select>
-{% elif f.kind == 'date' %}<input type="date" name="{{ f.name }}" id="{{ fid }}"
+{% elif f.kind == 'date' %}<input type="date" name="{{ key }}" id="{{ fid }}"
  value="{{ value }}">
-{% elif f.kind == 'duration' %}<input type="number" name="{{ f.name }}" id="{{ fid }}"
+{% elif f.kind == 'duration' %}<input type="number" name="{{ key }}" id="{{ fid }}"
  min="1" value="{{ value }}" {% if f.limits.get('maximum_seconds') %}max="{{
  f.limits.maximum_seconds // 60 }}"{% endif %}> minutes
-{% elif f.kind == 'whole_number' %}<input type="number" name="{{ f.name }}" id="{{ fid }}"
+{% elif f.kind == 'whole_number' %}<input type="number" name="{{ key }}" id="{{ fid }}"
  value="{{ value }}" min="{{ f.limits.get('minimum', '') }}"
  max="{{ f.limits.get('maximum', '') }}">
-{% elif f.kind in ('text', 'party', 'list', 'object') %}<textarea name="{{ f.name }}"
- id="{{ fid }}" rows="2" cols="40" maxlength="{{ f.limits.get('max_length', '') }}">{{ value
-}}</textarea>
-{% else %}<input name="{{ f.name }}" id="{{ fid }}" value="{{ value }}"
+{% elif f.kind == 'text' %}<textarea name="{{ key }}" id="{{ fid }}" rows="2" cols="40"
+ maxlength="{{ f.limits.get('max_length', '') }}">{{ value }}</textarea>
+{% else %}<input name="{{ key }}" id="{{ fid }}" value="{{ value }}"
  placeholder="{{ placeholders.get(f.kind, '') }}">
-{% endif %}"""
+{% endif %}{% endmacro %}
+{% macro help(f) %}<span class="help">{{ f.help }}{% if f.kind == 'duration' and
+f.limits.get('maximum_seconds') %} At most {{ f.limits.maximum_seconds // 60 }} minutes.{%
+endif %}</span>{% endmacro %}
+{% macro field(f, key, fid, sent) %}{% set title = f.label ~ ('' if f.required else
+' (optional)') %}
+{% if f.kind == 'party' %}<div class="group"><label for="{{ fid }}">{{ title }}: who is it?
+<select name="{{ key }}.role" id="{{ fid }}"><option value=""></option>{% for role in
+f.variants %}<option value="{{ role }}" {{ 'selected' if sent.get(key ~ '.role', [''])[0] ==
+role else '' }}>{{ role }}</option>{% endfor %}</select>{{ help(f) }}</label>
+{% for role, fields in f.variants.items() %}<fieldset class="variant"><legend>if a
+{{ role }}</legend>{% for g in fields %}{{ field(g, key ~ '.' ~ role ~ '.' ~ g.name,
+fid ~ '-' ~ role ~ '-' ~ g.name, sent) }}{% endfor %}</fieldset>{% endfor %}</div>
+{% elif f.kind == 'list' %}<div class="group"><span class="title">{{ title }}</span>{{
+help(f) }}<span class="help">Fill in a row for each; leave the others empty.</span>
+{% for n in range(list_rows) %}<fieldset class="variant"><legend>{{ n + 1 }}</legend>{% for
+g in f.fields %}{{ field(g, key ~ '.' ~ n ~ '.' ~ g.name, fid ~ '-' ~ n ~ '-' ~ g.name, sent)
+}}{% endfor %}</fieldset>{% endfor %}</div>
+{% else %}<label for="{{ fid }}">{{ title }}{{ widget(f, key, fid, sent) }}{{ help(f) }}</label>
+{% endif %}{% endmacro %}"""
 
-_CASE = _BASE.replace(
+_CASE = _MACROS + _BASE.replace(
     "{% block body %}{% endblock %}",
     """<h1>Case {{ summary.case_id }}: {{ summary.stage }}</h1>
-<p class="facts">{{ "Open" if summary.is_open else "Ended" }}{% if summary.closure_reason %}
- (closed: {{ summary.closure_reason.replace('_', ' ') }}){% endif %} · version
+<p class="facts">{{ "Open" if summary.is_open else "Ended" }}{% if summary.state == 'closed'
+and summary.closure_reason %} (reason: {{ summary.closure_reason.replace('_', ' ') }}){%
+endif %} · version
 {{ summary.version }} · {{ policy }} · last change {{ updated }}</p>
 {% if message %}<p class="message" role="alert">{{ message }}</p>{% endif %}
 {% if done %}<p class="ok" role="status">{{ done }}</p>{% endif %}
@@ -222,15 +274,9 @@ to {{ item.option.leads_to.label }}</span>{% endif %}</summary>
 <input type="hidden" name="version" value="{{ summary.version }}">
 {% set sent = item.sent %}
 <label for="{{ name }}--actor">acting as<input name="actor" id="{{ name }}--actor"
- value="{{ sent.get('actor', actor) }}" required><span class="help">Your staff id: the
+ value="{{ sent.get('actor', [actor])[0] }}" required><span class="help">Your staff id: the
  action is recorded as yours.</span></label>
-{% for f in item.form.fields %}{% set fid = name ~ '-' ~ f.name %}
-<label for="{{ fid }}">{{ f.label }}{{ '' if f.required else ' (optional)' }}"""
-    + _FIELD
-    + """
-<span class="help">{{ f.help }}{% if f.limits.get('maximum') and f.kind == 'duration' %}
-At most {{ f.limits.maximum_seconds // 60 }} minutes.{% endif %}</span></label>
-{% endfor %}
+{% for f in item.form.fields %}{{ field(f, f.name, name ~ '-' ~ f.name, sent) }}{% endfor %}
 {% if item.option.depends_on %}<p class="help">Whether it is allowed also depends on what you
 enter ({{ item.option.depends_on | map('replace', '_', ' ') | join(', ') }}): that is
 checked when you submit.</p>
@@ -251,12 +297,12 @@ item.option.leads_to.label }}</span>{% endif %}
 {% endif %}{% endfor %}{% endfor %}
 </section>
 <section class="side">
-<h2>History</h2>
-<table id="history"><tr><th>When</th><th>What</th><th>By</th><th>Stage</th></tr>
-{% for e in history %}<tr><td>{{ e.at }}</td><td>{{ e.action }}</td><td>{{ e.actor }}</td>
-<td>{{ e.stage }}</td></tr>{% endfor %}</table>
 <h2>Workflow</h2>
 <figure class="diagram">{{ diagram }}</figure>
+<h2>History</h2>
+<table id="history"><tr><th>When</th><th>What</th><th>By</th><th>Stage</th></tr>
+{% for e in history %}<tr><td class="when">{{ e.at }}</td><td>{{ e.action }}</td>
+<td>{{ e.actor }}</td><td>{{ e.stage }}</td></tr>{% endfor %}</table>
 </section></div>""",
 )
 
@@ -267,8 +313,8 @@ _PLACEHOLDERS = {
 
 
 def _when(moment: datetime) -> str:
-    """A moment as a caseworker reads it: ``2 Mar 2026, 09:00 UTC``."""
-    return f"{moment.day} {moment:%b %Y, %H:%M %Z}".strip()
+    """A moment as a caseworker reads it: ``2 Mar 2026 09:00 UTC``."""
+    return f"{moment.day} {moment:%b %Y %H:%M %Z}".strip()
 
 
 def _said(name: str) -> str:
@@ -289,7 +335,7 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
         status: int = 200,
         *,
         refused: str | None = None,
-        sent: Mapping[str, str] | None = None,
+        sent: Answers | None = None,
         **notes: Any,
     ) -> tuple[str, int]:
         # Two groups, by what rjflow says each action does: those that move the case to
@@ -336,6 +382,7 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             history=history,
             actor=actor,
             placeholders=_PLACEHOLDERS,
+            list_rows=LIST_ROWS,
             refused=refused,
             message=notes.get("message"),
             problem=notes.get("problem"),
@@ -382,13 +429,14 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
                 case_id, int(seen) if seen.isdigit() else 0, case.version
             )
             return page(case, 409, message=str(conflict))
-        values = form_values(form(name, case.policy).fields, posted)
+        answers = posted.to_dict(flat=False)
+        values = form_values(form(name, case.policy).fields, answers)
         at = max(clock(), case.record.updated_at)
         who = posted.get("actor", "").strip()
 
         def again(status: int, **notes: Any) -> tuple[str, int]:
             # The same page, the refused action's form open with what was typed in it.
-            return page(case, status, refused=name, sent=posted.to_dict(), **notes)
+            return page(case, status, refused=name, sent=answers, **notes)
 
         try:
             problems = case.blockers(name, at=at, actor=who, **values)
