@@ -6,8 +6,10 @@ the reasons — and its history trail), fires actions from those forms and saves
 optimistic concurrency, so that a change made in another tab is reported, never overwritten.
 
 Nothing here lists an action's fields, converts its values or knows a rule: the forms come
-from :mod:`rjflow.forms`, the form's answers go to ``Case.blockers``/``Case.fire`` as the JSON
-they are, and the reasons are rjflow's messages.  Start it with ``make app``.
+from :mod:`rjflow.forms`, the form's answers go to ``Case.blockers``/``Case.fire`` as JSON
+(:func:`form_values` only turns HTML's text into the JSON types the form's fields name), the
+reasons are rjflow's messages and the diagram is :func:`rjflow.diagrams.render_svg`'s.
+Start it with ``make app``.
 """
 
 from __future__ import annotations
@@ -307,7 +309,7 @@ item.option.leads_to.label }}</span>{% endif %}
 )
 
 _PLACEHOLDERS = {
-    "id": "an id, e.g. V1",
+    "id": "an id such as V1",
     "ids": "ids, separated by commas",
 }
 
@@ -317,9 +319,14 @@ def _when(moment: datetime) -> str:
     return f"{moment.day} {moment:%b %Y %H:%M %Z}".strip()
 
 
-def _said(name: str) -> str:
-    """An action's or a stage's name as a caseworker says it."""
-    return name.replace("_", " ")
+def _said(action: str) -> str:
+    """An action's name as a caseworker says it."""
+    return action.replace("_", " ")
+
+
+def _stage(value: str | None) -> str:
+    """A stage recorded in the history, as a caseworker says it ("new" before the first)."""
+    return "new" if value is None else State(value).label
 
 
 def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
@@ -361,7 +368,7 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
                 "actor": e.actor,
                 "stage": ""
                 if e.to_state is None
-                else f"{_said(e.from_state or 'new')} → {_said(e.to_state)}",
+                else f"{_stage(e.from_state)} → {_stage(e.to_state)}",
             }
             for e in case.history
         ]
@@ -373,9 +380,9 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             updated=_when(case.record.updated_at),
             # render_svg escapes every text it draws (its docstring's promise: no caller text
             # can add an element or an attribute), so its SVG is marked safe here, and only
-            # it: everything else on the page goes through Jinja's autoescape.
-            # rjflow's own drawing ("builtin"): the same picture on every machine, its text
-            # sized to stay legible in the page's column.
+            # it: everything else on the page goes through Jinja's autoescape.  rjflow's own
+            # drawing ("builtin") gives the same picture on every machine, its text sized to
+            # stay legible in the page's column.
             diagram=Markup(render_svg(diagram_model(case.policy, case), engine="builtin")),
             groups=[("Moves the case on", moves), ("Adds to the case's record", records)],
             any_action=bool(moves or records),
