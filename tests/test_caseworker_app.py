@@ -51,13 +51,15 @@ def test_case_page_has_diagram_forms_and_history(client: Any) -> None:
     """A case page shows the diagram, one form per possible action generated from the
     metadata (blocked ones greyed out with their reasons) and the history trail."""
     html = client.get("/cases/RJ-2026-0002").get_data(as_text=True)
-    assert "stateDiagram-v2" in html
+    assert html.count("<svg ") == 1 and "stateDiagram" not in html, "one picture, no Mermaid"
+    assert re.search(r'<figure class="diagram"><svg [^>]*class="rjflow-diagram"', html)
+    assert "<title>London CRC restorative justice programme: case RJ-2026-0002</title>" in html
     assert 'id="start_introduction"' in html
-    blocked = re.search(r'class="blocked"\s*disabled id="start_introduction"', html)
+    blocked = re.search(r'class="blocked" id="start_introduction" disabled', html)
     assert blocked is not None, "start_introduction is blocked until the offender is sentenced"
-    assert "Not now:" in html and "sentenced" in html
+    assert "offender is sentenced" in html
     assert 'type="date" name="sentenced_on"' in html
-    assert "open case by F1" in html
+    assert re.search(r"<td>open case</td>\s*<td>F1</td><td>new → referred</td>", html)
 
 
 def test_firing_an_action_from_its_form(client: Any) -> None:
@@ -130,8 +132,101 @@ def test_unknown_case_or_action_is_not_found(client: Any) -> None:
 def test_form_values_follow_the_field_kinds() -> None:
     """The form's answers become JSON values by each field's kind, empty answers left out."""
     fields = form("hold_conference").fields
-    posted = {"victims": "V1, V2", "supporters": "", "duration": "150"}
+    posted = {"victims": ["V1, V2"], "supporters": [""], "duration": ["150"]}
     assert form_values(fields, posted) == {"victims": ["V1", "V2"], "duration": "PT150M"}
     feedback = form("record_feedback").fields
-    got = form_values(feedback, {"party": "V1", "satisfaction": "4", "things_changed": "false"})
+    answers = {"party": ["V1"], "satisfaction": ["4"], "things_changed": ["false"]}
+    got = form_values(feedback, answers)
     assert got == {"party": "V1", "satisfaction": 4, "things_changed": False}
+
+
+def test_form_values_build_a_party_and_a_list_from_their_fields() -> None:
+    """A party is its role and that role's fields (other roles' boxes ignored); a list is its
+    filled-in rows; a multiple choice keeps every choice."""
+    party = form("add_party").fields
+    posted = {
+        "party.role": ["facilitator"],
+        "party.facilitator.id": ["F4"],
+        "party.facilitator.level": ["2"],
+        "party.facilitator.specialisms": ["theft", "fraud"],
+        "party.victim.id": ["V9"],
+    }
+    assert form_values(party, posted) == {
+        "party": {"role": "facilitator", "id": "F4", "level": 2, "specialisms": ["theft", "fraud"]}
+    }
+    assert form_values(party, {"party.role": [""]}) == {}
+    actions = form("propose_agreement").fields
+    rows = {
+        "actions.0.id": ["A1"],
+        "actions.0.what": ["Write a letter"],
+        "actions.0.responsible": ["O1"],
+        "actions.0.deadline": ["2026-05-01"],
+        "actions.1.id": [""],
+    }
+    assert form_values(actions, rows) == {
+        "actions": [
+            {"id": "A1", "what": "Write a letter", "responsible": "O1", "deadline": "2026-05-01"}
+        ]
+    }
+
+
+def test_adding_a_party_from_its_form(client: Any) -> None:
+    """The add-party form asks for a role and that role's fields, and the party is added."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    assert 'name="party.role"' in page and 'name="party.victim.under_18"' in page
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/add_party",
+        data={
+            "version": _version(page),
+            "actor": "F1",
+            "party.role": "victim",
+            "party.victim.id": "V4",
+            "party.victim.under_18": "true",
+        },
+    )
+    assert reply.status_code == 303, reply.get_data(as_text=True)
+    with SQLiteStore(client.db) as store:
+        case = store.load("RJ-2026-0003")
+    assert case.history[-1].action == "add_party"
+    added = next(p for p in case.record.parties if p.id == "V4")
+    assert added.under_18 is True
+
+
+def test_a_link_cannot_put_its_own_words_on_the_page(client: Any) -> None:
+    """Regression: the "done" note after an action was text taken from the URL, so a crafted
+    link showed any sentence in the page's green box.  Only an action's name travels now."""
+    crafted = client.get("/cases/RJ-2026-0003?done=Case+deleted,+call+0800+000+000")
+    assert crafted.status_code == 200
+    html = crafted.get_data(as_text=True)
+    assert "Case deleted" not in html and 'role="status"' not in html
+    named = client.get("/cases/RJ-2026-0003?done=record_session").get_data(as_text=True)
+    assert '<p class="ok" role="status">Recorded: record session.</p>' in named
+
+
+def test_a_version_that_is_not_a_number_is_a_conflict_not_a_crash(client: Any) -> None:
+    """Regression: a posted version that was not a number raised ValueError (a 500); it is
+    reported as a change made elsewhere, and nothing is saved."""
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": "seven", "actor": "F1", "duration": "60"},
+    )
+    assert reply.status_code == 409
+    assert "Nothing was saved" in reply.get_data(as_text=True)
+    with SQLiteStore(client.db) as store:
+        assert store.load("RJ-2026-0003").history[-1].action == "start_introduction"
+
+
+def test_a_refused_form_comes_back_with_its_answers_escaped(client: Any) -> None:
+    """A refused form is shown open again with what was typed in it, so nothing is typed
+    twice; the typed text is escaped (it is the caseworker's, not rjflow's)."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_consent",
+        data={"version": _version(page), "actor": "F1", "party": '"><b>V3', "activity": "shuttle"},
+    )
+    assert reply.status_code == 400
+    html = reply.get_data(as_text=True)
+    assert '<details id="record_consent" open>' in html
+    assert 'value="&#34;&gt;&lt;b&gt;V3"' in html and "<b>V3" not in html
+    assert re.search(r'<option value="shuttle"\s+selected>', html)
+    assert "&#39;party&#39;" in html, "rjflow's message names the field"

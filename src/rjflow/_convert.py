@@ -341,6 +341,9 @@ def _describe(exc: BaseException, path: str) -> tuple[str, str]:
                 step = "[a key]"  # a mapping's key is caller text: shown only if id-shaped
             else:
                 step = ""
+            if isinstance(sub, KeyError) and name is not None:
+                # The note already names the missing attribute: name it once.
+                return path + step, "is required but missing"
             return _describe(sub, path + step)
     if isinstance(exc, ForbiddenExtraKeysError):
         # The unknown keys are not repeated: a document's keys are caller text.
