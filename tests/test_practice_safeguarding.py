@@ -647,3 +647,103 @@ def test_diagrams_with_rules_show_who_may_take_each_action() -> None:
     assert "preparation --> conference : hold_conference<br/>by lead facilitator<br/>" in mermaid
     assert "by lead facilitator or manager" in to_dot(model, guards=True)
     assert "by " not in to_mermaid(model)
+
+
+# -- found by a practitioner's review and the stateful machine (issue 14 fixes) -----------------
+
+
+def _shuttle_with_two_victims(assessed: tuple[str, ...] = (), **kw: object) -> tuple[Case, Clock]:
+    """Two victims, both ready to meet face to face; only V1 in shuttle mediation; the
+    participants ``assessed`` have a favourable assessment of their own."""
+    case, clock = ready_for_conference(victims=(Victim("V1"), Victim("V2")), **kw)
+    for party in assessed:
+        case.assess_risk("favourable", subject=party, at=clock(), actor="F1")
+    for party in ("O1", "V1"):
+        consent(case, clock, party, SHUTTLE)
+    case.choose_shuttle_mediation(at=clock(), actor="F1")
+    return case, clock
+
+
+def _fire_codes(case: Case, clock: Clock, action: str, **data: object) -> set[str]:
+    """The codes firing ``action`` is refused with (empty when it is accepted)."""
+    try:
+        case.fire(action, at=clock(), actor="F1", **data)
+    except ActionRefused as refused:
+        return set(refused.codes)
+    return set()
+
+
+class TestContactJudgesThoseItBringsTogether:
+    """Found by the stateful machine: a contact action judged the risk of the parties of the
+    stage it was taken from, not of those it brings into contact."""
+
+    def test_a_conference_from_shuttle_mediation_judges_the_risk_of_those_who_will_meet(
+        self,
+    ) -> None:
+        """V2 was never in the shuttle; their unfavourable assessment stops a conference with
+        them, not one without them."""
+        case, clock = _shuttle_with_two_victims()
+        case.assess_risk("unfavourable", subject="V2", at=clock(), actor="F1")
+        assert "risk_unfavourable" in codes(case, "hold_conference", victims=("V1", "V2"))
+        assert "risk_unfavourable" in codes(case, "hold_conference")  # every victim: V2 too
+        assert "risk_unfavourable" not in codes(case, "hold_conference", victims=("V1",))
+
+    def test_a_conference_from_shuttle_mediation_does_not_judge_a_shuttle_victim_not_meeting(
+        self,
+    ) -> None:
+        """V1's own unfavourable assessment stops their shuttle messages, not a conference
+        between the offender and V2 alone."""
+        case, clock = _shuttle_with_two_victims()
+        case.assess_risk("unfavourable", subject="V1", at=clock(), actor="F1")
+        message = {"victim": "V1", "direction": "to_victim"}
+        assert "risk_unfavourable" in codes(case, "record_shuttle_message", **message)
+        assert "risk_unfavourable" not in codes(case, "hold_conference", victims=("V2",))
+
+    def test_a_question_without_input_at_the_shuttle_stage_agrees_with_firing_without_input(
+        self,
+    ) -> None:
+        """Asking without input judges what firing without input would do (every victim
+        meets), so options(), can() and fire() agree."""
+        policy = Policy(risk_assessment_scope=RiskScope.PARTICIPANT)
+        # V2 has no assessment of their own
+        case, clock = _shuttle_with_two_victims(("O1", "V1", "S1"), policy=policy)
+        asked = codes(case, "hold_conference")
+        option = next(o for o in case.options() if o.action == "hold_conference")
+        assert {b.code for b in option.blockers} == asked
+        assert "risk_not_assessed" in asked
+        assert not case.can("hold_conference")
+        assert _fire_codes(case, clock, "hold_conference") == asked
+        assert case.state is State.SHUTTLE_MEDIATION
+
+    def test_a_request_only_victim_who_never_asked_is_not_brought_to_a_conference_from_shuttle(
+        self,
+    ) -> None:
+        """Sexual harm: V1 asked and is in the shuttle; V2 never asked, so a conference from
+        the shuttle stage may not bring V2 to meet the offender."""
+        asked, other = Victim("V1", requested_rj=True), Victim("V2", requested_rj=True)
+        case, clock = ready_for_conference(
+            victims=(asked, other), category=OffenceCategory.SEXUAL_OFFENCE
+        )
+        for party in ("O1", "V1"):
+            consent(case, clock, party, SHUTTLE)
+        case.choose_shuttle_mediation(at=clock(), actor="F1")
+        case.add_party(Victim("V3"), at=clock(), actor="F1")
+        assert "victim_did_not_request" in codes(case, "hold_conference", victims=("V1", "V3"))
+        assert "victim_did_not_request" not in codes(case, "hold_conference", victims=("V1",))
+
+    def test_a_letter_delivery_judges_its_own_victims_risk(self) -> None:
+        """Two letters: delivering V1's judges V1's risk, not that of the victim whose letter
+        was drafted last."""
+        policy = Policy(risk_assessment_scope=RiskScope.PARTICIPANT)
+        case, clock = at_stage(
+            State.LETTER_OF_APOLOGY, victims=(Victim("V1"), Victim("V2")), policy=policy
+        )
+        for victim in ("V1", "V2"):
+            case.draft_letter(victim, at=clock(), actor="F1")
+            case.review_letter(victim=victim, at=clock(), actor="F1")
+            consent(case, clock, victim, ContactActivity.RECEIVE_LETTER)
+        case.assess_risk("favourable", subject="V1", at=clock(), actor="F1")
+        case.assess_risk("unfavourable", subject="V2", at=clock(), actor="F1")
+        assert "risk_unfavourable" in codes(case, "deliver_letter", victim="V2")
+        assert codes(case, "deliver_letter", victim="V1") == set()
+        case.deliver_letter(victim="V1", at=clock(), actor="F1")

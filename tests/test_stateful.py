@@ -133,9 +133,11 @@ CONTACT_ACTIONS = frozenset(
 
 
 def contacted_by(
-    rec: CaseRecord, policy: Policy, action: str, data: dict[str, Any]
+    rec: CaseRecord, policy: Policy, action: str, data: dict[str, Any], after: CaseRecord
 ) -> tuple[str, ...] | None:
-    """The participants ``action`` contacts, from the raw record (None: not a contact)."""
+    """The participants ``action`` contacts, from the raw records before and after it (None:
+    not a contact): a conference judges exactly those who met at it, wherever it was held
+    from; a letter's delivery its own victim."""
     offender = rec.offender.id
     victims = tuple(v.id for v in rec.victims)
     if action == "record_session":
@@ -152,7 +154,14 @@ def contacted_by(
     if action == "record_shuttle_message":
         return (offender, data["victim"])
     if action == "deliver_letter":
-        return (rec.letter.victim,) if rec.letter is not None else ()
+        return tuple(
+            x.victim
+            for x in after.letters
+            if x.status.value == "delivered" and rec.letter_to(x.victim) != x
+        )
+    if action == "hold_conference" and after.conference is not None:
+        met = after.conference
+        return (offender, *met.victims, *met.supporters)
     if rec.conference is not None and rec.state is State.CONFERENCE:
         return (offender, *rec.conference.victims, *rec.conference.supporters)
     if action == "hold_conference":
@@ -592,7 +601,7 @@ class CaseWorkflow(RuleBasedStateMachine):
         if action in ISSUE_14_ACTIONS:
             event(f"accepted {action}")
         # Issue 14: the risk and role invariants, restated from the raw records.
-        contacted = contacted_by(before[0], case.policy, action, data)
+        contacted = contacted_by(before[0], case.policy, action, data, case.record)
         if contacted is not None:
             happened = occurred_at or at
             broken = risk_rules_hold(before[0], case.policy, contacted, happened)

@@ -23,6 +23,7 @@ from rjflow.commands import (
     ConsentInput,
     HoldConference,
     Input,
+    LetterInput,
     RecordNewInformation,
     RecordSession,
     RecordShuttleMessage,
@@ -100,27 +101,52 @@ _ASSESS = "a facilitator on the case must assess risk"
 
 
 def _contacted(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
-    """The participants an action brings into contact (offender, victims, supporters)."""
+    """The participants an action brings into contact (offender, victims, supporters): exactly
+    those its input names, wherever it is taken from (a conference held from shuttle mediation
+    brings together the victims named for it, not the shuttle's); a question without input
+    (``inp`` None) judges everyone the stage's contact could involve."""
     offender = rec.offender.id
     if isinstance(inp, ConsentInput):
         return (inp.party,)
     if isinstance(inp, RecordShuttleMessage):
         return (offender, inp.victim)
-    if rec.state is State.LETTER_OF_APOLOGY:
-        return (rec.letter.victim,) if rec.letter is not None else ()
+    if isinstance(inp, HoldConference):
+        return _meeting(rec, inp)
+    if isinstance(inp, LetterInput):
+        return _letter_victims(rec, inp)
     if rec.state is State.CONFERENCE and rec.conference is not None:
         return (offender, *rec.conference.victims, *rec.conference.supporters)
-    if rec.state is State.SHUTTLE_MEDIATION:
+    if rec.state in (State.PREPARATION, State.SHUTTLE_MEDIATION):
+        # Choosing shuttle mediation, a shuttle session: the offender and the victims who
+        # consented to it (a conference is judged by its own input above).
         return (offender, *_shuttle_victims(rec, None))
-    # Before the activity (hold_conference, choose_shuttle_mediation, or a question): the
-    # victims meeting the offender (every victim unless the input names them) and supporters.
-    victims = inp.victims if isinstance(inp, HoldConference) and inp.victims else None
-    ids = victims or tuple(v.id for v in rec.victims)
-    if isinstance(inp, HoldConference) and inp.supporters is not None:
+    if rec.state is State.LETTER_OF_APOLOGY:
+        return tuple(letter.victim for letter in rec.letters)
+    if rec.state is State.REVIEW and rec.agreement is not None:
+        return rec.agreement.signatories  # signing or varying: the agreement's participants
+    # Anything else: everyone who could meet.
+    return _meeting(rec, None)
+
+
+def _meeting(rec: CaseRecord, inp: HoldConference | None) -> tuple[str, ...]:
+    """Who a conference brings together: the offender, the victims named in the input (every
+    victim when none is named) and the supporters listed (by default, those of the people
+    present)."""
+    offender = rec.offender.id
+    ids = (inp.victims if inp is not None else ()) or tuple(v.id for v in rec.victims)
+    if inp is not None and inp.supporters is not None:
         supporters = inp.supporters
     else:
         supporters = tuple(p.id for p in rec.supporters if p.supports in (*ids, offender))
     return (offender, *ids, *supporters)
+
+
+def _letter_victims(rec: CaseRecord, inp: LetterInput) -> tuple[str, ...]:
+    """The victim a letter is delivered to: the one named, else the only letter's victim (with
+    several letters and none named, every letter's victim: the letter rules ask which)."""
+    if inp.victim is not None:
+        return (inp.victim,)
+    return tuple(letter.victim for letter in rec.letters)
 
 
 def _who(subject: str | None) -> str:
