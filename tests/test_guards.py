@@ -138,6 +138,15 @@ def sign_all(case: Case, clock: Clock) -> None:
         case.sign_agreement(party, at=clock(), actor="F1")
 
 
+def vary(*ids: str) -> Callable[[Case, Clock], None]:
+    """Vary the agreement to actions ``ids`` (nobody has signed the new terms yet)."""
+    return lambda case, clock: case.vary_agreement(
+        [AgreementAction(i, "Repair the garden gate", "O1", date(2026, 7, 1)) for i in ids],
+        at=clock(),
+        actor="F1",
+    )
+
+
 def to_reviews(case: Case, clock: Clock) -> None:
     session(case, clock)
     case.start_reviews(at=clock(), actor="F1")
@@ -538,6 +547,13 @@ RULES = [
         then(conference, propose),
         then(conference, propose, sign_all),
         {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 7, 1))]},
+    ),
+    Rule(  # issue 14 fixes: a variation not everyone signs is withdrawn
+        "variation_pending",
+        "no_variation_pending",
+        "withdraw_variation",
+        agreed_reviews,
+        then(agreed_reviews, vary("A1", "A2")),
     ),
     Rule(
         "progress_not_waiver",

@@ -81,6 +81,7 @@ RARE = frozenset(
         "add_party",
         "abandon_agreement",
         "vary_agreement",
+        "withdraw_variation",
         # issue 14: always allowed, so drawn less often to leave room for the programme
         "record_request",
         "accept_supporter",
@@ -581,13 +582,35 @@ class CaseWorkflow(RuleBasedStateMachine):
             broken = conference_rules_hold(before[0], case.policy, tuple(data.get("victims", ())))
             assert not broken, f"conference entered although: {broken}"
         if action == "sign_agreement" and isinstance(
-            before[0].party(data["party"]), Offender | Victim
+            before[0].party(data["party"]), Offender | Victim | Supporter
         ):
             agreement = before[0].agreement
             assert agreement is not None
             activity = agreement.activity or ContactActivity.FACE_TO_FACE
-            assert latest_consent(before[0], data["party"], activity) is ConsentStatus.GIVEN
-        if action in ("vary_agreement", "waive_agreement_action", "record_breach_outcome"):
+            allowed: tuple[ConsentStatus | None, ...] = (ConsentStatus.GIVEN,)
+            if isinstance(before[0].party(data["party"]), Supporter):
+                allowed += (None,)  # schema 1: supporters did not consent
+            assert latest_consent(before[0], data["party"], activity) in allowed
+        if action == "vary_agreement":  # a changed (or returning) action starts again
+            old_terms = before[0].agreement.actions if before[0].agreement else ()
+            for item in case.record.agreement.actions if case.record.agreement else ():
+                if item not in old_terms:
+                    assert case.record.action_status(item.id).value == "not_started"
+        if action == "withdraw_variation":  # the signed terms, as they were, are back
+            assert before[0].variation_of is not None
+            assert case.record.agreement == before[0].variation_of
+            kept = before[0].progress[: before[0].variation_progress]
+            for item in case.record.agreement.actions:
+                was = [u.status for u in kept if u.action_id == item.id]
+                assert case.record.action_status(item.id).value == (
+                    was[-1].value if was else "not_started"
+                )
+        if action in (
+            "vary_agreement",
+            "withdraw_variation",
+            "waive_agreement_action",
+            "record_breach_outcome",
+        ):
             event(f"accepted {action}")
         if action == "record_session" and data.get("attendance") == "missed_unacceptable":
             event("unacceptable absence")
@@ -785,6 +808,10 @@ class CaseWorkflow(RuleBasedStateMachine):
                 self.steps += 1
                 self.attempt("propose_agreement", {"actions": terms}, self.now + timedelta(hours=1))
             return
+        if rec.variation_pending(policy) and data.draw(st.booleans(), label="withdraw?"):
+            self.steps += 1  # not everyone signs the new terms: the signed ones stay
+            self.attempt("withdraw_variation", {}, self.now + timedelta(hours=1))
+            return
         unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
         if unsigned:
             self.steps += 1
@@ -877,10 +904,18 @@ class CaseWorkflow(RuleBasedStateMachine):
             required.append(agreement.facilitator)
         signed = {sig.party for sig in agreement.signatures}
         activity = agreement.activity or ContactActivity.FACE_TO_FACE
-        expected = all(p in signed for p in required) and all(
-            latest_consent(rec, p, activity) is ConsentStatus.GIVEN
-            for p in required
-            if isinstance(rec.party(p), Offender | Victim)
+        expected = (
+            all(p in signed for p in required)
+            and all(
+                latest_consent(rec, p, activity) is ConsentStatus.GIVEN
+                for p in required
+                if isinstance(rec.party(p), Offender | Victim)
+            )
+            and all(  # a supporter's signature lapses once they withdraw or decline
+                latest_consent(rec, p, activity) in (None, ConsentStatus.GIVEN)
+                for p in required
+                if isinstance(rec.party(p), Supporter)
+            )
         )
         assert rec.agreement_binding(policy) == expected
 
@@ -898,7 +933,7 @@ class CaseWorkflow(RuleBasedStateMachine):
                 latest[update.action_id] = update.status.value
             final = [latest.get(a.id, "not_started") for a in rec.agreement.actions]
             assert all(f in ("done", "not_complied", "waived") for f in final), final
-            if all(f in ("done", "waived") for f in final):
+            if "done" in final and all(f in ("done", "waived") for f in final):
                 assert closure.outcome is AgreementOutcome.FULFILLED
             elif "done" in final:
                 assert closure.outcome is AgreementOutcome.PARTLY_FULFILLED

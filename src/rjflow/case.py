@@ -1003,3 +1003,13 @@ class Case:
         contact.  The information itself stays in the embedding application."""
         inp = RecordNewInformation(subject)
         return self._do("record_new_information", inp, at, actor, occurred_at)
+
+    # -- issue 14 fixes (rules) --
+
+    def withdraw_variation(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
+        """Not every signatory signs the varied terms: set the variation aside.  The signed
+        terms it would have replaced stay in force (their actions keep the status they had),
+        so the case goes on under them.  Refused when no varied terms await a signature."""
+        return self._do("withdraw_variation", NoInput(), at, actor, occurred_at)

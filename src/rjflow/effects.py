@@ -331,7 +331,40 @@ def _vary(rec: CaseRecord, inp: VaryAgreement, at: datetime, actor: str) -> dict
     varied = attrs.evolve(
         agreement, actions=inp.actions, signatures=(), variations=agreement.variations + 1
     )
-    return {"agreement": varied}
+    # An action whose terms changed (or that comes back under an id used before) starts
+    # again: its earlier status was for other terms.  An unchanged action keeps its status.
+    current = {a.id: a for a in agreement.actions}
+    restarted = tuple(
+        ProgressUpdate(a.id, ActionStatus.NOT_STARTED, at, actor)
+        for a in inp.actions
+        if current.get(a.id) != a and rec.action_status(a.id) is not ActionStatus.NOT_STARTED
+    )
+    return {
+        "agreement": varied,
+        "progress": (*rec.progress, *restarted),
+        "variation_of": agreement,  # the signed terms, in force again if this is withdrawn
+        "variation_progress": len(rec.progress),
+    }
+
+
+@_effect("withdraw_variation")
+def _withdraw_variation(rec: CaseRecord, inp: Input, at: datetime, actor: str) -> dict[str, Any]:
+    signed = rec.variation_of
+    assert signed is not None  # the variation_pending guard has passed
+    # The actions the variation started again take back the status they had under the
+    # signed terms (nothing else is recorded on an agreement that does not bind).
+    before = {u.action_id: u.status for u in rec.progress[: rec.variation_progress]}
+    restored = tuple(
+        ProgressUpdate(a.id, before.get(a.id, ActionStatus.NOT_STARTED), at, actor)
+        for a in signed.actions
+        if rec.action_status(a.id) is not before.get(a.id, ActionStatus.NOT_STARTED)
+    )
+    return {
+        "agreement": signed,
+        "progress": (*rec.progress, *restored),
+        "variation_of": None,
+        "variation_progress": 0,
+    }
 
 
 @_effect("waive_agreement_action")

@@ -89,6 +89,10 @@ class CaseRecord:
     # -- safeguarding and roles (issue 14, D2) --
     material_changes: tuple[MaterialChange, ...] = ()
     roles_on_record: bool = False
+    # -- issue 14 fixes: a variation awaiting signatures keeps the signed terms it would replace
+    variation_of: Agreement | None = None
+    #: How many progress updates were recorded before that variation (restored if withdrawn).
+    variation_progress: int = 0
 
     def updated(self, **changes: Any) -> CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
@@ -273,18 +277,38 @@ class CaseRecord:
             return ContactActivity.FACE_TO_FACE
         return ContactActivity.SHUTTLE
 
+    def signer_consent_in_force(self, party_id: str) -> bool:
+        """True when ``party_id``'s consent lets their signature on the agreement count: the
+        offender's and a victim's consent to the agreement's activity is in force; a
+        supporter's is not withdrawn or declined (one who never recorded a decision, possible
+        only in a history from before supporters consented, schema 1, keeps it); facilitators
+        do not consent (practice: a signature counts only while the signer's consent is in
+        force)."""
+        party = self.party(party_id)
+        activity = self.agreement_activity()
+        if isinstance(party, _CONSENTING):
+            return self.consents_to(party_id, activity)
+        if isinstance(party, Supporter):
+            return self.consent_status(party_id, activity) in (None, ConsentStatus.GIVEN)
+        return True
+
     def signature_counts(self, party_id: str) -> bool:
         """True when ``party_id``'s signature on the agreement counts now: they signed its
-        current terms and, unless they are a facilitator (who does not consent) or a
-        supporter, their consent to the agreement's activity is in force (practice: a
-        signature counts only while the signer's consent is in force)."""
+        current terms and their consent is in force (:meth:`signer_consent_in_force`)."""
         agreement = self.agreement
         if agreement is None or not agreement.signed_by(party_id):
             return False
-        party = self.party(party_id)
-        if isinstance(party, _CONSENTING):
-            return self.consents_to(party_id, self.agreement_activity())
-        return True
+        return self.signer_consent_in_force(party_id)
+
+    def variation_pending(self, policy: Policy) -> bool:
+        """True while varied terms await a signature: the signed terms they would replace
+        (:attr:`variation_of`) can be restored with ``withdraw_variation``."""
+        agreement = self.agreement
+        return (
+            self.variation_of is not None
+            and agreement is not None
+            and any(not agreement.signed_by(p) for p in self.agreement_signatories(policy))
+        )
 
     def agreement_missing(self, policy: Policy) -> tuple[str, ...]:
         """The signatories whose signature is missing or does not count now (consent not in
@@ -423,7 +447,7 @@ class CaseRecord:
 
 
 #: The parties whose signature needs their consent in force (facilitators do not consent;
-#: supporters join this once they can consent).
+#: a supporter's lapses once they withdraw or decline: see ``signer_consent_in_force``).
 _CONSENTING = (Offender, Victim)
 
 

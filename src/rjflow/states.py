@@ -541,9 +541,21 @@ _ACTIONS += (
             "agreement_signed_by_all",
             "responsible_parties_known",
             "agreement_actions_dated",
+            "risk_assessment_favourable",
         ),
         VaryAgreement,
         "Vary a signed outcome agreement with the parties; everyone signs the new terms.",
+        roles=FACILITATORS,
+    ),
+    # -- agreement (issue 14 fixes) --
+    ActionDef(
+        "withdraw_variation",
+        (*_AGREEMENT_STAGES, _S.REVIEW),
+        None,
+        ("variation_pending",),
+        NoInput,
+        "Not everyone signs the varied terms: set the variation aside; the signed terms stay "
+        "in force.",
         roles=FACILITATORS,
     ),
     ActionDef(
