@@ -30,7 +30,7 @@ from rjflow import (
 from rjflow.rules import GUARDS
 from rjflow.serialization import loads
 
-from .builders import Clock, at_stage, consent, new_case, session
+from .builders import T0, Clock, at_stage, consent, new_case, session
 
 Setup = Callable[[], tuple[Case, Clock]]
 
@@ -547,6 +547,15 @@ RULES = [
         then(conference, propose),
         then(conference, propose, sign_all),
         {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 7, 1))]},
+    ),
+    Rule(  # issue 14 fixes: a late entry happened during the stage it belongs to
+        "happened_in_stage",
+        "happened_before_stage",
+        "record_session",
+        stage(State.INTRODUCTION),
+        stage(State.INTRODUCTION),
+        {"duration": timedelta(hours=1), "occurred_at": T0 + timedelta(minutes=30)},
+        {"duration": timedelta(hours=1), "occurred_at": T0 + timedelta(hours=1)},
     ),
     Rule(  # issue 14 fixes: a variation not everyone signs is withdrawn
         "variation_pending",

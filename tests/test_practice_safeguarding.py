@@ -41,7 +41,7 @@ from rjflow import (
 )
 from rjflow.diagrams import diagram_model, to_dot, to_mermaid
 from rjflow.history import verify_chain
-from rjflow.serialization import dumps, json_schema, loads, migrated_from, to_dict
+from rjflow.serialization import dumps, json_schema, loads, migrated_from, replay, to_dict
 from rjflow.states import ACTIONS
 from rjflow.store import SQLiteStore
 
@@ -499,8 +499,9 @@ class TestLateEntry:
         last = case.record.updated_at
         with pytest.raises(InvalidInput, match="occurred_at"):
             case.record_session(duration=timedelta(hours=1), at=last - DAY, actor="F1")
+        # (an hour before ``last`` would be before the introduction began: refused since)
         case.record_session(
-            duration=timedelta(hours=1), at=last, occurred_at=last - timedelta(hours=1), actor="F1"
+            duration=timedelta(hours=1), at=last + HOUR, occurred_at=last, actor="F1"
         )
 
     def test_expiry_judges_when_the_contact_happened(self) -> None:
@@ -747,3 +748,51 @@ class TestContactJudgesThoseItBringsTogether:
         assert "risk_unfavourable" in codes(case, "deliver_letter", victim="V2")
         assert codes(case, "deliver_letter", victim="V1") == set()
         case.deliver_letter(victim="V1", at=clock(), actor="F1")
+
+
+class TestLateEntryBelongsToItsStage:
+    """Found by a practitioner's review: a session could be recorded late with an
+    ``occurred_at`` before its stage began (counted as a session of a stage not yet entered)."""
+
+    def test_a_session_dated_before_its_stage_began_is_refused(self) -> None:
+        case, clock = at_stage(State.PREPARATION)
+        began = case.record.stage_entered_at
+        assert began is not None and case.history[-1].action == "start_preparation"
+        at = clock()
+        early = {"duration": timedelta(hours=1), "occurred_at": began - HOUR}
+        assert codes(case, "record_session", at=at, **early) == {"happened_before_stage"}
+        before = case.history
+        with pytest.raises(ActionRefused) as refused:
+            case.fire("record_session", at=at, actor="F1", **early)
+        assert refused.value.codes == ("happened_before_stage",)
+        assert case.history == before
+        case.record_session(duration=timedelta(hours=1), at=at, occurred_at=began, actor="F1")
+        assert case.record.sessions[-1].held_at == began
+
+    def test_a_stage_change_dated_before_the_stage_it_leaves_is_refused(self) -> None:
+        """Leaving a stage cannot have happened before entering it."""
+        case, clock = at_stage(State.INTRODUCTION)
+        session(case, clock)
+        case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+        began = case.record.stage_entered_at
+        assert began is not None
+        assert "happened_before_stage" in codes(
+            case, "start_preparation", at=clock(), occurred_at=began - DAY / 24
+        )
+
+    def test_the_new_stage_starts_when_a_late_stage_change_happened(self) -> None:
+        """A stage change entered late starts the stage when it happened, not when recorded."""
+        case, clock = at_stage(State.INTRODUCTION)
+        session(case, clock)
+        case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+        happened = case.record.updated_at
+        case.start_preparation(at=clock() + DAY, occurred_at=happened, actor="F1")
+        assert case.record.stage_entered_at == happened
+        assert replay(case.history, policy=case.policy) == case
+
+    def test_record_keeping_of_any_stage_may_have_happened_earlier(self) -> None:
+        """Consent given at the introduction and recorded during preparation is not refused."""
+        case, clock = at_stage(State.PREPARATION)
+        began = case.record.stage_entered_at
+        assert began is not None
+        case.give_information("O1", F2F, at=clock(), occurred_at=began - HOUR, actor="F1")

@@ -633,6 +633,14 @@ class CaseWorkflow(RuleBasedStateMachine):
         if occurred_at is not None:
             assert ev.occurred_at == occurred_at and ev.at == at
             event("late entry accepted")
+            # Issue 14 fixes: what belongs to a stage happened during it (restated from the
+            # history: the stage began when the last stage change happened).
+            if ev.to_state is not None or "happened_in_stage" in ACTIONS[action].guards:
+                changes = [e for e in before[1] if e.to_state is not None]
+                began = before[1][0].at
+                if changes:
+                    began = changes[-1].occurred_at or changes[-1].at
+                assert occurred_at >= began, f"{action} dated before its stage began"
         self.reached.add(case.state)
         self.now = max(self.now, at)
 

@@ -78,7 +78,7 @@ from rjflow.commands import (
 from rjflow.parties import Facilitator, Staff
 from rjflow.record import CaseRecord
 from rjflow.rules.consent import attending_supporters
-from rjflow.states import STATES, State
+from rjflow.states import ACTIONS, STATES, State
 
 __all__ = ["EFFECTS", "Effect", "open_record"]
 
@@ -483,6 +483,24 @@ _with_material_change("assign_lead_facilitator", _lead_changed)
 _with_material_change("withdraw_consent", _consent_withdrawn)
 
 # -- end of safeguarding --------------------------------------------------------------------
+
+# -- late entry (issue 14 fixes): when the current stage began -------------------------------
+
+
+def _entering(name: str) -> None:
+    """Wrap stage-changing action ``name``'s effect so that it records when the new stage
+    began: when the action happened (for an entry made late, its ``occurred_at``)."""
+    base = _REGISTRY[name]
+
+    def effect(rec: CaseRecord, inp: Any, at: datetime, actor: str) -> dict[str, Any]:
+        return {**base(rec, inp, at, actor), "stage_entered_at": at}
+
+    _REGISTRY[name] = effect
+
+
+for _action in ACTIONS.values():
+    if _action.dest is not None:
+        _entering(_action.name)
 
 #: Every action's effect, by action name.
 EFFECTS: Mapping[str, Effect] = MappingProxyType(dict(_REGISTRY))

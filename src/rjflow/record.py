@@ -93,6 +93,9 @@ class CaseRecord:
     variation_of: Agreement | None = None
     #: How many progress updates were recorded before that variation (restored if withdrawn).
     variation_progress: int = 0
+    #: When the case entered its current stage (None: at the opening, or a record saved
+    #: before this was kept).
+    stage_entered_at: datetime | None = None
 
     def updated(self, **changes: Any) -> CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running

@@ -626,6 +626,27 @@ _ACTIONS += (
     ),
 )
 
+# -- late entry (issue 14 fixes): what belongs to a stage happened during it -------------------
+#: Record-keeping that belongs to the stage it is recorded in (besides every stage change).
+_STAGE_BOUND = frozenset(
+    {
+        "record_session",
+        "record_shuttle_message",
+        "draft_letter",
+        "review_letter",
+        "hold_letter_on_file",
+        "propose_agreement",
+        "record_progress",
+        "waive_agreement_action",
+    }
+)
+_ACTIONS = tuple(
+    attrs.evolve(a, guards=(*a.guards, "happened_in_stage"))
+    if a.dest is not None or a.name in _STAGE_BOUND
+    else a
+    for a in _ACTIONS
+)
+
 #: The only actions an ended (completed or closed) case accepts: record-keeping for the
 #: service's evaluation (practice: feedback and follow-up after the end; the victim is told
 #: of the conclusion).  The workflow checks that no other action has an end stage as a source.
