@@ -165,6 +165,7 @@ letter_stage = stage(State.LETTER_OF_APOLOGY)
 conference = stage(State.CONFERENCE)
 reviews = stage(State.REVIEW)
 agreed_reviews = then(conference, session, propose, sign_all, to_reviews)
+letter_held = then(letter_stage, draft, review, hold)  # issue 14 fixes
 
 
 def progress(action_id: str, status: str) -> Callable[[Case, Clock], Any]:
@@ -547,6 +548,15 @@ RULES = [
         then(conference, propose),
         then(conference, propose, sign_all),
         {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 7, 1))]},
+    ),
+    Rule(  # issue 14 fixes: after the end, consent only to receive a letter held on file
+        "ended_only_for_a_held_letter",
+        "case_ended",
+        "record_consent",
+        then(letter_held, lambda c, k: c.close(reason="unsuitable", at=k(), actor="F1")),
+        then(letter_held, lambda c, k: c.close(reason="unsuitable", at=k(), actor="F1")),
+        {"party": "O1", "activity": F2F},
+        {"party": "V1", "activity": LETTER},
     ),
     Rule(  # issue 14 fixes: a late entry happened during the stage it belongs to
         "happened_in_stage",

@@ -15,6 +15,7 @@ from rjflow import (
     AgreementAction,
     Case,
     ConsentDecision,
+    ConsentStatus,
     ContactActivity,
     Event,
     Facilitator,
@@ -26,6 +27,7 @@ from rjflow import (
     PartyRequest,
     Policy,
     PractitionerLevel,
+    RJType,
     State,
     Supporter,
     Victim,
@@ -514,3 +516,68 @@ class TestInputs:
         assert blocker.code == "unknown_supporter"
         assert blocker.subject == "V1"
         assert blocker.message.endswith("correct the id.")
+
+
+# -- found by a practitioner's review (issue 14 fixes) -----------------------------------------
+
+
+def _completed_with_a_held_letter(consented: bool = False) -> tuple[Case, Clock]:
+    """A letter to V1 held on file (V1 did not agree yet, or agreed only once it was held);
+    the case then completed."""
+    case, clock = at_stage(State.LETTER_OF_APOLOGY)
+    session(case, clock)
+    case.draft_letter("V1", at=clock(), actor="F1")
+    case.review_letter(victim="V1", at=clock(), actor="F1")
+    case.hold_letter_on_file(victim="V1", at=clock(), actor="F1")
+    if consented:
+        consent(case, clock, "V1", LETTER)
+    case.start_reviews(at=clock(), actor="F1")
+    session(case, clock)
+    case.complete(at=clock(), actor="F1")
+    return case, clock
+
+
+def test_a_letter_held_on_file_is_delivered_after_the_case_completed() -> None:
+    """The victim asks for the letter months after the end: it is delivered ("if and when" the
+    victim chooses) without reopening the case, and the outcome reports indirect RJ."""
+    case, clock = _completed_with_a_held_letter()
+    assert case.record.closure is not None
+    assert case.record.closure.rj_type is RJType.NONE
+    assert codes(case, "deliver_letter", victim="V1") == {"victim_consent_missing"}
+    consent(case, clock, "V1", LETTER)
+    case.deliver_letter(victim="V1", at=clock(), actor="F1")
+    assert case.state is State.COMPLETED
+    assert case.record.letter_to("V1").status is LetterStatus.DELIVERED  # type: ignore[union-attr]
+    assert case.record.closure.rj_type is RJType.INDIRECT
+    assert_roundtrip(case)
+
+
+def test_a_letter_after_the_end_still_needs_a_favourable_current_risk_assessment() -> None:
+    """Delivery after the end is contact: the risk rules still hold (say why not)."""
+    case, clock = _completed_with_a_held_letter()
+    consent(case, clock, "V1", LETTER)
+    later = case.record.updated_at + timedelta(days=400)
+    found = {b.code for b in case.blockers("deliver_letter", at=later, victim="V1")}
+    assert found == {"risk_assessment_expired"}
+
+
+@pytest.mark.parametrize("stage", [State.COMPLETED, State.CLOSED])
+def test_a_participant_may_withdraw_or_decline_after_the_case_ended(stage: State) -> None:
+    """Consent is withdrawable at any time: after the end a withdrawal and a decline are
+    recorded, and the case stays ended."""
+    if stage is State.CLOSED:
+        case, clock = at_stage(State.PREPARATION)
+        consent(case, clock, "V1", LETTER)
+        case.close(reason="unsuitable", at=clock(), actor="F1")
+    else:
+        case, clock = _completed_with_a_held_letter(consented=True)
+    case.withdraw_consent("V1", LETTER, at=clock(), actor="F1")
+    assert case.record.consent_status("V1", LETTER) is ConsentStatus.WITHDRAWN
+    if stage is State.COMPLETED:
+        assert "victim_consent_withdrawn" in codes(case, "deliver_letter", victim="V1")
+    case.record_decline("V1", LETTER, at=clock(), actor="F1")
+    assert case.state is stage
+    assert case.record.consent_status("V1", LETTER) is ConsentStatus.DECLINED
+    assert "case_ended" in codes(case, "record_consent", party="O1", activity=F2F)
+    assert codes(case, "record_session", duration=timedelta(hours=1)) == {f"case_{stage.value}"}
+    assert_roundtrip(case)

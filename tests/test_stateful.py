@@ -950,7 +950,8 @@ class CaseWorkflow(RuleBasedStateMachine):
         contact = (
             rec.conference is not None
             or bool(rec.shuttle_messages)
-            or (rec.letter is not None and rec.letter.status.value == "delivered")
+            # any victim's letter, also one delivered after the end (issue 14 fixes)
+            or any(x.status.value == "delivered" for x in rec.letters)
         )
         assert (closure.rj_type is RJType.NONE) == (not contact)
 

@@ -261,7 +261,13 @@ def _review_letter(rec: CaseRecord, inp: ReviewLetter, at: datetime, actor: str)
 @_effect("deliver_letter")
 def _deliver_letter(rec: CaseRecord, inp: LetterInput, at: datetime, actor: str) -> dict[str, Any]:
     old = _target_letter(rec, inp)
-    return _with_letter(rec, old, attrs.evolve(old, status=LetterStatus.DELIVERED, settled_at=at))
+    changes = _with_letter(
+        rec, old, attrs.evolve(old, status=LetterStatus.DELIVERED, settled_at=at)
+    )
+    if rec.closure is not None:  # delivered after the end (issue 14 fixes): report it honestly
+        rj_type = rec.updated(letters=changes["letters"]).rj_type
+        changes["closure"] = attrs.evolve(rec.closure, rj_type=rj_type)
+    return changes
 
 
 @_effect("hold_letter_on_file")

@@ -256,7 +256,8 @@ class CaseRecord:
     @property
     def is_open(self) -> bool:
         """True until the case is completed or closed; an ended case then accepts only the
-        evaluation actions (``states.EVALUATION_ACTIONS``)."""
+        record-keeping of ``states.EVALUATION_ACTIONS`` (evaluation, a held letter's delivery,
+        a withdrawal or decline)."""
         return self.state not in (State.COMPLETED, State.CLOSED)
 
     # -- agreement, enforcement and evaluation (issue 14) ----------------------------------
@@ -351,9 +352,8 @@ class CaseRecord:
         indirect when a letter was delivered or a shuttle message carried, none otherwise."""
         if self.conference is not None:
             return RJType.DIRECT
-        if (
-            self.letter is not None and self.letter.status is LetterStatus.DELIVERED
-        ) or self.shuttle_messages:
+        delivered = any(x.status is LetterStatus.DELIVERED for x in self.letters)
+        if delivered or self.shuttle_messages:  # any victim's letter (one letter per victim)
             return RJType.INDIRECT
         return RJType.NONE
 

@@ -331,9 +331,10 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "give_information",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         (
+            "ended_only_for_a_held_letter",
             "party_can_consent",
             "party_not_declined",
             "interpreter_present",
@@ -346,9 +347,10 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "record_consent",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         (
+            "ended_only_for_a_held_letter",
             "party_can_consent",
             "party_not_declined",
             "information_given",
@@ -362,7 +364,7 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "record_decline",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         ("party_can_consent",),
         ConsentInput,
@@ -371,7 +373,7 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "withdraw_consent",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         ("consent_in_force",),
         ConsentInput,
@@ -416,7 +418,7 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "deliver_letter",
-        (_S.LETTER_OF_APOLOGY, _S.REVIEW),
+        (_S.LETTER_OF_APOLOGY, _S.REVIEW, *_ENDED),
         None,
         (
             "letter_deliverable",
@@ -647,11 +649,25 @@ _ACTIONS = tuple(
     for a in _ACTIONS
 )
 
-#: The only actions an ended (completed or closed) case accepts: record-keeping for the
+#: The only actions an ended (completed or closed) case accepts, all record-keeping: the
 #: service's evaluation (practice: feedback and follow-up after the end; the victim is told
-#: of the conclusion).  The workflow checks that no other action has an end stage as a source.
+#: of the conclusion), a letter held on file delivered when its victim asks (practice: "if and
+#: when" the victim chooses; their consent to receive it is recorded first), and a
+#: participant's withdrawal or decline (consent is
+#: withdrawable at any time: RJC codes, Victims' Code).  The workflow checks that no other
+#: action has an end stage as a source.
 EVALUATION_ACTIONS: frozenset[str] = frozenset(
-    {"record_feedback", "record_follow_up", "inform_victim"}
+    {
+        "record_feedback",
+        "record_follow_up",
+        "inform_victim",
+        # -- issue 14 fixes: after the end too --
+        "give_information",  # only about receiving a letter held on file for the victim
+        "record_consent",  # likewise
+        "deliver_letter",
+        "withdraw_consent",
+        "record_decline",
+    }
 )
 
 #: Every action of the workflow, by name, in the table's order.

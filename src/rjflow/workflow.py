@@ -344,7 +344,7 @@ class Workflow:
             return Blocker(
                 f"case_{record.state.value}",
                 f"The case is {record.state.label}; a {record.state.label} case accepts only the "
-                f"evaluation actions ({accepted}).",
+                f"record-keeping of an ended case ({accepted}).",
                 "",
             )
         stages = ", ".join(s.label for s in action.sources)
