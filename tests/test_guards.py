@@ -3,6 +3,7 @@ case that differs only in what the rule needs (it does not)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,10 +24,13 @@ from rjflow import (
     Policy,
     PractitionerLevel,
     RiskOutcome,
+    Staff,
+    StaffRole,
     State,
     Supporter,
     Victim,
 )
+from rjflow.history import event_hash
 from rjflow.rules import GUARDS
 from rjflow.serialization import loads
 
@@ -731,16 +735,28 @@ STALKING = OffenceCategory.STALKING
 LEGACY_SHUTTLE = Path(__file__).parent / "fixtures" / "d2-schema1" / "shuttle.json"
 
 
-def legacy_shuttle() -> tuple[Case, Clock]:
-    """A case saved before roles were recorded (schema 1), at the shuttle stage."""
-    case = loads(LEGACY_SHUTTLE.read_text(encoding="utf-8"))
-    return case, Clock(case.record.updated_at + timedelta(hours=1))
+def legacy_assessed_by(actor: str) -> Setup:
+    """A schema-1 case whose enhanced assessment was recorded by ``actor`` (schema 1 recorded
+    no roles, so anyone could), then given its managers X1 and X2 (issue 14 fixes: new actions
+    on a migrated case are taken by staff on record)."""
 
+    def build() -> tuple[Case, Clock]:
+        doc = json.loads(LEGACY_SHUTTLE.read_text(encoding="utf-8"))
+        assessment = doc["events"][6]
+        assert assessment["action"] == "assess_risk"
+        assessment["actor"] = actor
+        assessment["data"]["enhanced"] = True
+        previous = "0" * 64
+        for raw in doc["events"]:  # the chain as schema 1 computed it
+            raw["previous_hash"] = previous
+            raw["hash"] = previous = event_hash(**{k: v for k, v in raw.items() if k != "hash"})
+        case = loads(json.dumps(doc))
+        clock = Clock(case.record.updated_at + timedelta(hours=1))
+        for manager in ("X1", "X2"):
+            case.add_party(Staff(manager, StaffRole.MANAGER), at=clock(), actor="F1")
+        return case, clock
 
-def assessed_by(actor: str) -> Callable[[Case, Clock], Any]:
-    return lambda case, clock: case.assess_risk(
-        "favourable", enhanced=True, at=clock(), actor=actor
-    )
+    return build
 
 
 def approved(case: Case, clock: Clock) -> None:
@@ -807,8 +823,8 @@ RULES += [
         "approver_not_assessor",
         "approver_is_assessor",
         "approve_risk_assessment",
-        then(legacy_shuttle, assessed_by("X1")),
-        then(legacy_shuttle, assessed_by("X2")),
+        legacy_assessed_by("X1"),
+        legacy_assessed_by("X2"),
         actor="X1",
     ),
 ]

@@ -40,7 +40,7 @@ from rjflow import (
     Victim,
 )
 from rjflow.diagrams import diagram_model, to_dot, to_mermaid
-from rjflow.history import verify_chain
+from rjflow.history import event_hash, verify_chain
 from rjflow.serialization import dumps, json_schema, loads, migrated_from, replay, to_dict
 from rjflow.states import ACTIONS
 from rjflow.store import SQLiteStore
@@ -158,14 +158,65 @@ def test_input_6_the_offender_is_not_the_letters_reviewer() -> None:
     case.review_letter(at=clock(), actor="F1")
 
 
+def _legacy_assessed_by(actor: str) -> tuple[Case, Clock]:
+    """The schema-1 shuttle case with its enhanced assessment recorded by ``actor`` (schema 1
+    recorded no roles, so anyone could be the actor), the chain as schema 1 computed it."""
+    doc = json.loads((FIXTURES / "shuttle.json").read_text(encoding="utf-8"))
+    assessment = doc["events"][6]
+    assert assessment["action"] == "assess_risk"
+    assessment["actor"] = actor
+    assessment["data"]["enhanced"] = True
+    previous = "0" * 64
+    for raw in doc["events"]:
+        raw["previous_hash"] = previous
+        raw["hash"] = previous = event_hash(**{k: v for k, v in raw.items() if k != "hash"})
+    case = loads(json.dumps(doc))
+    return case, later(case, timedelta(hours=1))
+
+
 def test_input_6_a_legacy_assessor_cannot_approve_their_own() -> None:
-    """In a case saved before roles were recorded, the person who assessed cannot approve."""
-    case = loads((FIXTURES / "shuttle.json").read_text(encoding="utf-8"))
-    clock = later(case, timedelta(hours=1))
-    case.assess_risk("favourable", enhanced=True, at=clock(), actor="X1")
+    """In a case saved before roles were recorded, the person who assessed cannot approve,
+    once they are added as a manager; another manager can."""
+    case, clock = _legacy_assessed_by("X1")
+    for manager in ("X1", "X2"):
+        case.add_party(Staff(manager, StaffRole.MANAGER), at=clock(), actor="F1")
     assert "approver_is_assessor" in codes(case, "approve_risk_assessment", actor="X1")
     case.approve_risk_assessment(at=clock(), actor="X2")
     assert case.record.risk_assessments[-1].approved_by == "X2"
+
+
+class TestMigratedCasesRecordTheirStaff:
+    """Found by a practitioner's review: in a schema-1 case any id that was not a participant
+    was read as staff in every role, also for new actions."""
+
+    def test_legacy_events_by_actors_not_on_record_still_load(self) -> None:
+        """The previous release recorded no roles: its events load as they were."""
+        case, _clock = _legacy_assessed_by("X1")
+        assert not case.record.roles_on_record
+        assert case.record.risk_assessments[-1].assessed_by == "X1"
+        assert loads(dumps(case)) == case  # the saved provenance judges them as they were
+
+    def test_a_new_action_by_someone_not_on_the_staff_is_refused_with_the_way_forward(
+        self,
+    ) -> None:
+        case, clock = _legacy_assessed_by("X1")
+        for actor in ("X1", "Z9"):
+            refused = case.blockers("record_new_information", actor=actor)
+            assert [b.code for b in refused] == ["actor_not_permitted"]
+            assert "add_party" in refused[0].message
+        assert "actor_not_permitted" in codes(case, "assess_risk", actor="Z9", outcome="favourable")
+        with pytest.raises(ActionRefused):
+            case.record_new_information(at=clock(), actor="Z9")
+
+    def test_a_migrated_case_adds_its_staff_then_they_act(self) -> None:
+        """A facilitator on the case adds the manager; the manager then acts in that role
+        only."""
+        case, clock = _legacy_assessed_by("X1")
+        case.add_party(Staff("Z9", StaffRole.MANAGER), at=clock(), actor="F1")
+        case.record_new_information(at=clock(), actor="Z9")
+        assert "actor_not_permitted" in codes(
+            case, "record_shuttle_message", actor="Z9", victim="V1", direction="to_victim"
+        )
 
 
 def test_a_participant_cannot_record_the_referral() -> None:

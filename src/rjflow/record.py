@@ -408,9 +408,12 @@ class CaseRecord:
         """The staff roles ``actor`` holds on this case (empty for participants and strangers).
 
         Every facilitator holds ``FACILITATOR``, the lead also ``LEAD_FACILITATOR``; a
-        :class:`~rjflow.parties.Staff` party holds their own role.  In a case opened before
-        roles were recorded (``roles_on_record`` False: schema-1 documents) an actor who is not
-        a participant is read as holding every staff role, since the history never said which.
+        :class:`~rjflow.parties.Staff` party holds their own role; anyone else holds none.
+        This holds in a case opened before roles were recorded too (``roles_on_record``
+        False: schema-1 documents): its own events are replayed by the rules of their time,
+        which did not judge the actor, but a new action is taken by staff on record, so such a
+        case first adds its managers and administrators (``add_party`` with a
+        :class:`~rjflow.parties.Staff`, taken by one of its facilitators).
         """
         party = self.party(actor)
         if isinstance(party, Facilitator):
@@ -419,8 +422,6 @@ class CaseRecord:
             return _FACILITATOR_ROLES
         if isinstance(party, Staff):
             return frozenset({party.role})
-        if party is None and not self.roles_on_record:
-            return _ALL_ROLES
         return frozenset()
 
     def is_participant(self, party_id: str) -> bool:
@@ -485,4 +486,3 @@ def _make_copier(changed: frozenset[str]) -> Callable[[CaseRecord, dict[str, Any
 
 _FACILITATOR_ROLES = frozenset({StaffRole.FACILITATOR})
 _LEAD_ROLES = frozenset({StaffRole.FACILITATOR, StaffRole.LEAD_FACILITATOR})
-_ALL_ROLES = frozenset(StaffRole)
