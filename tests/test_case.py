@@ -233,6 +233,7 @@ class TestClosure:
             "deliver_letter",
             "withdraw_consent",
             "record_decline",
+            "decline_all",
         }
         with pytest.raises(ActionRefused) as refused:
             case.record_sentence(sentenced_on=clock().date(), at=clock(), actor="F1")

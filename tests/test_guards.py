@@ -553,6 +553,15 @@ RULES = [
         then(conference, propose, sign_all),
         {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 7, 1))]},
     ),
+    Rule(  # issue 14 fixes: a general decline, by a participant
+        "participant_may_decline",
+        "unknown_participant",
+        "decline_all",
+        prep,
+        prep,
+        {"party": "F1"},
+        {"party": "V1"},
+    ),
     Rule(  # issue 14 fixes: after the end, consent only to receive a letter held on file
         "ended_only_for_a_held_letter",
         "case_ended",

@@ -82,6 +82,7 @@ RARE = frozenset(
         "abandon_agreement",
         "vary_agreement",
         "withdraw_variation",
+        "decline_all",
         # issue 14: always allowed, so drawn less often to leave room for the programme
         "record_request",
         "accept_supporter",

@@ -94,6 +94,7 @@ def test_nothing_leaves_an_end_stage_and_every_open_stage_can_close() -> None:
         "deliver_letter",
         "withdraw_consent",
         "record_decline",
+        "decline_all",
     }
     assert set(ACTIONS["close"].sources) == set(OPEN_STATES)
 

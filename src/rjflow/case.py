@@ -47,6 +47,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -1013,3 +1014,20 @@ class Case:
         terms it would have replaced stay in force (their actions keep the status they had),
         so the case goes on under them.  Refused when no varied terms await a signature."""
         return self._do("withdraw_variation", NoInput(), at, actor, occurred_at)
+
+    def decline_all(
+        self,
+        party: str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """``party`` declines restorative justice altogether and does not want to be approached
+        again: every activity they could take part in is declined (any consent in force is
+        withdrawn with it).  Recorded also after the case ended.  They may still come back
+        themselves: their request (:meth:`record_request`) lifts it.  A withdrawal
+        (:meth:`withdraw_consent`) is not this: the service may ask again later."""
+        inp = DeclineAll(party, interpreter_provided)
+        return self._do("decline_all", inp, at, actor, occurred_at)

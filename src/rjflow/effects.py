@@ -52,6 +52,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -77,7 +78,7 @@ from rjflow.commands import (
 )
 from rjflow.parties import Facilitator, Staff
 from rjflow.record import CaseRecord
-from rjflow.rules.consent import attending_supporters
+from rjflow.rules.consent import activities_of, attending_supporters
 from rjflow.states import ACTIONS, STATES, State
 
 __all__ = ["EFFECTS", "Effect", "open_record"]
@@ -205,6 +206,16 @@ def _decide(status: ConsentStatus) -> Effect:
 _effect("record_consent")(_decide(ConsentStatus.GIVEN))
 _effect("record_decline")(_decide(ConsentStatus.DECLINED))
 _effect("withdraw_consent")(_decide(ConsentStatus.WITHDRAWN))
+
+
+@_effect("decline_all")  # issue 14 fixes: a general decline, in one step
+def _decline_all(rec: CaseRecord, inp: DeclineAll, at: datetime, actor: str) -> dict[str, Any]:
+    decisions = tuple(
+        ConsentDecision(inp.party, a, ConsentStatus.DECLINED, at, actor, inp.interpreter_provided)
+        for a in activities_of(rec, inp.party)
+        if not rec.decline_stands(inp.party, a)
+    )
+    return {"consents": (*rec.consents, *decisions)}
 
 
 @_effect("acknowledge_responsibility")
@@ -487,6 +498,16 @@ def _consent_withdrawn(rec: CaseRecord, inp: ConsentInput) -> Any:
 _with_material_change("add_party", _participant_added)
 _with_material_change("assign_lead_facilitator", _lead_changed)
 _with_material_change("withdraw_consent", _consent_withdrawn)
+
+
+def _declined_in_force(rec: CaseRecord, inp: DeclineAll) -> Any:
+    """A general decline withdraws any consent in force: a material change, as a withdrawal."""
+    if any(rec.consents_to(inp.party, a) for a in activities_of(rec, inp.party)):
+        return (MaterialChangeKind.CONSENT_WITHDRAWN, inp.party)
+    return None
+
+
+_with_material_change("decline_all", _declined_in_force)
 
 # -- end of safeguarding --------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -377,7 +378,8 @@ _ACTIONS: tuple[ActionDef, ...] = (
         None,
         ("consent_in_force",),
         ConsentInput,
-        "Record that a party withdrew consent; what depended on it is blocked at once.",
+        "Record that a party withdrew consent; what depended on it is blocked at once. They may "
+        "be asked again later: a wish not to be approached again is recorded as a decline.",
         roles=ANY_STAFF,
     ),
     ActionDef(
@@ -549,6 +551,17 @@ _ACTIONS += (
         "Vary a signed outcome agreement with the parties; everyone signs the new terms.",
         roles=FACILITATORS,
     ),
+    # -- consent (issue 14 fixes) --
+    ActionDef(
+        "decline_all",
+        (*OPEN_STATES, *_ENDED),
+        None,
+        ("participant_may_decline",),
+        DeclineAll,
+        "A party declines restorative justice altogether and asks not to be approached again: "
+        "every activity they could take part in is declined at once.",
+        roles=ANY_STAFF,
+    ),
     # -- agreement (issue 14 fixes) --
     ActionDef(
         "withdraw_variation",
@@ -667,6 +680,7 @@ EVALUATION_ACTIONS: frozenset[str] = frozenset(
         "deliver_letter",
         "withdraw_consent",
         "record_decline",
+        "decline_all",
     }
 )
 

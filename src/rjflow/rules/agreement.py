@@ -148,6 +148,7 @@ def responsible_parties_known(
                 "unknown_party",
                 f"Agreement action {item.id} names {item.responsible} as responsible, who is not a "
                 "party to this case.",
+                item.responsible,
             )
         elif not isinstance(party, Offender | Victim | Supporter):
             yield _block(
@@ -198,9 +199,10 @@ def signatory_may_sign(
         yield _block(
             "not_a_signatory",
             f"Party {inp.party} is not a participant asked to sign this agreement.",
+            inp.party,
         )
     elif agreement.signed_by(inp.party):
-        yield _block("already_signed", f"{inp.party} has already signed the agreement.")
+        yield _block("already_signed", f"{inp.party} has already signed the agreement.", inp.party)
     elif not rec.signer_consent_in_force(inp.party):
         # The offender or a victim without consent, or a supporter who withdrew or declined.
         activity = rec.agreement_activity()
@@ -272,6 +274,7 @@ def agreement_action_known(
         yield _block(
             "unknown_agreement_action",
             f"The agreement has no action {inp.action_id}; use one of its action ids.",
+            inp.action_id,
         )
 
 

@@ -297,6 +297,7 @@ def risk_subject_is_participant(
             "unknown_participant",
             f"Party {subject} is not a participant (offender, victim or supporter) on this case; "
             "name a participant, or none for the whole case.",
+            subject,
         )
 
 
@@ -316,6 +317,7 @@ def approval_by_another_manager(
             f"Party {inp.approved_by} is not a manager on this case; an enhanced assessment is "
             "approved by a manager on the case. Add them as staff (manager) first, or record "
             "the approval with approve_risk_assessment.",
+            inp.approved_by,
         )
     elif act.actor is not None and inp.approved_by == act.actor:
         yield _block(
