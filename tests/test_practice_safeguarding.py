@@ -208,6 +208,13 @@ class TestMigratedCasesRecordTheirStaff:
         with pytest.raises(ActionRefused):
             case.record_new_information(at=clock(), actor="Z9")
 
+    def test_a_new_assessment_names_an_approver_on_record(self) -> None:
+        """``approved_by`` on a new assessment names a manager on record, also in a migrated
+        case (the legacy approval in its history stays as it was)."""
+        case, _clock = _legacy_assessed_by("X1")
+        data = {"outcome": "favourable", "enhanced": True, "approved_by": "Z9"}
+        assert codes(case, "assess_risk", actor="F1", **data) == {"approver_not_manager"}
+
     def test_a_migrated_case_adds_its_staff_then_they_act(self) -> None:
         """A facilitator on the case adds the manager; the manager then acts in that role
         only."""

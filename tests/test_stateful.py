@@ -124,6 +124,7 @@ RISK_POLICIES: tuple[dict[str, Any], ...] = (
 #: Actions that bring participants into contact.
 CONTACT_ACTIONS = frozenset(
     {
+        "vary_agreement",  # issue 14 fixes: risk is judged on a variation too
         "hold_conference",
         "choose_shuttle_mediation",
         "record_shuttle_message",
@@ -169,6 +170,14 @@ def contacted_by(
     if action == "hold_conference":
         chosen = tuple(data.get("victims", ())) or victims
         return (offender, *chosen)
+    if rec.state in (State.PREPARATION, State.SHUTTLE_MEDIATION):  # shuttle: who takes part
+        shuttle = ContactActivity.SHUTTLE
+        return (
+            offender,
+            *(v for v in victims if latest_consent(rec, v, shuttle) is ConsentStatus.GIVEN),
+        )
+    if rec.state is State.REVIEW and rec.agreement is not None:  # the agreement's parties
+        return rec.agreement.signatories
     return (offender,)
 
 

@@ -307,9 +307,11 @@ def approval_by_another_manager(
 ) -> Iterator[Blocker]:
     """An approval recorded with the assessment (``approved_by``) names a manager on the case
     who is not the assessor (practice: an enhanced assessment is approved by a manager who is
-    not its assessor). Prefer ``approve_risk_assessment``, taken by the manager. Cases saved
-    before roles were recorded (schema 1) read ``approved_by`` as the named person's approval."""
-    if not isinstance(inp, AssessRisk) or inp.approved_by is None or not rec.roles_on_record:
+    not its assessor). Prefer ``approve_risk_assessment``, taken by the manager. Assessments
+    saved before roles were recorded (schema 1) keep their ``approved_by`` as it was (their
+    events are replayed by the rules of their time); a new one on such a case names a manager
+    on record."""
+    if not isinstance(inp, AssessRisk) or inp.approved_by is None:
         return
     if StaffRole.MANAGER not in rec.roles_of(inp.approved_by):
         yield _block(
