@@ -13,6 +13,11 @@ letter delivery) is accepted while a contacted party's consent is not in force, 
 who attend and a young person's appropriate adult included; no one is approached about what
 they declined unless they asked since; a request-only victim is not approached first; a
 party who needs an interpreter is not informed or asked without one.
+Issue 14 fixes: a contact judges the risk of exactly those it brings together (a conference
+from shuttle mediation: those who met at it); options() reports what blockers() does; a
+supporter's signature lapses on withdrawal or decline; a varied action starts again and a
+withdrawn variation restores the signed terms; fulfilled needs an action done; a late entry
+that belongs to a stage is not dated before it began; a general decline declines everything.
 
 Settings: the ``ci`` profile (tests/conftest.py) runs 1,000 histories of up to 80 steps.
 """
@@ -606,6 +611,11 @@ class CaseWorkflow(RuleBasedStateMachine):
             for item in case.record.agreement.actions if case.record.agreement else ():
                 if item not in old_terms:
                     assert case.record.action_status(item.id).value == "not_started"
+        if action == "decline_all":  # every activity the party could take part in declined
+            party = data["party"]
+            for activity in ContactActivity:
+                if latest_consent(before[0], party, activity) is not None:
+                    assert latest_consent(case.record, party, activity) is ConsentStatus.DECLINED
         if action == "withdraw_variation":  # the signed terms, as they were, are back
             assert before[0].variation_of is not None
             assert case.record.agreement == before[0].variation_of
@@ -893,6 +903,14 @@ class CaseWorkflow(RuleBasedStateMachine):
         else:
             raise AssertionError("a change dated in the past was accepted")
         assert self.case.history == before
+
+    @invariant()
+    def options_agree_with_questions(self) -> None:
+        """Issue 14 fixes: what options() reports for an action is what blockers() (and so
+        can() and fire() without input) reports for it."""
+        case = self.case
+        for option in case.options():
+            assert option.blockers == case.blockers(option.action), option.action
 
     @invariant()
     def programme_limits_hold(self) -> None:
