@@ -414,7 +414,9 @@ class Case:
         """Every reason ``action`` (with the input ``data``) is not allowed now; empty if it is.
 
         Without ``data`` the rules that depend on the input (a session's length, say) are
-        not judged; pass the input you would fire with for the full answer.  ``at`` and
+        not judged, except for an action whose input has a default for every field (such as
+        ``hold_conference``): it is judged with those defaults, as :meth:`fire` would take it.
+        Pass the input you would fire with for the full answer.  ``at`` and
         ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
         """
         definition = self._workflow.action(action)

@@ -61,7 +61,11 @@ def risk_assessment_favourable(
     ``Policy.risk_assessment_valid_for`` when the action happened, and not superseded by a
     material change (a participant added, the lead facilitator changed, consent withdrawn, new
     information recorded) recorded after it. An unfavourable assessment of anyone contacted
-    blocks it. Per case or per participant as ``Policy.risk_assessment_scope`` says; sensitive
+    blocks it. It judges exactly the participants the action brings together: a conference
+    those it meets (the victims named for it and the supporters attending, also when held from
+    shuttle mediation), a shuttle step the offender and the shuttle's victims, a letter its
+    victim, an agreement step its participants. Per case or per participant as
+    ``Policy.risk_assessment_scope`` says; sensitive
     offences need an enhanced assessment approved by a manager who did not make it (practice:
     RJC Service Provider and Practitioner Codes; expiry *inferred*)."""
     yield from _risk_blockers(rec, policy, act, _contacted(rec, inp))
