@@ -664,3 +664,23 @@ def test_agreement_blockers_about_one_party_or_action_name_it() -> None:
     bad = [AgreementAction("A2", "Repair", "Q7", date(2026, 6, 1))]
     found = {b.code: b.subject for b in case.blockers("propose_agreement", actions=bad)}
     assert found["unknown_party"] == "Q7"
+
+
+def test_a_young_victims_held_letter_is_delivered_after_the_end_with_their_adults_consent() -> None:
+    """After the end, the appropriate adult's information and consent to the letter are
+    recorded too (a young victim's consent is in force only with theirs)."""
+    case, clock = at_stage(State.LETTER_OF_APOLOGY, victims=(Victim("V1", under_18=True),))
+    case.add_party(Supporter("G1", supports="V1", appropriate_adult=True), at=clock(), actor="F1")
+    case.assess_risk("favourable", at=clock(), actor="F1")  # a participant was added
+    session(case, clock)
+    case.draft_letter("V1", at=clock(), actor="F1")
+    case.review_letter(victim="V1", at=clock(), actor="F1")
+    case.hold_letter_on_file(victim="V1", at=clock(), actor="F1")
+    case.close(reason="victim_withdrew", at=clock(), actor="F1")
+    consent(case, clock, "V1", LETTER)
+    assert "appropriate_adult_consent_missing" in codes(case, "deliver_letter", victim="V1")
+    consent(case, clock, "G1", LETTER)
+    assert "case_ended" in codes(case, "record_consent", party="G1", activity=F2F)
+    case.deliver_letter(victim="V1", at=clock(), actor="F1")
+    assert case.record.closure is not None
+    assert case.record.closure.rj_type is RJType.INDIRECT

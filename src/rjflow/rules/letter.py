@@ -27,6 +27,7 @@ from rjflow.commands import (
     RecordShuttleMessage,
     ReviewLetter,
 )
+from rjflow.parties import Supporter
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules._common import (
@@ -193,12 +194,18 @@ def ended_only_for_a_held_letter(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Once the case has ended, information and consent are recorded only for a victim to
-    receive their letter of apology still held on file, so that it can be delivered "if and
-    when" they choose (practice: RJC Practitioner Code; DOMAIN.md "Letters").  Anything else
+    receive their letter of apology still held on file (and for a young victim's appropriate
+    adult, who consents too), so that it can be delivered "if and when" they choose (practice:
+    RJC Practitioner Code; DOMAIN.md "Letters").  Anything else
     would need the programme, which has ended."""
     if rec.is_open:
         return
-    letter = rec.letter_to(inp.party) if isinstance(inp, ConsentInput) else None
+    letter = None
+    if isinstance(inp, ConsentInput):
+        # The victim's own letter, or, for a young victim's appropriate adult, the victim's.
+        party = rec.party(inp.party)
+        young = party.supports if isinstance(party, Supporter) and party.appropriate_adult else None
+        letter = rec.letter_to(inp.party) or (rec.letter_to(young) if young else None)
     waiting = (LetterStatus.REVIEWED, LetterStatus.HELD_ON_FILE)
     if not (
         isinstance(inp, ConsentInput)
