@@ -809,6 +809,9 @@ class CaseWorkflow(RuleBasedStateMachine):
         not complied with; now and then, vary a signed one."""
         rec, policy = self.case.record, self.case.policy
         agreement = rec.agreement
+        if not rec.is_open:
+            self.deliver_a_held_letter()
+            return
         if rec.state is State.PREPARATION:
             # Head for an activity that may end in an agreement (a conference or shuttle).
             target = data.draw(
@@ -860,6 +863,24 @@ class CaseWorkflow(RuleBasedStateMachine):
                 self.attempt("waive_agreement_action", {"action_id": action_id}, at)
             else:
                 self.attempt("record_progress", {"action_id": action_id, "status": choice}, at)
+
+    def deliver_a_held_letter(self) -> None:
+        """Issue 14 fixes: after the end, a victim asks for the letter held on file for them:
+        information, consent, then delivery (each judged as any contact)."""
+        rec = self.case.record
+        waiting = [x for x in rec.letters if x.status.value in ("reviewed", "held_on_file")]
+        if not waiting:
+            return
+        victim, letter = waiting[0].victim, ContactActivity.RECEIVE_LETTER
+        data: dict[str, Any] = {"party": victim, "activity": letter, "interpreter_provided": True}
+        if not any(i.party == victim and i.activity is letter for i in rec.information):
+            move = ("give_information", data)
+        elif not rec.consents_to(victim, letter):
+            move = ("record_consent", data)
+        else:
+            move = ("deliver_letter", {"victim": victim})
+        self.steps += 1
+        self.attempt(*move, self.now + timedelta(days=30))
 
     def miss_a_session(self, gap: timedelta) -> None:
         """The offender misses a session without an acceptable reason (drives warnings,
