@@ -227,6 +227,13 @@ class TestClosure:
             "record_feedback",
             "record_follow_up",
             "inform_victim",
+            # issue 14 fixes: a held letter is delivered, consent withdrawn, after the end too
+            "give_information",
+            "record_consent",
+            "deliver_letter",
+            "withdraw_consent",
+            "record_decline",
+            "decline_all",
         }
         with pytest.raises(ActionRefused) as refused:
             case.record_sentence(sentenced_on=clock().date(), at=clock(), actor="F1")

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import jsonschema
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rjflow import (
@@ -36,6 +36,7 @@ from rjflow.states import EVALUATION_ACTIONS
 from rjflow.store import SQLiteStore
 
 from .builders import KEYRING, Clock, at_stage
+from .echo import echoes
 from .test_stateful import State
 
 NOTE = "Victim moved to 12 Canary Lane"
@@ -375,6 +376,8 @@ def test_random_texts_round_trip_and_erase(note: str, what: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(note=texts, replacement=texts)
+@example(note="Moved abroad", replacement="what")  # a word of the message is not an echo
+@example(note="Moved abroad", replacement="text")
 def test_random_text_changes_are_detected(note: str, replacement: str) -> None:
     """Any changed note is detected, and the message quotes neither text."""
     case, _ = closed_with_text(note=note)
@@ -387,8 +390,11 @@ def test_random_text_changes_are_detected(note: str, replacement: str) -> None:
         from_dict(doc)
     assert err.value.sequence == case.version
     message = str(err.value)
-    assert len(note) < 4 or note not in message
-    assert len(replacement) < 4 or replacement not in message
+    doc["events"][-1]["texts"]["/note"]["text"] = "\u00a7reference\u00a7"
+    with pytest.raises(HistoryTampered) as reference:
+        from_dict(doc)
+    assert not echoes(note, message, str(reference.value))
+    assert not echoes(replacement, message, str(reference.value))
 
 
 def test_erased_reads_as_erased() -> None:

@@ -3,6 +3,7 @@ case that differs only in what the rule needs (it does not)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,14 +24,17 @@ from rjflow import (
     Policy,
     PractitionerLevel,
     RiskOutcome,
+    Staff,
+    StaffRole,
     State,
     Supporter,
     Victim,
 )
+from rjflow.history import event_hash
 from rjflow.rules import GUARDS
 from rjflow.serialization import loads
 
-from .builders import Clock, at_stage, consent, new_case, session
+from .builders import T0, Clock, at_stage, consent, new_case, session
 
 Setup = Callable[[], tuple[Case, Clock]]
 
@@ -138,6 +142,15 @@ def sign_all(case: Case, clock: Clock) -> None:
         case.sign_agreement(party, at=clock(), actor="F1")
 
 
+def vary(*ids: str) -> Callable[[Case, Clock], None]:
+    """Vary the agreement to actions ``ids`` (nobody has signed the new terms yet)."""
+    return lambda case, clock: case.vary_agreement(
+        [AgreementAction(i, "Repair the garden gate", "O1", date(2026, 7, 1)) for i in ids],
+        at=clock(),
+        actor="F1",
+    )
+
+
 def to_reviews(case: Case, clock: Clock) -> None:
     session(case, clock)
     case.start_reviews(at=clock(), actor="F1")
@@ -156,6 +169,7 @@ letter_stage = stage(State.LETTER_OF_APOLOGY)
 conference = stage(State.CONFERENCE)
 reviews = stage(State.REVIEW)
 agreed_reviews = then(conference, session, propose, sign_all, to_reviews)
+letter_held = then(letter_stage, draft, review, hold)  # issue 14 fixes
 
 
 def progress(action_id: str, status: str) -> Callable[[Case, Clock], Any]:
@@ -539,6 +553,40 @@ RULES = [
         then(conference, propose, sign_all),
         {"actions": [AgreementAction("A1", "Repair", "O1", date(2026, 7, 1))]},
     ),
+    Rule(  # issue 14 fixes: a general decline, by a participant
+        "participant_may_decline",
+        "unknown_participant",
+        "decline_all",
+        prep,
+        prep,
+        {"party": "F1"},
+        {"party": "V1"},
+    ),
+    Rule(  # issue 14 fixes: after the end, consent only to receive a letter held on file
+        "ended_only_for_a_held_letter",
+        "case_ended",
+        "record_consent",
+        then(letter_held, lambda c, k: c.close(reason="unsuitable", at=k(), actor="F1")),
+        then(letter_held, lambda c, k: c.close(reason="unsuitable", at=k(), actor="F1")),
+        {"party": "O1", "activity": F2F},
+        {"party": "V1", "activity": LETTER},
+    ),
+    Rule(  # issue 14 fixes: a late entry happened during the stage it belongs to
+        "happened_in_stage",
+        "happened_before_stage",
+        "record_session",
+        stage(State.INTRODUCTION),
+        stage(State.INTRODUCTION),
+        {"duration": timedelta(hours=1), "occurred_at": T0 + timedelta(minutes=30)},
+        {"duration": timedelta(hours=1), "occurred_at": T0 + timedelta(hours=1)},
+    ),
+    Rule(  # issue 14 fixes: a variation not everyone signs is withdrawn
+        "variation_pending",
+        "no_variation_pending",
+        "withdraw_variation",
+        agreed_reviews,
+        then(agreed_reviews, vary("A1", "A2")),
+    ),
     Rule(
         "progress_not_waiver",
         "action_waived",
@@ -696,16 +744,28 @@ STALKING = OffenceCategory.STALKING
 LEGACY_SHUTTLE = Path(__file__).parent / "fixtures" / "d2-schema1" / "shuttle.json"
 
 
-def legacy_shuttle() -> tuple[Case, Clock]:
-    """A case saved before roles were recorded (schema 1), at the shuttle stage."""
-    case = loads(LEGACY_SHUTTLE.read_text(encoding="utf-8"))
-    return case, Clock(case.record.updated_at + timedelta(hours=1))
+def legacy_assessed_by(actor: str) -> Setup:
+    """A schema-1 case whose enhanced assessment was recorded by ``actor`` (schema 1 recorded
+    no roles, so anyone could), then given its managers X1 and X2 (issue 14 fixes: new actions
+    on a migrated case are taken by staff on record)."""
 
+    def build() -> tuple[Case, Clock]:
+        doc = json.loads(LEGACY_SHUTTLE.read_text(encoding="utf-8"))
+        assessment = doc["events"][6]
+        assert assessment["action"] == "assess_risk"
+        assessment["actor"] = actor
+        assessment["data"]["enhanced"] = True
+        previous = "0" * 64
+        for raw in doc["events"]:  # the chain as schema 1 computed it
+            raw["previous_hash"] = previous
+            raw["hash"] = previous = event_hash(**{k: v for k, v in raw.items() if k != "hash"})
+        case = loads(json.dumps(doc))
+        clock = Clock(case.record.updated_at + timedelta(hours=1))
+        for manager in ("X1", "X2"):
+            case.add_party(Staff(manager, StaffRole.MANAGER), at=clock(), actor="F1")
+        return case, clock
 
-def assessed_by(actor: str) -> Callable[[Case, Clock], Any]:
-    return lambda case, clock: case.assess_risk(
-        "favourable", enhanced=True, at=clock(), actor=actor
-    )
+    return build
 
 
 def approved(case: Case, clock: Clock) -> None:
@@ -772,8 +832,8 @@ RULES += [
         "approver_not_assessor",
         "approver_is_assessor",
         "approve_risk_assessment",
-        then(legacy_shuttle, assessed_by("X1")),
-        then(legacy_shuttle, assessed_by("X2")),
+        legacy_assessed_by("X1"),
+        legacy_assessed_by("X2"),
         actor="X1",
     ),
 ]

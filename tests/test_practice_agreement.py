@@ -100,7 +100,8 @@ def test_input_2_action_not_complied_with_no_longer_blocks_completion_for_ever()
     assert case.record.action_status("A1") is ActionStatus.WAIVED
     case.complete(at=clock(), actor="F1")
     assert case.record.closure is not None
-    assert case.record.closure.outcome is AgreementOutcome.FULFILLED
+    # Nothing agreed was carried out, so it is not reported as fulfilled (review finding).
+    assert case.record.closure.outcome is AgreementOutcome.NOT_FULFILLED
 
 
 def test_input_4_withdrawn_consent_means_the_signature_no_longer_binds() -> None:
@@ -503,3 +504,125 @@ def test_a_completed_case_with_its_outcome_saves_and_loads() -> None:
     assert loads(dumps(case), policy=case.policy) == case
     sealed = dumps(case, seal_key=SEAL_KEY)
     assert loads(sealed, policy=case.policy, seal_key=SEAL_KEY) == case
+
+
+# -- found by a practitioner's review (issue 14 fixes) -----------------------------------------
+
+
+@pytest.mark.parametrize("change", ["withdraw_consent", "record_decline"])
+def test_a_supporters_withdrawal_or_decline_makes_their_signature_lapse(change: str) -> None:
+    """A supporter who signed and then withdraws (or declines) no longer makes the agreement
+    bind ("a signature counts only while the signer's consent is in force"); nor may they sign
+    new terms until they consent again."""
+    case, clock = agreed("A1")
+    assert "S1" in case.record.agreement_signatories(case.policy)
+    assert case.record.agreement_binding(case.policy)
+    if change == "record_decline":
+        case.withdraw_consent("S1", F2F, at=clock(), actor="F1")
+    case.fire(change, party="S1", activity=F2F, at=clock(), actor="F1")
+    assert not case.record.signature_counts("S1")
+    assert not case.record.agreement_binding(case.policy)
+    assert case.record.agreement_missing(case.policy) == ("S1",)
+    assert "signature_lapsed" in codes(case, "complete")
+    assert "no_binding_agreement" in codes(case, "record_progress", action_id="A1", status="done")
+
+
+def test_a_supporter_who_withdrew_cannot_sign_varied_terms() -> None:
+    """New terms need the supporter's signature with consent in force, as the offender's and
+    the victim's do."""
+    case, clock = agreed("A1")
+    case.withdraw_consent("S1", F2F, at=clock(), actor="F1")
+    case.assess_risk("favourable", at=clock(), actor="F1")  # a withdrawal is a material change
+    case.vary_agreement(
+        [AgreementAction("A1", "Paint the gate", "O1", DEADLINE)], at=clock(), actor="F1"
+    )
+    assert "signer_consent_not_in_force" in codes(case, "sign_agreement", party="S1")
+
+
+def test_a_varied_action_starts_again() -> None:
+    """An action whose terms change in a variation is reviewed afresh: its earlier status (done
+    or waived, not complied with) was for other terms; an unchanged action keeps its status."""
+    case, clock = agreed("A1", "A2", "A3")
+    progress(case, clock, "A1", "done")
+    progress(case, clock, "A2", "done")
+    case.waive_agreement_action("A3", at=clock(), actor="F1")
+    kept_a1 = next(a for a in case.record.agreement.actions if a.id == "A1")
+    new_a2 = AgreementAction("A2", "A shorter course", "O1", date(2026, 9, 1))
+    new_a3 = AgreementAction("A3", "Write again", "O1", date(2026, 9, 1))
+    case.vary_agreement([kept_a1, new_a2, new_a3], at=clock(), actor="F1")
+    assert case.record.action_status("A1") is ActionStatus.DONE
+    assert case.record.action_status("A2") is ActionStatus.NOT_STARTED
+    assert case.record.action_status("A3") is ActionStatus.NOT_STARTED
+    _sign_all(case, clock)
+    assert "agreement_actions_outstanding" in codes(case, "complete")
+
+
+def test_an_action_dropped_then_brought_back_by_a_variation_starts_again() -> None:
+    """An id used again for new terms does not inherit the status of the action it once named."""
+    case, clock = agreed("A1", "A2")
+    progress(case, clock, "A2", "not_complied")
+    kept_a1 = next(a for a in case.record.agreement.actions if a.id == "A1")
+    case.vary_agreement([kept_a1], at=clock(), actor="F1")
+    _sign_all(case, clock)
+    back = AgreementAction("A2", "Something new", "O1", date(2026, 9, 1))
+    case.vary_agreement([kept_a1, back], at=clock(), actor="F1")
+    assert case.record.action_status("A2") is ActionStatus.NOT_STARTED
+
+
+def test_varying_needs_a_current_favourable_risk_assessment() -> None:
+    """Varying the agreement brings the parties together again: risk must be current and
+    favourable, as for proposing and signing."""
+    case, clock = agreed("A1")
+    actions = [AgreementAction("A1", "Repair the gate", "O1", date(2028, 1, 1))]
+    later = case.record.updated_at + timedelta(days=400)
+    expired = {b.code for b in case.blockers("vary_agreement", at=later, actions=actions)}
+    assert expired == {"risk_assessment_expired"}
+    case.assess_risk("unfavourable", at=clock(), actor="F1")
+    assert "risk_unfavourable" in codes(case, "vary_agreement", actions=actions)
+
+
+def test_an_agreement_whose_actions_were_all_waived_is_not_fulfilled() -> None:
+    """Every action waived: nothing agreed was carried out, so the case completes with the
+    agreement not fulfilled (never reported as fulfilled)."""
+    case, clock = agreed("A1", "A2")
+    case.waive_agreement_action("A1", at=clock(), actor="F1")
+    case.waive_agreement_action("A2", at=clock(), actor="F1")
+    case.complete(at=clock(), actor="F1")
+    assert case.record.closure is not None
+    assert case.record.closure.outcome is AgreementOutcome.NOT_FULFILLED
+
+
+def test_a_refused_variation_leaves_the_signed_terms_in_force() -> None:
+    """The victim will not sign the varied terms: the variation is withdrawn, the signed terms
+    (and their actions' statuses) stay in force, and the case reviews and completes."""
+    case, clock = agreed("A1", "A2")
+    progress(case, clock, "A1", "done")
+    signed = case.record.agreement
+    new_a1 = AgreementAction("A1", "Different terms", "O1", date(2026, 9, 1))
+    case.vary_agreement([new_a1], at=clock(), actor="F1")
+    case.sign_agreement("O1", at=clock(), actor="F1")
+    stuck = case.blockers("complete")
+    assert any("withdraw_variation" in b.message for b in stuck)
+    case.withdraw_variation(at=clock(), actor="F1")
+    assert case.record.agreement == signed
+    assert case.record.agreement_binding(case.policy)
+    assert case.record.action_status("A1") is ActionStatus.DONE
+    assert codes(case, "withdraw_variation") == {"no_variation_pending"}
+    progress(case, clock, "A2", "done")
+    case.complete(at=clock(), actor="F1")
+    assert case.record.closure is not None
+    assert case.record.closure.outcome is AgreementOutcome.FULFILLED
+    assert replay(case.history, policy=case.policy) == case
+    assert loads(dumps(case), policy=case.policy) == case
+
+
+def test_a_variation_everyone_signed_cannot_be_withdrawn() -> None:
+    """Once every signatory signed the varied terms they are the agreement in force."""
+    case, clock = agreed("A1")
+    case.vary_agreement(
+        [AgreementAction("A1", "New", "O1", date(2026, 9, 1))], at=clock(), actor="F1"
+    )
+    _sign_all(case, clock)
+    assert codes(case, "withdraw_variation") == {"no_variation_pending"}
+    case.withdraw_consent("V1", F2F, at=clock(), actor="F1")  # a lapse is not a pending variation
+    assert codes(case, "withdraw_variation") == {"no_variation_pending"}

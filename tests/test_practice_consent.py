@@ -15,6 +15,7 @@ from rjflow import (
     AgreementAction,
     Case,
     ConsentDecision,
+    ConsentStatus,
     ContactActivity,
     Event,
     Facilitator,
@@ -26,6 +27,7 @@ from rjflow import (
     PartyRequest,
     Policy,
     PractitionerLevel,
+    RJType,
     State,
     Supporter,
     Victim,
@@ -514,3 +516,171 @@ class TestInputs:
         assert blocker.code == "unknown_supporter"
         assert blocker.subject == "V1"
         assert blocker.message.endswith("correct the id.")
+
+
+# -- found by a practitioner's review (issue 14 fixes) -----------------------------------------
+
+
+def _completed_with_a_held_letter(consented: bool = False) -> tuple[Case, Clock]:
+    """A letter to V1 held on file (V1 did not agree yet, or agreed only once it was held);
+    the case then completed."""
+    case, clock = at_stage(State.LETTER_OF_APOLOGY)
+    session(case, clock)
+    case.draft_letter("V1", at=clock(), actor="F1")
+    case.review_letter(victim="V1", at=clock(), actor="F1")
+    case.hold_letter_on_file(victim="V1", at=clock(), actor="F1")
+    if consented:
+        consent(case, clock, "V1", LETTER)
+    case.start_reviews(at=clock(), actor="F1")
+    session(case, clock)
+    case.complete(at=clock(), actor="F1")
+    return case, clock
+
+
+def test_a_letter_held_on_file_is_delivered_after_the_case_completed() -> None:
+    """The victim asks for the letter months after the end: it is delivered ("if and when" the
+    victim chooses) without reopening the case, and the outcome reports indirect RJ."""
+    case, clock = _completed_with_a_held_letter()
+    assert case.record.closure is not None
+    assert case.record.closure.rj_type is RJType.NONE
+    assert codes(case, "deliver_letter", victim="V1") == {"victim_consent_missing"}
+    consent(case, clock, "V1", LETTER)
+    case.deliver_letter(victim="V1", at=clock(), actor="F1")
+    assert case.state is State.COMPLETED
+    assert case.record.letter_to("V1").status is LetterStatus.DELIVERED  # type: ignore[union-attr]
+    assert case.record.closure.rj_type is RJType.INDIRECT
+    assert_roundtrip(case)
+
+
+def test_a_letter_after_the_end_still_needs_a_favourable_current_risk_assessment() -> None:
+    """Delivery after the end is contact: the risk rules still hold (say why not)."""
+    case, clock = _completed_with_a_held_letter()
+    consent(case, clock, "V1", LETTER)
+    later = case.record.updated_at + timedelta(days=400)
+    found = {b.code for b in case.blockers("deliver_letter", at=later, victim="V1")}
+    assert found == {"risk_assessment_expired"}
+
+
+@pytest.mark.parametrize("stage", [State.COMPLETED, State.CLOSED])
+def test_a_participant_may_withdraw_or_decline_after_the_case_ended(stage: State) -> None:
+    """Consent is withdrawable at any time: after the end a withdrawal and a decline are
+    recorded, and the case stays ended."""
+    if stage is State.CLOSED:
+        case, clock = at_stage(State.PREPARATION)
+        consent(case, clock, "V1", LETTER)
+        case.close(reason="unsuitable", at=clock(), actor="F1")
+    else:
+        case, clock = _completed_with_a_held_letter(consented=True)
+    case.withdraw_consent("V1", LETTER, at=clock(), actor="F1")
+    assert case.record.consent_status("V1", LETTER) is ConsentStatus.WITHDRAWN
+    if stage is State.COMPLETED:
+        assert "victim_consent_withdrawn" in codes(case, "deliver_letter", victim="V1")
+    case.record_decline("V1", LETTER, at=clock(), actor="F1")
+    assert case.state is stage
+    assert case.record.consent_status("V1", LETTER) is ConsentStatus.DECLINED
+    assert "case_ended" in codes(case, "record_consent", party="O1", activity=F2F)
+    assert codes(case, "record_session", duration=timedelta(hours=1)) == {f"case_{stage.value}"}
+    assert_roundtrip(case)
+
+
+def test_a_general_decline_is_recorded_in_one_step() -> None:
+    """The victim says no to restorative justice altogether: one step declines every activity
+    they could take part in (their consent in force too); the service approaches them about
+    none; their own general request lifts it all."""
+    case, clock = prepared()
+    consent(case, clock, "V1", F2F)
+    case.decline_all("V1", at=clock(), actor="F1")
+    for activity in (F2F, SHUTTLE, LETTER):
+        assert case.record.consent_status("V1", activity) is ConsentStatus.DECLINED
+        assert codes(case, "give_information", party="V1", activity=activity) == {"party_declined"}
+    assert case.record.material_changes[-1].subject == "V1"  # consent in force was withdrawn
+    case.record_request("V1", at=clock(), actor="F1")
+    for activity in (F2F, SHUTTLE, LETTER):
+        assert codes(case, "give_information", party="V1", activity=activity) == set()
+    assert_roundtrip(case)
+
+
+def test_a_general_decline_covers_only_what_the_party_takes_part_in() -> None:
+    """A supporter declines: meeting is the only activity they consent to."""
+    case, clock = prepared()
+    case.decline_all("S1", at=clock(), actor="F1")
+    assert [c.activity for c in case.record.consents if c.party == "S1"] == [F2F]
+    assert codes(case, "decline_all", party="F1") == {"unknown_participant"}
+
+
+def test_a_withdrawal_is_not_a_wish_not_to_be_approached_again() -> None:
+    """A withdrawal stops what depended on the consent, and the service may ask again later;
+    a wish not to be approached again is recorded explicitly, as a decline."""
+    case, clock = prepared()
+    consent(case, clock, "V1", F2F)
+    case.withdraw_consent("V1", F2F, at=clock(), actor="F1")
+    assert codes(case, "give_information", party="V1", activity=F2F) == set()
+    withdrawn = [
+        b for b in case.blockers("hold_conference") if b.code == "victim_consent_withdrawn"
+    ]
+    assert withdrawn and "record a decline" in withdrawn[0].message
+    case.record_decline("V1", F2F, at=clock(), actor="F1")
+    assert codes(case, "give_information", party="V1", activity=F2F) == {"party_declined"}
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "subject"),
+    [
+        ("record_consent", {"party": "V1", "activity": F2F}, "V1"),  # information_not_given
+        ("withdraw_consent", {"party": "V1", "activity": F2F}, "V1"),  # no_consent_to_withdraw
+        ("record_consent", {"party": "S1", "activity": SHUTTLE}, "S1"),  # party_cannot_consent
+        ("add_party", {"party": Victim("V1")}, "V1"),  # party_id_taken
+        ("assign_lead_facilitator", {"facilitator": "V1"}, "V1"),  # not_a_facilitator
+        ("record_feedback", {"party": "M1", "satisfaction": 3, "things_changed": True}, "M1"),
+        ("assess_risk", {"outcome": "favourable", "subject": "F1"}, "F1"),
+        ("assess_risk", {"outcome": "favourable", "enhanced": True, "approved_by": "F1"}, "F1"),
+    ],
+)
+def test_blockers_about_one_party_name_it_as_their_subject(
+    action: str, data: dict[str, object], subject: str
+) -> None:
+    """A blocker that concerns one party carries its id as ``subject``, so that a screen can
+    show it beside that party (found by a practitioner's review: several had none)."""
+    case, _clock = prepared()
+    if action == "record_feedback":
+        case, _clock = at_stage(State.REVIEW)
+    blockers = [b for b in case.blockers(action, **data) if b.guard != "actor_permitted"]
+    assert blockers
+    assert all(b.subject == subject for b in blockers), [(b.code, b.subject) for b in blockers]
+
+
+def test_agreement_blockers_about_one_party_or_action_name_it() -> None:
+    """Signing twice, signing as a stranger, progress on an unknown action: each names whom or
+    what it concerns."""
+    case, clock = at_stage(State.CONFERENCE)
+    case.propose_agreement(
+        [AgreementAction("A1", "Repair the gate", "O1", date(2026, 6, 1))], at=clock(), actor="F1"
+    )
+    case.sign_agreement("O1", at=clock(), actor="F1")
+    found = {b.code: b.subject for b in case.blockers("sign_agreement", party="O1")}
+    assert found == {"already_signed": "O1"}
+    found = {b.code: b.subject for b in case.blockers("sign_agreement", party="M1")}
+    assert found == {"not_a_signatory": "M1"}
+    bad = [AgreementAction("A2", "Repair", "Q7", date(2026, 6, 1))]
+    found = {b.code: b.subject for b in case.blockers("propose_agreement", actions=bad)}
+    assert found["unknown_party"] == "Q7"
+
+
+def test_a_young_victims_held_letter_is_delivered_after_the_end_with_their_adults_consent() -> None:
+    """After the end, the appropriate adult's information and consent to the letter are
+    recorded too (a young victim's consent is in force only with theirs)."""
+    case, clock = at_stage(State.LETTER_OF_APOLOGY, victims=(Victim("V1", under_18=True),))
+    case.add_party(Supporter("G1", supports="V1", appropriate_adult=True), at=clock(), actor="F1")
+    case.assess_risk("favourable", at=clock(), actor="F1")  # a participant was added
+    session(case, clock)
+    case.draft_letter("V1", at=clock(), actor="F1")
+    case.review_letter(victim="V1", at=clock(), actor="F1")
+    case.hold_letter_on_file(victim="V1", at=clock(), actor="F1")
+    case.close(reason="victim_withdrew", at=clock(), actor="F1")
+    consent(case, clock, "V1", LETTER)
+    assert "appropriate_adult_consent_missing" in codes(case, "deliver_letter", victim="V1")
+    consent(case, clock, "G1", LETTER)
+    assert "case_ended" in codes(case, "record_consent", party="G1", activity=F2F)
+    case.deliver_letter(victim="V1", at=clock(), actor="F1")
+    assert case.record.closure is not None
+    assert case.record.closure.rj_type is RJType.INDIRECT

@@ -40,8 +40,8 @@ from rjflow import (
     Victim,
 )
 from rjflow.diagrams import diagram_model, to_dot, to_mermaid
-from rjflow.history import verify_chain
-from rjflow.serialization import dumps, json_schema, loads, migrated_from, to_dict
+from rjflow.history import event_hash, verify_chain
+from rjflow.serialization import dumps, json_schema, loads, migrated_from, replay, to_dict
 from rjflow.states import ACTIONS
 from rjflow.store import SQLiteStore
 
@@ -158,14 +158,72 @@ def test_input_6_the_offender_is_not_the_letters_reviewer() -> None:
     case.review_letter(at=clock(), actor="F1")
 
 
+def _legacy_assessed_by(actor: str) -> tuple[Case, Clock]:
+    """The schema-1 shuttle case with its enhanced assessment recorded by ``actor`` (schema 1
+    recorded no roles, so anyone could be the actor), the chain as schema 1 computed it."""
+    doc = json.loads((FIXTURES / "shuttle.json").read_text(encoding="utf-8"))
+    assessment = doc["events"][6]
+    assert assessment["action"] == "assess_risk"
+    assessment["actor"] = actor
+    assessment["data"]["enhanced"] = True
+    previous = "0" * 64
+    for raw in doc["events"]:
+        raw["previous_hash"] = previous
+        raw["hash"] = previous = event_hash(**{k: v for k, v in raw.items() if k != "hash"})
+    case = loads(json.dumps(doc))
+    return case, later(case, timedelta(hours=1))
+
+
 def test_input_6_a_legacy_assessor_cannot_approve_their_own() -> None:
-    """In a case saved before roles were recorded, the person who assessed cannot approve."""
-    case = loads((FIXTURES / "shuttle.json").read_text(encoding="utf-8"))
-    clock = later(case, timedelta(hours=1))
-    case.assess_risk("favourable", enhanced=True, at=clock(), actor="X1")
+    """In a case saved before roles were recorded, the person who assessed cannot approve,
+    once they are added as a manager; another manager can."""
+    case, clock = _legacy_assessed_by("X1")
+    for manager in ("X1", "X2"):
+        case.add_party(Staff(manager, StaffRole.MANAGER), at=clock(), actor="F1")
     assert "approver_is_assessor" in codes(case, "approve_risk_assessment", actor="X1")
     case.approve_risk_assessment(at=clock(), actor="X2")
     assert case.record.risk_assessments[-1].approved_by == "X2"
+
+
+class TestMigratedCasesRecordTheirStaff:
+    """Found by a practitioner's review: in a schema-1 case any id that was not a participant
+    was read as staff in every role, also for new actions."""
+
+    def test_legacy_events_by_actors_not_on_record_still_load(self) -> None:
+        """The previous release recorded no roles: its events load as they were."""
+        case, _clock = _legacy_assessed_by("X1")
+        assert not case.record.roles_on_record
+        assert case.record.risk_assessments[-1].assessed_by == "X1"
+        assert loads(dumps(case)) == case  # the saved provenance judges them as they were
+
+    def test_a_new_action_by_someone_not_on_the_staff_is_refused_with_the_way_forward(
+        self,
+    ) -> None:
+        case, clock = _legacy_assessed_by("X1")
+        for actor in ("X1", "Z9"):
+            refused = case.blockers("record_new_information", actor=actor)
+            assert [b.code for b in refused] == ["actor_not_permitted"]
+            assert "add_party" in refused[0].message
+        assert "actor_not_permitted" in codes(case, "assess_risk", actor="Z9", outcome="favourable")
+        with pytest.raises(ActionRefused):
+            case.record_new_information(at=clock(), actor="Z9")
+
+    def test_a_new_assessment_names_an_approver_on_record(self) -> None:
+        """``approved_by`` on a new assessment names a manager on record, also in a migrated
+        case (the legacy approval in its history stays as it was)."""
+        case, _clock = _legacy_assessed_by("X1")
+        data = {"outcome": "favourable", "enhanced": True, "approved_by": "Z9"}
+        assert codes(case, "assess_risk", actor="F1", **data) == {"approver_not_manager"}
+
+    def test_a_migrated_case_adds_its_staff_then_they_act(self) -> None:
+        """A facilitator on the case adds the manager; the manager then acts in that role
+        only."""
+        case, clock = _legacy_assessed_by("X1")
+        case.add_party(Staff("Z9", StaffRole.MANAGER), at=clock(), actor="F1")
+        case.record_new_information(at=clock(), actor="Z9")
+        assert "actor_not_permitted" in codes(
+            case, "record_shuttle_message", actor="Z9", victim="V1", direction="to_victim"
+        )
 
 
 def test_a_participant_cannot_record_the_referral() -> None:
@@ -499,8 +557,9 @@ class TestLateEntry:
         last = case.record.updated_at
         with pytest.raises(InvalidInput, match="occurred_at"):
             case.record_session(duration=timedelta(hours=1), at=last - DAY, actor="F1")
+        # (an hour before ``last`` would be before the introduction began: refused since)
         case.record_session(
-            duration=timedelta(hours=1), at=last, occurred_at=last - timedelta(hours=1), actor="F1"
+            duration=timedelta(hours=1), at=last + HOUR, occurred_at=last, actor="F1"
         )
 
     def test_expiry_judges_when_the_contact_happened(self) -> None:
@@ -647,3 +706,151 @@ def test_diagrams_with_rules_show_who_may_take_each_action() -> None:
     assert "preparation --> conference : hold conference<br/>by lead facilitator<br/>" in mermaid
     assert "by lead facilitator or manager" in to_dot(model, guards=True)
     assert "by " not in to_mermaid(model)
+
+
+# -- found by a practitioner's review and the stateful machine (issue 14 fixes) -----------------
+
+
+def _shuttle_with_two_victims(assessed: tuple[str, ...] = (), **kw: object) -> tuple[Case, Clock]:
+    """Two victims, both ready to meet face to face; only V1 in shuttle mediation; the
+    participants ``assessed`` have a favourable assessment of their own."""
+    case, clock = ready_for_conference(victims=(Victim("V1"), Victim("V2")), **kw)
+    for party in assessed:
+        case.assess_risk("favourable", subject=party, at=clock(), actor="F1")
+    for party in ("O1", "V1"):
+        consent(case, clock, party, SHUTTLE)
+    case.choose_shuttle_mediation(at=clock(), actor="F1")
+    return case, clock
+
+
+def _fire_codes(case: Case, clock: Clock, action: str, **data: object) -> set[str]:
+    """The codes firing ``action`` is refused with (empty when it is accepted)."""
+    try:
+        case.fire(action, at=clock(), actor="F1", **data)
+    except ActionRefused as refused:
+        return set(refused.codes)
+    return set()
+
+
+class TestContactJudgesThoseItBringsTogether:
+    """Found by the stateful machine: a contact action judged the risk of the parties of the
+    stage it was taken from, not of those it brings into contact."""
+
+    def test_a_conference_from_shuttle_mediation_judges_the_risk_of_those_who_will_meet(
+        self,
+    ) -> None:
+        """V2 was never in the shuttle; their unfavourable assessment stops a conference with
+        them, not one without them."""
+        case, clock = _shuttle_with_two_victims()
+        case.assess_risk("unfavourable", subject="V2", at=clock(), actor="F1")
+        assert "risk_unfavourable" in codes(case, "hold_conference", victims=("V1", "V2"))
+        assert "risk_unfavourable" in codes(case, "hold_conference")  # every victim: V2 too
+        assert "risk_unfavourable" not in codes(case, "hold_conference", victims=("V1",))
+
+    def test_a_conference_from_shuttle_mediation_does_not_judge_a_shuttle_victim_not_meeting(
+        self,
+    ) -> None:
+        """V1's own unfavourable assessment stops their shuttle messages, not a conference
+        between the offender and V2 alone."""
+        case, clock = _shuttle_with_two_victims()
+        case.assess_risk("unfavourable", subject="V1", at=clock(), actor="F1")
+        message = {"victim": "V1", "direction": "to_victim"}
+        assert "risk_unfavourable" in codes(case, "record_shuttle_message", **message)
+        assert "risk_unfavourable" not in codes(case, "hold_conference", victims=("V2",))
+
+    def test_a_question_without_input_at_the_shuttle_stage_agrees_with_firing_without_input(
+        self,
+    ) -> None:
+        """Asking without input judges what firing without input would do (every victim
+        meets), so options(), can() and fire() agree."""
+        policy = Policy(risk_assessment_scope=RiskScope.PARTICIPANT)
+        # V2 has no assessment of their own
+        case, clock = _shuttle_with_two_victims(("O1", "V1", "S1"), policy=policy)
+        asked = codes(case, "hold_conference")
+        option = next(o for o in case.options() if o.action == "hold_conference")
+        assert {b.code for b in option.blockers} == asked
+        assert "risk_not_assessed" in asked
+        assert not case.can("hold_conference")
+        assert _fire_codes(case, clock, "hold_conference") == asked
+        assert case.state is State.SHUTTLE_MEDIATION
+
+    def test_a_request_only_victim_who_never_asked_is_not_brought_to_a_conference_from_shuttle(
+        self,
+    ) -> None:
+        """Sexual harm: V1 asked and is in the shuttle; V2 never asked, so a conference from
+        the shuttle stage may not bring V2 to meet the offender."""
+        asked, other = Victim("V1", requested_rj=True), Victim("V2", requested_rj=True)
+        case, clock = ready_for_conference(
+            victims=(asked, other), category=OffenceCategory.SEXUAL_OFFENCE
+        )
+        for party in ("O1", "V1"):
+            consent(case, clock, party, SHUTTLE)
+        case.choose_shuttle_mediation(at=clock(), actor="F1")
+        case.add_party(Victim("V3"), at=clock(), actor="F1")
+        assert "victim_did_not_request" in codes(case, "hold_conference", victims=("V1", "V3"))
+        assert "victim_did_not_request" not in codes(case, "hold_conference", victims=("V1",))
+
+    def test_a_letter_delivery_judges_its_own_victims_risk(self) -> None:
+        """Two letters: delivering V1's judges V1's risk, not that of the victim whose letter
+        was drafted last."""
+        policy = Policy(risk_assessment_scope=RiskScope.PARTICIPANT)
+        case, clock = at_stage(
+            State.LETTER_OF_APOLOGY, victims=(Victim("V1"), Victim("V2")), policy=policy
+        )
+        for victim in ("V1", "V2"):
+            case.draft_letter(victim, at=clock(), actor="F1")
+            case.review_letter(victim=victim, at=clock(), actor="F1")
+            consent(case, clock, victim, ContactActivity.RECEIVE_LETTER)
+        case.assess_risk("favourable", subject="V1", at=clock(), actor="F1")
+        case.assess_risk("unfavourable", subject="V2", at=clock(), actor="F1")
+        assert "risk_unfavourable" in codes(case, "deliver_letter", victim="V2")
+        assert codes(case, "deliver_letter", victim="V1") == set()
+        case.deliver_letter(victim="V1", at=clock(), actor="F1")
+
+
+class TestLateEntryBelongsToItsStage:
+    """Found by a practitioner's review: a session could be recorded late with an
+    ``occurred_at`` before its stage began (counted as a session of a stage not yet entered)."""
+
+    def test_a_session_dated_before_its_stage_began_is_refused(self) -> None:
+        case, clock = at_stage(State.PREPARATION)
+        began = case.record.stage_entered_at
+        assert began is not None and case.history[-1].action == "start_preparation"
+        at = clock()
+        early = {"duration": timedelta(hours=1), "occurred_at": began - HOUR}
+        assert codes(case, "record_session", at=at, **early) == {"happened_before_stage"}
+        before = case.history
+        with pytest.raises(ActionRefused) as refused:
+            case.fire("record_session", at=at, actor="F1", **early)
+        assert refused.value.codes == ("happened_before_stage",)
+        assert case.history == before
+        case.record_session(duration=timedelta(hours=1), at=at, occurred_at=began, actor="F1")
+        assert case.record.sessions[-1].held_at == began
+
+    def test_a_stage_change_dated_before_the_stage_it_leaves_is_refused(self) -> None:
+        """Leaving a stage cannot have happened before entering it."""
+        case, clock = at_stage(State.INTRODUCTION)
+        session(case, clock)
+        case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+        began = case.record.stage_entered_at
+        assert began is not None
+        assert "happened_before_stage" in codes(
+            case, "start_preparation", at=clock(), occurred_at=began - DAY / 24
+        )
+
+    def test_the_new_stage_starts_when_a_late_stage_change_happened(self) -> None:
+        """A stage change entered late starts the stage when it happened, not when recorded."""
+        case, clock = at_stage(State.INTRODUCTION)
+        session(case, clock)
+        case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
+        happened = case.record.updated_at
+        case.start_preparation(at=clock() + DAY, occurred_at=happened, actor="F1")
+        assert case.record.stage_entered_at == happened
+        assert replay(case.history, policy=case.policy) == case
+
+    def test_record_keeping_of_any_stage_may_have_happened_earlier(self) -> None:
+        """Consent given at the introduction and recorded during preparation is not refused."""
+        case, clock = at_stage(State.PREPARATION)
+        began = case.record.stage_entered_at
+        assert began is not None
+        case.give_information("O1", F2F, at=clock(), occurred_at=began - HOUR, actor="F1")

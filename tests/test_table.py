@@ -84,7 +84,18 @@ def test_nothing_leaves_an_end_stage_and_every_open_stage_can_close() -> None:
             assert action.dest is None, action.name
             assert action.name in EVALUATION_ACTIONS, action.name
     accepted = {a.name for a in ACTIONS.values() if TERMINAL & set(a.sources)}
-    assert accepted == {"record_feedback", "record_follow_up", "inform_victim"}
+    assert accepted == {
+        "record_feedback",
+        "record_follow_up",
+        "inform_victim",
+        # issue 14 fixes: a held letter is delivered, consent withdrawn, after the end too
+        "give_information",
+        "record_consent",
+        "deliver_letter",
+        "withdraw_consent",
+        "record_decline",
+        "decline_all",
+    }
     assert set(ACTIONS["close"].sources) == set(OPEN_STATES)
 
 

@@ -51,6 +51,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -556,6 +557,7 @@ TEMPLATES: dict[type, dict[str, Any]] = {
     LetterInput: {"victim": "V1"},
     ApproveRiskAssessment: {"subject": "V1"},
     RecordNewInformation: {"subject": "V1"},
+    DeclineAll: {"party": "V1"},  # issue 14 fixes
     Policy: {},
 }
 SLOTS = [

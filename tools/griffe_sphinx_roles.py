@@ -21,7 +21,8 @@ from typing import Any
 import griffe
 
 ROLE = re.compile(
-    r":(?:py:)?(?:func|meth|class|data|attr|mod|exc|obj|const):`(?P<tilde>~?)\.?(?P<target>[^`<>]+)`"
+    r":(?:py:)?(?:func|meth|class|data|attr|mod|exc|obj|const):`(?P<tilde>~?)\.?"
+    r"(?:(?P<title>[^`<>]+?)\s*<(?P<titled>[^`<>]+)>|(?P<target>[^`<>]+))`"
 )
 API_PAGES = Path(__file__).resolve().parent.parent / "docs" / "api"
 
@@ -94,8 +95,12 @@ class SphinxRoles(griffe.Extension):
     def _link(
         self, match: re.Match[str], obj: griffe.Object, loader: griffe.GriffeLoader, pages: set[str]
     ) -> str:
-        target = match["target"].strip()
-        text = target.rsplit(".", 1)[-1] if match["tilde"] else target
+        if match["titled"] is not None:  # :meth:`shown text <target>`
+            target = match["titled"].strip()
+            text = match["title"].strip()
+        else:
+            target = match["target"].strip()
+            text = target.rsplit(".", 1)[-1] if match["tilde"] else target
         path = self._resolve(target, obj, loader)
         public = path is not None and not any(
             p.startswith("_") and not p.startswith("__") for p in path.split(".")

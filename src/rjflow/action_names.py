@@ -52,6 +52,8 @@ ActionName = Literal[
     "approve_risk_assessment",
     "record_new_information",
     "vary_agreement",
+    "decline_all",
+    "withdraw_variation",
     "waive_agreement_action",
     "record_breach_outcome",
     "record_victim_wishes",

@@ -384,9 +384,11 @@ class AgreementOutcome(enum.Enum):
 
     @classmethod
     def of(cls, statuses: tuple[ActionStatus, ...]) -> AgreementOutcome:
-        """The outcome of actions with these final statuses: fulfilled when every one is done
-        or waived; partly fulfilled when at least one is done and another not complied with;
-        not fulfilled when none is done and at least one not complied with.
+        """The outcome of actions with these final statuses: fulfilled when at least one is
+        done and every other done or waived; partly fulfilled when at least one is done and
+        another not complied with; not fulfilled when none is done (an agreement whose every
+        action was waived is not reported as fulfilled: nothing agreed was carried out).
+        Source: practice (honest reporting of outcomes), *inferred*.
 
         >>> AgreementOutcome.of((ActionStatus.DONE, ActionStatus.WAIVED)).value
         'fulfilled'
@@ -394,8 +396,12 @@ class AgreementOutcome(enum.Enum):
         'partly_fulfilled'
         >>> AgreementOutcome.of((ActionStatus.WAIVED, ActionStatus.NOT_COMPLIED)).value
         'not_fulfilled'
+        >>> AgreementOutcome.of((ActionStatus.WAIVED, ActionStatus.WAIVED)).value
+        'not_fulfilled'
         """
-        if all(s in (ActionStatus.DONE, ActionStatus.WAIVED) for s in statuses):
+        if ActionStatus.DONE in statuses and all(
+            s in (ActionStatus.DONE, ActionStatus.WAIVED) for s in statuses
+        ):
             return cls.FULFILLED
         if ActionStatus.DONE in statuses:
             return cls.PARTLY_FULFILLED

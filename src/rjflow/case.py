@@ -50,6 +50,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -516,7 +517,9 @@ class Case:
         This is how a form checks a proposed input without changing anything: pass the input
         you would fire with — typed, or as the JSON a form sends (see :mod:`rjflow.forms`) —
         and show the blockers beside the form.  Without ``data`` the rules that depend on the
-        input (a session's length, say; :attr:`Option.depends_on` names them) are not judged.
+        input (a session's length, say; :attr:`Option.depends_on` names them) are not judged,
+        except for an action whose input has a default for every field (such as
+        ``hold_conference``): it is judged with those defaults, as :meth:`fire` would take it.
         ``at`` and ``actor`` as for :meth:`options`; ``occurred_at`` as for :meth:`fire`.
 
         The stage is judged first: at a stage where the action cannot happen the answer is
@@ -1194,3 +1197,32 @@ class Case:
         no activity, the enforcement window.  Empty once the case has ended.  See
         :func:`rjflow.deadlines.due`; the rules are in docs/reporting.md."""
         return _due(self, at)
+
+    # -- issue 14 fixes (rules) --
+
+    @_stage_first
+    def withdraw_variation(
+        self, *, at: datetime, actor: str, occurred_at: datetime | None = None
+    ) -> Event:
+        """Not every signatory signs the varied terms: set the variation aside.  The signed
+        terms it would have replaced stay in force (their actions keep the status they had),
+        so the case goes on under them.  Refused when no varied terms await a signature."""
+        return self._do("withdraw_variation", NoInput(), at, actor, occurred_at)
+
+    @_stage_first
+    def decline_all(
+        self,
+        party: str,
+        *,
+        at: datetime,
+        actor: str,
+        interpreter_provided: bool = False,
+        occurred_at: datetime | None = None,
+    ) -> Event:
+        """``party`` declines restorative justice altogether and does not want to be approached
+        again: every activity they could take part in is declined (any consent in force is
+        withdrawn with it).  Recorded also after the case ended.  They may still come back
+        themselves: their request (:meth:`record_request`) lifts it.  A withdrawal
+        (:meth:`withdraw_consent`) is not this: the service may ask again later."""
+        inp = DeclineAll(party, interpreter_provided)
+        return self._do("decline_all", inp, at, actor, occurred_at)

@@ -56,6 +56,7 @@ __all__ = [
     "AssignLeadFacilitator",
     "Close",
     "ConsentInput",
+    "DeclineAll",
     "DraftLetter",
     "HoldConference",
     "InformVictim",
@@ -778,6 +779,21 @@ class RecordNewInformation:
 
 # -- end of safeguarding --------------------------------------------------------------------
 
+# -- consent (issue 14 fixes) -----------------------------------------------------------------
+
+
+@attrs.frozen
+class DeclineAll:
+    """A party who declines restorative justice altogether and does not want to be approached
+    again: every activity they could take part in is declined at once.
+
+    ``interpreter_provided``: an interpreter was there.
+    """
+
+    party: str = attrs.field(validator=opaque_id)
+    interpreter_provided: bool = attrs.field(default=False, validator=boolean)
+
+
 #: Any action's input.
 Input = (
     NoInput
@@ -809,4 +825,5 @@ Input = (
     | LetterInput
     | ApproveRiskAssessment
     | RecordNewInformation
+    | DeclineAll
 )

@@ -52,6 +52,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -77,8 +78,8 @@ from rjflow.commands import (
 )
 from rjflow.parties import Facilitator, Staff
 from rjflow.record import CaseRecord
-from rjflow.rules.consent import attending_supporters
-from rjflow.states import STATES, State
+from rjflow.rules.consent import activities_of, attending_supporters
+from rjflow.states import ACTIONS, STATES, State
 
 __all__ = ["EFFECTS", "Effect", "open_record"]
 
@@ -207,6 +208,16 @@ _effect("record_decline")(_decide(ConsentStatus.DECLINED))
 _effect("withdraw_consent")(_decide(ConsentStatus.WITHDRAWN))
 
 
+@_effect("decline_all")  # issue 14 fixes: a general decline, in one step
+def _decline_all(rec: CaseRecord, inp: DeclineAll, at: datetime, actor: str) -> dict[str, Any]:
+    decisions = tuple(
+        ConsentDecision(inp.party, a, ConsentStatus.DECLINED, at, actor, inp.interpreter_provided)
+        for a in activities_of(rec, inp.party)
+        if not rec.decline_stands(inp.party, a)
+    )
+    return {"consents": (*rec.consents, *decisions)}
+
+
 @_effect("acknowledge_responsibility")
 def _acknowledge(
     rec: CaseRecord, inp: RecordAcknowledgement, at: datetime, actor: str
@@ -261,7 +272,13 @@ def _review_letter(rec: CaseRecord, inp: ReviewLetter, at: datetime, actor: str)
 @_effect("deliver_letter")
 def _deliver_letter(rec: CaseRecord, inp: LetterInput, at: datetime, actor: str) -> dict[str, Any]:
     old = _target_letter(rec, inp)
-    return _with_letter(rec, old, attrs.evolve(old, status=LetterStatus.DELIVERED, settled_at=at))
+    changes = _with_letter(
+        rec, old, attrs.evolve(old, status=LetterStatus.DELIVERED, settled_at=at)
+    )
+    if rec.closure is not None:  # delivered after the end (issue 14 fixes): report it honestly
+        rj_type = rec.updated(letters=changes["letters"]).rj_type
+        changes["closure"] = attrs.evolve(rec.closure, rj_type=rj_type)
+    return changes
 
 
 @_effect("hold_letter_on_file")
@@ -331,7 +348,40 @@ def _vary(rec: CaseRecord, inp: VaryAgreement, at: datetime, actor: str) -> dict
     varied = attrs.evolve(
         agreement, actions=inp.actions, signatures=(), variations=agreement.variations + 1
     )
-    return {"agreement": varied}
+    # An action whose terms changed (or that comes back under an id used before) starts
+    # again: its earlier status was for other terms.  An unchanged action keeps its status.
+    current = {a.id: a for a in agreement.actions}
+    restarted = tuple(
+        ProgressUpdate(a.id, ActionStatus.NOT_STARTED, at, actor)
+        for a in inp.actions
+        if current.get(a.id) != a and rec.action_status(a.id) is not ActionStatus.NOT_STARTED
+    )
+    return {
+        "agreement": varied,
+        "progress": (*rec.progress, *restarted),
+        "variation_of": agreement,  # the signed terms, in force again if this is withdrawn
+        "variation_progress": len(rec.progress),
+    }
+
+
+@_effect("withdraw_variation")
+def _withdraw_variation(rec: CaseRecord, inp: Input, at: datetime, actor: str) -> dict[str, Any]:
+    signed = rec.variation_of
+    assert signed is not None  # the variation_pending guard has passed
+    # The actions the variation started again take back the status they had under the
+    # signed terms (nothing else is recorded on an agreement that does not bind).
+    before = {u.action_id: u.status for u in rec.progress[: rec.variation_progress]}
+    restored = tuple(
+        ProgressUpdate(a.id, before.get(a.id, ActionStatus.NOT_STARTED), at, actor)
+        for a in signed.actions
+        if rec.action_status(a.id) is not before.get(a.id, ActionStatus.NOT_STARTED)
+    )
+    return {
+        "agreement": signed,
+        "progress": (*rec.progress, *restored),
+        "variation_of": None,
+        "variation_progress": 0,
+    }
 
 
 @_effect("waive_agreement_action")
@@ -449,7 +499,35 @@ _with_material_change("add_party", _participant_added)
 _with_material_change("assign_lead_facilitator", _lead_changed)
 _with_material_change("withdraw_consent", _consent_withdrawn)
 
+
+def _declined_in_force(rec: CaseRecord, inp: DeclineAll) -> Any:
+    """A general decline withdraws any consent in force: a material change, as a withdrawal."""
+    if any(rec.consents_to(inp.party, a) for a in activities_of(rec, inp.party)):
+        return (MaterialChangeKind.CONSENT_WITHDRAWN, inp.party)
+    return None
+
+
+_with_material_change("decline_all", _declined_in_force)
+
 # -- end of safeguarding --------------------------------------------------------------------
+
+# -- late entry (issue 14 fixes): when the current stage began -------------------------------
+
+
+def _entering(name: str) -> None:
+    """Wrap stage-changing action ``name``'s effect so that it records when the new stage
+    began: when the action happened (for an entry made late, its ``occurred_at``)."""
+    base = _REGISTRY[name]
+
+    def effect(rec: CaseRecord, inp: Any, at: datetime, actor: str) -> dict[str, Any]:
+        return {**base(rec, inp, at, actor), "stage_entered_at": at}
+
+    _REGISTRY[name] = effect
+
+
+for _action in ACTIONS.values():
+    if _action.dest is not None:
+        _entering(_action.name)
 
 #: Every action's effect, by action name.
 EFFECTS: Mapping[str, Effect] = MappingProxyType(dict(_REGISTRY))

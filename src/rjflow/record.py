@@ -89,6 +89,13 @@ class CaseRecord:
     # -- safeguarding and roles (issue 14, D2) --
     material_changes: tuple[MaterialChange, ...] = ()
     roles_on_record: bool = False
+    # -- issue 14 fixes: a variation awaiting signatures keeps the signed terms it would replace
+    variation_of: Agreement | None = None
+    #: How many progress updates were recorded before that variation (restored if withdrawn).
+    variation_progress: int = 0
+    #: When the case entered its current stage (None: at the opening, or a record saved
+    #: before this was kept).
+    stage_entered_at: datetime | None = None
 
     def updated(self, **changes: Any) -> CaseRecord:
         """A copy with ``changes``: what ``attrs.evolve`` does, without re-running
@@ -249,7 +256,8 @@ class CaseRecord:
     @property
     def is_open(self) -> bool:
         """True until the case is completed or closed; an ended case then accepts only the
-        evaluation actions (``states.EVALUATION_ACTIONS``)."""
+        record-keeping of ``states.EVALUATION_ACTIONS`` (evaluation, a held letter's delivery,
+        a withdrawal or decline)."""
         return self.state not in (State.COMPLETED, State.CLOSED)
 
     # -- agreement, enforcement and evaluation (issue 14) ----------------------------------
@@ -273,18 +281,38 @@ class CaseRecord:
             return ContactActivity.FACE_TO_FACE
         return ContactActivity.SHUTTLE
 
+    def signer_consent_in_force(self, party_id: str) -> bool:
+        """True when ``party_id``'s consent lets their signature on the agreement count: the
+        offender's and a victim's consent to the agreement's activity is in force; a
+        supporter's is not withdrawn or declined (one who never recorded a decision, possible
+        only in a history from before supporters consented, schema 1, keeps it); facilitators
+        do not consent (practice: a signature counts only while the signer's consent is in
+        force)."""
+        party = self.party(party_id)
+        activity = self.agreement_activity()
+        if isinstance(party, _CONSENTING):
+            return self.consents_to(party_id, activity)
+        if isinstance(party, Supporter):
+            return self.consent_status(party_id, activity) in (None, ConsentStatus.GIVEN)
+        return True
+
     def signature_counts(self, party_id: str) -> bool:
         """True when ``party_id``'s signature on the agreement counts now: they signed its
-        current terms and, unless they are a facilitator (who does not consent) or a
-        supporter, their consent to the agreement's activity is in force (practice: a
-        signature counts only while the signer's consent is in force)."""
+        current terms and their consent is in force (:meth:`signer_consent_in_force`)."""
         agreement = self.agreement
         if agreement is None or not agreement.signed_by(party_id):
             return False
-        party = self.party(party_id)
-        if isinstance(party, _CONSENTING):
-            return self.consents_to(party_id, self.agreement_activity())
-        return True
+        return self.signer_consent_in_force(party_id)
+
+    def variation_pending(self, policy: Policy) -> bool:
+        """True while varied terms await a signature: the signed terms they would replace
+        (:attr:`variation_of`) can be restored with ``withdraw_variation``."""
+        agreement = self.agreement
+        return (
+            self.variation_of is not None
+            and agreement is not None
+            and any(not agreement.signed_by(p) for p in self.agreement_signatories(policy))
+        )
 
     def agreement_missing(self, policy: Policy) -> tuple[str, ...]:
         """The signatories whose signature is missing or does not count now (consent not in
@@ -324,9 +352,8 @@ class CaseRecord:
         indirect when a letter was delivered or a shuttle message carried, none otherwise."""
         if self.conference is not None:
             return RJType.DIRECT
-        if (
-            self.letter is not None and self.letter.status is LetterStatus.DELIVERED
-        ) or self.shuttle_messages:
+        delivered = any(x.status is LetterStatus.DELIVERED for x in self.letters)
+        if delivered or self.shuttle_messages:  # any victim's letter (one letter per victim)
             return RJType.INDIRECT
         return RJType.NONE
 
@@ -381,9 +408,12 @@ class CaseRecord:
         """The staff roles ``actor`` holds on this case (empty for participants and strangers).
 
         Every facilitator holds ``FACILITATOR``, the lead also ``LEAD_FACILITATOR``; a
-        :class:`~rjflow.parties.Staff` party holds their own role.  In a case opened before
-        roles were recorded (``roles_on_record`` False: schema-1 documents) an actor who is not
-        a participant is read as holding every staff role, since the history never said which.
+        :class:`~rjflow.parties.Staff` party holds their own role; anyone else holds none.
+        This holds in a case opened before roles were recorded too (``roles_on_record``
+        False: schema-1 documents): its own events are replayed by the rules of their time,
+        which did not judge the actor, but a new action is taken by staff on record, so such a
+        case first adds its managers and administrators (``add_party`` with a
+        :class:`~rjflow.parties.Staff`, taken by one of its facilitators).
         """
         party = self.party(actor)
         if isinstance(party, Facilitator):
@@ -392,8 +422,6 @@ class CaseRecord:
             return _FACILITATOR_ROLES
         if isinstance(party, Staff):
             return frozenset({party.role})
-        if party is None and not self.roles_on_record:
-            return _ALL_ROLES
         return frozenset()
 
     def is_participant(self, party_id: str) -> bool:
@@ -423,7 +451,7 @@ class CaseRecord:
 
 
 #: The parties whose signature needs their consent in force (facilitators do not consent;
-#: supporters join this once they can consent).
+#: a supporter's lapses once they withdraw or decline: see ``signer_consent_in_force``).
 _CONSENTING = (Offender, Victim)
 
 
@@ -458,4 +486,3 @@ def _make_copier(changed: frozenset[str]) -> Callable[[CaseRecord, dict[str, Any
 
 _FACILITATOR_ROLES = frozenset({StaffRole.FACILITATOR})
 _LEAD_ROLES = frozenset({StaffRole.FACILITATOR, StaffRole.LEAD_FACILITATOR})
-_ALL_ROLES = frozenset(StaffRole)

@@ -30,6 +30,7 @@ from rjflow.commands import (
     AssignLeadFacilitator,
     Close,
     ConsentInput,
+    DeclineAll,
     DraftLetter,
     HoldConference,
     InformVictim,
@@ -331,9 +332,10 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "give_information",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         (
+            "ended_only_for_a_held_letter",
             "party_can_consent",
             "party_not_declined",
             "interpreter_present",
@@ -346,9 +348,10 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "record_consent",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         (
+            "ended_only_for_a_held_letter",
             "party_can_consent",
             "party_not_declined",
             "information_given",
@@ -362,7 +365,7 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "record_decline",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         ("party_can_consent",),
         ConsentInput,
@@ -371,11 +374,12 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "withdraw_consent",
-        OPEN_STATES,
+        (*OPEN_STATES, *_ENDED),
         None,
         ("consent_in_force",),
         ConsentInput,
-        "Record that a party withdrew consent; what depended on it is blocked at once.",
+        "Record that a party withdrew consent; what depended on it is blocked at once. They may "
+        "be asked again later: a wish not to be approached again is recorded as a decline.",
         roles=ANY_STAFF,
     ),
     ActionDef(
@@ -416,7 +420,7 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "deliver_letter",
-        (_S.LETTER_OF_APOLOGY, _S.REVIEW),
+        (_S.LETTER_OF_APOLOGY, _S.REVIEW, *_ENDED),
         None,
         (
             "letter_deliverable",
@@ -541,9 +545,32 @@ _ACTIONS += (
             "agreement_signed_by_all",
             "responsible_parties_known",
             "agreement_actions_dated",
+            "risk_assessment_favourable",
         ),
         VaryAgreement,
         "Vary a signed outcome agreement with the parties; everyone signs the new terms.",
+        roles=FACILITATORS,
+    ),
+    # -- consent (issue 14 fixes) --
+    ActionDef(
+        "decline_all",
+        (*OPEN_STATES, *_ENDED),
+        None,
+        ("participant_may_decline",),
+        DeclineAll,
+        "A party declines restorative justice altogether and asks not to be approached again: "
+        "every activity they could take part in is declined at once.",
+        roles=ANY_STAFF,
+    ),
+    # -- agreement (issue 14 fixes) --
+    ActionDef(
+        "withdraw_variation",
+        (*_AGREEMENT_STAGES, _S.REVIEW),
+        None,
+        ("variation_pending",),
+        NoInput,
+        "Not everyone signs the varied terms: set the variation aside; the signed terms stay "
+        "in force.",
         roles=FACILITATORS,
     ),
     ActionDef(
@@ -614,11 +641,47 @@ _ACTIONS += (
     ),
 )
 
-#: The only actions an ended (completed or closed) case accepts: record-keeping for the
+# -- late entry (issue 14 fixes): what belongs to a stage happened during it -------------------
+#: Record-keeping that belongs to the stage it is recorded in (besides every stage change).
+_STAGE_BOUND = frozenset(
+    {
+        "record_session",
+        "record_shuttle_message",
+        "draft_letter",
+        "review_letter",
+        "hold_letter_on_file",
+        "propose_agreement",
+        "record_progress",
+        "waive_agreement_action",
+    }
+)
+_ACTIONS = tuple(
+    attrs.evolve(a, guards=(*a.guards, "happened_in_stage"))
+    if a.dest is not None or a.name in _STAGE_BOUND
+    else a
+    for a in _ACTIONS
+)
+
+#: The only actions an ended (completed or closed) case accepts, all record-keeping: the
 #: service's evaluation (practice: feedback and follow-up after the end; the victim is told
-#: of the conclusion).  The workflow checks that no other action has an end stage as a source.
+#: of the conclusion), a letter held on file delivered when its victim asks (practice: "if and
+#: when" the victim chooses; their consent to receive it is recorded first), and a
+#: participant's withdrawal or decline (consent is
+#: withdrawable at any time: RJC codes, Victims' Code).  The workflow checks that no other
+#: action has an end stage as a source.
 EVALUATION_ACTIONS: frozenset[str] = frozenset(
-    {"record_feedback", "record_follow_up", "inform_victim"}
+    {
+        "record_feedback",
+        "record_follow_up",
+        "inform_victim",
+        # -- issue 14 fixes: after the end too --
+        "give_information",  # only about receiving a letter held on file for the victim
+        "record_consent",  # likewise
+        "deliver_letter",
+        "withdraw_consent",
+        "record_decline",
+        "decline_all",
+    }
 )
 
 #: Every action of the workflow, by name, in the table's order.

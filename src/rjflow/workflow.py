@@ -89,6 +89,15 @@ SCHEMA_1_RULES = frozenset(
 )
 
 
+@functools.cache
+def _default_input(cls: type) -> Input | None:
+    """The input ``cls()`` when every field of ``cls`` has a default, else None."""
+    if all(a.default is not attrs.NOTHING for a in attrs.fields(cls) if a.init):
+        built: Input = cls()
+        return built
+    return None
+
+
 class _Carrier:
     """What transitions dispatches on for one action: the case's stage, and what the guards
     need.  Lives for one call; never registered with the machine."""
@@ -277,10 +286,18 @@ class Workflow:
     def blockers(
         self, record: CaseRecord, action: ActionDef, inp: Input | None, act: Acting
     ) -> list[Blocker]:
-        """Every reason ``action`` cannot be taken now, without changing anything."""
+        """Every reason ``action`` cannot be taken now, without changing anything.
+
+        A question without input (``inp`` None) about an action whose input has a default
+        for every field is judged with those defaults, the input :meth:`dispatch` gets when the
+        action is fired without arguments: asking and firing always agree.  Otherwise the
+        rules that depend on the input are not judged.
+        """
         unavailable = self._unavailable(record, action)
         if unavailable is not None:
             return [unavailable]
+        if inp is None:
+            inp = _default_input(action.input)
         return run_guards(self._guards[action.name], record, self.policy, inp, act)
 
     def dispatch(
@@ -327,7 +344,7 @@ class Workflow:
             return Blocker(
                 f"case_{record.state.value}",
                 f"The case is {record.state.label}; a {record.state.label} case accepts only the "
-                f"evaluation actions ({accepted}).",
+                f"record-keeping of an ended case ({accepted}).",
                 "",
             )
         stages = ", ".join(s.label for s in action.sources)

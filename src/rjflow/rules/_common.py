@@ -53,14 +53,20 @@ def _shuttle_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
 
 
 def _contact_victims(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
-    """The victims the action would bring into contact with the offender."""
-    if isinstance(inp, LetterInput) and inp.victim is not None:
-        return (inp.victim,)  # a letter's delivery (issue 14: one letter per victim)
+    """The victims the action would bring into contact with the offender: those its input
+    names wherever it is taken from (a conference held from shuttle mediation meets the victims
+    named for it; a letter goes to its victim, also after the case moved on)."""
+    if isinstance(inp, LetterInput):
+        if inp.victim is not None:
+            return (inp.victim,)  # a letter's delivery (issue 14: one letter per victim)
+        return tuple(letter.victim for letter in rec.letters)
+    if isinstance(inp, HoldConference):
+        return _conference_victims(rec, inp)
     if rec.state in (State.LETTER_OF_APOLOGY, State.REVIEW) and rec.letters:
         return tuple(letter.victim for letter in rec.letters)
     if isinstance(inp, RecordShuttleMessage) or rec.state is State.SHUTTLE_MEDIATION:
         return _shuttle_victims(rec, inp)
-    if isinstance(inp, HoldConference) or rec.conference is not None:
+    if rec.conference is not None:
         return _conference_victims(rec, inp)
     return tuple(v.id for v in rec.victims)
 

@@ -59,7 +59,19 @@ def activity_concluded(
         )
 
 
+def _or_withdraw(rec: CaseRecord, policy: Policy) -> str:
+    """The way on while varied terms await signatures (nothing otherwise), ending a sentence."""
+    if rec.variation_pending(policy):
+        return (
+            ", or, if the parties do not all sign the varied terms, withdraw the variation "
+            "(withdraw_variation): the signed terms then stay in force."
+        )
+    return "."
+
+
 def _missing_blockers(rec: CaseRecord, policy: Policy, then: str) -> Iterator[Blocker]:
+    if rec.variation_pending(policy):
+        then = then.rstrip(".") + _or_withdraw(rec, policy)
     missing = rec.agreement_missing(policy)
     assert rec.agreement is not None
     unsigned = [p for p in missing if not rec.agreement.signed_by(p)]
@@ -136,6 +148,7 @@ def responsible_parties_known(
                 "unknown_party",
                 f"Agreement action {item.id} names {item.responsible} as responsible, who is not a "
                 "party to this case.",
+                item.responsible,
             )
         elif not isinstance(party, Offender | Victim | Supporter):
             yield _block(
@@ -171,8 +184,9 @@ def signatory_may_sign(
     rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
 ) -> Iterator[Blocker]:
     """Every signatory signs the current terms once: the participants, with their consent to
-    the agreement's activity in force (practice), and the lead facilitator where
-    ``Policy.facilitator_signs_agreement`` (seed: "signed by all parties")."""
+    the agreement's activity in force (a supporter who withdrew or declined does not sign), and
+    the lead facilitator where ``Policy.facilitator_signs_agreement`` (seed: "signed by all
+    parties"; practice: a signature counts only while the signer's consent is in force)."""
     agreement = rec.agreement
     if agreement is None:
         return
@@ -185,18 +199,19 @@ def signatory_may_sign(
         yield _block(
             "not_a_signatory",
             f"Party {inp.party} is not a participant asked to sign this agreement.",
+            inp.party,
         )
     elif agreement.signed_by(inp.party):
-        yield _block("already_signed", f"{inp.party} has already signed the agreement.")
-    elif isinstance(rec.party(inp.party), Offender | Victim):
+        yield _block("already_signed", f"{inp.party} has already signed the agreement.", inp.party)
+    elif not rec.signer_consent_in_force(inp.party):
+        # The offender or a victim without consent, or a supporter who withdrew or declined.
         activity = rec.agreement_activity()
-        if not rec.consents_to(inp.party, activity):
-            yield _block(
-                "signer_consent_not_in_force",
-                f"Party {inp.party} has no consent to {activity.label} in force, so their "
-                "signature would not count; record their consent first, or go on without them.",
-                inp.party,
-            )
+        yield _block(
+            "signer_consent_not_in_force",
+            f"Party {inp.party} has no consent to {activity.label} in force, so their "
+            "signature would not count; record their consent first, or go on without them.",
+            inp.party,
+        )
 
 
 @_guard
@@ -210,11 +225,31 @@ def agreement_signed_by_all(
         return
     unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
     if unsigned:
+        instead = (
+            "withdraw the variation (withdraw_variation) to go on under the signed terms"
+            if rec.variation_pending(policy)
+            else "propose new terms at the conference or shuttle stage"
+        )
         yield _block(
             "agreement_not_signed_yet",
             f"The outcome agreement is still being signed (unsigned: {', '.join(unsigned)}); "
-            "collect the signatures, or propose new terms at the conference or shuttle stage.",
+            f"collect the signatures, or {instead}.",
             unsigned[0],
+        )
+
+
+@_guard
+def variation_pending(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """A variation is voluntary: when not every signatory signs the varied terms, the variation
+    is withdrawn and the signed terms it would have replaced stay in force, so the case goes on
+    under them (practice: UN Basic Principles on RJ 2002/12 §7, participation and agreements
+    are voluntary; RJC Practitioner Code; *inferred*: the earlier terms were never set aside)."""
+    if not rec.variation_pending(policy):
+        yield _block(
+            "no_variation_pending",
+            "No varied terms are awaiting signatures, so there is no variation to withdraw.",
         )
 
 
@@ -228,7 +263,8 @@ def agreement_action_known(
         yield _block(
             "no_binding_agreement",
             "There is no outcome agreement in force (signed by every signatory, with their "
-            "consent in force) whose actions could be reviewed; collect the signatures first.",
+            "consent in force) whose actions could be reviewed; collect the signatures first"
+            + _or_withdraw(rec, policy),
         )
         return
     if (
@@ -238,6 +274,7 @@ def agreement_action_known(
         yield _block(
             "unknown_agreement_action",
             f"The agreement has no action {inp.action_id}; use one of its action ids.",
+            inp.action_id,
         )
 
 

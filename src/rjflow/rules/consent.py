@@ -23,6 +23,7 @@ from rjflow.commands import (
     AcceptSupporter,
     Acting,
     ConsentInput,
+    DeclineAll,
     HoldConference,
     Input,
     RecordRequest,
@@ -74,7 +75,8 @@ def _consent_blockers(
         yield _block(
             f"{who}_consent_withdrawn",
             f"{who.capitalize()} {party_id} withdrew consent to {activity.label}; it cannot go "
-            f"ahead with them. {otherwise}",
+            f"ahead with them. {otherwise} A withdrawal is not a wish never to be approached "
+            "again: they may be asked again later (if they do not want that, record a decline).",
             party_id,
         )
 
@@ -197,6 +199,7 @@ def party_can_consent(
             f"Party {inp.party} is a {party.role.value}; consent to {inp.activity.label} is given "
             "by "
             f"{who}.",
+            inp.party,
         )
 
 
@@ -236,6 +239,7 @@ def information_given(
             f"Party {inp.party} has not been given information about {inp.activity.label}; explain "
             "the process, its possible outcomes and how an agreement is monitored, record that, "
             "then record consent.",
+            inp.party,
         )
 
 
@@ -250,6 +254,7 @@ def consent_not_in_force(
             "consent_already_given",
             f"Party {inp.party}'s consent to {inp.activity.label} is already recorded and in "
             "force.",
+            inp.party,
         )
 
 
@@ -270,6 +275,7 @@ def consent_in_force(
             f"Party {inp.party} has no consent to {inp.activity.label} in force, so there is "
             "nothing "
             "to withdraw. To record a refusal, record a decline.",
+            inp.party,
         )
 
 
@@ -477,4 +483,36 @@ def supporter_acceptance_valid(
             "victim's supporter is accepted by the offender, the offender's supporter by a "
             "victim.",
             inp.by,
+        )
+
+
+# -- a general decline (issue 14 fixes) ---------------------------------------------------------
+
+
+def activities_of(rec: CaseRecord, party_id: str) -> tuple[ContactActivity, ...]:
+    """The activities ``party_id`` could consent to (and so decline), in the enum's order."""
+    party = rec.party(party_id)
+    if party is None:
+        return ()
+    return tuple(a for a in ContactActivity if _may_consent_to(rec, party, a))
+
+
+@_guard
+def participant_may_decline(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """A participant (the offender, a victim or a supporter) may decline restorative justice
+    altogether at any time, also after the case ended; the service then does not approach them
+    about any activity unless they come back themselves (practice: participation is voluntary,
+    RJC codes; Victims' Code; HMPPS Victim Contact Scheme).  Unlike a withdrawal, which stops
+    what depended on the consent but lets the service ask again later, a decline records the
+    wish not to be approached again."""
+    if isinstance(inp, DeclineAll) and not isinstance(
+        rec.party(inp.party), Offender | Victim | Supporter
+    ):
+        yield _block(
+            "unknown_participant",
+            f"Party {inp.party} is not a participant (offender, victim or supporter) on this "
+            "case; only a participant declines restorative justice.",
+            inp.party,
         )

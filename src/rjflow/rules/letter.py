@@ -20,12 +20,14 @@ from rjflow.activities import (
 from rjflow.blocker import Blocker
 from rjflow.commands import (
     Acting,
+    ConsentInput,
     DraftLetter,
     Input,
     LetterInput,
     RecordShuttleMessage,
     ReviewLetter,
 )
+from rjflow.parties import Supporter
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
 from rjflow.rules._common import (
@@ -181,4 +183,39 @@ def message_vetted(
             "message_not_vetted",
             "The facilitator has not checked this message; check it (and return it to its "
             "author for rewording if needed) before it is carried, then record it as vetted.",
+        )
+
+
+# -- after the end (issue 14 fixes) -------------------------------------------------------------
+
+
+@_guard
+def ended_only_for_a_held_letter(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """Once the case has ended, information and consent are recorded only for a victim to
+    receive their letter of apology still held on file (and for a young victim's appropriate
+    adult, who consents too), so that it can be delivered "if and when" they choose (practice:
+    RJC Practitioner Code; DOMAIN.md "Letters").  Anything else
+    would need the programme, which has ended."""
+    if rec.is_open:
+        return
+    letter = None
+    if isinstance(inp, ConsentInput):
+        # The victim's own letter, or, for a young victim's appropriate adult, the victim's.
+        party = rec.party(inp.party)
+        young = party.supports if isinstance(party, Supporter) and party.appropriate_adult else None
+        letter = rec.letter_to(inp.party) or (rec.letter_to(young) if young else None)
+    waiting = (LetterStatus.REVIEWED, LetterStatus.HELD_ON_FILE)
+    if not (
+        isinstance(inp, ConsentInput)
+        and inp.activity is ContactActivity.RECEIVE_LETTER
+        and letter is not None
+        and letter.status in waiting
+    ):
+        yield _block(
+            "case_ended",
+            f"The case is {rec.state.label}: information and consent are recorded after the "
+            "end only for a victim to receive a letter of apology held on file for them. "
+            "For anything else, refer the case again.",
         )

@@ -47,12 +47,14 @@ def party_id_free(
             "party_id_taken",
             f"Id {inp.party.id} is already used by a party to this case; give the new party its "
             "own id.",
+            inp.party.id,
         )
     if isinstance(inp.party, Supporter) and rec.party(inp.party.supports) is None:
         yield _block(
             "unknown_party",
             f"Supporter {inp.party.id} supports {inp.party.supports}, who is not a party to this "
             "case; add that party first, or correct the id.",
+            inp.party.id,
         )
 
 
@@ -67,6 +69,7 @@ def party_is_facilitator(
             "not_a_facilitator",
             f"Party {inp.facilitator} is not a facilitator on this case; add them as a facilitator "
             "first.",
+            inp.facilitator,
         )
 
 
@@ -82,4 +85,5 @@ def participant_known(
         yield _block(
             "unknown_participant",
             f"Party {inp.party} is not a participant (offender, victim or supporter) on this case.",
+            inp.party,
         )

@@ -105,3 +105,29 @@ def session_length_within_limit(
             f"{_hours(inp.duration.total_seconds())}. Correct the duration, or record the "
             "time as two sessions.",
         )
+
+
+# -- late entry (issue 14 fixes) ----------------------------------------------------------------
+
+
+@_guard
+def happened_in_stage(
+    rec: CaseRecord, policy: Policy, inp: Input | None, act: Acting
+) -> Iterator[Blocker]:
+    """An entry made late (``occurred_at``) that belongs to a stage happened during it: a
+    session, a stage change or a step of the activity is not dated before the case entered
+    its current stage (and no entry before the referral, refused as invalid input).  Source:
+    seed (the sessions run in order); late entry *inferred* from practice (sessions are
+    recorded days after they happened)."""
+    if act.occurred_at is None:
+        return
+    began = rec.stage_entered_at or rec.opened_at
+    if act.occurred_at < began:
+        yield _block(
+            "happened_before_stage",
+            f"This entry is given as having happened at "
+            f"{act.occurred_at.isoformat(timespec='minutes')}, before the case entered the "
+            f"{rec.state.label} stage (at {began.isoformat(timespec='minutes')}); what belongs "
+            "to this stage happened during it. Correct occurred_at to when it happened, on or "
+            "after the start of the stage.",
+        )

@@ -53,6 +53,15 @@ def _actor_blockers(
             f"actions: {what} is for {needed}. Record it as the member of staff who took it.",
         )
         return
+    if not rec.roles_on_record and rec.party(act.actor) is None:
+        yield _block(
+            "actor_not_permitted",
+            f"The action {what} is for {needed}, and the actor is not on this case's staff: "
+            "the case was saved before staff roles were recorded, so new actions are taken by "
+            "staff on record. A facilitator on the case adds the actor as staff in that role "
+            "(add_party with Staff), then the action can be recorded.",
+        )
+        return
     yield _block(
         "actor_not_permitted",
         f"The action {what} is for {needed}, and the actor holds no such role on this case. "
@@ -77,8 +86,10 @@ ACTOR_PERMITTED_DOC = (
     "The actor holds a role on the case that the table's ``roles`` column permits for the "
     "action; the offender, victims and supporters never take staff actions (practice: RJC codes; "
     'DOMAIN.md "Roles"). The engine runs this rule first on every action. Not judged when no '
-    "actor is given (a screen asking in advance). In cases saved before roles were recorded "
-    "(schema 1) an actor who is not a participant is read as staff in every role."
+    "actor is given (a screen asking in advance). Cases saved before roles were recorded "
+    "(schema 1) replay their own events by the rules of their time, which did not judge the "
+    "actor; a new action on such a case is taken by staff on record like any other (add the "
+    "case's managers and administrators with add_party first)."
 )
 
 

@@ -23,6 +23,7 @@ from rjflow.commands import (
     ConsentInput,
     HoldConference,
     Input,
+    LetterInput,
     RecordNewInformation,
     RecordSession,
     RecordShuttleMessage,
@@ -60,7 +61,11 @@ def risk_assessment_favourable(
     ``Policy.risk_assessment_valid_for`` when the action happened, and not superseded by a
     material change (a participant added, the lead facilitator changed, consent withdrawn, new
     information recorded) recorded after it. An unfavourable assessment of anyone contacted
-    blocks it. Per case or per participant as ``Policy.risk_assessment_scope`` says; sensitive
+    blocks it. It judges exactly the participants the action brings together: a conference
+    those it meets (the victims named for it and the supporters attending, also when held from
+    shuttle mediation), a shuttle step the offender and the shuttle's victims, a letter its
+    victim, an agreement step its participants. Per case or per participant as
+    ``Policy.risk_assessment_scope`` says; sensitive
     offences need an enhanced assessment approved by a manager who did not make it (practice:
     RJC Service Provider and Practitioner Codes; expiry *inferred*)."""
     yield from _risk_blockers(rec, policy, act, _contacted(rec, inp))
@@ -100,27 +105,52 @@ _ASSESS = "a facilitator on the case must assess risk"
 
 
 def _contacted(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
-    """The participants an action brings into contact (offender, victims, supporters)."""
+    """The participants an action brings into contact (offender, victims, supporters): exactly
+    those its input names, wherever it is taken from (a conference held from shuttle mediation
+    brings together the victims named for it, not the shuttle's); a question without input
+    (``inp`` None) judges everyone the stage's contact could involve."""
     offender = rec.offender.id
     if isinstance(inp, ConsentInput):
         return (inp.party,)
     if isinstance(inp, RecordShuttleMessage):
         return (offender, inp.victim)
-    if rec.state is State.LETTER_OF_APOLOGY:
-        return (rec.letter.victim,) if rec.letter is not None else ()
+    if isinstance(inp, HoldConference):
+        return _meeting(rec, inp)
+    if isinstance(inp, LetterInput):
+        return _letter_victims(rec, inp)
     if rec.state is State.CONFERENCE and rec.conference is not None:
         return (offender, *rec.conference.victims, *rec.conference.supporters)
-    if rec.state is State.SHUTTLE_MEDIATION:
+    if rec.state in (State.PREPARATION, State.SHUTTLE_MEDIATION):
+        # Choosing shuttle mediation, a shuttle session: the offender and the victims who
+        # consented to it (a conference is judged by its own input above).
         return (offender, *_shuttle_victims(rec, None))
-    # Before the activity (hold_conference, choose_shuttle_mediation, or a question): the
-    # victims meeting the offender (every victim unless the input names them) and supporters.
-    victims = inp.victims if isinstance(inp, HoldConference) and inp.victims else None
-    ids = victims or tuple(v.id for v in rec.victims)
-    if isinstance(inp, HoldConference) and inp.supporters is not None:
+    if rec.state is State.LETTER_OF_APOLOGY:
+        return tuple(letter.victim for letter in rec.letters)
+    if rec.state is State.REVIEW and rec.agreement is not None:
+        return rec.agreement.signatories  # signing or varying: the agreement's participants
+    # Anything else: everyone who could meet.
+    return _meeting(rec, None)
+
+
+def _meeting(rec: CaseRecord, inp: HoldConference | None) -> tuple[str, ...]:
+    """Who a conference brings together: the offender, the victims named in the input (every
+    victim when none is named) and the supporters listed (by default, those of the people
+    present)."""
+    offender = rec.offender.id
+    ids = (inp.victims if inp is not None else ()) or tuple(v.id for v in rec.victims)
+    if inp is not None and inp.supporters is not None:
         supporters = inp.supporters
     else:
         supporters = tuple(p.id for p in rec.supporters if p.supports in (*ids, offender))
     return (offender, *ids, *supporters)
+
+
+def _letter_victims(rec: CaseRecord, inp: LetterInput) -> tuple[str, ...]:
+    """The victim a letter is delivered to: the one named, else the only letter's victim (with
+    several letters and none named, every letter's victim: the letter rules ask which)."""
+    if inp.victim is not None:
+        return (inp.victim,)
+    return tuple(letter.victim for letter in rec.letters)
 
 
 def _who(subject: str | None) -> str:
@@ -271,6 +301,7 @@ def risk_subject_is_participant(
             "unknown_participant",
             f"Party {subject} is not a participant (offender, victim or supporter) on this case; "
             "name a participant, or none for the whole case.",
+            subject,
         )
 
 
@@ -280,9 +311,11 @@ def approval_by_another_manager(
 ) -> Iterator[Blocker]:
     """An approval recorded with the assessment (``approved_by``) names a manager on the case
     who is not the assessor (practice: an enhanced assessment is approved by a manager who is
-    not its assessor). Prefer ``approve_risk_assessment``, taken by the manager. Cases saved
-    before roles were recorded (schema 1) read ``approved_by`` as the named person's approval."""
-    if not isinstance(inp, AssessRisk) or inp.approved_by is None or not rec.roles_on_record:
+    not its assessor). Prefer ``approve_risk_assessment``, taken by the manager. Assessments
+    saved before roles were recorded (schema 1) keep their ``approved_by`` as it was (their
+    events are replayed by the rules of their time); a new one on such a case names a manager
+    on record."""
+    if not isinstance(inp, AssessRisk) or inp.approved_by is None:
         return
     if StaffRole.MANAGER not in rec.roles_of(inp.approved_by):
         yield _block(
@@ -290,6 +323,7 @@ def approval_by_another_manager(
             f"Party {inp.approved_by} is not a manager on this case; an enhanced assessment is "
             "approved by a manager on the case. Add them as staff (manager) first, or record "
             "the approval with approve_risk_assessment.",
+            inp.approved_by,
         )
     elif act.actor is not None and inp.approved_by == act.actor:
         yield _block(

@@ -287,6 +287,10 @@ def inputs(action: str, rec: CaseRecord) -> st.SearchStrategy[dict[str, Any]]:
             {"victim": _victims(rec), "about": st.sampled_from(VictimUpdateAbout)}
         ),
         "record_follow_up": st.fixed_dictionaries({"party": _ids(rec)}),
+        # -- issue 14 fixes --
+        "decline_all": st.fixed_dictionaries(
+            {"party": _ids(rec)}, optional={"interpreter_provided": st.booleans()}
+        ),
     }
     return table.get(action, st.just({}))
 
