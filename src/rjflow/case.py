@@ -388,8 +388,10 @@ class Case:
 
     @property
     def is_open(self) -> bool:
-        """False once the case is completed or closed; it then accepts only the evaluation
-        actions (feedback, follow-up, informing the victim of the conclusion)."""
+        """False once the case is completed or closed; it then accepts only the record-keeping
+        of :data:`~rjflow.states.EVALUATION_ACTIONS` (feedback, follow-up, informing the victim
+        of the conclusion, a participant's withdrawal or decline, and delivering a letter held
+        on file with the victim's consent)."""
         return self._record.is_open
 
     def to_json_dict(self) -> dict[str, Any]:

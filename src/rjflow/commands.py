@@ -790,8 +790,14 @@ class DeclineAll:
     ``interpreter_provided``: an interpreter was there.
     """
 
-    party: str = attrs.field(validator=opaque_id)
-    interpreter_provided: bool = attrs.field(default=False, validator=boolean)
+    party: str = attrs.field(
+        validator=opaque_id, metadata={"doc": "The id of the participant who declines."}
+    )
+    interpreter_provided: bool = attrs.field(
+        default=False,
+        validator=boolean,
+        metadata={"doc": "An interpreter was there (required for a participant who needs one)."},
+    )
 
 
 #: Any action's input.

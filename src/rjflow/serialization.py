@@ -271,10 +271,16 @@ def _verify_history(events: Sequence[Event]) -> frozenset[tuple[int, str]]:
     return verify_texts(events)
 
 
+#: Every field a sealed record holds today; a snapshot without one of them is from an earlier
+#: release.
+_RECORD_FIELDS = frozenset(f.name for f in attrs.fields(CaseRecord))
+
+
 def _from_snapshot(
     events: Sequence[Event], snapshot: object, policy: Policy, keyring: Keyring, key_id: str
-) -> Case:
-    """The case from its sealed record (chain, texts and integrity already verified)."""
+) -> Case | None:
+    """The case from its sealed record (chain, texts and integrity already verified), or None
+    when the record was sealed by an earlier release that kept fewer facts (then replay)."""
     if not isinstance(snapshot, Mapping) or set(snapshot) != _SNAPSHOT_KEYS:
         raise InvalidDocument(
             "'snapshot' must be an object with exactly the fields record and seal.",
@@ -310,6 +316,11 @@ def _from_snapshot(
             "snapshot was altered, or sealed with another key or under another policy. " + _RESEAL,
             path="snapshot.seal",
         )
+    if not raw.keys() >= _RECORD_FIELDS:
+        # Sealed by an earlier release, before the record kept facts it keeps now (e.g. when
+        # the current stage began): its seal is good, but the record would lack them. The
+        # history is replayed instead, which derives every fact the rules read.
+        return None
     record = structure(raw, CaseRecord, "snapshot.record")
     if record.version != len(events):
         raise InvalidDocument(  # a seal is only made for a record and its own history
@@ -791,9 +802,10 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
     _verify_history(events)
     provenance = _check_provenance(data["migrated_from"]) if "migrated_from" in data else None
     key_id = _check_integrity(data, events, keyring)
+    case: Case | None = None
     if keyring is not None and key_id is not None and "snapshot" in data:
         case = _from_snapshot(events, data["snapshot"], policy, keyring, key_id)
-    else:
+    if case is None:
         if provenance is not None and provenance["version"] > len(events):
             raise InvalidDocument(
                 f"'migrated_from' says {provenance['version']} events were carried over from "

@@ -3,8 +3,8 @@
 :meth:`Workflow.for_policy` derives a service's workflow from the table in
 :mod:`rjflow.states` (dropping the activities its policy does not offer), checks it (every
 guard and effect exists, every stage is reachable, every open stage can still end, nothing
-leaves an end stage, and an end stage accepts only the evaluation actions of
-:data:`~rjflow.states.EVALUATION_ACTIONS`, as record-keeping) and builds **one**
+leaves an end stage, and an end stage accepts only the record-keeping actions of
+:data:`~rjflow.states.EVALUATION_ACTIONS`) and builds **one**
 ``transitions.Machine`` for it, cached per policy.
 
 Cases are never added to the machine.  Each action is dispatched through transitions' own
@@ -210,7 +210,7 @@ class Workflow:
                 problems.append(f"action {action.name!r} lists a source stage twice")
         terminal = {s for s in self.states if STATES[s].terminal}
         for action in self.actions.values():
-            # An end stage is left by nothing; it accepts only the evaluation record-keeping.
+            # An end stage is left by nothing; it accepts only EVALUATION_ACTIONS' record-keeping.
             if not terminal.intersection(action.sources):
                 continue
             if action.dest is not None:

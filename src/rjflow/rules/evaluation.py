@@ -3,7 +3,9 @@ after the case ended; the victim told of progress and of the conclusion (practic
 Justice standards "conclude → evaluate"; Victims' Code; DOMAIN.md "Evaluation and
 follow-up").
 
-An ended case accepts only these record-keeping actions (``states.EVALUATION_ACTIONS``).
+An ended case accepts only the record-keeping actions of ``states.EVALUATION_ACTIONS``: these,
+a participant's withdrawal or decline, and delivering a letter held on file (with the consent
+it needs).
 """
 
 from __future__ import annotations
