@@ -94,9 +94,12 @@ def summarise(case: Case) -> CaseSummary:
 
 def _any_action_allowed(case: Case) -> bool:
     """``any(option.allowed for option in case.options())``, stopping at the first action
-    allowed (saves write a summary each time: most cases have one allowed early)."""
+    allowed (saves write a summary each time).  ``close`` is asked first: it is open from
+    every open stage and seldom blocked, so most open cases are answered by one question."""
+    actions = case.workflow.actions
+    names = sorted(actions, key=lambda name: name != "close")  # stable: close, then the table
     return any(
         not case.blockers(action_name(name))
-        for name, action in case.workflow.actions.items()
-        if case.state in action.sources
+        for name in names
+        if case.state in actions[name].sources
     )
