@@ -47,25 +47,34 @@ def _actor_blockers(
     if rec.is_participant(act.actor):
         party = rec.party(act.actor)
         kind = party.role.value if party is not None else "participant"
+        # Translators: {what} is an action's name or "this action"; {needed} names roles in
+        # English ("a lead facilitator or a manager on the case").
         yield _block(
             "participant_cannot_act",
-            f"The actor is a participant ({kind}) on this case, and participants never take staff "
-            f"actions: {what} is for {needed}. Record it as the member of staff who took it.",
+            "The actor is a participant ({kind}) on this case, and participants never take staff "
+            "actions: {what} is for {needed}. Record it as the member of staff who took it.",
+            kind=kind,
+            what=what,
+            needed=needed,
         )
         return
     if not rec.roles_on_record and rec.party(act.actor) is None:
         yield _block(
             "actor_not_permitted",
-            f"The action {what} is for {needed}, and the actor is not on this case's staff: "
+            "The action {what} is for {needed}, and the actor is not on this case's staff: "
             "the case was saved before staff roles were recorded, so new actions are taken by "
             "staff on record. A facilitator on the case adds the actor as staff in that role "
             "(add_party with Staff), then the action can be recorded.",
+            what=what,
+            needed=needed,
         )
         return
     yield _block(
         "actor_not_permitted",
-        f"The action {what} is for {needed}, and the actor holds no such role on this case. "
+        "The action {what} is for {needed}, and the actor holds no such role on this case. "
         "Ask someone in that role, or add the actor to the case in it.",
+        what=what,
+        needed=needed,
     )
 
 
