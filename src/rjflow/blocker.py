@@ -170,7 +170,7 @@ class Blocker:
     def __str__(self) -> str:
         return self.message
 
-    def translated(self, gettext: Callable[[str], str]) -> str:
+    def translated(self, gettext: Callable[[str], str | None]) -> str:
         """The message in another language: ``gettext(template)`` rendered with ``params``.
 
         Falls back to the English ``message`` when the catalogue has no translation (``gettext``

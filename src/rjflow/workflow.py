@@ -346,7 +346,7 @@ class Workflow:
             # Translators: {stage} is an end stage's label ("completed"); {accepted} lists
             # action names in English words.
             return Blocker.of(
-                f"case_{record.state.value}",
+                "case_" + record.state.value,
                 "The case is {stage}; a {stage} case accepts only the record-keeping of an ended "
                 "case ({accepted}).",
                 stage=record.state.label,

@@ -60,7 +60,7 @@ def _consent_blockers(
         # Translators: {who} is "Victim", "Offender" or "Supporter"; {activity} an activity's
         # label in English ("face-to-face meeting").
         yield _block(
-            f"{who}_consent_missing",
+            who + "_consent_missing",
             "{who} {party} has not consented to {activity}; give them information about it and "
             "record their written consent first.",
             party_id,
@@ -71,7 +71,7 @@ def _consent_blockers(
     elif status is ConsentStatus.DECLINED:
         # Translators: {otherwise} is rjflow's English sentence saying what to do instead.
         yield _block(
-            f"{who}_declined",
+            who + "_declined",
             "{who} {party} declined {activity}; it cannot go ahead with them, and the service "
             "does not ask them again. {otherwise} If they come back themselves, record their "
             "request, then their consent.",
@@ -83,7 +83,7 @@ def _consent_blockers(
         )
     else:
         yield _block(
-            f"{who}_consent_withdrawn",
+            who + "_consent_withdrawn",
             "{who} {party} withdrew consent to {activity}; it cannot go ahead with them. "
             "{otherwise} A withdrawal is not a wish never to be approached again: they may be "
             "asked again later (if they do not want that, record a decline).",
