@@ -110,7 +110,7 @@ def test_the_walk_meets_blockers_of_many_rules() -> None:
 # -- the source: literal templates, and a current catalogue --------------------------------
 
 
-def _template_calls() -> list[tuple[str, int, ast.expr | None]]:
+def _template_calls() -> list[tuple[str, int, ast.expr | None, ast.Call]]:
     calls = []
     for path in sorted(SRC.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -124,7 +124,7 @@ def _template_calls() -> list[tuple[str, int, ast.expr | None]]:
                 arg = node.args[1] if len(node.args) > 1 else None
                 if isinstance(arg, ast.Name) and arg.id == "template":
                     continue  # ``_block`` itself hands its template on
-                calls.append((str(path.relative_to(SRC)), node.lineno, arg))
+                calls.append((str(path.relative_to(SRC)), node.lineno, arg, node))
     return calls
 
 
@@ -133,9 +133,23 @@ def test_every_template_is_a_string_literal() -> None:
     passes its template as one (no f-string, no variable), and each is in ``rjflow.pot``."""
     calls = _template_calls()
     assert len(calls) > 90
-    for where, line, arg in calls:
+    for where, line, arg, _call in calls:
         assert isinstance(arg, ast.Constant) and isinstance(arg.value, str), f"{where}:{line}"
         assert arg.value in SHIPPED, f"{where}:{line}: not in rjflow.pot"
+
+
+def test_every_call_names_exactly_its_placeholders() -> None:
+    """Read in the source, every call passes exactly the parameters its template names (one
+    that hands on another blocker's parameters, ``**found.params``, is checked by the walk)."""
+    checked = 0
+    for where, line, arg, call in _template_calls():
+        if any(k.arg is None for k in call.keywords):
+            continue
+        assert isinstance(arg, ast.Constant)
+        named = {k.arg for k in call.keywords}
+        assert named == placeholders(arg.value), f"{where}:{line}"
+        checked += 1
+    assert checked > 90
 
 
 def test_shipped_pot_is_current() -> None:
