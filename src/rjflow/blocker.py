@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import attrs
 
-__all__ = ["Blocker", "Params", "render"]
+__all__ = ["Blocker", "ParamValue", "Params", "placeholders", "render"]
 
 #: What a blocker's parameter may be: a validated id, a number, an enum's value or label, or
 #: words of rjflow's own (a stage's label, a length in hours written in English).
