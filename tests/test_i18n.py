@@ -288,6 +288,22 @@ def test_parameters_are_read_only_hashable_and_pickle() -> None:
     assert b.to_json_dict()["params"] == {"party": "V1", "n": 3}
 
 
+def test_json_messages_translated_when_asked(pseudo: Path) -> None:
+    """``to_json_dict(gettext)`` of a blocker and of an option translates each message and
+    keeps the English template; without it the message is English."""
+    xx = translator("xx", pseudo)
+    case, clock = at_stage(State.PREPARATION)
+    (wrong,) = case.blockers("complete", at=clock())
+    data = wrong.to_json_dict(xx)
+    assert data["message"] == "[[ preparation: NOT FOR Complete (ONLY review) ]]"
+    assert data["template"] == WRONG_STAGE
+    assert wrong.to_json_dict()["message"] == wrong.message
+    for option in case.options(at=clock()):
+        shown = option.to_json_dict(xx)["blockers"]
+        assert [b["message"] for b in shown] == [translate(b, xx) for b in option.blockers]
+        assert [b["code"] for b in shown] == [b.code for b in option.blockers]
+
+
 def test_refused_action_keeps_english(pseudo: Path) -> None:
     """``ActionRefused`` carries the blockers; its text stays English, and an application
     translates the blockers it carries."""

@@ -195,10 +195,12 @@ class Blocker:
         rendered = render(text, self.params)
         return self.message if rendered is None else rendered
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_json_dict(self, gettext: Callable[[str], str | None] | None = None) -> dict[str, Any]:
         """The blocker as JSON data: ``{"code", "message", "guard", "subject", "template",
         "params"}`` (``subject`` null when no party or agreement action is concerned;
-        ``params`` an object of strings and integers).
+        ``params`` an object of strings and integers). With ``gettext`` (a catalogue's
+        ``gettext``: :func:`rjflow.i18n.translator`), ``message`` is :meth:`translated`; the
+        ``template`` stays English.
 
         >>> b = Blocker("too_long", "At most 3 h.", "a_rule", "V1")
         >>> b.to_json_dict()  # doctest: +NORMALIZE_WHITESPACE
@@ -207,7 +209,7 @@ class Blocker:
         """
         return {
             "code": self.code,
-            "message": self.message,
+            "message": self.message if gettext is None else self.translated(gettext),
             "guard": self.guard,
             "subject": self.subject,
             "template": self.template,
