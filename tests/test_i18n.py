@@ -161,7 +161,7 @@ def test_shipped_pot_is_current() -> None:
 
     def messages(cat: Catalog) -> list[tuple[Any, ...]]:
         return sorted(
-            (m.id, tuple(sorted({f for f, _ in m.locations})), tuple(m.auto_comments))
+            (m.id, tuple(sorted({f for f, _ in m.locations})), " ".join(m.auto_comments))
             for m in cat
             if m.id
         )
@@ -185,12 +185,15 @@ NOT_VICTIM += "the id."
 @pytest.fixture(scope="module")
 def pseudo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A compiled catalogue for the pseudo-locale ``xx``: two templates bracketed and
-    shouted, one whose translation names the wrong placeholder; the rest untranslated."""
+    shouted, one whose translation names the wrong placeholder, a stage's label; the rest
+    untranslated."""
     root = tmp_path_factory.mktemp("locale")
     cat = Catalog(locale="en", domain="rjflow")  # ``xx`` is no locale Babel knows
     cat.add(SHORT, "[[ SESSION MAX {limit}, GIVEN {given} ]]")
     cat.add(WRONG_STAGE, "[[ {stage}: NOT FOR {action} (ONLY {stages}) ]]")
     cat.add(NOT_VICTIM, "[[ {victim} IS NO VICTIM ]]")  # wrong placeholder: English instead
+    cat.add("preparation", "PARATOI")  # a stage's label, put into translated templates
+    cat.add("V1", "{oops}")  # a "translation" with braces is never put in
     target = root / "xx" / "LC_MESSAGES"
     target.mkdir(parents=True)
     with (target / "rjflow.mo").open("wb") as stream:
@@ -209,13 +212,32 @@ def test_pseudo_locale_translates_with_the_parameters(pseudo: Path) -> None:
     assert too_long.translated(xx) == "[[ SESSION MAX 3 h, GIVEN 4 h ]]"
     assert too_long.message.startswith("A session lasts at most 3 h;")  # English kept
     (wrong,) = case.blockers("complete", at=clock())
-    assert translate(wrong, xx) == "[[ preparation: NOT FOR Complete (ONLY review) ]]"
+    assert translate(wrong, xx) == "[[ PARATOI: NOT FOR Complete (ONLY review) ]]"
     referred, later = at_stage(State.REFERRED, sentenced=False)
     (unsentenced,) = referred.blockers("start_introduction", at=later())
     assert unsentenced.code == "offender_not_sentenced"  # not in the catalogue: English
     assert translate(unsentenced, xx) == unsentenced.message
     mismatch = Blocker.of("unknown_victim", NOT_VICTIM, "g", "V9", party="V9")
     assert translate(mismatch, xx) == mismatch.message
+
+
+def test_words_are_translated_only_inside_translated_templates(pseudo: Path) -> None:
+    """A parameter the catalogue translates (a stage's label) is put into a translated
+    template; an untranslated template stays wholly English; ids and numbers stay."""
+    xx = translator("xx", pseudo)
+    b = Blocker.of("c", SHORT, "g", "V1", limit="3 h", given="4 h")
+    assert translate(b, xx) == "[[ SESSION MAX 3 h, GIVEN 4 h ]]"
+    english = Blocker.of("c", "At the {stage} stage.", "g", stage="preparation")
+    assert translate(english, xx) == "At the preparation stage."
+    odd = Blocker.of("c", WRONG_STAGE, "g", action="V1", stages="review", stage="preparation")
+    assert translate(odd, xx) == "[[ PARATOI: NOT FOR V1 (ONLY review) ]]"
+
+
+def test_catalogue_holds_the_words_that_fill_templates() -> None:
+    """Stage labels and rjflow's phrases passed as parameters are in ``rjflow.pot``, so a
+    translator can translate them."""
+    for word in ("preparation", "the case", "this action", "a face-to-face meeting"):
+        assert word in SHIPPED, word
 
 
 def test_no_catalogue_means_english(tmp_path: Path) -> None:
@@ -295,7 +317,7 @@ def test_json_messages_translated_when_asked(pseudo: Path) -> None:
     case, clock = at_stage(State.PREPARATION)
     (wrong,) = case.blockers("complete", at=clock())
     data = wrong.to_json_dict(xx)
-    assert data["message"] == "[[ preparation: NOT FOR Complete (ONLY review) ]]"
+    assert data["message"] == "[[ PARATOI: NOT FOR Complete (ONLY review) ]]"
     assert data["template"] == WRONG_STAGE
     assert wrong.to_json_dict()["message"] == wrong.message
     for option in case.options(at=clock()):
@@ -314,5 +336,5 @@ def test_refused_action_keeps_english(pseudo: Path) -> None:
     assert "is possible only at the review stage(s)" in str(caught.value)
     blockers = caught.value.blockers  # type: ignore[attr-defined]
     assert [translate(b, translator("xx", pseudo)) for b in blockers] == [
-        "[[ preparation: NOT FOR Complete (ONLY review) ]]"
+        "[[ PARATOI: NOT FOR Complete (ONLY review) ]]"
     ]

@@ -83,6 +83,20 @@ def _fields(template: str) -> Iterator[tuple[str, str, str | None]]:
             yield name, spec or "", conversion
 
 
+def _word(gettext: Callable[[str], str | None], value: ParamValue) -> ParamValue:
+    # A parameter that is rjflow's own word or phrase (a stage's label, a next step) is
+    # translated too when the catalogue has it; ids and numbers are not in it and stay.
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        text = gettext(value)
+    except Exception:  # a broken catalogue must not break the screen
+        return value
+    if not isinstance(text, str) or not text or placeholders(text):
+        return value
+    return text
+
+
 def render(template: str, params: Mapping[str, ParamValue]) -> str | None:
     """``template`` with each ``{name}`` replaced by ``params[name]``, or ``None`` when the
     template is not one rjflow can fill safely: a placeholder that is not a plain name of
@@ -176,7 +190,8 @@ class Blocker:
         Falls back to the English ``message`` when the catalogue has no translation (``gettext``
         returns the template unchanged), when the translation's placeholders are not exactly
         the template's, or when ``gettext`` fails: a caseworker's screen never breaks over a
-        catalogue.
+        catalogue. Each text parameter the catalogue also translates (a stage's label, rjflow's
+        words for a next step: the ``rjflow.pot`` holds them) is put in translated.
 
         >>> b = Blocker.of("too_long", "At most {limit}.", "a_rule", limit="3 h")
         >>> b.translated({"At most {limit}.": "Höchstens {limit}."}.get)
@@ -192,7 +207,7 @@ class Blocker:
             return self.message
         if placeholders(text) != placeholders(self.template):
             return self.message
-        rendered = render(text, self.params)
+        rendered = render(text, {k: _word(gettext, v) for k, v in self.params.items()})
         return self.message if rendered is None else rendered
 
     def to_json_dict(self, gettext: Callable[[str], str | None] | None = None) -> dict[str, Any]:

@@ -35,6 +35,14 @@ def _block(code: str, template: str, subject: str | None = None, /, **params: st
     return Blocker.of(code, template, "", subject, **params)
 
 
+def _words(text: str) -> str:
+    """Marks rjflow's own words that a rule passes as a parameter (a next step, a way on, a
+    phrase naming who may act) so Babel extracts them into the catalogue (keyword
+    ``_words``); returned unchanged. ``Blocker.translated`` looks each parameter up in the
+    catalogue too, so such words are translated wherever the catalogue has them."""
+    return text
+
+
 def _hours(seconds: float) -> str:
     minutes = round(seconds / 60)
     h, m = divmod(minutes, 60)

@@ -32,6 +32,7 @@ from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _guard,
+    _words,
 )
 from rjflow.states import State
 
@@ -62,7 +63,7 @@ def activity_concluded(
 def _or_withdraw(rec: CaseRecord, policy: Policy) -> str:
     """The way on while varied terms await signatures (nothing otherwise), ending a sentence."""
     if rec.variation_pending(policy):
-        return (
+        return _words(
             ", or, if the parties do not all sign the varied terms, withdraw the variation "
             "(withdraw_variation): the signed terms then stay in force."
         )
@@ -112,7 +113,7 @@ def agreement_settled(
         yield from _missing_blockers(
             rec,
             policy,
-            "collect the signatures (with consent in force), or set the agreement aside.",
+            _words("collect the signatures (with consent in force), or set the agreement aside."),
         )
 
 
@@ -249,9 +250,9 @@ def agreement_signed_by_all(
     unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
     if unsigned:
         instead = (
-            "withdraw the variation (withdraw_variation) to go on under the signed terms"
+            _words("withdraw the variation (withdraw_variation) to go on under the signed terms")
             if rec.variation_pending(policy)
-            else "propose new terms at the conference or shuttle stage"
+            else _words("propose new terms at the conference or shuttle stage")
         )
         # Translators: {instead} is rjflow's English words for the other way on.
         yield _block(
@@ -383,6 +384,8 @@ def agreement_in_force(
         yield from _missing_blockers(
             rec,
             policy,
-            "collect the signatures with consent in force, or close the case with the reason "
-            "that applies.",
+            _words(
+                "collect the signatures with consent in force, or close the case with the "
+                "reason that applies."
+            ),
         )

@@ -38,6 +38,7 @@ from rjflow.rules._common import (
     _guard,
     _known_victims,
     _shuttle_victims,
+    _words,
 )
 from rjflow.states import State
 
@@ -47,7 +48,7 @@ def _consent_blockers(
     who: str,
     party_id: str,
     activity: ContactActivity,
-    otherwise: str = "Offer another activity, or close the case.",
+    otherwise: str = _words("Offer another activity, or close the case."),
     *,
     policy: Policy | None = None,
 ) -> Iterator[Blocker]:
@@ -206,10 +207,13 @@ def party_can_consent(
         )
     elif not _may_consent_to(rec, party, inp.activity):
         who = {
-            ContactActivity.RECEIVE_LETTER: "a victim (or a young victim's appropriate adult)",
-            ContactActivity.SHUTTLE: "a victim or the offender (or a young party's appropriate "
-            "adult)",
-            ContactActivity.FACE_TO_FACE: "a victim, the offender or a supporter",
+            ContactActivity.RECEIVE_LETTER: _words(
+                "a victim (or a young victim's appropriate adult)"
+            ),
+            ContactActivity.SHUTTLE: _words(
+                "a victim or the offender (or a young party's appropriate adult)"
+            ),
+            ContactActivity.FACE_TO_FACE: _words("a victim, the offender or a supporter"),
         }[inp.activity]
         # Translators: {role} is a party's role ("supporter"); {who} says in English who may
         # consent ("a victim, the offender or a supporter").
@@ -383,7 +387,7 @@ def supporter_blockers(
 ) -> Iterator[Blocker]:
     """Why ``sup`` may not attend a meeting with ``victims``: their consent to meeting is not
     in force, or the other side has not accepted them."""
-    without = "To hold the conference without them, list the supporters who attend."
+    without = _words("To hold the conference without them, list the supporters who attend.")
     for found in _consent_blockers(rec, "supporter", sup.id, ContactActivity.FACE_TO_FACE, without):
         if found.code == "supporter_consent_missing":
             yield _block(

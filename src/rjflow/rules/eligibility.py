@@ -17,6 +17,7 @@ from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _guard,
+    _words,
 )
 
 
@@ -33,7 +34,7 @@ def offence_eligible_for_conference(
         return
     allowed = " or ".join(sorted(c.label for c in policy.conference_categories))
     harm = (
-        ", or an offence that caused direct personal harm"
+        _words(", or an offence that caused direct personal harm")
         if policy.conference_for_direct_personal_harm
         else ""
     )

@@ -33,6 +33,7 @@ from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _guard,
+    _words,
 )
 from rjflow.rules.consent import _consent_blockers
 
@@ -81,7 +82,7 @@ def _letter_blocker(
             victim=letter.victim,
         )
     elif status not in wanted:
-        now = "not drafted yet" if status is None else status.value.replace("_", " ")
+        now = _words("not drafted yet") if status is None else status.value.replace("_", " ")
         # Translators: {status} is a letter's status in English ("approved", "not drafted
         # yet"); {next_step} is rjflow's English sentence saying what to do next.
         yield _block(
@@ -132,7 +133,7 @@ def letter_drafted(
     """The facilitator reviews a drafted letter: approves it or returns it for a redraft
     (practice)."""
     yield from _letter_blocker(
-        rec, inp, (LetterStatus.DRAFTED,), "it must be drafted before review."
+        rec, inp, (LetterStatus.DRAFTED,), _words("it must be drafted before review.")
     )
 
 
@@ -145,7 +146,7 @@ def letter_reviewed(
         rec,
         inp,
         (LetterStatus.REVIEWED,),
-        "the facilitator must approve it before it is delivered or held on file.",
+        _words("the facilitator must approve it before it is delivered or held on file."),
     )
 
 
@@ -159,7 +160,7 @@ def letter_deliverable(
         rec,
         inp,
         (LetterStatus.REVIEWED, LetterStatus.HELD_ON_FILE),
-        "the facilitator must approve it before it is delivered or held on file.",
+        _words("the facilitator must approve it before it is delivered or held on file."),
     )
 
 

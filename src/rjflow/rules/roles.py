@@ -18,7 +18,7 @@ from rjflow.commands import Acting, Input
 from rjflow.parties import StaffRole
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
-from rjflow.rules._common import Guard, _block, _guard
+from rjflow.rules._common import Guard, _block, _guard, _words
 
 __all__ = ["ROLE_RULE", "role_rule"]
 
@@ -30,7 +30,7 @@ def _needed(roles: frozenset[StaffRole]) -> str:
     """The roles, as a caseworker would say them: "a lead facilitator or a manager"."""
     names = [f"{'an' if r.label[0] in 'aeiou' else 'a'} {r.label}" for r in StaffRole if r in roles]
     if len(names) == len(StaffRole):
-        return "a member of staff on the case"
+        return _words("a member of staff on the case")
     if len(names) == 1:
         return f"{names[0]} on the case"
     return ", ".join(names[:-1]) + f" or {names[-1]} on the case"
@@ -78,7 +78,7 @@ def _actor_blockers(
     )
 
 
-def role_rule(roles: frozenset[StaffRole], action: str = "this action") -> Guard:
+def role_rule(roles: frozenset[StaffRole], action: str = _words("this action")) -> Guard:
     """The role rule for one action of the table: the actor holds one of ``roles``."""
     what = action
 
@@ -108,7 +108,7 @@ def actor_permitted(
 ) -> Iterator[Blocker]:
     # The rule as the table names it (without an action: any staff role will do); the engine
     # uses ``role_rule(action.roles)`` for each action.
-    yield from _actor_blockers(rec, frozenset(StaffRole), act, "this action")
+    yield from _actor_blockers(rec, frozenset(StaffRole), act, _words("this action"))
 
 
 actor_permitted.__doc__ = ACTOR_PERMITTED_DOC

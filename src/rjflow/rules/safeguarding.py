@@ -36,6 +36,7 @@ from rjflow.rules._common import (
     _contact_victims,
     _guard,
     _shuttle_victims,
+    _words,
 )
 from rjflow.states import State
 
@@ -152,7 +153,7 @@ def _letter_victims(rec: CaseRecord, inp: LetterInput) -> tuple[str, ...]:
 
 
 def _who(subject: str | None) -> str:
-    return f"participant {subject}" if subject is not None else "the case"
+    return f"participant {subject}" if subject is not None else _words("the case")
 
 
 def _risk_blockers(
@@ -418,7 +419,7 @@ def lead_facilitator_qualified(
     sensitive = policy.is_sensitive(rec.offence.category)
     needed = policy.min_sensitive_lead_level if sensitive else policy.min_lead_level
     if lead.level < needed:
-        why = f"a {rec.offence.category.label} case" if sensitive else "this activity"
+        why = f"a {rec.offence.category.label} case" if sensitive else _words("this activity")
         # Translators: {level} and {needed} are practitioner levels ("intermediate"); {why} is
         # "this activity" or "a <offence category> case" in English.
         yield _block(
