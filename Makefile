@@ -23,7 +23,7 @@ $(VENV)/.run-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,lint,docs,reports,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[test,lint,docs,reports,postgres,i18n]"
 	touch $@ $(VENV)/.run-installed
 
 demo: $(VENV)/.run-installed

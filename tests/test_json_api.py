@@ -149,16 +149,26 @@ class TestJsonOut:
         assert start["allowed"] is False
         assert start["leads_to"] == "introduction"
         assert [b["code"] for b in start["blockers"]] == ["offender_not_sentenced"]
-        assert set(start["blockers"][0]) == {"code", "message", "guard", "subject"}
+        assert set(start["blockers"][0]) == {
+            "code",
+            "message",
+            "guard",
+            "subject",
+            "template",
+            "params",
+        }
 
     def test_blocker_json(self) -> None:
-        """A blocker's JSON holds its four fields."""
-        b = Blocker("c", "A message.", "g", "V1")
+        """A blocker's JSON holds its six fields; one made without a template takes its
+        message as its template, braces escaped."""
+        b = Blocker("c", "A message {x}.", "g", "V1")
         assert b.to_json_dict() == {
             "code": "c",
-            "message": "A message.",
+            "message": "A message {x}.",
             "guard": "g",
             "subject": "V1",
+            "template": "A message {{x}}.",
+            "params": {},
         }
 
     def test_event_json_is_the_saved_form(self) -> None:

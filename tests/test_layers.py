@@ -51,6 +51,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "erasure",
         "diagrams",
         "forms",
+        "i18n",  # issue 10 item 6: blocker messages translated from gettext catalogues
         "reference",
         "demo",
         "caseload",

@@ -126,5 +126,5 @@ def forms_and_json() -> None:
     assert_type(case.to_json_dict(), dict[str, Any])
     assert_type(case.options()[0].to_json_dict(), dict[str, Any])
     assert_type(case.history[0].to_json_dict(), dict[str, Any])
-    assert_type(case.blockers("start_introduction")[0].to_json_dict(), dict[str, str | None])
+    assert_type(case.blockers("start_introduction")[0].to_json_dict(), dict[str, Any])
     assert_type(input_json(RecordSession(timedelta(hours=1))), dict[str, Any])

@@ -118,16 +118,17 @@ class Option:
         """True when nothing blocks the action."""
         return not self.blockers
 
-    def to_json_dict(self) -> dict[str, Any]:
+    def to_json_dict(self, gettext: Callable[[str], str | None] | None = None) -> dict[str, Any]:
         """The option as JSON data: ``action``, ``summary``, ``leads_to`` (a stage value, or
         null for record-keeping), ``allowed``, ``blockers`` (each as
-        :meth:`Blocker.to_json_dict <rjflow.Blocker.to_json_dict>`) and ``depends_on``."""
+        :meth:`Blocker.to_json_dict <rjflow.Blocker.to_json_dict>`, their messages translated
+        with ``gettext`` when given: see :mod:`rjflow.i18n`) and ``depends_on``."""
         return {
             "action": self.action,
             "summary": self.summary,
             "leads_to": None if self.leads_to is None else self.leads_to.value,
             "allowed": self.allowed,
-            "blockers": [b.to_json_dict() for b in self.blockers],
+            "blockers": [b.to_json_dict(gettext) for b in self.blockers],
             "depends_on": list(self.depends_on),
         }
 

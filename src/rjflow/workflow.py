@@ -329,11 +329,13 @@ class Workflow:
 
     def _unavailable(self, record: CaseRecord, action: ActionDef) -> Blocker | None:
         if action.name not in self.actions:
-            return Blocker(
+            # Translators: {action} is an action's name in English words ("record session");
+            # {policy} the policy's name, quoted.
+            return Blocker.of(
                 "not_offered",
-                f"This service does not offer the action {action.name.replace('_', ' ')} "
-                f"(policy {self.policy.name!r}).",
-                "",
+                "This service does not offer the action {action} (policy {policy}).",
+                action=action.name.replace("_", " "),
+                policy=repr(self.policy.name),
             )
         if record.state in action.sources:
             return None
@@ -341,16 +343,22 @@ class Workflow:
             accepted = ", ".join(
                 a.replace("_", " ") for a in self.actions if a in EVALUATION_ACTIONS
             )
-            return Blocker(
-                f"case_{record.state.value}",
-                f"The case is {record.state.label}; a {record.state.label} case accepts only the "
-                f"record-keeping of an ended case ({accepted}).",
-                "",
+            # Translators: {stage} is an end stage's label ("completed"); {accepted} lists
+            # action names in English words.
+            return Blocker.of(
+                "case_" + record.state.value,
+                "The case is {stage}; a {stage} case accepts only the record-keeping of an ended "
+                "case ({accepted}).",
+                stage=record.state.label,
+                accepted=accepted,
             )
         stages = ", ".join(s.label for s in action.sources)
-        return Blocker(
+        # Translators: {action} is an action's name in English words ("Record session");
+        # {stages} lists stage labels.
+        return Blocker.of(
             "wrong_stage",
-            f"{action.name.replace('_', ' ').capitalize()} is possible only at the "
-            f"{stages} stage(s); the case is at the {record.state.label} stage.",
-            "",
+            "{action} is possible only at the {stages} stage(s); the case is at the {stage} stage.",
+            action=action.name.replace("_", " ").capitalize(),
+            stages=stages,
+            stage=record.state.label,
         )

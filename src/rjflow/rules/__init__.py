@@ -99,5 +99,5 @@ def run_guards(
     found: list[Blocker] = []
     for name, guard in guards:
         for b in guard(rec, policy, inp, act):
-            found.append(Blocker(b.code, b.message, name, b.subject))
+            found.append(Blocker(b.code, b.message, name, b.subject, b.template, b.params))
     return found

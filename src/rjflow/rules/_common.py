@@ -27,9 +27,20 @@ def _guard(fn: Guard) -> Guard:
     return fn
 
 
-def _block(code: str, message: str, subject: str | None = None) -> Blocker:
-    # The guard's name is filled in by ``evaluate``; guards say code, message and subject.
-    return Blocker(code, message, "", subject)
+def _block(code: str, template: str, subject: str | None = None, /, **params: str | int) -> Blocker:
+    """A rule's reason: ``template`` is a plain string literal (Babel extracts it into
+    ``rjflow.pot`` by the keyword ``_block:2``) with ``{name}`` placeholders, ``params`` the
+    ids, numbers, enum labels and rjflow's own words that fill them (never caller text).
+    The guard's name is filled in by ``evaluate``."""
+    return Blocker.of(code, template, "", subject, **params)
+
+
+def _words(text: str) -> str:
+    """Marks rjflow's own words that a rule passes as a parameter (a next step, a way on, a
+    phrase naming who may act) so Babel extracts them into the catalogue (keyword
+    ``_words``); returned unchanged. ``Blocker.translated`` looks each parameter up in the
+    catalogue too, so such words are translated wherever the catalogue has them."""
+    return text
 
 
 def _hours(seconds: float) -> str:
@@ -76,7 +87,8 @@ def _known_victims(rec: CaseRecord, ids: tuple[str, ...]) -> Iterator[Blocker]:
         if not isinstance(rec.party(vid), Victim):
             yield _block(
                 "unknown_victim",
-                f"Party {vid} is not a victim on this case; add them as a victim first, or correct "
-                "the id.",
+                "Party {party} is not a victim on this case; add them as a victim first, or "
+                "correct the id.",
                 vid,
+                party=vid,
             )

@@ -32,6 +32,7 @@ from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _guard,
+    _words,
 )
 from rjflow.states import State
 
@@ -62,7 +63,7 @@ def activity_concluded(
 def _or_withdraw(rec: CaseRecord, policy: Policy) -> str:
     """The way on while varied terms await signatures (nothing otherwise), ending a sentence."""
     if rec.variation_pending(policy):
-        return (
+        return _words(
             ", or, if the parties do not all sign the varied terms, withdraw the variation "
             "(withdraw_variation): the signed terms then stay in force."
         )
@@ -77,18 +78,26 @@ def _missing_blockers(rec: CaseRecord, policy: Policy, then: str) -> Iterator[Bl
     unsigned = [p for p in missing if not rec.agreement.signed_by(p)]
     lapsed = [p for p in missing if rec.agreement.signed_by(p)]
     if unsigned:
+        # Translators: {parties} is a comma-separated list of party ids; {then} is rjflow's
+        # English sentence saying what to do next.
         yield _block(
             "agreement_unsigned",
-            f"The outcome agreement is not signed by every signatory yet (unsigned: "
-            f"{', '.join(unsigned)}); {then}",
+            "The outcome agreement is not signed by every signatory yet (unsigned: {parties}); "
+            "{then}",
             unsigned[0],
+            parties=", ".join(unsigned),
+            then=then,
         )
     if lapsed:
+        # Translators: {activity} is an activity's label in English ("conference").
         yield _block(
             "signature_lapsed",
-            f"The signature of {', '.join(lapsed)} no longer counts because their consent to "
-            f"{rec.agreement_activity().label} is not in force; {then}",
+            "The signature of {parties} no longer counts because their consent to {activity} is "
+            "not in force; {then}",
             lapsed[0],
+            parties=", ".join(lapsed),
+            activity=rec.agreement_activity().label,
+            then=then,
         )
 
 
@@ -104,7 +113,7 @@ def agreement_settled(
         yield from _missing_blockers(
             rec,
             policy,
-            "collect the signatures (with consent in force), or set the agreement aside.",
+            _words("collect the signatures (with consent in force), or set the agreement aside."),
         )
 
 
@@ -146,16 +155,21 @@ def responsible_parties_known(
         if party is None:
             yield _block(
                 "unknown_party",
-                f"Agreement action {item.id} names {item.responsible} as responsible, who is not a "
-                "party to this case.",
+                "Agreement action {action} names {party} as responsible, who is not a party to "
+                "this case.",
                 item.responsible,
+                action=item.id,
+                party=item.responsible,
             )
         elif not isinstance(party, Offender | Victim | Supporter):
             yield _block(
                 "responsible_not_participant",
-                f"Agreement action {item.id} names {item.responsible}, a {party.role.value}, as "
-                "responsible; an action is owned by the offender, a victim or a supporter.",
+                "Agreement action {action} names {party}, a {role}, as responsible; an action "
+                "is owned by the offender, a victim or a supporter.",
                 item.responsible,
+                action=item.id,
+                party=item.responsible,
+                role=party.role.value,
             )
 
 
@@ -172,10 +186,12 @@ def agreement_actions_dated(
         if item.deadline < today:
             yield _block(
                 "deadline_before_agreement",
-                f"Agreement action {item.id} has a deadline of {item.deadline.isoformat()}, before "
-                f"the agreement is made ({today.isoformat()}); give a deadline on or after that "
-                "day.",
+                "Agreement action {action} has a deadline of {deadline}, before the agreement "
+                "is made ({today}); give a deadline on or after that day.",
                 item.id,
+                action=item.id,
+                deadline=item.deadline.isoformat(),
+                today=today.isoformat(),
             )
 
 
@@ -198,19 +214,27 @@ def signatory_may_sign(
     if inp.party not in signatories:
         yield _block(
             "not_a_signatory",
-            f"Party {inp.party} is not a participant asked to sign this agreement.",
+            "Party {party} is not a participant asked to sign this agreement.",
             inp.party,
+            party=inp.party,
         )
     elif agreement.signed_by(inp.party):
-        yield _block("already_signed", f"{inp.party} has already signed the agreement.", inp.party)
+        yield _block(
+            "already_signed",
+            "{party} has already signed the agreement.",
+            inp.party,
+            party=inp.party,
+        )
     elif not rec.signer_consent_in_force(inp.party):
         # The offender or a victim without consent, or a supporter who withdrew or declined.
         activity = rec.agreement_activity()
         yield _block(
             "signer_consent_not_in_force",
-            f"Party {inp.party} has no consent to {activity.label} in force, so their "
-            "signature would not count; record their consent first, or go on without them.",
+            "Party {party} has no consent to {activity} in force, so their signature would not "
+            "count; record their consent first, or go on without them.",
             inp.party,
+            party=inp.party,
+            activity=activity.label,
         )
 
 
@@ -226,15 +250,18 @@ def agreement_signed_by_all(
     unsigned = [p for p in rec.agreement_signatories(policy) if not agreement.signed_by(p)]
     if unsigned:
         instead = (
-            "withdraw the variation (withdraw_variation) to go on under the signed terms"
+            _words("withdraw the variation (withdraw_variation) to go on under the signed terms")
             if rec.variation_pending(policy)
-            else "propose new terms at the conference or shuttle stage"
+            else _words("propose new terms at the conference or shuttle stage")
         )
+        # Translators: {instead} is rjflow's English words for the other way on.
         yield _block(
             "agreement_not_signed_yet",
-            f"The outcome agreement is still being signed (unsigned: {', '.join(unsigned)}); "
-            f"collect the signatures, or {instead}.",
+            "The outcome agreement is still being signed (unsigned: {parties}); collect the "
+            "signatures, or {instead}.",
             unsigned[0],
+            parties=", ".join(unsigned),
+            instead=instead,
         )
 
 
@@ -263,8 +290,9 @@ def agreement_action_known(
         yield _block(
             "no_binding_agreement",
             "There is no outcome agreement in force (signed by every signatory, with their "
-            "consent in force) whose actions could be reviewed; collect the signatures first"
-            + _or_withdraw(rec, policy),
+            "consent in force) whose actions could be reviewed; collect the signatures "
+            "first{way_on}",
+            way_on=_or_withdraw(rec, policy),
         )
         return
     if (
@@ -273,8 +301,9 @@ def agreement_action_known(
     ):
         yield _block(
             "unknown_agreement_action",
-            f"The agreement has no action {inp.action_id}; use one of its action ids.",
+            "The agreement has no action {action}; use one of its action ids.",
             inp.action_id,
+            action=inp.action_id,
         )
 
 
@@ -296,9 +325,10 @@ def progress_not_waiver(
     elif rec.action_status(inp.action_id) is ActionStatus.WAIVED:
         yield _block(
             "action_waived",
-            f"Agreement action {inp.action_id} was waived with the parties; no further progress "
-            "is recorded on it. Vary the agreement to bring it back.",
+            "Agreement action {action} was waived with the parties; no further progress is "
+            "recorded on it. Vary the agreement to bring it back.",
             inp.action_id,
+            action=inp.action_id,
         )
 
 
@@ -315,9 +345,10 @@ def action_waivable(
     if status in (ActionStatus.DONE, ActionStatus.WAIVED):
         yield _block(
             "action_settled",
-            f"Agreement action {inp.action_id} is already {status.value.replace('_', ' ')}; "
-            "there is nothing to waive.",
+            "Agreement action {action} is already {status}; there is nothing to waive.",
             inp.action_id,
+            action=inp.action_id,
+            status=status.value.replace("_", " "),
         )
 
 
@@ -335,10 +366,11 @@ def agreement_fulfilled(
     if outstanding:
         yield _block(
             "agreement_actions_outstanding",
-            f"Agreement action(s) {', '.join(outstanding)} have no final status yet; at a review "
-            "record each as done or not complied with, or vary the agreement or waive the "
-            "action with the parties.",
+            "Agreement action(s) {actions} have no final status yet; at a review record each as "
+            "done or not complied with, or vary the agreement or waive the action with the "
+            "parties.",
             outstanding[0],
+            actions=", ".join(outstanding),
         )
 
 
@@ -352,6 +384,8 @@ def agreement_in_force(
         yield from _missing_blockers(
             rec,
             policy,
-            "collect the signatures with consent in force, or close the case with the reason "
-            "that applies.",
+            _words(
+                "collect the signatures with consent in force, or close the case with the "
+                "reason that applies."
+            ),
         )

@@ -38,6 +38,7 @@ from rjflow.rules._common import (
     _guard,
     _known_victims,
     _shuttle_victims,
+    _words,
 )
 from rjflow.states import State
 
@@ -47,7 +48,7 @@ def _consent_blockers(
     who: str,
     party_id: str,
     activity: ContactActivity,
-    otherwise: str = "Offer another activity, or close the case.",
+    otherwise: str = _words("Offer another activity, or close the case."),
     *,
     policy: Policy | None = None,
 ) -> Iterator[Blocker]:
@@ -57,27 +58,41 @@ def _consent_blockers(
             yield from _appropriate_adult_blockers(rec, policy, who, party_id, activity)
         return
     if status is None:
+        # Translators: {who} is "Victim", "Offender" or "Supporter"; {activity} an activity's
+        # label in English ("face-to-face meeting").
         yield _block(
-            f"{who}_consent_missing",
-            f"{who.capitalize()} {party_id} has not consented to {activity.label}; give them "
-            "information about it and record their written consent first.",
+            who + "_consent_missing",
+            "{who} {party} has not consented to {activity}; give them information about it and "
+            "record their written consent first.",
             party_id,
+            who=who.capitalize(),
+            party=party_id,
+            activity=activity.label,
         )
     elif status is ConsentStatus.DECLINED:
+        # Translators: {otherwise} is rjflow's English sentence saying what to do instead.
         yield _block(
-            f"{who}_declined",
-            f"{who.capitalize()} {party_id} declined {activity.label}; it cannot go ahead with "
-            f"them, and the service does not ask them again. {otherwise} If they come back "
-            "themselves, record their request, then their consent.",
+            who + "_declined",
+            "{who} {party} declined {activity}; it cannot go ahead with them, and the service "
+            "does not ask them again. {otherwise} If they come back themselves, record their "
+            "request, then their consent.",
             party_id,
+            who=who.capitalize(),
+            party=party_id,
+            activity=activity.label,
+            otherwise=otherwise,
         )
     else:
         yield _block(
-            f"{who}_consent_withdrawn",
-            f"{who.capitalize()} {party_id} withdrew consent to {activity.label}; it cannot go "
-            f"ahead with them. {otherwise} A withdrawal is not a wish never to be approached "
-            "again: they may be asked again later (if they do not want that, record a decline).",
+            who + "_consent_withdrawn",
+            "{who} {party} withdrew consent to {activity}; it cannot go ahead with them. "
+            "{otherwise} A withdrawal is not a wish never to be approached again: they may be "
+            "asked again later (if they do not want that, record a decline).",
             party_id,
+            who=who.capitalize(),
+            party=party_id,
+            activity=activity.label,
+            otherwise=otherwise,
         )
 
 
@@ -102,9 +117,10 @@ def victims_consent_face_to_face(
             if not isinstance(sup, Supporter) or sup.supports not in (*ids, rec.offender.id):
                 yield _block(
                     "unknown_supporter",
-                    f"Party {sid} is not a supporter of anyone at this conference; list only "
+                    "Party {party} is not a supporter of anyone at this conference; list only "
                     "supporters of the victims present or of the offender.",
                     sid,
+                    party=sid,
                 )
 
 
@@ -146,8 +162,9 @@ def victims_consent_shuttle(
     if not ids:
         yield _block(
             "victim_consent_missing",
-            f"No victim has consented to {ContactActivity.SHUTTLE.label}; give a victim "
-            "information about it and record their written consent first.",
+            "No victim has consented to {activity}; give a victim information about it and "
+            "record their written consent first.",
+            activity=ContactActivity.SHUTTLE.label,
         )
         return
     # Issue 14: a young victim's consent is in force only with their appropriate adult's.
@@ -184,22 +201,30 @@ def party_can_consent(
     if party is None:
         yield _block(
             "unknown_party",
-            f"Party {inp.party} is not a party to this case; add them first, or correct the id.",
+            "Party {party} is not a party to this case; add them first, or correct the id.",
             inp.party,
+            party=inp.party,
         )
     elif not _may_consent_to(rec, party, inp.activity):
         who = {
-            ContactActivity.RECEIVE_LETTER: "a victim (or a young victim's appropriate adult)",
-            ContactActivity.SHUTTLE: "a victim or the offender (or a young party's appropriate "
-            "adult)",
-            ContactActivity.FACE_TO_FACE: "a victim, the offender or a supporter",
+            ContactActivity.RECEIVE_LETTER: _words(
+                "a victim (or a young victim's appropriate adult)"
+            ),
+            ContactActivity.SHUTTLE: _words(
+                "a victim or the offender (or a young party's appropriate adult)"
+            ),
+            ContactActivity.FACE_TO_FACE: _words("a victim, the offender or a supporter"),
         }[inp.activity]
+        # Translators: {role} is a party's role ("supporter"); {who} says in English who may
+        # consent ("a victim, the offender or a supporter").
         yield _block(
             "party_cannot_consent",
-            f"Party {inp.party} is a {party.role.value}; consent to {inp.activity.label} is given "
-            "by "
-            f"{who}.",
+            "Party {party} is a {role}; consent to {activity} is given by {who}.",
             inp.party,
+            party=inp.party,
+            role=party.role.value,
+            activity=inp.activity.label,
+            who=who,
         )
 
 
@@ -218,10 +243,12 @@ def party_not_declined(
     if rec.decline_stands(inp.party, inp.activity):
         yield _block(
             "party_declined",
-            f"Party {inp.party} declined {inp.activity.label}, so the service does not approach "
-            "them about it again. They may come back themselves at any time: when they ask, "
-            "record their request (record_request), then give information and record consent.",
+            "Party {party} declined {activity}, so the service does not approach them about it "
+            "again. They may come back themselves at any time: when they ask, record their "
+            "request (record_request), then give information and record consent.",
             inp.party,
+            party=inp.party,
+            activity=inp.activity.label,
         )
 
 
@@ -236,10 +263,12 @@ def information_given(
     if not rec.informed_about(inp.party, inp.activity):
         yield _block(
             "information_not_given",
-            f"Party {inp.party} has not been given information about {inp.activity.label}; explain "
-            "the process, its possible outcomes and how an agreement is monitored, record that, "
+            "Party {party} has not been given information about {activity}; explain the "
+            "process, its possible outcomes and how an agreement is monitored, record that, "
             "then record consent.",
             inp.party,
+            party=inp.party,
+            activity=inp.activity.label,
         )
 
 
@@ -252,9 +281,10 @@ def consent_not_in_force(
     if isinstance(inp, ConsentInput) and rec.consents_to(inp.party, inp.activity):
         yield _block(
             "consent_already_given",
-            f"Party {inp.party}'s consent to {inp.activity.label} is already recorded and in "
-            "force.",
+            "Party {party}'s consent to {activity} is already recorded and in force.",
             inp.party,
+            party=inp.party,
+            activity=inp.activity.label,
         )
 
 
@@ -272,10 +302,11 @@ def consent_in_force(
     if isinstance(inp, ConsentInput) and not rec.consents_to(inp.party, inp.activity):
         yield _block(
             "no_consent_to_withdraw",
-            f"Party {inp.party} has no consent to {inp.activity.label} in force, so there is "
-            "nothing "
-            "to withdraw. To record a refusal, record a decline.",
+            "Party {party} has no consent to {activity} in force, so there is nothing to "
+            "withdraw. To record a refusal, record a decline.",
             inp.party,
+            party=inp.party,
+            activity=inp.activity.label,
         )
 
 
@@ -319,18 +350,24 @@ def _appropriate_adult_blockers(
     if not adults:
         yield _block(
             "appropriate_adult_missing",
-            f"{who.capitalize()} {party_id} is under 18 and takes part with a parent, guardian "
-            "or appropriate adult; add one as their supporter (appropriate_adult=True), give "
-            "them information and record their consent too.",
+            "{who} {party} is under 18 and takes part with a parent, guardian or appropriate "
+            "adult; add one as their supporter (appropriate_adult=True), give them information "
+            "and record their consent too.",
             party_id,
+            who=who.capitalize(),
+            party=party_id,
         )
     elif not any(rec.consents_to(a.id, activity) for a in adults):
         yield _block(
             "appropriate_adult_consent_missing",
-            f"{who.capitalize()} {party_id} is under 18: their consent to {activity.label} is "
-            f"in force only with their appropriate adult's ({adults[0].id}); give the "
-            "appropriate adult information and record their consent.",
+            "{who} {party} is under 18: their consent to {activity} is in force only with "
+            "their appropriate adult's ({adult}); give the appropriate adult information and "
+            "record their consent.",
             adults[0].id,
+            who=who.capitalize(),
+            party=party_id,
+            activity=activity.label,
+            adult=adults[0].id,
         )
 
 
@@ -350,20 +387,29 @@ def supporter_blockers(
 ) -> Iterator[Blocker]:
     """Why ``sup`` may not attend a meeting with ``victims``: their consent to meeting is not
     in force, or the other side has not accepted them."""
-    without = "To hold the conference without them, list the supporters who attend."
+    without = _words("To hold the conference without them, list the supporters who attend.")
     for found in _consent_blockers(rec, "supporter", sup.id, ContactActivity.FACE_TO_FACE, without):
         if found.code == "supporter_consent_missing":
-            yield _block(found.code, f"{found.message} {without}", found.subject)
+            yield _block(
+                found.code,
+                "{who} {party} has not consented to {activity}; give them information about it "
+                "and record their written consent first. To hold the conference without them, "
+                "list the supporters who attend.",
+                found.subject,
+                **found.params,
+            )
         else:
             yield found
     for by in _accepting_parties(rec, sup, victims):
         if not rec.accepts_supporter(by, sup.id):
             yield _block(
                 "supporter_not_accepted",
-                f"Supporter {sup.id} has not been accepted by {by}, on the side they do not "
-                f"support; record {by}'s acceptance (accept_supporter), or list the supporters "
+                "Supporter {supporter} has not been accepted by {by}, on the side they do not "
+                "support; record {by}'s acceptance (accept_supporter), or list the supporters "
                 "who attend without them.",
                 sup.id,
+                supporter=sup.id,
+                by=by,
             )
 
 
@@ -402,10 +448,12 @@ def supporters_may_attend(
         if _is_youth(rec, policy, pid) and adults and not any(a.id in attending for a in adults):
             yield _block(
                 "appropriate_adult_absent",
-                f"Party {pid} is under 18 and meets the other side only with their appropriate "
-                f"adult ({adults[0].id}) there; the appropriate adult must consent, be accepted "
-                "by the other side and attend.",
+                "Party {party} is under 18 and meets the other side only with their appropriate "
+                "adult ({adult}) there; the appropriate adult must consent, be accepted by the "
+                "other side and attend.",
                 adults[0].id,
+                party=pid,
+                adult=adults[0].id,
             )
 
 
@@ -422,10 +470,11 @@ def interpreter_present(
     if isinstance(party, Offender | Victim | Supporter) and party.needs_interpreter:
         yield _block(
             "interpreter_needed",
-            f"Party {inp.party} needs an interpreter: information and consent are recorded "
-            "only with one present. Arrange an interpreter and record that one was provided "
+            "Party {party} needs an interpreter: information and consent are recorded only with "
+            "one present. Arrange an interpreter and record that one was provided "
             "(interpreter_provided=True).",
             inp.party,
+            party=inp.party,
         )
 
 
@@ -442,17 +491,20 @@ def party_may_request(
     if not isinstance(party, Offender | Victim | Supporter):
         yield _block(
             "unknown_participant",
-            f"Party {inp.party} is not a participant (offender, victim or supporter) on this "
-            "case; only a participant's own request is recorded.",
+            "Party {party} is not a participant (offender, victim or supporter) on this case; "
+            "only a participant's own request is recorded.",
             inp.party,
+            party=inp.party,
         )
     elif inp.activity is not None and not _may_consent_to(rec, party, inp.activity):
         yield _block(
             "party_cannot_consent",
-            f"Party {inp.party} is a {party.role.value} and does not take part in "
-            f"{inp.activity.label}; record a request for restorative justice in general "
-            "instead.",
+            "Party {party} is a {role} and does not take part in {activity}; record a request "
+            "for restorative justice in general instead.",
             inp.party,
+            party=inp.party,
+            role=party.role.value,
+            activity=inp.activity.label,
         )
 
 
@@ -469,9 +521,10 @@ def supporter_acceptance_valid(
     if not isinstance(sup, Supporter):
         yield _block(
             "unknown_supporter",
-            f"Party {inp.supporter} is not a supporter on this case; add them as a supporter "
-            "first, or correct the id.",
+            "Party {party} is not a supporter on this case; add them as a supporter first, or "
+            "correct the id.",
             inp.supporter,
+            party=inp.supporter,
         )
         return
     by = rec.party(inp.by)
@@ -479,10 +532,12 @@ def supporter_acceptance_valid(
     if by is None or inp.by not in _accepting_parties(rec, sup, victims):
         yield _block(
             "not_the_other_side",
-            f"Party {inp.by} is not on the side supporter {sup.id} does not support; a "
+            "Party {party} is not on the side supporter {supporter} does not support; a "
             "victim's supporter is accepted by the offender, the offender's supporter by a "
             "victim.",
             inp.by,
+            party=inp.by,
+            supporter=sup.id,
         )
 
 
@@ -512,7 +567,8 @@ def participant_may_decline(
     ):
         yield _block(
             "unknown_participant",
-            f"Party {inp.party} is not a participant (offender, victim or supporter) on this "
-            "case; only a participant declines restorative justice.",
+            "Party {party} is not a participant (offender, victim or supporter) on this case; "
+            "only a participant declines restorative justice.",
             inp.party,
+            party=inp.party,
         )

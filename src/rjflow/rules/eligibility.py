@@ -17,6 +17,7 @@ from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _guard,
+    _words,
 )
 
 
@@ -33,14 +34,19 @@ def offence_eligible_for_conference(
         return
     allowed = " or ".join(sorted(c.label for c in policy.conference_categories))
     harm = (
-        ", or an offence that caused direct personal harm"
+        _words(", or an offence that caused direct personal harm")
         if policy.conference_for_direct_personal_harm
         else ""
     )
+    # Translators: {allowed} lists offence categories in English, {harm} is empty or
+    # ", or an offence that caused direct personal harm".
     yield _block(
         "offence_not_eligible",
-        f"A conference is only for {allowed}{harm}; this case's offence ({off.category.label}) "
-        "is not. Offer a letter of apology or shuttle mediation instead.",
+        "A conference is only for {allowed}{harm}; this case's offence ({offence}) is not. "
+        "Offer a letter of apology or shuttle mediation instead.",
+        allowed=allowed,
+        harm=harm,
+        offence=off.category.label,
     )
 
 
@@ -54,9 +60,9 @@ def offence_not_excluded(
     if off.ongoing_contact and off.category in policy.excluded_with_ongoing_contact:
         yield _block(
             "offence_excluded",
-            f"This service excludes {off.category.label} offences where offender and victim "
-            "are likely to have ongoing contact, so no contact can take place. Close the case "
-            "as unsuitable.",
+            "This service excludes {offence} offences where offender and victim are likely to "
+            "have ongoing contact, so no contact can take place. Close the case as unsuitable.",
+            offence=off.category.label,
         )
 
 

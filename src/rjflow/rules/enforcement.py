@@ -82,14 +82,15 @@ def enforcement_follows_breach(
         s.kind is EnforcementStepKind.BREACH_REFERRAL for s in rec.enforcement_steps(policy)
     )
     if referred:
-        message = (
+        yield _block(
+            "no_enforcement_grounds",
             "The court let the order continue after the referral for breach, so the case is not "
-            "closed for enforcement; the programme goes on."
+            "closed for enforcement; the programme goes on.",
         )
     else:
-        message = (
+        yield _block(
+            "no_enforcement_grounds",
             "No referral for breach has been made: enforcement concerns unacceptable absences "
             "from the sentence's sessions only, never the agreement or consent. Choose another "
-            "reason."
+            "reason.",
         )
-    yield _block("no_enforcement_grounds", message)

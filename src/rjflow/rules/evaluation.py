@@ -54,8 +54,9 @@ def update_fits_stage(
     ):
         yield _block(
             "case_ended",
-            f"The case is {rec.state.label}, so there is no progress to report; record that the "
-            "victim was told of the conclusion instead.",
+            "The case is {stage}, so there is no progress to report; record that the victim was "
+            "told of the conclusion instead.",
+            stage=rec.state.label,
         )
 
 
@@ -70,8 +71,9 @@ def follow_up_party_known(
     ):
         yield _block(
             "unknown_participant",
-            f"Party {inp.party} is not a participant (offender, victim or supporter) on this case.",
+            "Party {party} is not a participant (offender, victim or supporter) on this case.",
             inp.party,
+            party=inp.party,
         )
 
 
@@ -86,8 +88,9 @@ def victims_informed_of_conclusion(
         if rec.keeps_informed(v.id) and not rec.informed_of(v.id, VictimUpdateAbout.CONCLUSION):
             yield _block(
                 "victim_not_informed",
-                f"Victim {v.id} asked to be kept informed and has not been told of the "
+                "Victim {victim} asked to be kept informed and has not been told of the "
                 "conclusion yet; tell them how the agreement went and record it (inform victim) "
                 "before completing.",
                 v.id,
+                victim=v.id,
             )

@@ -33,6 +33,7 @@ from rjflow.record import CaseRecord
 from rjflow.rules._common import (
     _block,
     _guard,
+    _words,
 )
 from rjflow.rules.consent import _consent_blockers
 
@@ -46,9 +47,10 @@ def _target(rec: CaseRecord, inp: Input | None) -> tuple[Letter | None, list[Blo
             return None, [
                 _block(
                     "letter_not_ready",
-                    f"No letter of apology to victim {victim} has been drafted; draft it first, "
+                    "No letter of apology to victim {victim} has been drafted; draft it first, "
                     "or name another victim.",
                     victim,
+                    victim=victim,
                 )
             ]
         return letter, []
@@ -56,8 +58,9 @@ def _target(rec: CaseRecord, inp: Input | None) -> tuple[Letter | None, list[Blo
         return None, [
             _block(
                 "letter_victim_needed",
-                f"This case has letters of apology to {len(rec.letters)} victims; say which "
-                "victim's letter this is (victim=...).",
+                "This case has letters of apology to {count} victims; say which victim's "
+                "letter this is (victim=...).",
+                count=len(rec.letters),
             )
         ]
     return (rec.letters[0] if rec.letters else None), []
@@ -74,15 +77,20 @@ def _letter_blocker(
     if status is LetterStatus.DELIVERED and letter is not None:
         yield _block(
             "letter_already_delivered",
-            f"The letter of apology to victim {letter.victim} has already been delivered.",
+            "The letter of apology to victim {victim} has already been delivered.",
             letter.victim,
+            victim=letter.victim,
         )
     elif status not in wanted:
-        now = "not drafted yet" if status is None else status.value.replace("_", " ")
+        now = _words("not drafted yet") if status is None else status.value.replace("_", " ")
+        # Translators: {status} is a letter's status in English ("approved", "not drafted
+        # yet"); {next_step} is rjflow's English sentence saying what to do next.
         yield _block(
             "letter_not_ready",
-            f"The letter of apology is {now}; {next_step}",
+            "The letter of apology is {status}; {next_step}",
             letter.victim if letter is not None else None,
+            status=now,
+            next_step=next_step,
         )
 
 
@@ -97,10 +105,12 @@ def letter_not_started(
         if letter is not None and letter.status is not LetterStatus.RETURNED:
             yield _block(
                 "letter_already_drafted",
-                f"The letter of apology to victim {inp.victim} is already drafted "
-                f"({letter.status.value.replace('_', ' ')}); a victim has one letter, drafted "
-                "again only when the facilitator returns it for a redraft.",
+                "The letter of apology to victim {victim} is already drafted ({status}); a "
+                "victim has one letter, drafted again only when the facilitator returns it for "
+                "a redraft.",
                 inp.victim,
+                victim=inp.victim,
+                status=letter.status.value.replace("_", " "),
             )
     elif (
         inp is None
@@ -123,7 +133,7 @@ def letter_drafted(
     """The facilitator reviews a drafted letter: approves it or returns it for a redraft
     (practice)."""
     yield from _letter_blocker(
-        rec, inp, (LetterStatus.DRAFTED,), "it must be drafted before review."
+        rec, inp, (LetterStatus.DRAFTED,), _words("it must be drafted before review.")
     )
 
 
@@ -136,7 +146,7 @@ def letter_reviewed(
         rec,
         inp,
         (LetterStatus.REVIEWED,),
-        "the facilitator must approve it before it is delivered or held on file.",
+        _words("the facilitator must approve it before it is delivered or held on file."),
     )
 
 
@@ -150,7 +160,7 @@ def letter_deliverable(
         rec,
         inp,
         (LetterStatus.REVIEWED, LetterStatus.HELD_ON_FILE),
-        "the facilitator must approve it before it is delivered or held on file.",
+        _words("the facilitator must approve it before it is delivered or held on file."),
     )
 
 
@@ -215,7 +225,8 @@ def ended_only_for_a_held_letter(
     ):
         yield _block(
             "case_ended",
-            f"The case is {rec.state.label}: information and consent are recorded after the "
-            "end only for a victim to receive a letter of apology held on file for them. "
-            "For anything else, refer the case again.",
+            "The case is {stage}: information and consent are recorded after the end only for "
+            "a victim to receive a letter of apology held on file for them. For anything else, "
+            "refer the case again.",
+            stage=rec.state.label,
         )

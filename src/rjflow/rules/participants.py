@@ -45,16 +45,18 @@ def party_id_free(
     if rec.party(inp.party.id) is not None:
         yield _block(
             "party_id_taken",
-            f"Id {inp.party.id} is already used by a party to this case; give the new party its "
-            "own id.",
+            "Id {party} is already used by a party to this case; give the new party its own id.",
             inp.party.id,
+            party=inp.party.id,
         )
     if isinstance(inp.party, Supporter) and rec.party(inp.party.supports) is None:
         yield _block(
             "unknown_party",
-            f"Supporter {inp.party.id} supports {inp.party.supports}, who is not a party to this "
-            "case; add that party first, or correct the id.",
+            "Supporter {party} supports {supported}, who is not a party to this case; add that "
+            "party first, or correct the id.",
             inp.party.id,
+            party=inp.party.id,
+            supported=inp.party.supports,
         )
 
 
@@ -67,9 +69,9 @@ def party_is_facilitator(
     if isinstance(inp, AssignLeadFacilitator) and rec.facilitator(inp.facilitator) is None:
         yield _block(
             "not_a_facilitator",
-            f"Party {inp.facilitator} is not a facilitator on this case; add them as a facilitator "
-            "first.",
+            "Party {party} is not a facilitator on this case; add them as a facilitator first.",
             inp.facilitator,
+            party=inp.facilitator,
         )
 
 
@@ -84,6 +86,7 @@ def participant_known(
     ):
         yield _block(
             "unknown_participant",
-            f"Party {inp.party} is not a participant (offender, victim or supporter) on this case.",
+            "Party {party} is not a participant (offender, victim or supporter) on this case.",
             inp.party,
+            party=inp.party,
         )

@@ -50,16 +50,22 @@ def stage_session_held(
         kind = STATES[rec.state].session_kind
         label = kind.value.replace("_", " ") if kind else rec.state.label
         if held == 0 and needed == 1:
-            message = (
-                f"No {label} session has been attended yet; record an attended {label} "
-                "session before the case moves on."
+            # Translators: {kind} is a session kind or stage in English ("introduction").
+            yield _block(
+                "stage_session_missing",
+                "No {kind} session has been attended yet; record an attended {kind} session "
+                "before the case moves on.",
+                kind=label,
             )
         else:
-            message = (
-                f"The {label} stage needs {needed} attended sessions before the case moves on "
-                f"and {held} has been held; record another attended {label} session."
+            yield _block(
+                "stage_session_missing",
+                "The {kind} stage needs {needed} attended sessions before the case moves on and "
+                "{held} has been held; record another attended {kind} session.",
+                kind=label,
+                needed=needed,
+                held=held,
             )
-        yield _block("stage_session_missing", message)
 
 
 @_guard
@@ -71,8 +77,10 @@ def required_sessions_held(
     if rec.sessions_held < policy.required_sessions:
         yield _block(
             "required_sessions_not_held",
-            f"The programme needs {policy.required_sessions} attended sessions to complete and "
-            f"{rec.sessions_held} have been held; hold the remaining sessions first.",
+            "The programme needs {needed} attended sessions to complete and {held} have been "
+            "held; hold the remaining sessions first.",
+            needed=policy.required_sessions,
+            held=rec.sessions_held,
         )
 
 
@@ -86,8 +94,9 @@ def sessions_remaining(
     if rec.sessions_held >= policy.max_sessions:
         yield _block(
             "session_limit_reached",
-            f"All {policy.max_sessions} sessions of the programme have been held; no further "
-            "session can take place. Complete the case if it is ready, or close it.",
+            "All {limit} sessions of the programme have been held; no further session can take "
+            "place. Complete the case if it is ready, or close it.",
+            limit=policy.max_sessions,
         )
 
 
@@ -98,12 +107,13 @@ def session_length_within_limit(
     """Each session lasts up to ``Policy.max_session_length`` (seed: three hours); the
     conference is a session too."""
     if isinstance(inp, RecordSession | HoldConference) and inp.duration > policy.max_session_length:
-        limit = _hours(policy.max_session_length.total_seconds())
+        # Translators: {limit} and {given} are lengths written in English ("3 h 30 min").
         yield _block(
             "session_too_long",
-            f"A session lasts at most {limit}; this one was given as "
-            f"{_hours(inp.duration.total_seconds())}. Correct the duration, or record the "
-            "time as two sessions.",
+            "A session lasts at most {limit}; this one was given as {given}. Correct the "
+            "duration, or record the time as two sessions.",
+            limit=_hours(policy.max_session_length.total_seconds()),
+            given=_hours(inp.duration.total_seconds()),
         )
 
 
@@ -123,11 +133,13 @@ def happened_in_stage(
         return
     began = rec.stage_entered_at or rec.opened_at
     if act.occurred_at < began:
+        # Translators: {occurred} and {began} are ISO 8601 times ("2026-03-01T10:00+00:00").
         yield _block(
             "happened_before_stage",
-            f"This entry is given as having happened at "
-            f"{act.occurred_at.isoformat(timespec='minutes')}, before the case entered the "
-            f"{rec.state.label} stage (at {began.isoformat(timespec='minutes')}); what belongs "
-            "to this stage happened during it. Correct occurred_at to when it happened, on or "
-            "after the start of the stage.",
+            "This entry is given as having happened at {occurred}, before the case entered the "
+            "{stage} stage (at {began}); what belongs to this stage happened during it. Correct "
+            "occurred_at to when it happened, on or after the start of the stage.",
+            occurred=act.occurred_at.isoformat(timespec="minutes"),
+            stage=rec.state.label,
+            began=began.isoformat(timespec="minutes"),
         )

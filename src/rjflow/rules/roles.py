@@ -18,7 +18,7 @@ from rjflow.commands import Acting, Input
 from rjflow.parties import StaffRole
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
-from rjflow.rules._common import Guard, _block, _guard
+from rjflow.rules._common import Guard, _block, _guard, _words
 
 __all__ = ["ROLE_RULE", "role_rule"]
 
@@ -30,7 +30,7 @@ def _needed(roles: frozenset[StaffRole]) -> str:
     """The roles, as a caseworker would say them: "a lead facilitator or a manager"."""
     names = [f"{'an' if r.label[0] in 'aeiou' else 'a'} {r.label}" for r in StaffRole if r in roles]
     if len(names) == len(StaffRole):
-        return "a member of staff on the case"
+        return _words("a member of staff on the case")
     if len(names) == 1:
         return f"{names[0]} on the case"
     return ", ".join(names[:-1]) + f" or {names[-1]} on the case"
@@ -47,29 +47,38 @@ def _actor_blockers(
     if rec.is_participant(act.actor):
         party = rec.party(act.actor)
         kind = party.role.value if party is not None else "participant"
+        # Translators: {what} is an action's name or "this action"; {needed} names roles in
+        # English ("a lead facilitator or a manager on the case").
         yield _block(
             "participant_cannot_act",
-            f"The actor is a participant ({kind}) on this case, and participants never take staff "
-            f"actions: {what} is for {needed}. Record it as the member of staff who took it.",
+            "The actor is a participant ({kind}) on this case, and participants never take staff "
+            "actions: {what} is for {needed}. Record it as the member of staff who took it.",
+            kind=kind,
+            what=what,
+            needed=needed,
         )
         return
     if not rec.roles_on_record and rec.party(act.actor) is None:
         yield _block(
             "actor_not_permitted",
-            f"The action {what} is for {needed}, and the actor is not on this case's staff: "
+            "The action {what} is for {needed}, and the actor is not on this case's staff: "
             "the case was saved before staff roles were recorded, so new actions are taken by "
             "staff on record. A facilitator on the case adds the actor as staff in that role "
             "(add_party with Staff), then the action can be recorded.",
+            what=what,
+            needed=needed,
         )
         return
     yield _block(
         "actor_not_permitted",
-        f"The action {what} is for {needed}, and the actor holds no such role on this case. "
+        "The action {what} is for {needed}, and the actor holds no such role on this case. "
         "Ask someone in that role, or add the actor to the case in it.",
+        what=what,
+        needed=needed,
     )
 
 
-def role_rule(roles: frozenset[StaffRole], action: str = "this action") -> Guard:
+def role_rule(roles: frozenset[StaffRole], action: str = _words("this action")) -> Guard:
     """The role rule for one action of the table: the actor holds one of ``roles``."""
     what = action
 
@@ -99,7 +108,7 @@ def actor_permitted(
 ) -> Iterator[Blocker]:
     # The rule as the table names it (without an action: any staff role will do); the engine
     # uses ``role_rule(action.roles)`` for each action.
-    yield from _actor_blockers(rec, frozenset(StaffRole), act, "this action")
+    yield from _actor_blockers(rec, frozenset(StaffRole), act, _words("this action"))
 
 
 actor_permitted.__doc__ = ACTOR_PERMITTED_DOC

@@ -36,6 +36,7 @@ from rjflow.rules._common import (
     _contact_victims,
     _guard,
     _shuttle_victims,
+    _words,
 )
 from rjflow.states import State
 
@@ -101,8 +102,6 @@ def approach_risk_assessed(
 
 # -- how the risk rules judge a contact ----------------------------------------------------------
 
-_ASSESS = "a facilitator on the case must assess risk"
-
 
 def _contacted(rec: CaseRecord, inp: Input | None) -> tuple[str, ...]:
     """The participants an action brings into contact (offender, victims, supporters): exactly
@@ -154,7 +153,7 @@ def _letter_victims(rec: CaseRecord, inp: LetterInput) -> tuple[str, ...]:
 
 
 def _who(subject: str | None) -> str:
-    return f"participant {subject}" if subject is not None else "the case"
+    return f"participant {subject}" if subject is not None else _words("the case")
 
 
 def _risk_blockers(
@@ -178,10 +177,27 @@ def _risk_blockers(
 def _unfavourable(subject: str | None) -> Blocker:
     return _block(
         "risk_unfavourable",
-        f"The latest risk assessment of {_who(subject)} is unfavourable, so contact cannot go "
-        f"ahead. When circumstances change, {_ASSESS} again; otherwise close the case as "
-        "unsuitable.",
+        "The latest risk assessment of {who} is unfavourable, so contact cannot go ahead. When "
+        "circumstances change, a facilitator on the case must assess risk again; otherwise "
+        "close the case as unsuitable.",
         subject,
+        who=_who(subject),
+    )
+
+
+def _not_assessed(subject: str | None) -> Blocker:
+    if subject is None:
+        return _block(
+            "risk_not_assessed",
+            "No suitability and risk assessment is recorded; a facilitator on the case must "
+            "assess risk before any contact.",
+        )
+    return _block(
+        "risk_not_assessed",
+        "No suitability and risk assessment covering participant {party} is recorded; a "
+        "facilitator on the case must assess risk before any contact with them.",
+        subject,
+        party=subject,
     )
 
 
@@ -189,14 +205,8 @@ def _assessment_blockers(
     rec: CaseRecord, policy: Policy, act: Acting, subject: str | None
 ) -> Iterator[Blocker]:
     current = rec.latest_risk_assessment(subject)
-    covered = "" if subject is None else f" covering participant {subject}"
     if current is None:
-        yield _block(
-            "risk_not_assessed",
-            f"No suitability and risk assessment{covered} is recorded; {_ASSESS} before any "
-            "contact" + (" with them." if subject is not None else "."),
-            subject,
-        )
+        yield _not_assessed(subject)
         return
     if current.outcome is not RiskOutcome.FAVOURABLE:
         yield _unfavourable(subject)
@@ -210,10 +220,11 @@ def _assessment_blockers(
     if cover is None:
         yield _block(
             "risk_not_assessed_then",
-            f"This contact happened on {when.date().isoformat()}, before any risk assessment of "
-            f"{_who(subject)} was made; a contact cannot be recorded as cleared by a later "
-            "assessment.",
+            "This contact happened on {day}, before any risk assessment of {who} was made; a "
+            "contact cannot be recorded as cleared by a later assessment.",
             subject,
+            day=when.date().isoformat(),
+            who=_who(subject),
         )
         return
     if cover is not current:
@@ -228,36 +239,45 @@ def _assessment_blockers(
         days = policy.risk_assessment_valid_for.days
         yield _block(
             "risk_assessment_expired",
-            f"The risk assessment of {_who(subject)} was made on {cover.at.date().isoformat()} "
-            f"and expired after {days} days; {_ASSESS} again before further contact.",
+            "The risk assessment of {who} was made on {day} and expired after {days} days; a "
+            "facilitator on the case must assess risk again before further contact.",
             subject,
+            who=_who(subject),
+            day=cover.at.date().isoformat(),
+            days=days,
         )
     if policy.is_sensitive(rec.offence.category):
         if not cover.enhanced:
             yield _block(
                 "enhanced_risk_assessment_needed",
-                f"A {rec.offence.category.label} offence is sensitive: contact needs an enhanced "
-                f"risk assessment of {_who(subject)}, approved by a manager; {_ASSESS} with an "
+                "A {offence} offence is sensitive: contact needs an enhanced risk assessment of "
+                "{who}, approved by a manager; a facilitator on the case must assess risk with an "
                 "enhanced assessment.",
                 subject,
+                offence=rec.offence.category.label,
+                who=_who(subject),
             )
         elif cover.approved_by is None:
             yield _block(
                 "enhanced_risk_assessment_needed",
-                f"A {rec.offence.category.label} offence is sensitive: the enhanced risk "
-                f"assessment of {_who(subject)} needs the approval of a manager on the case who "
-                "did not make it (approve_risk_assessment).",
+                "A {offence} offence is sensitive: the enhanced risk assessment of {who} needs "
+                "the approval of a manager on the case who did not make it "
+                "(approve_risk_assessment).",
                 subject,
+                offence=rec.offence.category.label,
+                who=_who(subject),
             )
 
 
 def _superseded(subject: str | None, change: MaterialChange) -> Blocker:
     return _block(
         "risk_reassessment_needed",
-        f"Since the last risk assessment of {_who(subject)}, {change.kind.label} (on "
-        f"{change.at.date().isoformat()}): a material change. {_ASSESS.capitalize()} again "
-        "before further contact.",
+        "Since the last risk assessment of {who}, {change} (on {day}): a material change. A "
+        "facilitator on the case must assess risk again before further contact.",
         subject,
+        who=_who(subject),
+        change=change.kind.label,
+        day=change.at.date().isoformat(),
     )
 
 
@@ -299,9 +319,10 @@ def risk_subject_is_participant(
     if subject is not None and not rec.is_participant(subject):
         yield _block(
             "unknown_participant",
-            f"Party {subject} is not a participant (offender, victim or supporter) on this case; "
+            "Party {party} is not a participant (offender, victim or supporter) on this case; "
             "name a participant, or none for the whole case.",
             subject,
+            party=subject,
         )
 
 
@@ -320,10 +341,11 @@ def approval_by_another_manager(
     if StaffRole.MANAGER not in rec.roles_of(inp.approved_by):
         yield _block(
             "approver_not_manager",
-            f"Party {inp.approved_by} is not a manager on this case; an enhanced assessment is "
-            "approved by a manager on the case. Add them as staff (manager) first, or record "
-            "the approval with approve_risk_assessment.",
+            "Party {party} is not a manager on this case; an enhanced assessment is approved by "
+            "a manager on the case. Add them as staff (manager) first, or record the approval "
+            "with approve_risk_assessment.",
             inp.approved_by,
+            party=inp.approved_by,
         )
     elif act.actor is not None and inp.approved_by == act.actor:
         yield _block(
@@ -344,22 +366,26 @@ def risk_assessment_awaiting_approval(
     if latest is None:
         yield _block(
             "risk_not_assessed",
-            f"No risk assessment of {_who(subject)} is recorded, so there is nothing to approve; "
-            f"{_ASSESS} first.",
+            "No risk assessment of {who} is recorded, so there is nothing to approve; a "
+            "facilitator on the case must assess risk first.",
             subject,
+            who=_who(subject),
         )
     elif not latest.enhanced:
         yield _block(
             "risk_assessment_not_enhanced",
-            f"The risk assessment of {_who(subject)} in force is not an enhanced one; only "
-            f"enhanced assessments are approved. {_ASSESS.capitalize()} with an enhanced one.",
+            "The risk assessment of {who} in force is not an enhanced one; only enhanced "
+            "assessments are approved. A facilitator on the case must assess risk with an "
+            "enhanced one.",
             subject,
+            who=_who(subject),
         )
     elif latest.approved_by is not None:
         yield _block(
             "risk_assessment_already_approved",
-            f"The risk assessment of {_who(subject)} in force is already approved.",
+            "The risk assessment of {who} in force is already approved.",
             subject,
+            who=_who(subject),
         )
 
 
@@ -393,20 +419,28 @@ def lead_facilitator_qualified(
     sensitive = policy.is_sensitive(rec.offence.category)
     needed = policy.min_sensitive_lead_level if sensitive else policy.min_lead_level
     if lead.level < needed:
-        why = f"a {rec.offence.category.label} case" if sensitive else "this activity"
+        why = f"a {rec.offence.category.label} case" if sensitive else _words("this activity")
+        # Translators: {level} and {needed} are practitioner levels ("intermediate"); {why} is
+        # "this activity" or "a <offence category> case" in English.
         yield _block(
             "lead_facilitator_level_too_low",
-            f"Lead facilitator {lead.id} is a {lead.level.label} practitioner; {why} must be "
-            f"led by an {needed.label} practitioner or above. Assign another lead facilitator.",
+            "Lead facilitator {lead} is a {level} practitioner; {why} must be led by an {needed} "
+            "practitioner or above. Assign another lead facilitator.",
             lead.id,
+            lead=lead.id,
+            level=lead.level.label,
+            why=why,
+            needed=needed.label,
         )
     category = rec.offence.category
     if sensitive and policy.sensitive_needs_specialism and category.value not in lead.specialisms:
         yield _block(
             "lead_facilitator_not_trained",
-            f"Lead facilitator {lead.id} has no specialist training for {category.label} cases; "
-            "assign a lead facilitator who has it.",
+            "Lead facilitator {lead} has no specialist training for {offence} cases; assign a "
+            "lead facilitator who has it.",
             lead.id,
+            lead=lead.id,
+            offence=category.label,
         )
 
 
@@ -448,9 +482,10 @@ def _request_blockers(rec: CaseRecord, vid: str) -> Iterator[Blocker]:
     if isinstance(rec.party(vid), Victim) and not rec.asked_for_rj(vid):
         yield _block(
             "victim_did_not_request",
-            f"This is a {rec.offence.category.label} case: restorative justice is considered "
-            f"only when the victim asks for it, and victim {vid} has not, so the service does "
-            "not approach them. If they contact the service and ask, record their request "
-            "(record_request) first.",
+            "This is a {offence} case: restorative justice is considered only when the victim "
+            "asks for it, and victim {victim} has not, so the service does not approach them. If "
+            "they contact the service and ask, record their request (record_request) first.",
             vid,
+            offence=rec.offence.category.label,
+            victim=vid,
         )
