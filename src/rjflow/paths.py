@@ -16,7 +16,10 @@ The stage routes come from the table (breadth-first over the stage-changing acti
 asking the case for its blockers and taking, for each, the step a caseworker would take
 (record the sentence, an attended session, information and consent, a favourable risk
 assessment, ...).  A path is kept only after it has run against rjflow; :class:`Coverage`
-counts what was covered out of what the table holds, so a gap is visible, never hidden.
+counts what was covered out of what is possible under the policy, lists the targets no new
+case can show with the reason (derived from the rules' declared scope,
+:mod:`rjflow.rule_scope`, never listed here), and names every possible target left
+uncovered, so a gap is visible, never hidden.
 
 >>> from rjflow import Policy
 >>> paths, coverage = cover_stages(Policy())
@@ -556,7 +559,9 @@ def _reach(
     at: Mapping[State, _Driver], stage: State, policy: Policy, action: str = ""
 ) -> _Driver | None:
     """A fresh driver at ``stage``: from the stage's route; the review stage by way of the
-    letter for a letter's action; the closed stage by closing the review route."""
+    letter for a letter's action; an end stage by way of a letter held on file for what an
+    ended case accepts only for one (else, closed, after the activity); the closed stage by
+    closing the review route."""
     if stage is State.REVIEW and action in _LETTER_ACTIONS and State.LETTER_OF_APOLOGY in at:
         driver = at[State.LETTER_OF_APOLOGY].fork()
         return driver if driver.achieve("start_reviews") else None
