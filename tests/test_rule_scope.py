@@ -31,6 +31,7 @@ from rjflow.rules import GUARDS
 from rjflow.states import ACTIONS
 
 from .builders import codes, new_case
+from .strategies import POLICIES as SUITE_POLICIES
 from .test_practice_safeguarding import _legacy_assessed_by
 
 POLICIES = [LONDON_CRC, *(example_policy(name).policy for name in EXAMPLES)]
@@ -112,14 +113,14 @@ def test_a_rule_blocks_without_a_fact_it_needs_and_with_one_it_refuses(walked: W
     "rule", [name for name, s in SCOPES.items() if s.blocks_only_if is not None]
 )
 def test_a_policy_scoped_rule_blocks_only_under_the_policy_that_lets_it(rule: str) -> None:
-    """Under each shipped policy that rules it out (the default or an example), with the
+    """Under each policy that rules it out (the default, an example, the suite's), with the
     declared change made, the rule blocks (a path shows it); the very same steps under the
     policy itself are not blocked by it, and its coverage lists the outcome as impossible,
     naming the setting as the reason."""
     scope = SCOPES[rule]
     assert scope.blocks_only_if is not None
-    others = [p for p in POLICIES if not scope.blocks_only_if(p)]
-    assert others  # the default or an example rules each of them out
+    others = [p for p in (*POLICIES, *SUITE_POLICIES) if not scope.blocks_only_if(p)]
+    assert others  # the default, an example or a policy the suite runs under rules it out
     for policy in others:
         blocking = attrs.evolve(policy, **scope.blocking_policy)
         assert scope.blocks_only_if(blocking)

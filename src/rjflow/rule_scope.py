@@ -40,6 +40,7 @@ from typing import Any
 
 import attrs
 
+from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel, StaffRole
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
@@ -109,6 +110,8 @@ class RuleScope:
     never_when: str = ""
 
 
+_DOMESTIC = (OffenceCategory.DOMESTIC_ABUSE,)
+
 #: The rules whose scope matters to the checks and the paths, by name.
 SCOPES: Mapping[str, RuleScope] = MappingProxyType(
     {
@@ -129,6 +132,12 @@ SCOPES: Mapping[str, RuleScope] = MappingProxyType(
             when="require_guilty_plea is on",
             settings=("require_guilty_plea",),
             blocking_policy={"require_guilty_plea": True},
+        ),
+        "offence_not_excluded": RuleScope(
+            blocks_only_if=lambda p: bool(p.excluded_with_ongoing_contact),
+            when="excluded_with_ongoing_contact lists a category",
+            settings=("excluded_with_ongoing_contact",),
+            blocking_policy={"excluded_with_ongoing_contact": frozenset(_DOMESTIC)},
         ),
         "approver_not_assessor": RuleScope(
             same_actor=("assess_risk", "approve_risk_assessment"),
@@ -262,7 +271,11 @@ def dead_edges(policy: Policy, actions: Mapping[str, ActionDef]) -> dict[tuple[s
 
 def _shown(value: object) -> str:
     """A setting's value as the policy file writes it."""
-    return str(value).lower() if isinstance(value, bool) else repr(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, frozenset | set | tuple | list):
+        return "[" + ", ".join(sorted(f'"{getattr(v, "value", v)}"' for v in value)) + "]"
+    return repr(value)
 
 
 def _roles(action: str) -> str:
