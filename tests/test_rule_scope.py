@@ -19,6 +19,7 @@ from rjflow.commands import Acting
 from rjflow.parties import Facilitator, Staff, StaffRole
 from rjflow.paths import START, Path, cover_edges, cover_guards, open_case
 from rjflow.policy import EXAMPLES, example_policy
+from rjflow.policy_check import fewest_sessions_to_complete
 from rjflow.record import CaseRecord
 from rjflow.rule_scope import (
     ESTABLISHED_BY,
@@ -113,17 +114,24 @@ def test_a_rule_blocks_without_a_fact_it_needs_and_with_one_it_refuses(walked: W
     "rule", [name for name, s in SCOPES.items() if s.blocks_only_if is not None]
 )
 def test_a_policy_scoped_rule_blocks_only_under_the_policy_that_lets_it(rule: str) -> None:
-    """Under each policy that rules it out (the default, an example, the suite's), with the
-    declared change made, the rule blocks (a path shows it); the very same steps under the
+    """Under each policy that rules it out (the default, an example, the suite's: for the
+    total-sessions rule also one whose every route to completion holds the total anyway),
+    with the declared change made, the rule blocks (a path shows it); the very same steps under the
     policy itself are not blocked by it, and its coverage lists the outcome as impossible,
     naming the setting as the reason."""
     scope = SCOPES[rule]
     assert scope.blocks_only_if is not None
-    others = [p for p in (*POLICIES, *SUITE_POLICIES) if not scope.blocks_only_if(p)]
+    others = [
+        p
+        for p in (*POLICIES, *SUITE_POLICIES)
+        if f"{rule}:blocks" in impossible_outcomes(p, fewest_sessions_to_complete(p))
+    ]
     assert others  # the default, an example or a policy the suite runs under rules it out
     for policy in others:
         blocking = attrs.evolve(policy, **scope.blocking_policy)
-        assert scope.blocks_only_if(blocking)
+        assert f"{rule}:blocks" not in impossible_outcomes(
+            blocking, fewest_sessions_to_complete(blocking)
+        )
         paths, coverage = cover_guards(blocking)
         shown = [p for p in paths if p.refused_by == rule]
         assert shown, coverage.missing

@@ -56,6 +56,7 @@ from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.offences import Offence, OffenceCategory
 from rjflow.parties import Facilitator, PractitionerLevel, Staff, StaffRole, Supporter, Victim
 from rjflow.policy import EXAMPLES, LONDON_CRC, Policy, RiskScope, example_policy
+from rjflow.policy_check import fewest_sessions_to_complete
 from rjflow.rule_scope import dead_edges, impossible_outcomes
 from rjflow.rules import GUARDS
 from rjflow.rules.roles import ROLE_RULE
@@ -658,7 +659,7 @@ def cover_guards(policy: Policy = LONDON_CRC) -> tuple[list[Path], Coverage]:
     _play_scenarios(policy, observer)
     paths: list[Path] = []
     missing: list[str] = []
-    cannot = impossible_outcomes(policy)
+    cannot = impossible_outcomes(policy, fewest_sessions_to_complete(policy))
     impossible: dict[str, str] = {}
     for guard in guards:
         for outcome, found in (("blocks", observer.blocked), ("passes", observer.passed)):

@@ -60,7 +60,15 @@ from rjflow.policy import Policy
 from rjflow.rule_scope import SCOPES, dead_edges
 from rjflow.states import ACTIONS, STATES, ActionDef, State
 
-__all__ = ["CHECKS", "Finding", "Severity", "check_policy", "has_errors", "offered"]
+__all__ = [
+    "CHECKS",
+    "Finding",
+    "Severity",
+    "check_policy",
+    "fewest_sessions_to_complete",
+    "has_errors",
+    "offered",
+]
 
 
 class Severity(enum.Enum):
@@ -232,6 +240,16 @@ class _Graph:
                     best[action.dest] = (arrive, gained)
                     heapq.heappush(todo, (arrive, action.dest.value, gained))
         return best
+
+
+def fewest_sessions_to_complete(
+    policy: Policy, table: Mapping[str, ActionDef] = ACTIONS
+) -> int | None:
+    """The fewest attended sessions any route to completion holds under ``policy`` (by each
+    stage's minimum, as P202 counts them), or ``None`` when no case can complete."""
+    _, actions = offered(policy, table)
+    arrival = _Graph(policy, actions).reach(State.REFERRED).get(State.COMPLETED)
+    return None if arrival is None else arrival[0]
 
 
 def check_policy(policy: Policy, table: Mapping[str, ActionDef] = ACTIONS) -> tuple[Finding, ...]:

@@ -93,6 +93,8 @@ class RuleScope:
     which it always blocks; ``blocks_only_if``: a test on the policy, false when the rule
     cannot block under it, described by ``when`` and reading the ``settings`` named;
     ``blocking_policy``: policy changes under which it can block (a test shows it does);
+    ``exceeds_fewest``: a setting the rule blocks only above, when it is at most the fewest
+    attended sessions any route to completion holds (the total-sessions rule);
     ``same_actor``: the two actions one actor must both have taken for the rule to block;
     ``never_passes_if``: a test on the policy, true when the rule can never pass, described
     by ``never_when``.
@@ -105,6 +107,7 @@ class RuleScope:
     when: str = ""
     settings: tuple[str, ...] = ()
     blocking_policy: Mapping[str, Any] = attrs.field(factory=dict)
+    exceeds_fewest: str = ""
     same_actor: tuple[str, str] | None = None
     never_passes_if: Callable[[Policy], bool] | None = None
     never_when: str = ""
@@ -125,7 +128,8 @@ SCOPES: Mapping[str, RuleScope] = MappingProxyType(
             blocks_only_if=lambda p: p.required_sessions > 0,
             when="required_sessions is above 0",
             settings=("required_sessions",),
-            blocking_policy={"required_sessions": 6},
+            blocking_policy={"required_sessions": 6, "max_sessions": 12},
+            exceeds_fewest="required_sessions",
         ),
         "guilty_plea_recorded": RuleScope(
             blocks_only_if=lambda p: p.require_guilty_plea,
@@ -283,14 +287,25 @@ def _roles(action: str) -> str:
     return " or ".join(r.label for r in StaffRole if r in roles)
 
 
-def impossible_outcomes(policy: Policy) -> dict[str, str]:
+def impossible_outcomes(policy: Policy, fewest_sessions: int | None = None) -> dict[str, str]:
     """The rule outcomes (``"rule:blocks"`` / ``"rule:passes"``) no new case can show under
-    ``policy``, each with the reason, derived from :data:`SCOPES`."""
+    ``policy``, each with the reason, derived from :data:`SCOPES`.  ``fewest_sessions``: the
+    fewest attended sessions any route to completion holds under ``policy``
+    (:func:`rjflow.policy_check.fewest_sessions_to_complete`), when known."""
     found: dict[str, str] = {}
     for name, scope in SCOPES.items():
+        setting = scope.exceeds_fewest
         if scope.blocks_only_if is not None and not scope.blocks_only_if(policy):
             values = ", ".join(f"{s} = {_shown(getattr(policy, s))}" for s in scope.settings)
             found[f"{name}:blocks"] = f"blocks only when {scope.when}; this policy has {values}"
+        elif (
+            setting and fewest_sessions is not None and getattr(policy, setting) <= fewest_sessions
+        ):
+            found[f"{name}:blocks"] = (
+                f"blocks only when {setting} is above the {fewest_sessions} attended sessions "
+                f"every route to completion holds under this policy; this policy has "
+                f"{setting} = {_shown(getattr(policy, setting))}"
+            )
         if scope.same_actor is not None:
             first, second = scope.same_actor
             both = [h for h in HOLDINGS if h & ACTIONS[first].roles and h & ACTIONS[second].roles]
