@@ -146,11 +146,15 @@ def test_the_coverage_table_in_the_docs_is_the_generators() -> None:
     assert "| default (London CRC) | 9 / 9 | 168 / 168 | 140 / 140 |" in table
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_every_possible_rule_outcome_is_covered_under_the_examples(name: str) -> None:
-    """Under each shipped example, every rule outcome a new case can show has a path; the
+@pytest.mark.parametrize(
+    "policy",
+    [*(example_policy(name).policy for name in EXAMPLES), *POLICIES[1:]],
+    ids=lambda p: repr(p.name),
+)
+def test_every_possible_rule_outcome_is_covered_under_other_policies(policy: Policy) -> None:
+    """Under each shipped example and each of the suite's variations (fewer sessions, no
+    letters, no conferences), every rule outcome a new case can show has a path; the
     impossible ones are exactly those the rules' declared scope derives for the policy."""
-    policy = example_policy(name).policy
     _, coverage = cover_guards(policy)
     assert coverage.missing == ()
     assert coverage.covered == coverage.possible

@@ -110,6 +110,23 @@ def test_a_rule_blocks_without_a_fact_it_needs_and_with_one_it_refuses(walked: W
     assert all(seen.values()), seen
 
 
+def test_a_rule_blocks_only_at_the_stages_its_scope_names(walked: Walked) -> None:
+    """conference_consent_in_force passes at every other stage (so a policy without
+    conferences cannot show it block), and does block at the conference once a consent it
+    needs is withdrawn (the default's guard paths show it)."""
+    policy, triples = walked
+    scoped = {n: s.blocks_only_at for n, s in SCOPES.items() if s.blocks_only_at is not None}
+    assert scoped
+    for before, _, _ in triples:
+        for name, stages in scoped.items():
+            if before.state not in stages:
+                assert not _blocks(name, before, policy), (name, before.state)
+    for name in scoped:
+        assert f"{name}:blocks" not in cover_guards(policy)[1].impossible
+        indirect = attrs.evolve(policy, conference_enabled=False)
+        assert "conference_enabled = false" in impossible_outcomes(indirect)[f"{name}:blocks"]
+
+
 @pytest.mark.parametrize(
     "rule", [name for name, s in SCOPES.items() if s.blocks_only_if is not None]
 )

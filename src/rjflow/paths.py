@@ -675,6 +675,7 @@ def cover_guards(policy: Policy = LONDON_CRC) -> tuple[list[Path], Coverage]:
 
 
 _F2F = {"party": "V1", "activity": ContactActivity.FACE_TO_FACE}
+_SHUTTLE = {"party": "V1", "activity": ContactActivity.SHUTTLE}
 _MISSED = {"duration": timedelta(0), "attendance": "missed_unacceptable"}
 _SEXUAL = {"offence": Offence(OffenceCategory.SEXUAL_OFFENCE)}
 #: A late entry dated after the opening but before any stage after referral began.
@@ -768,6 +769,11 @@ _SCENARIOS: tuple[
         ("complete", None, None),
     ),
     ({}, State.COMPLETED, (), ("inform_victim", {"victim": "V1", "about": "progress"}, None)),
+    # In shuttle mediation (a service without conferences): consent given again, withdrawn
+    # before completing, and reviews started before the agreement is settled.
+    ({}, State.SHUTTLE_MEDIATION, (), ("record_consent", _SHUTTLE, None)),
+    ({}, State.REVIEW, (("withdraw_consent", _SHUTTLE),), ("complete", None, None)),
+    ({}, State.SHUTTLE_MEDIATION, (("propose_agreement", {}),), ("start_reviews", None, None)),
     ({"lead_facilitator": None}, State.REFERRED, (), ("start_introduction", None, None)),
     (
         {},
@@ -784,10 +790,16 @@ _SCENARIOS: tuple[
 )
 
 
+#: Without conferences: the stage and action a scenario plays instead.
+_INSTEAD = {State.CONFERENCE: State.SHUTTLE_MEDIATION}
+_INSTEAD_OF_ACTION = {"hold_conference": "choose_shuttle_mediation"}
+
+
 def _play_scenarios(policy: Policy, observer: _Driver) -> None:
     """Play every scenario, noting the rules seen blocking (the first path found for each)."""
     routes: dict[tuple[tuple[str, Any], ...], dict[State, _Driver]] = {}
-    for opening, stage, preparation, (action, data, actor) in _SCENARIOS:
+    for opening, place, preparation, (wanted, given, actor) in _SCENARIOS:
+        stage, action, data = place, wanted, given
         key = tuple(sorted(opening.items(), key=lambda kv: kv[0]))
         if key not in routes:
             try:
@@ -795,8 +807,15 @@ def _play_scenarios(policy: Policy, observer: _Driver) -> None:
             except (InvalidInput, ActionRefused):
                 routes[key] = {}
         start = routes[key].get(stage)
+        if start is None and place in _INSTEAD and not policy.conference_enabled:
+            # Without conferences, the same situation in shuttle mediation, its other
+            # activity with an agreement.
+            stage = _INSTEAD[place]
+            start = routes[key].get(stage)
         if start is None:
             continue
+        if wanted not in start.workflow.actions and wanted in _INSTEAD_OF_ACTION:
+            action, data = _INSTEAD_OF_ACTION[wanted], None
         trial = start.fork()
         for step, step_data in preparation:
             trial.achieve(step, dict(step_data) or None)

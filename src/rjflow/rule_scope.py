@@ -44,7 +44,7 @@ from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel, StaffRole
 from rjflow.policy import Policy
 from rjflow.record import CaseRecord
-from rjflow.states import ACTIONS, ActionDef, State
+from rjflow.states import ACTIONS, STATES, ActionDef, State
 
 __all__ = [
     "ESTABLISHED_BY",
@@ -93,6 +93,7 @@ class RuleScope:
     which it always blocks; ``blocks_only_if``: a test on the policy, false when the rule
     cannot block under it, described by ``when`` and reading the ``settings`` named;
     ``blocking_policy``: policy changes under which it can block (a test shows it does);
+    ``blocks_only_at``: the stages where alone the rule can block (it passes elsewhere);
     ``exceeds_fewest``: a setting the rule blocks only above, when it is at most the fewest
     attended sessions any route to completion holds (the total-sessions rule);
     ``same_actor``: the two actions one actor must both have taken for the rule to block;
@@ -108,6 +109,7 @@ class RuleScope:
     settings: tuple[str, ...] = ()
     blocking_policy: Mapping[str, Any] = attrs.field(factory=dict)
     exceeds_fewest: str = ""
+    blocks_only_at: frozenset[State] | None = None
     same_actor: tuple[str, str] | None = None
     never_passes_if: Callable[[Policy], bool] | None = None
     never_when: str = ""
@@ -143,6 +145,7 @@ SCOPES: Mapping[str, RuleScope] = MappingProxyType(
             settings=("excluded_with_ongoing_contact",),
             blocking_policy={"excluded_with_ongoing_contact": frozenset(_DOMESTIC)},
         ),
+        "conference_consent_in_force": RuleScope(blocks_only_at=frozenset({State.CONFERENCE})),
         "approver_not_assessor": RuleScope(
             same_actor=("assess_risk", "approve_risk_assessment"),
         ),
@@ -273,6 +276,10 @@ def dead_edges(policy: Policy, actions: Mapping[str, ActionDef]) -> dict[tuple[s
     return found
 
 
+def _order(stage: State) -> int:
+    return list(State).index(stage)
+
+
 def _shown(value: object) -> str:
     """A setting's value as the policy file writes it."""
     if isinstance(value, bool):
@@ -306,6 +313,15 @@ def impossible_outcomes(policy: Policy, fewest_sessions: int | None = None) -> d
                 f"every route to completion holds under this policy; this policy has "
                 f"{setting} = {_shown(getattr(policy, setting))}"
             )
+        if scope.blocks_only_at is not None:
+            switches = [STATES[s].offered_by for s in sorted(scope.blocks_only_at, key=_order)]
+            if all(w is not None and not getattr(policy, w) for w in switches):
+                stages = " or ".join(s.label for s in sorted(scope.blocks_only_at, key=_order))
+                values = ", ".join(f"{w} = false" for w in switches if w is not None)
+                found[f"{name}:blocks"] = (
+                    f"blocks only at the {stages} stage, which this policy does not offer "
+                    f"({values})"
+                )
         if scope.same_actor is not None:
             first, second = scope.same_actor
             both = [h for h in HOLDINGS if h & ACTIONS[first].roles and h & ACTIONS[second].roles]
