@@ -6,12 +6,16 @@ outside.  :data:`SCOPES` says, for the rules where it matters, in data:
 
 - which **facts** of the record it needs to pass, or under which it always blocks, where a
   fact (:data:`FACTS`) is a question about the record that, once true, stays true (no event
-  undoes it: responsibility acknowledged).  From these, :func:`stage_facts` derives what holds
-  in every case at each stage (by the stage-changing actions' rules on every route into it),
-  and :func:`dead_edges` the action edges of the table no case can take (an action at a
-  source stage where one of its rules can never pass);
+  undoes it: responsibility acknowledged), made only by the actions :data:`ESTABLISHED_BY`
+  names.  From these, :func:`stage_facts` derives what holds in every case at each stage (by
+  the stage-changing actions' rules on every route into it), :func:`possible_facts` what some
+  case there may have, and :func:`dead_edges` the action edges of the table no case can
+  take (an action at a source stage where one of its rules can never pass);
 - which **policy settings** can make it block at all (``required_sessions``: the default 0
-  sets no total, so the rule always passes), with a policy change under which it can;
+  sets no total, so the rule always passes; nor can it block when every route to completion
+  holds the total anyway), with a policy change under which it can;
+- the **stages** where alone it can block (the conference's consent rule for its sessions),
+  so a policy that offers none of them cannot show it block;
 - that it blocks only when **one actor took two actions** whose roles (the table's ``roles``
   column) no one party holds together on a new case (the approver of a risk assessment is not
   its assessor);
