@@ -24,6 +24,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "record",
         "policy",
         "policy_file",  # issue 12: a policy's TOML file, read below the Policy class
+        "rule_scope",  # issue 12: when each rule can block, read by the checks and paths
         "policy_check",  # issue 12: static checks of a policy against the table
         "integrity",
     ),

@@ -3,6 +3,7 @@ default policy's stages, action edges and rule outcomes (the counts are pinned h
 
 from __future__ import annotations
 
+import pathlib
 from datetime import date
 
 import pytest
@@ -16,22 +17,19 @@ from rjflow.paths import (
     cover_edges,
     cover_guards,
     cover_stages,
+    coverage_table,
     run_path,
 )
 from rjflow.policy import EXAMPLES, example_policy
+from rjflow.policy_check import fewest_sessions_to_complete
+from rjflow.rule_scope import impossible_outcomes
 from rjflow.testing import POLICIES
 from rjflow.workflow import Workflow
 
-#: Edges no case can take under the default policy, whatever it does: acknowledge
-#: responsibility lists preparation as a source, but a case enters preparation only once
-#: responsibility is acknowledged, and it is acknowledged once (rules not_yet_acknowledged,
-#: responsibility_acknowledged).  A finding for the table, reported rather than hidden.
-DEAD_EDGES = ("acknowledge_responsibility@preparation",)
-
-#: Rule outcomes the default policy cannot show: required_sessions is 0, so the total-sessions
-#: rule never blocks; in the fixed cast no manager makes an assessment, so the approver is
-#: never its assessor.
-UNSHOWN = ("approver_not_assessor:blocks", "required_sessions_held:blocks")
+#: Rule outcomes no new case can show under the default policy: required_sessions is 0, so
+#: the total-sessions rule never blocks; assessors (facilitators) and approvers (managers)
+#: hold roles no one holds together, so the approver is never the assessor.
+IMPOSSIBLE = {"approver_not_assessor:blocks", "required_sessions_held:blocks"}
 
 
 def test_the_shortest_path_to_every_stage() -> None:
@@ -42,13 +40,14 @@ def test_the_shortest_path_to_every_stage() -> None:
         assert run_path(path).state is stage, path.goal
 
 
-def test_paths_cover_every_edge_that_can_be_taken() -> None:
-    """146 of the default policy's 147 action edges; the one left is provably dead."""
+def test_paths_cover_every_edge() -> None:
+    """All 168 of the default policy's action edges (the table has no dead edge left: P104
+    finds one)."""
     paths, coverage = cover_edges()
     total = sum(len(a.sources) for a in Workflow.for_policy(Policy()).actions.values())
-    assert coverage.total == total == 147
-    assert coverage.missing == DEAD_EDGES
-    assert coverage.covered == total - len(DEAD_EDGES)
+    assert coverage.total == total == 168
+    assert (coverage.missing, dict(coverage.impossible)) == ((), {})
+    assert coverage.covered == coverage.possible == total
     for path in paths:
         name, stage = path.goal.removeprefix("edge ").split("@")
         case = run_path(path)
@@ -57,16 +56,34 @@ def test_paths_cover_every_edge_that_can_be_taken() -> None:
             assert case.state is State(stage), path.goal
 
 
-def test_paths_show_both_outcomes_of_every_rule_they_can() -> None:
+def test_paths_show_both_outcomes_of_every_rule_that_can_show_them() -> None:
     """For every rule, a path where it blocks (the last step is refused, by it among others)
-    and one where it passes; run_path checks each."""
+    and one where it passes; run_path checks each.  The two outcomes no new case can show
+    under the default policy are counted apart, each with its reason."""
     paths, coverage = cover_guards()
-    assert coverage.missing == UNSHOWN
-    assert (coverage.covered, coverage.total) == (132, 134)
+    assert coverage.missing == ()
+    assert set(coverage.impossible) == IMPOSSIBLE
+    assert "required_sessions = 0" in coverage.impossible["required_sessions_held:blocks"]
+    assert (coverage.covered, coverage.possible, coverage.total) == (140, 140, 142)
+    assert str(coverage) == "140/140"
     for path in paths:
         run_path(path)
     blocking = [p for p in paths if p.refused_by is not None]
-    assert len(blocking) == coverage.total // 2 - len(UNSHOWN)
+    assert len(blocking) == coverage.total // 2 - len(IMPOSSIBLE)
+
+
+def test_the_total_sessions_rule_blocks_under_a_policy_that_sets_a_total(
+    tmp_path: pathlib.Path,
+) -> None:
+    """``required_sessions_held`` cannot block under the default policy; given a policy file
+    with required_sessions 6, ``rjflow paths --cover guards --policy FILE`` shows it block."""
+    file = tmp_path / "six.toml"
+    file.write_text('format = 1\nname = "six sessions"\nrequired_sessions = 6\n')
+    done = CliRunner().invoke(main, ["paths", "--cover", "guards", "--policy", str(file)])
+    assert done.exit_code == EXIT_OK, done.output
+    assert "guard required_sessions_held blocks (" in done.output
+    assert "Covered 141/141 guards (142 in all; 1 impossible under this policy)." in done.output
+    assert "  impossible: approver_not_assessor:blocks: " in done.output
 
 
 def test_a_path_that_does_not_hold_fails_when_run() -> None:
@@ -93,9 +110,12 @@ def test_paths_follow_the_policy() -> None:
 def test_rjflow_paths_prints_the_paths_and_the_counts() -> None:
     done = CliRunner().invoke(main, ["paths", "--cover", "edges"])
     assert done.exit_code == EXIT_OK, done.output
-    assert "Covered 146/147 edges." in done.output
-    assert "  not covered: acknowledge_responsibility@preparation" in done.output
+    assert "Covered 168/168 edges." in done.output
+    assert "not covered" not in done.output
     assert "edge hold_conference@preparation (" in done.output
+    guards = CliRunner().invoke(main, ["paths", "--cover", "guards"])
+    assert "Covered 140/140 guards (142 in all; 2 impossible under this policy)." in guards.output
+    assert "  impossible: required_sessions_held:blocks: blocks only when" in guards.output
 
 
 @pytest.mark.parametrize(
@@ -106,8 +126,41 @@ def test_rjflow_paths_prints_the_paths_and_the_counts() -> None:
 def test_every_takeable_edge_is_covered_under_other_policies(policy: Policy) -> None:
     """Paths follow a service's policy: the suite's variations and the shipped examples (the
     youth and prison services' two-hour sessions, participant-by-participant risk
-    assessment; a service without conferences) leave only the dead edge uncovered."""
+    assessment; a service without conferences) leave no edge uncovered."""
     paths, coverage = cover_edges(policy)
-    assert coverage.missing == DEAD_EDGES
+    assert coverage.missing == ()
     for path in paths[::7]:  # a sample runs again here; all ran when they were made
         run_path(path, policy)
+
+
+def test_the_coverage_table_in_the_docs_is_the_generators() -> None:
+    """docs/testing.md shows ``rjflow paths --table`` as it prints now: its counts cannot go
+    stale (regenerate the table with that command when this fails)."""
+    page = (pathlib.Path(__file__).parent.parent / "docs" / "testing.md").read_text()
+    table = coverage_table()
+    assert table in page
+    done = CliRunner().invoke(main, ["paths", "--table"])
+    assert done.output == table + "\n"
+    # Every possible target is covered, under the default and every shipped example.
+    assert "not covered" not in table
+    assert "| default (London CRC) | 9 / 9 | 168 / 168 | 140 / 140 |" in table
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [*(example_policy(name).policy for name in EXAMPLES), *POLICIES[1:]],
+    ids=lambda p: repr(p.name),
+)
+def test_every_possible_rule_outcome_is_covered_under_other_policies(policy: Policy) -> None:
+    """Under each shipped example and each of the suite's variations (fewer sessions, no
+    letters, no conferences), every rule outcome a new case can show has a path; the
+    impossible ones are exactly those the rules' declared scope derives for the policy."""
+    _, coverage = cover_guards(policy)
+    assert coverage.missing == ()
+    assert coverage.covered == coverage.possible
+    assert dict(coverage.impossible) == {
+        target: why
+        for target, why in impossible_outcomes(policy, fewest_sessions_to_complete(policy)).items()
+        if target.split(":")[0]
+        in {g for a in Workflow.for_policy(policy).actions.values() for g in a.guards}
+    }

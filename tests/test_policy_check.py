@@ -15,6 +15,7 @@ from rjflow import (
     PractitionerLevel,
     State,
 )
+from rjflow.commands import Acting, RecordAcknowledgement
 from rjflow.policy_check import (
     _NEVER_PASSES,
     _VICTIM_CONSENT,
@@ -25,7 +26,7 @@ from rjflow.policy_check import (
     has_errors,
     offered,
 )
-from rjflow.rules import GUARDS
+from rjflow.rules import GUARDS, evaluate
 from rjflow.states import ACTIONS
 from rjflow.workflow import Workflow
 
@@ -75,8 +76,54 @@ def test_a_level_above_advanced_is_found() -> None:
 
 
 def test_every_check_has_a_corruption() -> None:
-    """No check is left untested (P203 has its own test above)."""
-    assert {code for code, _ in CORRUPTIONS} | {"P203"} == set(CHECKS)
+    """No check is left untested (P203 and P104, a defect of the table rather than of a
+    policy, have their own tests)."""
+    assert {code for code, _ in CORRUPTIONS} | {"P203", "P104"} == set(CHECKS)
+
+
+def _planted(action: str, *extra: State) -> dict[str, Any]:
+    table = dict(ACTIONS)
+    table[action] = attrs.evolve(table[action], sources=(*table[action].sources, *extra))
+    return table
+
+
+def test_a_dead_edge_planted_in_the_table_is_found() -> None:
+    """P104: acknowledging responsibility offered again from preparation (as the table once
+    had it) can never be taken there: a case enters preparation only once responsibility is
+    acknowledged, and the acknowledgement is recorded once.  The check derives this from the
+    rules' declared facts, and the engine agrees: at preparation the action is refused."""
+    findings = check_policy(LONDON_CRC, _planted("acknowledge_responsibility", State.PREPARATION))
+    assert [(f.code, f.subject) for f in findings] == [
+        ("P104", "acknowledge_responsibility@preparation")
+    ]
+    assert findings[0].severity is Severity.WARNING
+    assert "not_yet_acknowledged" in findings[0].message
+    case, clock = at_stage(State.PREPARATION)
+    judged = evaluate(
+        ACTIONS["acknowledge_responsibility"].guards,
+        case.record,
+        case.policy,
+        RecordAcknowledgement(guilty_plea=True),
+        Acting(clock(), "F1"),
+    )
+    assert [b.guard for b in judged] == ["not_yet_acknowledged"]
+
+
+def test_a_dead_edge_by_a_fact_no_case_can_have_is_found() -> None:
+    """P104 for a rule that needs a fact no case at the stage can have: after the end,
+    information and consent are recorded only for a letter held on file
+    (ended_only_for_a_held_letter).  With no action left to draft a letter, those edges are
+    dead; switching letters off is the policy's choice, not a table defect, and is not
+    reported."""
+    table = dict(ACTIONS)
+    del table["draft_letter"]
+    dead = {f.subject for f in check_policy(LONDON_CRC, table) if f.code == "P104"}
+    assert dead == {
+        f"{action}@{stage}"
+        for action in ("give_information", "record_consent")
+        for stage in ("completed", "closed")
+    }
+    assert check_policy(Policy(letter_enabled=False)) == ()
 
 
 @pytest.mark.parametrize("policy", [LONDON_CRC, *POLICIES], ids=lambda p: repr(p.name))

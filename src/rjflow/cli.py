@@ -61,7 +61,7 @@ from rjflow.errors import (
     StoreUnavailable,
 )
 from rjflow.parties import PractitionerLevel
-from rjflow.paths import COVERS
+from rjflow.paths import COVERS, coverage_table
 from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_policy_file
 from rjflow.policy_check import Severity, check_policy, has_errors
 from rjflow.policy_file import PolicyFileError, to_toml
@@ -777,14 +777,31 @@ def _policy_diff(first: Path, second: Path) -> str:
     type=click.Path(path_type=Path),
     help="Compute the paths under the policy this TOML file describes (default: London CRC's).",
 )
-def paths(cover: str, policy_path: Path | None) -> None:
+@click.option(
+    "--table",
+    is_flag=True,
+    help="Print only the coverage of the default and the shipped example policies, as the "
+    "Markdown table docs/testing.md shows.",
+)
+def paths(cover: str, policy_path: Path | None, table: bool) -> None:
     """Print test paths computed from the workflow table, each a list of steps, and what they
-    cover (covered/total, and every target not covered)."""
+    cover (covered/possible, every target impossible under the policy with the reason, and
+    every possible target not covered)."""
+    if table:
+        _echo(coverage_table())
+        return
     chosen = _policy_option(policy_path)
     found, coverage = COVERS[cover](chosen)
     for path in found:
         _echo(str(path))
-    _echo(f"Covered {coverage} {cover}.")
+    impossible = f"; {len(coverage.impossible)} impossible under this policy"
+    _echo(
+        f"Covered {coverage} {cover} ({coverage.total} in all{impossible})."
+        if coverage.impossible
+        else f"Covered {coverage} {cover}."
+    )
+    for target, why in sorted(coverage.impossible.items()):
+        _echo(f"  impossible: {target}: {why}")
     for target in coverage.missing:
         _echo(f"  not covered: {target}")
 

@@ -16,7 +16,10 @@ The stage routes come from the table (breadth-first over the stage-changing acti
 asking the case for its blockers and taking, for each, the step a caseworker would take
 (record the sentence, an attended session, information and consent, a favourable risk
 assessment, ...).  A path is kept only after it has run against rjflow; :class:`Coverage`
-counts what was covered out of what the table holds, so a gap is visible, never hidden.
+counts what was covered out of what is possible under the policy, lists the targets no new
+case can show with the reason (derived from the rules' declared scope,
+:mod:`rjflow.rule_scope`, never listed here), and names every possible target left
+uncovered, so a gap is visible, never hidden.
 
 >>> from rjflow import Policy
 >>> paths, coverage = cover_stages(Policy())
@@ -52,7 +55,9 @@ from rjflow.case import Case
 from rjflow.errors import ActionRefused, InvalidInput
 from rjflow.offences import Offence, OffenceCategory
 from rjflow.parties import Facilitator, PractitionerLevel, Staff, StaffRole, Supporter, Victim
-from rjflow.policy import LONDON_CRC, Policy
+from rjflow.policy import EXAMPLES, LONDON_CRC, Policy, RiskScope, example_policy
+from rjflow.policy_check import fewest_sessions_to_complete
+from rjflow.rule_scope import dead_edges, impossible_outcomes
 from rjflow.rules import GUARDS
 from rjflow.rules.roles import ROLE_RULE
 from rjflow.states import ActionDef, State
@@ -154,15 +159,25 @@ class Path:
 
 @attrs.frozen
 class Coverage:
-    """What a set of paths covers: ``covered`` of ``total`` targets, and the ``missing`` ones
-    by name (stages, ``action@stage`` edges or ``guard:blocks``/``guard:passes``)."""
+    """What a set of paths covers, of ``total`` targets (stages, ``action@stage`` edges or
+    ``guard:blocks``/``guard:passes``): ``covered`` of them; the ``impossible`` ones, which no
+    new case can show under the policy, each with the reason (derived by
+    :mod:`rjflow.rule_scope`, never listed by hand); and the ``missing`` ones, possible but
+    not covered (a gap of the generator, shown rather than hidden).  Coverage is stated as
+    covered of ``possible``."""
 
     covered: int
     total: int
     missing: tuple[str, ...] = ()
+    impossible: Mapping[str, str] = attrs.field(factory=dict)
+
+    @property
+    def possible(self) -> int:
+        """The targets some new case can show under the policy."""
+        return self.total - len(self.impossible)
 
     def __str__(self) -> str:
-        return f"{self.covered}/{self.total}"
+        return f"{self.covered}/{self.possible}"
 
 
 def open_case(policy: Policy = LONDON_CRC, opening: Mapping[str, Any] | None = None) -> Case:
@@ -208,6 +223,12 @@ def _default_input(action: str, case: Case) -> dict[str, Any]:
     rec = case.record
     agreement_ids = [a.id for a in rec.agreement.actions] if rec.agreement else ["A1"]
     consent = {"party": "V1", "activity": ContactActivity.RECEIVE_LETTER}
+    # A consent in force to withdraw: to receive the letter, else to meet.
+    withdrawn = consent
+    if not rec.consents_to("V1", ContactActivity.RECEIVE_LETTER) and rec.consents_to(
+        "V1", ContactActivity.FACE_TO_FACE
+    ):
+        withdrawn = {"party": "V1", "activity": ContactActivity.FACE_TO_FACE}
     about = VictimUpdateAbout.PROGRESS if case.is_open else VictimUpdateAbout.CONCLUSION
     length = min(timedelta(hours=2), case.policy.max_session_length)
     table: dict[str, dict[str, Any]] = {
@@ -222,7 +243,7 @@ def _default_input(action: str, case: Case) -> dict[str, Any]:
         "give_information": consent,
         "record_consent": consent,
         "record_decline": consent,
-        "withdraw_consent": consent,
+        "withdraw_consent": withdrawn,
         "acknowledge_responsibility": {"guilty_plea": True},
         "assess_risk": {"outcome": RiskOutcome.FAVOURABLE, "enhanced": True},
         "draft_letter": {"victim": "V1"},
@@ -246,6 +267,7 @@ def _default_input(action: str, case: Case) -> dict[str, Any]:
         "accept_supporter": {"supporter": "S1", "by": "O1"},
         "record_new_information": {},
         "approve_risk_assessment": {},
+        "decline_all": {"party": "V1"},
     }
     return dict(table.get(action, {}))
 
@@ -278,7 +300,7 @@ def _fix(  # noqa: PLR0912 - one answer per blocker code, read as a list
             except InvalidInput:
                 continue
         return None
-    if code == "already_signed":
+    if code in ("already_signed", "no_variation_pending"):
         return "vary_agreement", _default_input("vary_agreement", case)
     if code == "no_breach_referral":
         return "record_session", {
@@ -505,11 +527,15 @@ def _cover_edges(policy: Policy) -> tuple[list[Path], _Driver, Coverage]:
     workflow = Workflow.for_policy(policy)
     paths: list[Path] = []
     missing: list[str] = []
+    dead = dead_edges(policy, workflow.actions)
+    impossible: dict[str, str] = {}
     for name, stage in _edges(workflow):
         goal = f"edge {name}@{stage.value}"
         driver = _reach(at, stage, policy, name)
         if driver is not None and driver.achieve(name) and _took(driver, name, stage):
             paths.append(Path(goal, tuple(driver.steps)))
+        elif (name, stage) in dead:
+            impossible[f"{name}@{stage.value}"] = dead[(name, stage)]
         else:
             missing.append(f"{name}@{stage.value}")
         if driver is not None:
@@ -518,21 +544,43 @@ def _cover_edges(policy: Policy) -> tuple[list[Path], _Driver, Coverage]:
             for guard, path in driver.passed.items():
                 observer.passed.setdefault(guard, path)
     total = len(_edges(workflow))
-    return paths, observer, Coverage(len(paths), total, tuple(missing))
+    return paths, observer, Coverage(len(paths), total, tuple(missing), impossible)
 
 
 #: Actions whose edge at the review stage needs the letter's route to review.
 _LETTER_ACTIONS = frozenset({"deliver_letter"})
+#: Actions an ended case accepts only for a letter held on file (rule
+#: ended_only_for_a_held_letter): their edges at an end stage need the letter's route.
+_HELD_LETTER_ACTIONS = frozenset(
+    {"deliver_letter", "give_information", "record_consent", "withdraw_consent"}
+)
 
 
 def _reach(
     at: Mapping[State, _Driver], stage: State, policy: Policy, action: str = ""
 ) -> _Driver | None:
     """A fresh driver at ``stage``: from the stage's route; the review stage by way of the
-    letter for a letter's action; the closed stage by closing the review route."""
+    letter for a letter's action; an end stage by way of a letter held on file for what an
+    ended case accepts only for one (else, closed, after the activity); the closed stage by
+    closing the review route."""
     if stage is State.REVIEW and action in _LETTER_ACTIONS and State.LETTER_OF_APOLOGY in at:
         driver = at[State.LETTER_OF_APOLOGY].fork()
         return driver if driver.achieve("start_reviews") else None
+    ending = {State.COMPLETED: "complete", State.CLOSED: "close"}
+    if stage in ending and action in _HELD_LETTER_ACTIONS and State.LETTER_OF_APOLOGY in at:
+        driver = at[State.LETTER_OF_APOLOGY].fork()
+        held = driver.achieve("hold_letter_on_file", {"victim": "V1"})
+        if not (held and driver.achieve("start_reviews") and driver.achieve("assess_risk")):
+            return None
+        # Risk is assessed during the programme (a letter delivered after the end needs it):
+        # the case's, and the victim's own where the policy assesses each participant.
+        if driver.case.policy.risk_assessment_scope is not RiskScope.CASE:
+            risk = _default_input("assess_risk", driver.case)
+            driver.achieve("assess_risk", {**risk, "subject": "V1"})
+        return driver if driver.achieve(ending[stage]) else None
+    if stage is State.CLOSED and action in _HELD_LETTER_ACTIONS and State.REVIEW in at:
+        driver = at[State.REVIEW].fork()  # closed after the activity: consents to withdraw
+        return driver if driver.achieve("close") else None
     if stage in at:
         return at[stage].fork()
     if stage is State.CLOSED and State.REVIEW in at:
@@ -611,19 +659,27 @@ def cover_guards(policy: Policy = LONDON_CRC) -> tuple[list[Path], Coverage]:
     _play_scenarios(policy, observer)
     paths: list[Path] = []
     missing: list[str] = []
+    cannot = impossible_outcomes(policy, fewest_sessions_to_complete(policy))
+    impossible: dict[str, str] = {}
     for guard in guards:
         for outcome, found in (("blocks", observer.blocked), ("passes", observer.passed)):
+            target = f"{guard}:{outcome}"
             if guard in found:
                 paths.append(found[guard])
+            elif target in cannot:
+                impossible[target] = cannot[target]
             else:
-                missing.append(f"{guard}:{outcome}")
+                missing.append(target)
     assert set(guards) <= set(GUARDS)
-    return paths, Coverage(len(paths), 2 * len(guards), tuple(missing))
+    return paths, Coverage(len(paths), 2 * len(guards), tuple(missing), impossible)
 
 
 _F2F = {"party": "V1", "activity": ContactActivity.FACE_TO_FACE}
+_SHUTTLE = {"party": "V1", "activity": ContactActivity.SHUTTLE}
 _MISSED = {"duration": timedelta(0), "attendance": "missed_unacceptable"}
 _SEXUAL = {"offence": Offence(OffenceCategory.SEXUAL_OFFENCE)}
+#: A late entry dated after the opening but before any stage after referral began.
+_BEFORE_STAGES = START + timedelta(minutes=30)
 
 #: Situations that make a rule block which the usual routes always satisfy: the opening
 #: changed, the stage, the steps taken there, then the action attempted (input, actor).
@@ -713,14 +769,37 @@ _SCENARIOS: tuple[
         ("complete", None, None),
     ),
     ({}, State.COMPLETED, (), ("inform_victim", {"victim": "V1", "about": "progress"}, None)),
+    # In shuttle mediation (a service without conferences): consent given again, withdrawn
+    # before completing, and reviews started before the agreement is settled.
+    ({}, State.SHUTTLE_MEDIATION, (), ("record_consent", _SHUTTLE, None)),
+    ({}, State.REVIEW, (("withdraw_consent", _SHUTTLE),), ("complete", None, None)),
+    ({}, State.SHUTTLE_MEDIATION, (("propose_agreement", {}),), ("start_reviews", None, None)),
     ({"lead_facilitator": None}, State.REFERRED, (), ("start_introduction", None, None)),
+    (
+        {},
+        State.INTRODUCTION,
+        (("acknowledge_responsibility", {"guilty_plea": True}),),
+        ("acknowledge_responsibility", None, None),
+    ),
+    (
+        {},
+        State.INTRODUCTION,
+        (),
+        ("record_session", {"duration": timedelta(hours=1), "occurred_at": _BEFORE_STAGES}, None),
+    ),
 )
+
+
+#: Without conferences: the stage and action a scenario plays instead.
+_INSTEAD = {State.CONFERENCE: State.SHUTTLE_MEDIATION}
+_INSTEAD_OF_ACTION = {"hold_conference": "choose_shuttle_mediation"}
 
 
 def _play_scenarios(policy: Policy, observer: _Driver) -> None:
     """Play every scenario, noting the rules seen blocking (the first path found for each)."""
     routes: dict[tuple[tuple[str, Any], ...], dict[State, _Driver]] = {}
-    for opening, stage, preparation, (action, data, actor) in _SCENARIOS:
+    for opening, place, preparation, (wanted, given, actor) in _SCENARIOS:
+        stage, action, data = place, wanted, given
         key = tuple(sorted(opening.items(), key=lambda kv: kv[0]))
         if key not in routes:
             try:
@@ -728,8 +807,15 @@ def _play_scenarios(policy: Policy, observer: _Driver) -> None:
             except (InvalidInput, ActionRefused):
                 routes[key] = {}
         start = routes[key].get(stage)
+        if start is None and place in _INSTEAD and not policy.conference_enabled:
+            # Without conferences, the same situation in shuttle mediation, its other
+            # activity with an agreement.
+            stage = _INSTEAD[place]
+            start = routes[key].get(stage)
         if start is None:
             continue
+        if wanted not in start.workflow.actions and wanted in _INSTEAD_OF_ACTION:
+            action, data = _INSTEAD_OF_ACTION[wanted], None
         trial = start.fork()
         for step, step_data in preparation:
             trial.achieve(step, dict(step_data) or None)
@@ -738,6 +824,36 @@ def _play_scenarios(policy: Policy, observer: _Driver) -> None:
         trial.attempt(action, chosen, actor)
         for guard, path in trial.blocked.items():
             observer.blocked.setdefault(guard, path)
+
+
+def coverage_table() -> str:
+    """The coverage of the default policy and of each shipped example policy
+    (:data:`rjflow.policy.EXAMPLES`), as a Markdown table: covered of possible stages, action
+    edges and rule outcomes, and the impossible targets with their reasons.  ``rjflow paths
+    --table`` prints it; ``docs/testing.md`` shows it, and a test keeps the two the same."""
+    policies = [("default (London CRC)", LONDON_CRC)]
+    policies += [(f"example `{name}`", example_policy(name).policy) for name in EXAMPLES]
+    rows = [
+        "| policy | stages | action edges | rule outcomes | impossible under the policy |",
+        "|---|---|---|---|---|",
+    ]
+    reasons: dict[str, str] = {}
+    for label, policy in policies:
+        counts = []
+        impossible: dict[str, str] = {}
+        for cover in (cover_stages, cover_edges, cover_guards):
+            _, coverage = cover(policy)
+            counts.append(f"{coverage.covered} / {coverage.possible}")
+            impossible.update(coverage.impossible)
+            if coverage.missing:
+                counts[-1] += " (not covered: " + ", ".join(coverage.missing) + ")"
+        for target, why in impossible.items():
+            reasons.setdefault(target, why)
+        listed = ", ".join(f"`{t}`" for t in sorted(impossible)) or "—"
+        rows.append(f"| {label} | {' | '.join(counts)} | {listed} |")
+    rows.append("")
+    rows += [f"- `{target}` {why}." for target, why in sorted(reasons.items())]
+    return "\n".join(rows)
 
 
 #: The covering functions by the name ``rjflow paths --cover`` takes.

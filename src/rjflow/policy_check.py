@@ -11,6 +11,9 @@ P101 error   ``stage_unreachable``             an offered stage no case can reac
 P102 error   ``stage_cannot_complete``         an open stage from which no case can complete
                                                (closing is the only way out)
 P103 warning ``action_unreachable``            an offered action no case can ever take
+P104 warning ``edge_never_taken``              an action offered from a stage where one of its
+                                               rules can never pass (every case there has a
+                                               fact the rule refuses): a defect of the table
 P201 error   ``conference_never_eligible``     the conference is offered, but no offence category
                                                is eligible and the direct-personal-harm route is off
 P202 error   ``sessions_exceed_maximum``       the fewest sessions any route to completion needs
@@ -28,7 +31,10 @@ P302 warning ``sensitive_lead_below_ordinary`` sensitive cases may be led by a l
 
 Reachability is derived, not listed: the stages and actions a policy offers come from the
 table's ``offered_by`` switches (as :class:`~rjflow.workflow.Workflow` derives them); an
-action whose guard can never pass under the policy is a dead edge; and a route's sessions are
+action whose guard can never pass under the policy is a dead edge, and so is an action at a
+source stage where one of its rules can never pass (:func:`rjflow.rule_scope.dead_edges`: by
+the facts every case at the stage has, derived from the rules on every route into it); and a
+route's sessions are
 counted from each stage's minimum (``Policy.min_sessions_in``), the sessions an entering
 action holds itself (an input with a ``duration``: the conference) and the
 ``sessions_remaining`` guard's limit.
@@ -51,9 +57,18 @@ import attrs
 from rjflow.offences import OffenceCategory
 from rjflow.parties import PractitionerLevel
 from rjflow.policy import Policy
+from rjflow.rule_scope import SCOPES, dead_edges
 from rjflow.states import ACTIONS, STATES, ActionDef, State
 
-__all__ = ["CHECKS", "Finding", "Severity", "check_policy", "has_errors", "offered"]
+__all__ = [
+    "CHECKS",
+    "Finding",
+    "Severity",
+    "check_policy",
+    "fewest_sessions_to_complete",
+    "has_errors",
+    "offered",
+]
 
 
 class Severity(enum.Enum):
@@ -73,6 +88,11 @@ CHECKS: Mapping[str, tuple[Severity, str, str]] = {
         "an open stage from which no case can complete",
     ),
     "P103": (Severity.WARNING, "action_unreachable", "an offered action no case can take"),
+    "P104": (
+        Severity.WARNING,
+        "edge_never_taken",
+        "an action offered from a stage where one of its rules can never pass",
+    ),
     "P201": (
         Severity.ERROR,
         "conference_never_eligible",
@@ -130,31 +150,30 @@ class Finding:
         return f"{self.code} {self.severity.value} {self.slug}: {self.message}"
 
 
-#: Guards that can never pass under some policies, and the test that says so.  A guard not
-#: listed here may pass under any policy (it depends on the case).
+#: Guards that can never pass under some policies, and the test that says so (declared in
+#: :data:`rjflow.rule_scope.SCOPES`).  Any other guard may pass under any policy.
 _NEVER_PASSES: Mapping[str, Callable[[Policy], bool]] = {
-    "offence_eligible_for_conference": lambda p: (
-        not p.conference_categories and not p.conference_for_direct_personal_harm
-    ),
-    "lead_facilitator_qualified": lambda p: (
-        max(p.min_lead_level, p.min_sensitive_lead_level) > max(PractitionerLevel)
-    ),
+    name: scope.never_passes_if
+    for name, scope in SCOPES.items()
+    if scope.never_passes_if is not None
 }
 
 #: The prefix of the guards that wait for a victim's consent, which the victim may refuse.
 _VICTIM_CONSENT = "victims_consent_"
 
 
-def offered(policy: Policy) -> tuple[tuple[State, ...], dict[str, ActionDef]]:
-    """The stages and actions ``policy`` offers, from the table's ``offered_by`` switches
-    (each action narrowed to its offered source stages), exactly as
+def offered(
+    policy: Policy, table: Mapping[str, ActionDef] = ACTIONS
+) -> tuple[tuple[State, ...], dict[str, ActionDef]]:
+    """The stages and actions ``policy`` offers, from the ``offered_by`` switches of the
+    workflow ``table`` (each action narrowed to its offered source stages), exactly as
     :class:`~rjflow.workflow.Workflow` derives them, but without refusing an inconsistent
     result."""
     stages = tuple(
         s.state for s in STATES.values() if s.offered_by is None or getattr(policy, s.offered_by)
     )
     actions: dict[str, ActionDef] = {}
-    for action in ACTIONS.values():
+    for action in table.values():
         if action.offered_by is not None and not getattr(policy, action.offered_by):
             continue
         sources = tuple(s for s in action.sources if s in stages)
@@ -223,13 +242,25 @@ class _Graph:
         return best
 
 
-def check_policy(policy: Policy) -> tuple[Finding, ...]:
+def fewest_sessions_to_complete(
+    policy: Policy, table: Mapping[str, ActionDef] = ACTIONS
+) -> int | None:
+    """The fewest attended sessions any route to completion holds under ``policy`` (by each
+    stage's minimum, as P202 counts them), or ``None`` when no case can complete."""
+    _, actions = offered(policy, table)
+    arrival = _Graph(policy, actions).reach(State.REFERRED).get(State.COMPLETED)
+    return None if arrival is None else arrival[0]
+
+
+def check_policy(policy: Policy, table: Mapping[str, ActionDef] = ACTIONS) -> tuple[Finding, ...]:
     """Every finding for ``policy``, by code then subject; ``()`` when it is sound.
 
-    Raises nothing for a bad policy: every problem is a :class:`Finding` (see the module's
-    table of codes).  Pure: reads the table and the policy only.
+    ``table``: the workflow table to check it against (the shipped one by default; a test
+    plants a defect in a copy).  Raises nothing for a bad policy: every problem is a
+    :class:`Finding` (see the module's table of codes).  Pure: reads the table and the policy
+    only.
     """
-    stages, actions = offered(policy)
+    stages, actions = offered(policy, table)
     graph = _Graph(policy, actions)
     found: list[Finding] = []
     start = State.REFERRED
@@ -273,6 +304,20 @@ def check_policy(policy: Policy) -> tuple[Finding, ...]:
                     name,
                 )
             )
+    # A table defect: dead in the table as it stands, whatever the policy switches off (an
+    # edge dead only because the policy switches something off is the policy's choice).
+    for (name, stage), why in dead_edges(policy, table).items():
+        if name in graph.dead or name not in actions or stage not in reached:
+            continue  # the whole action is dead (P103), or the stage unreachable (P101)
+        found.append(
+            Finding(
+                "P104",
+                f"The action {name.replace('_', ' ')} is offered from the {stage.label} stage, "
+                f"but no case can take it there: {why}. Take the stage out of the action's "
+                "sources in the workflow table.",
+                f"{name}@{stage.value}",
+            )
+        )
     found += _rule_findings(policy, actions, graph, loose)
     return tuple(sorted(found, key=lambda f: (f.code, f.subject or "")))
 

@@ -384,7 +384,9 @@ _ACTIONS: tuple[ActionDef, ...] = (
     ),
     ActionDef(
         "acknowledge_responsibility",
-        (_S.INTRODUCTION, _S.PREPARATION),
+        # Not from preparation: a case enters it only once responsibility is acknowledged, and
+        # the acknowledgement is recorded once (check P104 finds such a dead edge).
+        (_S.INTRODUCTION,),
         None,
         ("not_yet_acknowledged", "guilty_plea_recorded"),
         RecordAcknowledgement,
