@@ -194,17 +194,21 @@ class CaseFacts:
                 ),
                 consented=tuple(
                     (_choice(a, "consented", _ACTIVITIES), _time(t, "consented"))
-                    for a, t in data["consented"]
+                    for a, t in _rows(data["consented"], "consented", 2)
                 ),
-                conclusion_told=tuple(_time(t, "conclusion_told") for t in data["conclusion_told"]),
+                conclusion_told=tuple(
+                    _time(t, "conclusion_told")
+                    for t in _rows(data["conclusion_told"], "conclusion_told")
+                ),
                 feedback=tuple(
                     (_time(t, "feedback"), _whole(n, "feedback"), _flag(c, "feedback"))
-                    for t, n, c in data["feedback"]
+                    for t, n, c in _rows(data["feedback"], "feedback", 3)
                 ),
                 sessions_attended=_whole(data["sessions_attended"], "sessions_attended"),
                 sessions_missed=_whole(data["sessions_missed"], "sessions_missed"),
                 stages=tuple(
-                    (_time(t, "stages"), _choice(s, "stages", _STAGES)) for t, s in data["stages"]
+                    (_time(t, "stages"), _choice(s, "stages", _STAGES))
+                    for t, s in _rows(data["stages"], "stages", 2)
                 ),
             )
         except (TypeError, ValueError) as exc:
@@ -255,6 +259,17 @@ def _choice(value: object, name: str, allowed: frozenset[str], *, optional: bool
         raise InvalidDocument(
             f"Case facts field {name} must be one of {', '.join(sorted(allowed))}.", path=name
         )
+    return value
+
+
+def _rows(value: object, name: str, width: int | None = None) -> list[Any]:
+    """A list field as :meth:`CaseFacts.to_dict` writes it: a list, and (``width`` given)
+    each item a list of that many values."""
+    if not isinstance(value, list) or (
+        width is not None and not all(isinstance(v, list) and len(v) == width for v in value)
+    ):
+        shape = "a list" if width is None else f"a list of lists of {width} values"
+        raise InvalidDocument(f"Case facts field {name} must be {shape}.", path=name)
     return value
 
 
@@ -403,7 +418,7 @@ def case_facts(case: _HasHistory) -> CaseFacts:
         if event.action == "record_feedback":
             satisfaction = event.data.get("satisfaction")
             changed = event.data.get("things_changed")
-            if isinstance(satisfaction, int):
+            if type(satisfaction) is int:  # what CaseFacts.from_dict reads back (no bool)
                 reader.feedback.append((_happened(event), satisfaction, bool(changed)))
     facts = reader.facts
     return CaseFacts(
