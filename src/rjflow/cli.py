@@ -869,7 +869,7 @@ def stats(target: str) -> None:
 @store.command()
 @click.argument("target", metavar="STORE")
 def verify(target: str) -> None:
-    """Check every case's chain (and seal) and every summary; exit 1 if any is wrong."""
+    """Check every case's chain (and seal), summary and report facts; exit 1 if any is wrong."""
     db = _store_at(target, must_exist=True)
     try:
         cases = len(db.case_ids())
@@ -886,7 +886,8 @@ def verify(target: str) -> None:
 @store.command()
 @click.argument("target", metavar="STORE")
 def rebuild(target: str) -> None:
-    """Recompute every case's summary from its events (after an upgrade, or to mend one)."""
+    """Recompute every case's summary and report facts from its events (after an upgrade, or
+    to mend them)."""
     db = _store_at(target, must_exist=True)
     try:
         written = db.rebuild()
