@@ -22,7 +22,6 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from rjflow import _reader
 from rjflow import _storerows as rowmap
 from rjflow._validate import _check_id, aware_datetime, is_id, of_type
 from rjflow.activities import AgreementOutcome, ClosureReason
@@ -691,12 +690,33 @@ def _corrupt_facts(case_id: object, what: str) -> CorruptRecord:
     )
 
 
+def _parse_facts(text: str) -> Any:
+    """Stored facts' JSON text, parsed (NaN and Infinity refused; ``CaseFacts.from_dict``
+    then allows only its own shape, two levels deep); InvalidDocument for anything else.
+
+    Not the one reader's full checks (:mod:`rjflow._reader`: a walk over every value, and
+    a key given twice refused), which would cost the caseload report as much again: a facts
+    row edited into other well-formed facts, with a key twice or not, can only be found by
+    recomputing them from the events, which is what ``verify`` does."""
+    try:
+        return _DECODER.decode(text)
+    except (ValueError, RecursionError):  # InvalidDocument is a ValueError too
+        raise InvalidDocument("not JSON", path="$") from None
+
+
+def _no_constant(_name: str) -> Any:
+    raise InvalidDocument("NaN or Infinity", path="$")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _facts(case_id: object, text: object) -> CaseFacts:
     """A stored facts row as CaseFacts of ``case_id``; CorruptRecord when it cannot be read."""
     try:
         if not isinstance(text, str):
             raise InvalidDocument("not text", path="$")
-        facts = CaseFacts.from_dict(_reader.parse(text))
+        facts = CaseFacts.from_dict(_parse_facts(text))
     except InvalidDocument:
         raise _corrupt_facts(
             case_id, "cannot be read; the database was changed outside rjflow"
