@@ -7,17 +7,21 @@ gets them when it is opened."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rjflow import CaseExists, CaseNotFound, CorruptRecord, InvalidInput, State
 from rjflow import _eventstore as eventstore
 from rjflow.demo import build_demo_case
-from rjflow.reporting import Period, build_report, case_facts, report
-from rjflow.store import StoreProblem
+from rjflow.reporting import CaseFacts, Period, build_report, case_facts, report
+from rjflow.store import SQLiteStore, StoreProblem
 
 from .builders import at_stage
 from .pgserver import postgres_dsn  # noqa: F401  (the session's PostgreSQL server)
@@ -186,3 +190,55 @@ def test_a_schema_3_store_gets_its_facts_when_opened(two: Backend) -> None:
         assert [p.case_id for p in problems] == ["RJ-P"]
         assert [p.case_id for p in store.verify()] == ["RJ-P"]
     assert two.raw("SELECT value FROM rjflow_meta WHERE key = 'schema_version'") == [("4",)]
+
+
+#: JSON values of every kind, with the ones facts hold (times, stages, activities) likely.
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "2026-03-02T10:00:00+00:00",
+            "2026-03-02T10:00:00",
+            "0001-01-01T00:00:00+05:00",
+            "review",
+            "face_to_face",
+            "completed",
+            "fulfilled",
+            DEMO.case_id,
+        ]
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(field=st.sampled_from(sorted(case_facts(DEMO).to_dict())), value=JSON_VALUES)
+def test_any_value_in_stored_facts_is_refused_or_read_as_facts(
+    tmp_path: Path, field: str, value: object
+) -> None:
+    """Any JSON value in any field of a case's stored facts (150 examples): reading raises
+    CorruptRecord naming the case, never another error, or gives facts that are what
+    ``to_dict`` writes (they read back from their own ``to_dict`` unchanged)."""
+    path = tmp_path / "fuzz.sqlite3"
+    if not path.exists():
+        with SQLiteStore(path) as store:
+            store.save(DEMO, expected_version=0)
+    data = case_facts(DEMO).to_dict()
+    data[field] = value
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE rjflow_facts SET facts = ?", (json.dumps(data),))
+    db.close()
+    with SQLiteStore(path) as store:
+        try:
+            (facts,) = store.report_facts()
+        except CorruptRecord as exc:
+            assert exc.case_id == DEMO.case_id
+            return
+    assert CaseFacts.from_dict(json.loads(json.dumps(facts.to_dict()))) == facts
