@@ -2,11 +2,10 @@
 
 :class:`EventStore` holds the store's contract once — optimistic concurrency, append-only
 events, free text beside them, keyed seals, the caseload summaries and their queries, the
-cases' report facts — over a
-small connection layer each backend provides (:mod:`rjflow.store` for SQLite,
-:mod:`rjflow.pgstore` for PostgreSQL): a write transaction, a read over one committed state,
-and how its driver spells times.  Each backend's statements live in its own SQL module
-(:mod:`rjflow._sql`, :mod:`rjflow._pgsql`), with the same names.
+cases' report facts — over a small connection layer each backend provides
+(:mod:`rjflow.store` for SQLite, :mod:`rjflow.pgstore` for PostgreSQL): a write transaction,
+a read over one committed state, and how its driver spells times.  Each backend's statements
+live in its own SQL module (:mod:`rjflow._sql`, :mod:`rjflow._pgsql`), with the same names.
 """
 
 from __future__ import annotations
