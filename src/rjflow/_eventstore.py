@@ -579,7 +579,8 @@ class EventStore(abc.ABC):
 
     def facts(self, case_id: str) -> CaseFacts:
         """The stored report facts of a case (:func:`rjflow.reporting.case_facts` of it, kept
-        with its events), without replaying it.
+        with its events), without replaying it.  Their version is not compared with the
+        case's here (:meth:`report_facts` and :meth:`verify` do).
 
         Raises :class:`~rjflow.CaseNotFound` when the store has no facts of this case,
         :class:`~rjflow.InvalidInput` (not repeating it) when ``case_id`` is not an opaque id,
