@@ -3,6 +3,9 @@
     python bench/reporting.py --size 100000      # the issue's figure (target: 30 s)
     python bench/reporting.py --size 10000       # what a shared 2-core machine can spare
     python bench/reporting.py --size 10000 --sealed   # saved with a keyring and snapshot=True
+    python bench/reporting.py --size 10000 --store sqlite     # from a store's report facts
+    python bench/reporting.py --size 10000 --store postgres   # (a server as the tests start)
+    python bench/reporting.py --size 10000 --store sqlite --copies 10   # a 100,000-case model
 
 ``--sealed`` writes the caseload with the application's keyring and sealed snapshots, and loads
 it with the keyring: the documented fast path (the chain and seals are verified, the record is
@@ -14,17 +17,30 @@ timed on its own, in one process, as ``rjflow report`` and ``rjflow due`` run it
 loading every case (each history verified and replayed), counting (rjflow.reporting), drawing
 the page (matplotlib, the reports extra), and listing the overdue obligations; and, as a store's
 read model would, counting from each case's facts kept as plain data (``CaseFacts.to_dict``).
+
+``--store sqlite|postgres`` measures instead the report from a store's read model, as ``rjflow
+report STORE`` runs it: the caseload imported once into a store (SQLite: kept in
+out/bench-store-<size>-<seed>.sqlite3; PostgreSQL: RJFLOW_POSTGRES_DSN or a server started
+from the machine's binaries, as bench/stores.py does), then ``build_report(store.report_facts(),
+period)`` timed ``--repeat`` times (no case is loaded).  ``--copies K`` (SQLite) copies the
+stored summaries and facts K-1 times under new case ids, so that the read model holds
+K x size cases while only ``size`` cases' events were saved: the report reads nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
+import sqlite3
+import statistics
 import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +54,7 @@ from rjflow.deadlines import DueState
 from rjflow.integrity import Keyring
 from rjflow.reporting import CaseFacts, Period, build_report, case_facts
 from rjflow.serialization import dumps
+from rjflow.store import SQLiteStore
 
 #: A bench-only keyring (an application keeps its own secret).
 RING = Keyring({"bench-1": b"rjflow bench reporting key, 32 B"}, current="bench-1")
@@ -59,12 +76,108 @@ def caseload_file(size: int, seed: int, sealed: bool) -> tuple[Path, float]:
     return path, time.perf_counter() - started
 
 
+def sqlite_store(path: Path, size: int, seed: int, copies: int) -> tuple[Path, float]:
+    """The caseload imported into a SQLite store (kept), its read model copied ``copies``
+    times in all; and how long the import took (0 when the store was already there)."""
+    db = ROOT / "out" / f"bench-store-{size}-{seed}-x{copies}.sqlite3"
+    if db.exists():
+        return db, 0.0
+    partial = db.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    started = time.perf_counter()
+    with SQLiteStore(partial) as store:
+        store.import_jsonl(path)
+    imported = time.perf_counter() - started
+    if copies > 1:
+        conn = sqlite3.connect(partial)
+        with conn:
+            for k in range(1, copies):
+                conn.execute(
+                    "INSERT INTO rjflow_summaries SELECT case_id || ?, stage, version, opened_at, "
+                    "updated_at, offence_category, lead_facilitator, closure_reason, outcome, "
+                    "closed_at, sessions_held, due_at, actionable FROM rjflow_summaries "
+                    "WHERE case_id NOT LIKE '%-c%'",
+                    (f"-c{k}",),
+                )
+                conn.execute(
+                    "INSERT INTO rjflow_facts SELECT case_id || ?, version, "
+                    "json_set(facts, '$.case_id', case_id || ?) FROM rjflow_facts "
+                    "WHERE case_id NOT LIKE '%-c%'",
+                    (f"-c{k}", f"-c{k}"),
+                )
+        conn.execute("VACUUM")
+        conn.close()
+    partial.replace(db)
+    return db, imported
+
+
+def store_report(args: argparse.Namespace) -> None:
+    """The report from a store's read model (see the module docstring)."""
+    path, generated = caseload_file(args.size, args.seed, False)
+    period = Period.days(date(2026, 1, 1), date(2026, 12, 31))
+    with contextlib.ExitStack() as stack:
+        if args.store == "sqlite":
+            db, imported = sqlite_store(path, args.size, args.seed, args.copies)
+            store: Any = stack.enter_context(SQLiteStore(db))
+            where = {"store_mb": round(db.stat().st_size / 1e6, 1)}
+        else:
+            from bench.stores import fresh_schema, postgres
+            from rjflow.store import PostgresStore
+
+            dsn = stack.enter_context(postgres(os.environ.get("RJFLOW_POSTGRES_DSN")))
+            if dsn is None:
+                return
+            _schema, schema_dsn = fresh_schema(dsn)
+            store = stack.enter_context(PostgresStore(schema_dsn))
+            started = time.perf_counter()
+            store.import_jsonl(path)
+            imported = time.perf_counter() - started
+            where = {"server": "PostgreSQL (RJFLOW_POSTGRES_DSN or started here)"}
+        times = []
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            numbers = build_report(store.report_facts(), period)
+            times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        rows = sum(1 for _ in store.report_facts())
+        read_s = time.perf_counter() - started
+        counted = build_report(store.report_facts(), period)
+    result = {
+        "store": args.store,
+        "cases": numbers.cases,
+        "cases_with_events": args.size,
+        **where,
+        "generated_s": round(generated, 1) if generated else "reused (out/)",
+        "imported_s": round(imported, 1) if imported else "reused (out/)",
+        "report_from_facts_s_best": round(min(times), 2),
+        "report_from_facts_s_median": round(statistics.median(times), 2),
+        "read_facts_only_s": round(read_s, 2),
+        "repeat": args.repeat,
+        "same_report_each_run": counted == numbers and rows == numbers.cases,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    width = max(len(k) for k in result)
+    for key, value in result.items():
+        print(f"{key:<{width}}  {value}")
+    print(json.dumps(result))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=100_000, help="cases in the caseload")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--sealed", action="store_true", help="keyring and sealed snapshots")
+    parser.add_argument(
+        "--store", choices=("sqlite", "postgres"), help="the report from a store's facts"
+    )
+    parser.add_argument("--copies", type=int, default=1, help="(SQLite) read model copies")
+    parser.add_argument("--repeat", type=int, default=3, help="(--store) timed runs")
     args = parser.parse_args()
+    if args.store is not None:
+        store_report(args)
+        return
     path, generated = caseload_file(args.size, args.seed, args.sealed)
     period = Period.days(date(2026, 1, 1), date(2026, 12, 31))
     at = datetime(2026, 12, 1, tzinfo=UTC)

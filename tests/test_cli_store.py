@@ -106,3 +106,42 @@ def test_exit_codes_for_what_cannot_be_used(tmp_path: Path) -> None:
     assert unreachable.returncode == 3
     assert "hunter2" not in unreachable.stderr and "jane" not in unreachable.stderr
     assert unreachable.stderr.count("\n") == 1
+
+
+def _run_sql(target: str, statement: str) -> None:
+    """One statement on the store's database behind rjflow's back."""
+    if not target.endswith(".sqlite3"):  # the target fixture's PostgreSQL DSN
+        import psycopg  # noqa: PLC0415 - only where PostgreSQL is tested
+
+        with psycopg.connect(target) as conn:
+            conn.execute(statement)
+        return
+    with sqlite3.connect(target) as db:
+        db.execute(statement)
+    db.close()
+
+
+def test_report_from_a_store_counts_its_facts_as_the_file_counts_its_cases(
+    target: str, jsonl: Path, tmp_path: Path
+) -> None:
+    """``rjflow report STORE`` counts the store's report facts: the same report.json as from
+    the cases' JSON Lines; with one case's facts damaged (its events intact, so nothing is
+    loaded) that case is named and left out (exit 1), and rebuild mends it."""
+    assert rjflow("import", target, str(jsonl)).returncode == 0
+    period = ("--from", "2026-01-01", "--to", "2026-12-31")
+    from_file = rjflow("report", str(jsonl), *period, "--out", str(tmp_path / "file"))
+    from_store = rjflow("report", target, *period, "--out", str(tmp_path / "store"))
+    assert (from_file.returncode, from_store.returncode) == (0, 0), from_store.stderr
+    expected = (tmp_path / "file" / "report.json").read_text(encoding="utf-8")
+    assert (tmp_path / "store" / "report.json").read_text(encoding="utf-8") == expected
+    assert from_store.stdout.startswith("2 case(s) read")
+    _run_sql(target, "UPDATE rjflow_facts SET facts = '[]' WHERE case_id = 'RJ-CLI'")
+    damaged = rjflow("report", target, *period, "--out", str(tmp_path / "damaged"))
+    assert damaged.returncode == 1
+    assert damaged.stderr.startswith("RJ-CLI: The report facts of stored case RJ-CLI")
+    assert damaged.stdout.startswith("1 case(s) read")
+    assert rjflow("store", "verify", target).stderr.startswith("RJ-CLI: The report facts")
+    assert rjflow("store", "rebuild", target).returncode == 0
+    mended = rjflow("report", target, *period, "--out", str(tmp_path / "mended"))
+    assert mended.returncode == 0
+    assert (tmp_path / "mended" / "report.json").read_text(encoding="utf-8") == expected

@@ -1,5 +1,6 @@
-"""The caseload read model: the projection, rebuild = incremental over random histories, and
-the migration that gives a schema 2 SQLite store its summaries."""
+"""The caseload read models: the projection, rebuild = incremental over random histories (the
+summary and the report facts), and the migrations that give a schema 2 SQLite store its
+summaries and a schema 3 one its report facts."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from rjflow import AgreementAction, RJFlowError, State
 from rjflow.demo import build_demo_case
 from rjflow.projection import next_due, summarise
+from rjflow.reporting import case_facts
 from rjflow.states import ACTIONS
 from rjflow.store import SQLiteStore
 
@@ -75,9 +77,10 @@ class TestProjection:
 @settings(max_examples=100, deadline=None)
 @given(stage=st.sampled_from(STAGES), steps=st.data())
 def test_rebuild_equals_incremental(stage: State, steps: st.DataObject) -> None:
-    """A case saved after every accepted action (100 random histories): the summary the saves
-    wrote equals the one rebuild recomputes from the events, and the projection of the loaded
-    case; verify finds nothing."""
+    """A case saved after every accepted action (100 random histories): the summary and the
+    report facts the saves wrote equal the ones rebuild recomputes from the events, and those
+    of the loaded case; after every save the stored facts read back as the case's own (what
+    the store accepts on write loads on read); verify finds nothing."""
     case, clock = at_stage(stage, case_id="RJ-H")
     with SQLiteStore(":memory:") as store:
         version = store.save(case, expected_version=0)
@@ -90,17 +93,23 @@ def test_rebuild_equals_incremental(stage: State, steps: st.DataObject) -> None:
             except RJFlowError:
                 continue
             version = store.save(case, expected_version=version)
+            assert store.facts("RJ-H") == case_facts(case)
             saves += 1
         event(f"accepted actions saved: {min(saves, 3)}{'+' if saves >= 3 else ''}")
         incremental = store.summary("RJ-H")
+        incremental_facts = store.facts("RJ-H")
         assert store.rebuild() == 1
-        assert store.summary("RJ-H") == incremental == summarise(store.load("RJ-H"))
+        loaded = store.load("RJ-H")
+        assert store.summary("RJ-H") == incremental == summarise(loaded)
+        assert store.facts("RJ-H") == incremental_facts == case_facts(loaded)
+        assert list(store.report_facts()) == [incremental_facts]
         assert store.verify() == []
 
 
 def _as_schema_2(path: Path) -> None:
-    """Make a store what the previous release left: no summaries, no triggers, schema 2."""
+    """Make a store what an older release left: no summaries, no triggers, schema 2."""
     db = sqlite3.connect(path)
+    db.execute("DROP TABLE rjflow_facts")
     db.execute("DROP TABLE rjflow_summaries")
     db.execute("DROP TRIGGER rjflow_events_no_update")
     db.execute("DROP TRIGGER rjflow_events_no_delete")
@@ -110,8 +119,9 @@ def _as_schema_2(path: Path) -> None:
 
 
 def test_a_schema_2_store_gets_its_summaries_when_opened(tmp_path: Path) -> None:
-    """Regression (stores of the previous release): opening a schema 2 store migrates it to
-    3, building each case's summary from its events; the cases load as before."""
+    """Regression (stores of an older release): opening a schema 2 store migrates it to 4,
+    building each case's summary and report facts from its events; the cases load as
+    before."""
     path = tmp_path / "old.sqlite3"
     demo = build_demo_case()
     other, _ = at_stage(State.PREPARATION, case_id="RJ-OLD")
@@ -122,16 +132,18 @@ def test_a_schema_2_store_gets_its_summaries_when_opened(tmp_path: Path) -> None
     with SQLiteStore(path) as store:
         assert store.summary(demo.case_id) == summarise(demo)
         assert store.summary("RJ-OLD") == summarise(other)
+        assert store.facts("RJ-OLD") == case_facts(other)
+        assert store.facts(demo.case_id) == case_facts(demo)
         assert store.load("RJ-OLD") == other
         assert store.verify() == []
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM rjflow_meta").fetchall() == [("3",)]
+    assert db.execute("SELECT value FROM rjflow_meta").fetchall() == [("4",)]
     db.close()
 
 
 def test_a_case_that_does_not_load_is_named_after_migration(tmp_path: Path) -> None:
-    """A damaged case in a schema 2 store does not stop the migration: it gets no summary and
-    verify names it."""
+    """A damaged case in a schema 2 store does not stop the migration: it gets no summary nor
+    report facts, and verify names it."""
     path = tmp_path / "old.sqlite3"
     with SQLiteStore(path) as store:
         store.save(build_demo_case(), expected_version=0)
@@ -144,3 +156,4 @@ def test_a_case_that_does_not_load_is_named_after_migration(tmp_path: Path) -> N
     with SQLiteStore(path) as store:
         assert [p.case_id for p in store.verify()] == ["RJ-OLD"]
         assert [s.case_id for s in store.find()] == [build_demo_case().case_id]
+        assert [f.case_id for f in store.report_facts()] == [build_demo_case().case_id]

@@ -309,6 +309,14 @@ class TestFacts:
             ("agreement_outcome", "fulfilled-ish"),
             ("stages", [["2026-01-01T00:00:00+00:00", "limbo"]]),
             ("consented", [["hug", "2026-01-01T00:00:00+00:00"]]),
+            # Regression (read back what to_dict never writes): an object for a list, an
+            # item of the wrong length, a number for a flag, a time that overflowed on
+            # conversion to UTC (OverflowError, not a typed error).
+            ("stages", {}),
+            ("conclusion_told", "2026-01-01T00:00:00+00:00"),
+            ("consented", [["face_to_face", "2026-01-01T00:00:00+00:00", 1]]),
+            ("feedback", [["2026-01-01T00:00:00+00:00", 5, 1]]),
+            ("ended_at", "0001-01-01T00:00:00+01:00"),
         ],
     )
     def test_malformed_facts_are_refused(self, field: str, value: object) -> None:

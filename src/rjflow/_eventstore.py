@@ -1,17 +1,18 @@
 """What every rjflow store does, whatever database holds it.
 
 :class:`EventStore` holds the store's contract once — optimistic concurrency, append-only
-events, free text beside them, keyed seals, the caseload summaries and their queries — over a
-small connection layer each backend provides (:mod:`rjflow.store` for SQLite,
-:mod:`rjflow.pgstore` for PostgreSQL): a write transaction, a read over one committed state,
-and how its driver spells times.  Each backend's statements live in its own SQL module
-(:mod:`rjflow._sql`, :mod:`rjflow._pgsql`), with the same names.
+events, free text beside them, keyed seals, the caseload summaries and their queries, the
+cases' report facts — over a small connection layer each backend provides
+(:mod:`rjflow.store` for SQLite, :mod:`rjflow.pgstore` for PostgreSQL): a write transaction,
+a read over one committed state, and how its driver spells times.  Each backend's statements
+live in its own SQL module (:mod:`rjflow._sql`, :mod:`rjflow._pgsql`), with the same names.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from rjflow.integrity import Keyring
 from rjflow.offences import OffenceCategory
 from rjflow.policy import Policy
 from rjflow.projection import CaseSummary, summarise
+from rjflow.reporting import CaseFacts, case_facts
 from rjflow.serialization import (
     LoadReport,
     _check_provenance,
@@ -51,6 +53,9 @@ __all__ = ["EventStore", "StoreProblem"]
 
 #: The most summaries one query returns.
 MAX_PAGE = 1000
+
+#: How many cases' report facts :meth:`EventStore.report_facts` reads in one query.
+FACTS_PAGE = 2000
 
 
 class Transaction(Protocol):
@@ -215,7 +220,7 @@ class EventStore(abc.ABC):
                     seal = rowmap.seal_row(self.keyring, case)
                     if seal is not None:
                         tx.execute(sql.PUT_INTEGRITY, seal)
-                    tx.execute(sql.PUT_SUMMARY, self._summary_row(summarise(case)))
+                    self._put_read_models(tx, case)
         except Duplicate:
             assert case is not None  # an insert failed, so there was a case
             actual = self.version(case.case_id)
@@ -251,6 +256,29 @@ class EventStore(abc.ABC):
             new = new[1:]
         if new:
             tx.executemany(sql.INSERT_EVENT, new)
+
+    def _put_read_models(self, tx: Transaction, case: Case) -> None:
+        """Write the case's read models at its version: its summary and its report facts."""
+        tx.execute(self._sql.PUT_SUMMARY, self._summary_row(summarise(case)))
+        tx.execute(self._sql.PUT_FACTS, (case.case_id, case.version, _facts_text(case)))
+
+    def _recompute_read_models(self, tx: Transaction) -> int:
+        """In a migration's write transaction: every case's summary and report facts from its
+        events, read through ``tx`` (so that the migration holds one connection).  A case that
+        does not load keeps what it had (``verify`` names it).  Returns how many were written."""
+        sql = self._sql
+        written = 0
+        for (case_id,) in tx.execute(sql.CASE_IDS).fetchall():
+            statements = (sql.CASE_EVENTS, sql.CASE_TEXTS, sql.GET_MIGRATION, sql.GET_INTEGRITY)
+            try:
+                rowmap.valid_id(case_id)
+                rows = [tx.execute(statement, (case_id,)).fetchall() for statement in statements]
+                case = self._case_from_rows(case_id, *rows)
+            except (InvalidDocument, InvalidInput):
+                continue
+            self._put_read_models(tx, case)
+            written += 1
+        return written
 
     def _summary_row(self, s: CaseSummary) -> tuple[object, ...]:
         return (
@@ -324,6 +352,17 @@ class EventStore(abc.ABC):
             (sql.GET_INTEGRITY, (case_id,)),
             *also,
         )
+        return self._case_from_rows(case_id, rows, text_rows, migration, seal), more
+
+    def _case_from_rows(
+        self,
+        case_id: str,
+        rows: Sequence[Sequence[Any]],
+        text_rows: Sequence[Sequence[Any]],
+        migration: Sequence[Sequence[Any]],
+        seal: Sequence[Sequence[Any]],
+    ) -> Case:
+        """The case its stored rows give, verified (what :meth:`load` raises)."""
         events = rowmap.events(case_id, rows, text_rows)
         if not events:
             raise CaseNotFound(case_id)
@@ -343,7 +382,7 @@ class EventStore(abc.ABC):
             raise
         if case.case_id != case_id:  # rows copied from another case: never return that case
             raise rowmap.not_this_case(case_id)
-        return case, more
+        return case
 
     def erase_free_text(
         self,
@@ -453,65 +492,150 @@ class EventStore(abc.ABC):
         return counts
 
     def rebuild(self) -> int:
-        """Recompute every case's summary from its stored events (each case loaded and
-        verified) and drop summaries that have no events; returns how many were written.
+        """Recompute every case's summary and report facts from its stored events (each case
+        loaded and verified) and drop those that have no events; returns how many cases were
+        written.
 
-        A case that does not load keeps the summary it had (none after a migration), so it
-        never drops out of a caseload list unnoticed; :meth:`verify` names it.  Safe while
-        others write: a summary is written only if its case is still at the version it was
-        computed from."""
+        A case that does not load keeps the summary and facts it had (none after a
+        migration), so it never drops out of a caseload list unnoticed; :meth:`verify` names
+        it.  Safe while others write: a case's read models are written only if it is still at
+        the version they were computed from."""
+        sql = self._sql
         written = 0
         ids = self.case_ids()
-        orphans = {row[0] for row in self._read(self._sql.SUMMARY_IDS)} - set(ids)
-        if orphans:
-            with self._transaction() as tx:
-                tx.executemany(self._sql.DELETE_SUMMARY, [(i,) for i in sorted(orphans)])
+        summaries, facts = self._read_together((sql.SUMMARY_IDS, ()), (sql.FACTS_IDS, ()))
+        for statement, stored in ((sql.DELETE_SUMMARY, summaries), (sql.DELETE_FACTS, facts)):
+            orphans = {row[0] for row in stored} - set(ids)
+            if orphans:
+                with self._transaction() as tx:
+                    tx.executemany(statement, [(i,) for i in sorted(orphans)])
         for case_id in ids:
             try:
                 case = self.load(case_id)
             except (InvalidDocument, InvalidInput):  # InvalidInput: rows under a non-id
                 continue
             with self._transaction() as tx:
-                last = tx.execute(self._sql.LAST_EVENT, (case_id,)).fetchone()
+                last = tx.execute(sql.LAST_EVENT, (case_id,)).fetchone()
                 if last is not None and int(last[0]) == case.version:
-                    tx.execute(self._sql.PUT_SUMMARY, self._summary_row(summarise(case)))
+                    self._put_read_models(tx, case)
                     written += 1
         return written
 
     def verify(self) -> list[StoreProblem]:
         """Check every case: its chain (and seal, with a keyring) verifies, and its stored
-        summary is the one its events give.  Returns the problems found (empty: all good);
-        never raises for a damaged case."""
+        summary and report facts are the ones its events give.  Returns the problems found
+        (empty: all good); never raises for a damaged case."""
+        sql = self._sql
         problems: list[StoreProblem] = []
         ids = self.case_ids()
-        summarised = {row[0] for row in self._read(self._sql.SUMMARY_IDS)}
-        problems += [
-            StoreProblem(i, "a summary without events; run rebuild.")
-            for i in sorted(summarised - set(ids))
-            if is_id(i)
-        ]
+        summarised, with_facts = self._read_together((sql.SUMMARY_IDS, ()), (sql.FACTS_IDS, ()))
+        for what, stored_ids in (("a summary", summarised), ("report facts", with_facts)):
+            problems += [
+                StoreProblem(i, f"{what} without events; run rebuild.")
+                for i in sorted({row[0] for row in stored_ids} - set(ids))
+                if is_id(i)
+            ]
         for case_id in ids:
             if not is_id(case_id):
                 problems.append(StoreProblem("?", "events stored under a value not an id."))
                 continue
-            try:  # the case and its summary as one snapshot: a writer meanwhile is no problem
-                case, (summary_rows,) = self._load(case_id, (self._sql.GET_SUMMARY, (case_id,)))
+            try:  # the case and its read models as one snapshot: a writer meanwhile is fine
+                case, (summary_rows, facts_rows) = self._load(
+                    case_id, (sql.GET_SUMMARY, (case_id,)), (sql.GET_FACTS, (case_id,))
+                )
             except InvalidDocument as exc:
                 problems.append(StoreProblem(case_id, str(exc)))
                 continue
-            if not summary_rows:
-                problems.append(StoreProblem(case_id, "no summary; run rebuild."))
-                continue
-            try:
-                stored = self._summary(summary_rows[0])
-            except CorruptRecord as exc:
-                problems.append(StoreProblem(case_id, str(exc)))
-                continue
-            if stored != summarise(case):
-                problems.append(
-                    StoreProblem(case_id, "the summary differs from the events; run rebuild.")
-                )
+            problems += self._check_summary(case, summary_rows)
+            problems += self._check_facts(case, facts_rows)
         return problems
+
+    def _check_summary(self, case: Case, rows: list[Any]) -> list[StoreProblem]:
+        if not rows:
+            return [StoreProblem(case.case_id, "no summary; run rebuild.")]
+        try:
+            stored = self._summary(rows[0])
+        except CorruptRecord as exc:
+            return [StoreProblem(case.case_id, str(exc))]
+        if stored != summarise(case):
+            return [StoreProblem(case.case_id, "the summary differs from the events; run rebuild.")]
+        return []
+
+    def _check_facts(self, case: Case, rows: list[Any]) -> list[StoreProblem]:
+        if not rows:
+            return [StoreProblem(case.case_id, "no report facts; run rebuild.")]
+        version, text = rows[0]
+        try:
+            stored = _facts(case.case_id, text)
+        except CorruptRecord as exc:
+            return [StoreProblem(case.case_id, str(exc))]
+        if version != case.version or stored != case_facts(case):
+            return [
+                StoreProblem(case.case_id, "the report facts differ from the events; run rebuild.")
+            ]
+        return []
+
+    # -- the caseload report: each case's facts ----------------------------------------------
+
+    def facts(self, case_id: str) -> CaseFacts:
+        """The stored report facts of a case (:func:`rjflow.reporting.case_facts` of it, kept
+        with its events), without replaying it.  Their version is not compared with the
+        case's here (:meth:`report_facts` and :meth:`verify` do).
+
+        Raises :class:`~rjflow.CaseNotFound` when the store has no facts of this case,
+        :class:`~rjflow.InvalidInput` (not repeating it) when ``case_id`` is not an opaque id,
+        :class:`~rjflow.CorruptRecord` when the row cannot be read (``rebuild`` mends it).
+        """
+        rowmap.valid_id(case_id)
+        rows = self._read(self._sql.GET_FACTS, (case_id,))
+        if not rows:
+            raise CaseNotFound(case_id)
+        return _facts(case_id, rows[0][1])
+
+    def report_facts(self, *, problems: list[StoreProblem] | None = None) -> Iterator[CaseFacts]:
+        """Every stored case's report facts, by case id, read a page of
+        :data:`FACTS_PAGE` cases at a time (one indexed query each): what
+        :func:`rjflow.reporting.build_report` counts, without loading a single case.
+
+        >>> from datetime import date
+        >>> from rjflow.demo import build_demo_case
+        >>> from rjflow.reporting import Period, build_report
+        >>> from rjflow.store import SQLiteStore
+        >>> with SQLiteStore(":memory:") as store:
+        ...     _ = store.save(build_demo_case(), expected_version=0)
+        ...     year = Period.days(date(2026, 1, 1), date(2026, 12, 31))
+        ...     build_report(store.report_facts(), year).counts["completed"]
+        1
+
+        Each case is read once, as it stood when its page was read (a case saved meanwhile
+        counts with its old or its new facts, never twice); the cases are those with a
+        summary (a case that did not load when the store was migrated has neither:
+        :meth:`verify` names it).  A case whose facts cannot be read, are missing or are
+        older than its summary (written by an older release during an upgrade) raises
+        :class:`~rjflow.CorruptRecord` naming it, or, when a ``problems`` list is given, is
+        added to it as a :class:`StoreProblem` and left out; ``rebuild`` mends it.  Raises
+        :class:`~rjflow.StoreUnavailable` when the database cannot be read.
+        """
+        after = ""
+        while True:
+            page = self._read(self._sql.REPORT_FACTS, (after, FACTS_PAGE))
+            for case_id, version, facts_version, text in page:
+                try:
+                    if text is None or facts_version != version:
+                        raise _corrupt_facts(
+                            case_id,
+                            "are missing or older than the case (saved by an older release)",
+                        )
+                    facts = _facts(case_id, text)
+                except CorruptRecord as exc:
+                    if problems is None:
+                        raise
+                    problems.append(StoreProblem(exc.case_id, str(exc)))
+                    continue
+                yield facts
+            if len(page) < FACTS_PAGE:
+                return
+            after = page[-1][0]
 
     def _summary(self, row: Sequence[Any]) -> CaseSummary:
         """A summary row as a CaseSummary; CorruptRecord when it cannot be read."""
@@ -545,6 +669,61 @@ class EventStore(abc.ABC):
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+
+def _facts_text(case: Case) -> str:
+    """The case's report facts as the store keeps them: compact JSON text, keys sorted."""
+    return json.dumps(
+        case_facts(case).to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+
+
+def _corrupt_facts(case_id: object, what: str) -> CorruptRecord:
+    shown = case_id if is_id(case_id) else "?"
+    assert isinstance(shown, str)
+    return CorruptRecord(
+        f"The report facts of stored case {shown} {what}. Run rebuild to recompute them from "
+        "the events.",
+        case_id=shown,
+        path="facts",
+        sequence=None,
+    )
+
+
+def _parse_facts(text: str) -> Any:
+    """Stored facts' JSON text, parsed (NaN and Infinity refused; ``CaseFacts.from_dict``
+    then allows only its own shape, two levels deep); InvalidDocument for anything else.
+
+    Not the one reader's full checks (:mod:`rjflow._reader`: a walk over every value, and
+    a key given twice refused), which would cost the caseload report as much again: a facts
+    row edited into other well-formed facts, with a key twice or not, can only be found by
+    recomputing them from the events, which is what ``verify`` does."""
+    try:
+        return _DECODER.decode(text)
+    except (ValueError, RecursionError):  # InvalidDocument is a ValueError too
+        raise InvalidDocument("not JSON", path="$") from None
+
+
+def _no_constant(_name: str) -> Any:
+    raise InvalidDocument("NaN or Infinity", path="$")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _facts(case_id: object, text: object) -> CaseFacts:
+    """A stored facts row as CaseFacts of ``case_id``; CorruptRecord when it cannot be read."""
+    try:
+        if not isinstance(text, str):
+            raise InvalidDocument("not text", path="$")
+        facts = CaseFacts.from_dict(_parse_facts(text))
+    except InvalidDocument:
+        raise _corrupt_facts(
+            case_id, "cannot be read; the database was changed outside rjflow"
+        ) from None
+    if facts.case_id != case_id:
+        raise _corrupt_facts(case_id, "are another case's; the database was changed outside rjflow")
+    return facts
 
 
 def _bad() -> bool:

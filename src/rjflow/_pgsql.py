@@ -9,7 +9,8 @@ use ``timestamptz`` and ``boolean``.
 from __future__ import annotations
 
 #: The store's own schema version, kept in ``rjflow_meta`` (the same numbering as SQLite's).
-STORE_SCHEMA_VERSION = 3
+#: 4: each case's report facts (``rjflow_facts``); a store at 3 is migrated when it is opened.
+STORE_SCHEMA_VERSION = 4
 
 #: The oldest schema this release migrates (PostgreSQL stores start at 3).
 MIGRATES_FROM = 3
@@ -116,10 +117,23 @@ CREATE = (
     "CREATE INDEX IF NOT EXISTS rjflow_summaries_due ON rjflow_summaries (due_at)",
     "CREATE INDEX IF NOT EXISTS rjflow_summaries_opened ON rjflow_summaries (opened_at)",
     "CREATE INDEX IF NOT EXISTS rjflow_summaries_closed ON rjflow_summaries (closed_at)",
+    # Schema 4: one case's report facts (rjflow.reporting.CaseFacts.to_dict as JSON text, as
+    # the SQLite store keeps them) at the version they were computed from.
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_facts (
+        case_id TEXT    COLLATE "C" PRIMARY KEY,
+        version INTEGER NOT NULL,
+        facts   TEXT    NOT NULL
+    )
+    """,
 )
 
 GET_META = "SELECT value FROM rjflow_meta WHERE key = %s"
 PUT_META = "INSERT INTO rjflow_meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING"
+SET_META = """
+    INSERT INTO rjflow_meta (key, value) VALUES (%s, %s)
+    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+"""
 
 LAST_EVENT = (
     "SELECT sequence, hash FROM rjflow_events WHERE case_id = %s ORDER BY sequence DESC LIMIT 1"
@@ -222,3 +236,25 @@ FIND_WHERE = {
 }
 
 COUNT_BY_STAGE = "SELECT stage, COUNT(*) FROM rjflow_summaries GROUP BY stage"
+
+# -- the report facts (schema 4) ---------------------------------------------------------------
+
+#: Facts never go back either (see PUT_SUMMARY).
+PUT_FACTS = """
+    INSERT INTO rjflow_facts (case_id, version, facts) VALUES (%s, %s, %s)
+    ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version, facts = EXCLUDED.facts
+    WHERE rjflow_facts.version <= EXCLUDED.version
+"""
+
+GET_FACTS = "SELECT version, facts FROM rjflow_facts WHERE case_id = %s"
+
+DELETE_FACTS = "DELETE FROM rjflow_facts WHERE case_id = %s"
+
+FACTS_IDS = "SELECT case_id FROM rjflow_facts"
+
+#: One page of the caseload's report facts (see the SQLite store's REPORT_FACTS).
+REPORT_FACTS = """
+    SELECT s.case_id, s.version, f.version, f.facts
+    FROM rjflow_summaries AS s LEFT JOIN rjflow_facts AS f ON f.case_id = s.case_id
+    WHERE s.case_id > %s ORDER BY s.case_id LIMIT %s
+"""

@@ -10,7 +10,9 @@ from __future__ import annotations
 #: 2: free text kept in ``rjflow_texts``, beside the hashed events, so that it can be erased.
 #: 3: the caseload summaries (``rjflow_summaries``) and append-only triggers on the events;
 #: a store at 2 is migrated when it is opened (its summaries built from its events).
-STORE_SCHEMA_VERSION = 3
+#: 4: each case's report facts (``rjflow_facts``, :func:`rjflow.reporting.case_facts` as JSON),
+#: written with its events; a store at 2 or 3 is migrated when it is opened.
+STORE_SCHEMA_VERSION = 4
 
 #: The oldest store schema this release migrates on open.
 MIGRATES_FROM = 2
@@ -104,6 +106,16 @@ CREATE = (
     "CREATE INDEX IF NOT EXISTS rjflow_summaries_due ON rjflow_summaries (due_at)",
     "CREATE INDEX IF NOT EXISTS rjflow_summaries_opened ON rjflow_summaries (opened_at)",
     "CREATE INDEX IF NOT EXISTS rjflow_summaries_closed ON rjflow_summaries (closed_at)",
+    # Schema 4: one case's report facts (rjflow.reporting.CaseFacts.to_dict as JSON text) at
+    # the version they were computed from, written with its events. A rowid table: its rows
+    # (about a kilobyte) are too large for WITHOUT ROWID to pay.
+    """
+    CREATE TABLE IF NOT EXISTS rjflow_facts (
+        case_id TEXT    PRIMARY KEY,
+        version INTEGER NOT NULL,
+        facts   TEXT    NOT NULL
+    )
+    """,
 )
 
 #: The tables and triggers the store needs; opening a store that has them takes no write lock.
@@ -115,6 +127,7 @@ OBJECT_NAMES = frozenset(
         "rjflow_integrity",
         "rjflow_migrations",
         "rjflow_summaries",
+        "rjflow_facts",
         "rjflow_events_no_update",
         "rjflow_events_no_delete",
     }
@@ -215,3 +228,22 @@ FIND_WHERE = {
 }
 
 COUNT_BY_STAGE = "SELECT stage, COUNT(*) FROM rjflow_summaries GROUP BY stage"
+
+# -- the report facts (schema 4) ---------------------------------------------------------------
+
+PUT_FACTS = "INSERT OR REPLACE INTO rjflow_facts (case_id, version, facts) VALUES (?, ?, ?)"
+
+GET_FACTS = "SELECT version, facts FROM rjflow_facts WHERE case_id = ?"
+
+DELETE_FACTS = "DELETE FROM rjflow_facts WHERE case_id = ?"
+
+FACTS_IDS = "SELECT case_id FROM rjflow_facts"
+
+#: One page of the caseload's report facts, by case id after the one given: every summarised
+#: case, with its facts (NULL when missing) and both versions, so that facts older than the
+#: case (or missing) are seen, never silently counted or left out.
+REPORT_FACTS = """
+    SELECT s.case_id, s.version, f.version, f.facts
+    FROM rjflow_summaries AS s LEFT JOIN rjflow_facts AS f ON f.case_id = s.case_id
+    WHERE s.case_id > ? ORDER BY s.case_id LIMIT ?
+"""

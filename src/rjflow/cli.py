@@ -65,9 +65,9 @@ from rjflow.paths import COVERS, coverage_table
 from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_policy_file
 from rjflow.policy_check import Severity, check_policy, has_errors
 from rjflow.policy_file import PolicyFileError, to_toml
-from rjflow.reporting import Period, build_report, case_facts
+from rjflow.reporting import CaseFacts, Period, build_report, case_facts
 from rjflow.serialization import dumps, load_jsonl, loads
-from rjflow.store import SQLiteStore
+from rjflow.store import SQLiteStore, StoreProblem
 
 __all__ = [
     "EXIT_BROKEN_PIPE",
@@ -546,6 +546,22 @@ def _overdue_ids(db: Any, at: datetime) -> Iterator[str]:
         after = page[-1].case_id
 
 
+def _caseload_facts(target: str, problems: list[str]) -> Iterator[CaseFacts]:
+    """The report facts of ``target``'s cases: a store's kept facts (read a page at a time,
+    no case loaded), or each case's :func:`case_facts` as ``_caseload`` loads it.  A stored
+    case whose facts cannot be read is noted in ``problems`` and left out."""
+    if not (_is_dsn(target) or _is_sqlite(Path(target))):
+        yield from (case_facts(case) for case in _caseload(target, problems))
+        return
+    db = _store_at(target, must_exist=True)
+    found: list[StoreProblem] = []
+    try:
+        yield from db.report_facts(problems=found)
+    finally:
+        db.close()
+        problems += [f"{p.case_id}: {p.message}" for p in found]
+
+
 def _report_problems(problems: list[str]) -> None:
     for line in problems:
         _echo(line, err=True)
@@ -618,6 +634,9 @@ def report(cases_file: str, first: str, last: str, out_dir: Path) -> None:
     included; docs/reporting.md defines every count).  Writes JSON, CSV and an HTML page
     whose plots need matplotlib (rjflow[reports]).  Exit status 1 when a line of the file did
     not load (it is named on stderr; the report counts the others).
+
+    CASES: a JSON Lines file, one JSON case, a SQLite store file or a PostgreSQL connection
+    string (a store's report facts, kept with each case, are counted: no case is loaded).
     """
     start = _moment(first, "--from")
     end = _moment(last, "--to", end_of_day=len(last) == 10)
@@ -636,9 +655,7 @@ def report(cases_file: str, first: str, last: str, out_dir: Path) -> None:
             _os_message("cannot create the folder", exc, out_dir), EXIT_UNAVAILABLE
         ) from None
     problems: list[str] = []
-    numbers = build_report(
-        (case_facts(c) for c in _caseload(cases_file, problems)), Period(start, end)
-    )
+    numbers = build_report(_caseload_facts(cases_file, problems), Period(start, end))
     try:
         plots: dict[str, str] | None = svg_plots(numbers)
     except PlotsUnavailable:
@@ -869,7 +886,7 @@ def stats(target: str) -> None:
 @store.command()
 @click.argument("target", metavar="STORE")
 def verify(target: str) -> None:
-    """Check every case's chain (and seal) and every summary; exit 1 if any is wrong."""
+    """Check every case's chain (and seal), summary and report facts; exit 1 if any is wrong."""
     db = _store_at(target, must_exist=True)
     try:
         cases = len(db.case_ids())
@@ -886,7 +903,8 @@ def verify(target: str) -> None:
 @store.command()
 @click.argument("target", metavar="STORE")
 def rebuild(target: str) -> None:
-    """Recompute every case's summary from its events (after an upgrade, or to mend one)."""
+    """Recompute every case's summary and report facts from its events (after an upgrade, or
+    to mend them)."""
     db = _store_at(target, must_exist=True)
     try:
         written = db.rebuild()

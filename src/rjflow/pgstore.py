@@ -2,7 +2,7 @@
 
 ``pip install 'rjflow[postgres]'`` (psycopg 3 and psycopg_pool).  The same contract as
 :class:`rjflow.store.SQLiteStore` — the same methods, errors, optimistic concurrency,
-append-only events, keyed seals and caseload summaries — written once in
+append-only events, keyed seals, caseload summaries and report facts — written once in
 :class:`rjflow._eventstore.EventStore`; this module is only the connection layer.
 
 Concurrency across servers: a save reads the case's last stored event and inserts the new
@@ -43,8 +43,9 @@ class PostgresStore(EventStore):
     connections this store opens (psycopg_pool; one is opened at once); ``timeout``: seconds
     to wait for the server at start and for a free connection.  The store's tables, triggers
     and indexes are created, or migrated, when it opens, under a transaction-scoped advisory
-    lock, so servers starting together do it once.  One store may be shared by the threads of
-    a process; each process opens its own.
+    lock, so servers starting together do it once (a store of schema 3, the previous release,
+    gets each case's report facts built from its events, in that one transaction).  One store
+    may be shared by the threads of a process; each process opens its own.
 
     Raises :class:`~rjflow.StoreUnavailable` when the server cannot be reached or used (the
     message names the kind of fault and PostgreSQL's SQLSTATE, never the DSN), an
@@ -109,6 +110,13 @@ class PostgresStore(EventStore):
                 for statement in _pgsql.CREATE:
                     cur.execute(statement)
                 cur.execute(_pgsql.PUT_META, ("schema_version", str(_pgsql.STORE_SCHEMA_VERSION)))
+            elif found in _MIGRATED:
+                # Schema 3 to 4: the report facts table, and every case's summary and facts
+                # from its events, in this one locked transaction.
+                for statement in _pgsql.CREATE:
+                    cur.execute(statement)
+                self._recompute_read_models(cur)
+                cur.execute(_pgsql.SET_META, ("schema_version", str(_pgsql.STORE_SCHEMA_VERSION)))
             elif found != str(_pgsql.STORE_SCHEMA_VERSION):
                 raise version_error(found, _pgsql.STORE_SCHEMA_VERSION, _pgsql.MIGRATES_FROM)
 
@@ -156,6 +164,10 @@ class PostgresStore(EventStore):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+#: The schema versions this release migrates when a store is opened.
+_MIGRATED = frozenset(str(v) for v in range(_pgsql.MIGRATES_FROM, _pgsql.STORE_SCHEMA_VERSION))
 
 
 def _unavailable(exc: Exception) -> StoreUnavailable:

@@ -177,41 +177,62 @@ class CaseFacts:
         """Facts from :meth:`to_dict`'s data.  Raises :class:`~rjflow.InvalidDocument`
         (naming the field, never repeating its value) when a field is missing, unknown or
         of the wrong kind."""
-        if not isinstance(data, Mapping) or set(data) != _FIELDS:
+        if not isinstance(data, Mapping) or data.keys() != _FIELDS:
             raise InvalidDocument(
                 "Case facts must be an object with exactly the fields of CaseFacts.to_dict().",
                 path="$",
             )
+        # Read once per case by a report over a store's facts: plain loops, no generators.
+        get = data.__getitem__
         try:
+            lead = get("lead")
             return cls(
-                case_id=_text(data["case_id"], "case_id"),
-                lead=None if data["lead"] is None else _text(data["lead"], "lead"),
-                referred_at=_time(data["referred_at"], "referred_at"),
-                **{name: _time(data[name], name, optional=True) for name in _TIMES[1:]},
-                end_reason=_choice(data["end_reason"], "end_reason", _REASONS, optional=True),
+                case_id=_text(get("case_id"), "case_id"),
+                lead=None if lead is None else _text(lead, "lead"),
+                referred_at=_time(get("referred_at"), "referred_at"),
+                first_victim_contact=_maybe_time(get, "first_victim_contact"),
+                first_victim_information=_maybe_time(get, "first_victim_information"),
+                conference_at=_maybe_time(get, "conference_at"),
+                letter_delivered_at=_maybe_time(get, "letter_delivered_at"),
+                first_shuttle_at=_maybe_time(get, "first_shuttle_at"),
+                agreement_made_at=_maybe_time(get, "agreement_made_at"),
+                ended_at=_maybe_time(get, "ended_at"),
+                end_reason=_choice(get("end_reason"), "end_reason", _REASONS, optional=True),
                 agreement_outcome=_choice(
-                    data["agreement_outcome"], "agreement_outcome", _OUTCOMES, optional=True
+                    get("agreement_outcome"), "agreement_outcome", _OUTCOMES, optional=True
                 ),
                 consented=tuple(
-                    (_choice(a, "consented", _ACTIVITIES), _time(t, "consented"))
-                    for a, t in data["consented"]
+                    [
+                        (_choice(a, "consented", _ACTIVITIES), _time(t, "consented"))
+                        for a, t in _rows(get("consented"), "consented", 2)
+                    ]
                 ),
-                conclusion_told=tuple(_time(t, "conclusion_told") for t in data["conclusion_told"]),
+                conclusion_told=tuple(
+                    [
+                        _time(t, "conclusion_told")
+                        for t in _rows(get("conclusion_told"), "conclusion_told")
+                    ]
+                ),
                 feedback=tuple(
-                    (_time(t, "feedback"), _whole(n, "feedback"), _flag(c, "feedback"))
-                    for t, n, c in data["feedback"]
+                    [
+                        (_time(t, "feedback"), _whole(n, "feedback"), _flag(c, "feedback"))
+                        for t, n, c in _rows(get("feedback"), "feedback", 3)
+                    ]
                 ),
-                sessions_attended=_whole(data["sessions_attended"], "sessions_attended"),
-                sessions_missed=_whole(data["sessions_missed"], "sessions_missed"),
+                sessions_attended=_whole(get("sessions_attended"), "sessions_attended"),
+                sessions_missed=_whole(get("sessions_missed"), "sessions_missed"),
                 stages=tuple(
-                    (_time(t, "stages"), _choice(s, "stages", _STAGES)) for t, s in data["stages"]
+                    [
+                        (_time(t, "stages"), _choice(s, "stages", _STAGES))
+                        for t, s in _rows(get("stages"), "stages", 2)
+                    ]
                 ),
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:  # a safety net: none expected
             if isinstance(exc, InvalidDocument):
                 raise
             raise InvalidDocument(
-                "Case facts hold a list of the wrong shape (see CaseFacts.to_dict()).", path="$"
+                "Case facts hold a value of the wrong shape (see CaseFacts.to_dict()).", path="$"
             ) from None
 
     def stage_before(self, moment: datetime) -> str | None:
@@ -258,6 +279,21 @@ def _choice(value: object, name: str, allowed: frozenset[str], *, optional: bool
     return value
 
 
+def _rows(value: object, name: str, width: int | None = None) -> list[Any]:
+    """A list field as :meth:`CaseFacts.to_dict` writes it: a list, and (``width`` given)
+    each item a list of that many values."""
+    if type(value) is list:
+        if width is None:
+            return value
+        for item in value:
+            if type(item) is not list or len(item) != width:
+                break
+        else:
+            return value
+    shape = "a list" if width is None else f"a list of lists of {width} values"
+    raise InvalidDocument(f"Case facts field {name} must be {shape}.", path=name)
+
+
 def _whole(value: object, name: str) -> int:
     if type(value) is not int or value < 0:
         raise InvalidDocument(f"Case facts field {name} must be a whole number.", path=name)
@@ -270,18 +306,29 @@ def _flag(value: object, name: str) -> bool:
     return value
 
 
-def _time(value: object, name: str, *, optional: bool = False) -> Any:
-    if value is None and optional:
-        return None
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidDocument(
-            f"Case facts field {name} must hold ISO 8601 times with their offset.", path=name
-        )
-    return moment.astimezone(UTC)
+def _maybe_time(get: Any, name: str) -> Any:
+    value = get(name)
+    return None if value is None else _time(value, name)
+
+
+def _time(value: object, name: str) -> Any:
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            zone = moment.tzinfo
+            if zone is UTC:  # what to_dict writes: times in UTC
+                return moment
+            if zone is not None:
+                try:
+                    return moment.astimezone(UTC)
+                except OverflowError:  # 0001-01-01 with an offset east of UTC
+                    pass
+    raise InvalidDocument(
+        f"Case facts field {name} must hold ISO 8601 times with their offset.", path=name
+    )
 
 
 class _HasHistory(Protocol):
@@ -403,7 +450,7 @@ def case_facts(case: _HasHistory) -> CaseFacts:
         if event.action == "record_feedback":
             satisfaction = event.data.get("satisfaction")
             changed = event.data.get("things_changed")
-            if isinstance(satisfaction, int):
+            if type(satisfaction) is int:  # what CaseFacts.from_dict reads back (no bool)
                 reader.feedback.append((_happened(event), satisfaction, bool(changed)))
     facts = reader.facts
     return CaseFacts(
@@ -559,6 +606,7 @@ class _Tally:
 
     def __init__(self, period: Period) -> None:
         self.period = period
+        self.start, self.end = period.start, period.end
         self.counts = dict.fromkeys(COUNTS, 0)
         self.reasons = dict.fromkeys((r.value for r in ClosureReason), 0)
         self.stages = dict.fromkeys((s.value for s in OPEN_STATES), 0)
@@ -571,7 +619,7 @@ class _Tally:
         self.seen = 0
 
     def hit(self, name: str, moment: datetime | None) -> bool:
-        inside = moment is not None and moment in self.period
+        inside = moment is not None and self.start <= moment < self.end
         if inside:
             self.counts[name] += 1
         return inside

@@ -4,7 +4,9 @@
 'rjflow[postgres]'``, imported only when first used) keeps the same contract on a PostgreSQL
 server shared by several application servers (see docs/postgres.md).  Both keep, in the same
 transaction as a case's events, its :class:`~rjflow.projection.CaseSummary`, which
-:meth:`~SQLiteStore.find` queries without replaying cases.
+:meth:`~SQLiteStore.find` queries without replaying cases, and its report facts
+(:func:`rjflow.reporting.case_facts`), which :meth:`~SQLiteStore.report_facts` reads for the
+caseload report.
 
 Saving appends the events a case gained since ``expected_version``, inside one
 ``BEGIN IMMEDIATE`` transaction; the table's ``(case_id, sequence)`` primary key makes the
@@ -53,10 +55,10 @@ from typing import TYPE_CHECKING, Any
 from rjflow import _sql
 from rjflow._eventstore import Duplicate, EventStore, StoreProblem, Transaction
 from rjflow._storerows import version_error
-from rjflow.errors import InvalidDocument, InvalidInput, StoreUnavailable
+from rjflow.errors import InvalidInput, StoreUnavailable
 from rjflow.integrity import Keyring
 from rjflow.policy import LONDON_CRC, Policy
-from rjflow.projection import CaseSummary, summarise
+from rjflow.projection import CaseSummary
 
 if TYPE_CHECKING:
     # The explicit alias re-exports it for type checkers; at run time __getattr__ imports it.
@@ -88,8 +90,8 @@ class SQLiteStore(EventStore):
     ``timeout`` is how long a writer waits for another's transaction, in seconds.  Reading
     never waits for a writer: a file database is kept in WAL mode, opening a store that
     already has its tables only reads, and every read sees one committed state.  A store of
-    schema 2 (the previous release) is migrated when it is opened: its summaries are built from
-    its events, in one transaction.
+    schema 2 or 3 (the previous releases) is migrated when it is opened: each case's summary and
+    report facts are built from its events, in one transaction.
 
     Raises :class:`~rjflow.StoreUnavailable` when the database cannot be opened or used (no
     such folder, no permission, not an SQLite database, locked for longer than ``timeout``),
@@ -138,8 +140,8 @@ class SQLiteStore(EventStore):
         db.execute("PRAGMA synchronous=NORMAL")
         if "rjflow_meta" in self._objects():
             found = self._schema_version()
-            if found == str(_sql.MIGRATES_FROM):
-                self._migrate()
+            if found in _MIGRATED:
+                self._migrate(found)
             elif found != str(_sql.STORE_SCHEMA_VERSION):
                 raise version_error(found, _sql.STORE_SCHEMA_VERSION, _sql.MIGRATES_FROM)
         if not self._objects() >= _sql.OBJECT_NAMES:
@@ -156,25 +158,17 @@ class SQLiteStore(EventStore):
         if found != str(_sql.STORE_SCHEMA_VERSION):
             raise version_error(found, _sql.STORE_SCHEMA_VERSION, _sql.MIGRATES_FROM)
 
-    def _migrate(self) -> None:
-        """Schema 2 to 3: add the summaries and the append-only triggers, and build each
-        case's summary from its events.  A case that does not load gets no summary
-        (``verify`` names it); nothing else changes."""
-        cases = []
-        for case_id in self.case_ids():
-            try:
-                cases.append(self.load(case_id))
-            except InvalidDocument:
-                continue
+    def _migrate(self, found: str) -> None:
+        """Schema 2 or 3 to 4: add what is missing (schema 3: the summaries and the
+        append-only triggers; schema 4: the report facts), and build each case's summary and
+        report facts from its events, in one write transaction.  A case that does not load
+        gets neither (``verify`` names it); nothing else changes."""
         with self._transaction() as db:
-            if self._schema_version() != str(_sql.MIGRATES_FROM):
+            if self._schema_version() != found:
                 return  # another process migrated it meanwhile
             for statement in _sql.CREATE:
                 db.execute(statement)
-            for case in cases:
-                last = db.execute(_sql.LAST_EVENT, (case.case_id,)).fetchone()
-                if last is not None and tuple(last) == (case.version, case.history[-1].hash):
-                    db.execute(_sql.PUT_SUMMARY, self._summary_row(summarise(case)))
+            self._recompute_read_models(db)
             db.execute(_sql.SET_META, ("schema_version", str(_sql.STORE_SCHEMA_VERSION)))
 
     def _schema_version(self) -> object:
@@ -252,6 +246,10 @@ class SQLiteStore(EventStore):
     def close(self) -> None:
         """Close the database connection."""
         self._db.close()
+
+
+#: The schema versions this release migrates when a store is opened.
+_MIGRATED = frozenset(str(v) for v in range(_sql.MIGRATES_FROM, _sql.STORE_SCHEMA_VERSION))
 
 
 def _store_path(path: object) -> str:
