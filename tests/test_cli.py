@@ -151,7 +151,7 @@ def test_check_reports_each_bad_line_with_exit_status_1(tmp_path: Path, case_fil
     [
         (["check"], 2, "Missing argument"),
         (["diagram", "--format", "gif"], 2, "Invalid value"),
-        (["diagram", "--format", "svg"], 2, "give --output FILE"),
+        (["diagram", "--format", "png"], 2, "give --output FILE"),
         (["diagram", "--reachable-only"], 2, "needs --case"),
         (["explain", "missing.json"], 2, "cannot read missing.json"),
         (["nonsense"], 2, "No such command"),

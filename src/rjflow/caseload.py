@@ -16,18 +16,21 @@ from rjflow import _reader
 from rjflow.case import Case
 from rjflow.errors import InvalidDocument, SourceUnavailable
 from rjflow.integrity import Keyring
-from rjflow.policy import LONDON_CRC, Policy
+from rjflow.policy import Policy
 from rjflow.serialization import LineProblem, from_dict
 
 __all__ = ["iter_jsonl"]
 
 
 def iter_jsonl(
-    path: Path, *, policy: Policy = LONDON_CRC, keyring: Keyring | None = None
+    path: Path, *, policy: Policy | None = None, keyring: Keyring | None = None
 ) -> Iterator[Case | LineProblem]:
     """Each case of the JSON Lines file at ``path`` as it is read, or a
     :class:`~rjflow.serialization.LineProblem` (line number and message) for a line that does
-    not load; blank lines are skipped.  Raises :class:`~rjflow.SourceUnavailable` (whose
+    not load; blank lines are skipped.  ``policy``: as for
+    :func:`~rjflow.serialization.from_dict` — None judges each case under the policy it records
+    (a case judged under another policy than the default is then a problem line, never
+    silently re-judged).  Raises :class:`~rjflow.SourceUnavailable` (whose
     message does not repeat the path) when the file cannot be opened or read."""
     try:
         for number, line in _reader.iter_lines(Path(path)):

@@ -282,9 +282,9 @@ def demo(store: Path | None, diagram_dir: Path | None) -> None:
         _echo(f"Wrote {', '.join(written)} to {_shown(diagram_dir)}/.")
 
 
-def _open_store(path: Path) -> SQLiteStore:
+def _open_store(path: Path, policy: Policy = LONDON_CRC) -> SQLiteStore:
     try:
-        return SQLiteStore(path)
+        return SQLiteStore(path, policy=policy)
     except StoreUnavailable as exc:
         raise _Failure(f"{_shown(path)}: {exc}", EXIT_UNAVAILABLE) from None
 
@@ -309,16 +309,28 @@ def _open_store(path: Path) -> SQLiteStore:
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="File.")
 @click.option("--guards/--no-guards", default=False, help="Name each edge's guards.")
 @click.option("--reachable-only", is_flag=True, help="With --case: only what can still happen.")
-def diagram(
-    fmt: str, case_file: Path | None, output: Path | None, guards: bool, reachable_only: bool
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="The service's policy file (TOML): draw its workflow, or judge --case under it.",
+)
+def diagram(  # noqa: PLR0917 - click passes every option by keyword
+    fmt: str,
+    case_file: Path | None,
+    output: Path | None,
+    guards: bool,
+    reachable_only: bool,
+    policy_path: Path | None,
 ) -> None:
     """Draw the workflow (for the default policy, or a saved case's)."""
     if reachable_only and case_file is None:
         raise click.UsageError("--reachable-only needs --case.")
-    if fmt in ("svg", "png") and output is None:
-        raise click.UsageError(f"--format {fmt} is binary: give --output FILE.")
-    case = _load_case(case_file) if case_file is not None else None
-    policy = case.policy if case is not None else LONDON_CRC
+    if fmt == "png" and output is None:
+        raise click.UsageError("--format png is binary: give --output FILE.")
+    chosen = _policy_option(policy_path)
+    case = _load_case(case_file, chosen) if case_file is not None else None
+    policy = case.policy if case is not None else chosen
     model = diagram_model(policy, case, reachable_only=reachable_only)
     data: bytes
     if fmt == "mermaid":
@@ -488,7 +500,11 @@ def _is_sqlite(path: Path) -> bool:
 
 
 def _caseload(
-    target: str, problems: list[str], *, overdue_at: datetime | None = None
+    target: str,
+    problems: list[str],
+    *,
+    overdue_at: datetime | None = None,
+    policy: Policy = LONDON_CRC,
 ) -> Iterator[Case]:
     """The cases of ``target`` one at a time: a store (a SQLite store file or a PostgreSQL
     connection string), JSON Lines (``.jsonl``, read lazily) or one JSON case.
@@ -499,17 +515,18 @@ def _caseload(
     file that cannot be read exits 2, a store that cannot be used 3."""
     path = Path(target)
     if _is_dsn(target) or _is_sqlite(path):
-        yield from _stored_caseload(target, problems, overdue_at)
+        yield from _stored_caseload(target, problems, overdue_at, policy)
         return
     if path.suffix != ".jsonl":
-        yield _load_case(path)
+        yield _load_case(path, policy)
         return
     try:
-        for item in iter_jsonl(path):
-            if isinstance(item, Case):
-                yield item
-            else:
-                problems.append(f"{_shown(path)}:{item.line}: {item.message}")
+        with _policy_notes(path):
+            for item in iter_jsonl(path, policy=None if policy is LONDON_CRC else policy):
+                if isinstance(item, Case):
+                    yield item
+                else:
+                    problems.append(f"{_shown(path)}:{item.line}: {item.message}")
     except SourceUnavailable as exc:
         raise _Failure(
             f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
@@ -517,9 +534,9 @@ def _caseload(
 
 
 def _stored_caseload(
-    target: str, problems: list[str], overdue_at: datetime | None
+    target: str, problems: list[str], overdue_at: datetime | None, policy: Policy
 ) -> Iterator[Case]:
-    db = _store_at(target, must_exist=True)
+    db = _store_at(target, must_exist=True, policy=policy)
     try:
         if overdue_at is None:
             ids: Iterable[str] = db.case_ids()
@@ -546,14 +563,16 @@ def _overdue_ids(db: Any, at: datetime) -> Iterator[str]:
         after = page[-1].case_id
 
 
-def _caseload_facts(target: str, problems: list[str]) -> Iterator[CaseFacts]:
+def _caseload_facts(
+    target: str, problems: list[str], policy: Policy = LONDON_CRC
+) -> Iterator[CaseFacts]:
     """The report facts of ``target``'s cases: a store's kept facts (read a page at a time,
     no case loaded), or each case's :func:`case_facts` as ``_caseload`` loads it.  A stored
     case whose facts cannot be read is noted in ``problems`` and left out."""
     if not (_is_dsn(target) or _is_sqlite(Path(target))):
-        yield from (case_facts(case) for case in _caseload(target, problems))
+        yield from (case_facts(case) for case in _caseload(target, problems, policy=policy))
         return
-    db = _store_at(target, must_exist=True)
+    db = _store_at(target, must_exist=True, policy=policy)
     found: list[StoreProblem] = []
     try:
         yield from db.report_facts(problems=found)
@@ -579,7 +598,13 @@ def _report_problems(problems: list[str]) -> None:
     help="When to judge: a date (midnight UTC) or an ISO time with its offset.",
 )
 @click.option("--all", "show_all", is_flag=True, help="List obligations due soon and upcoming too.")
-def due(cases_file: str, at_text: str, show_all: bool) -> None:
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="The service's policy file (TOML) the cases were judged under (default: London CRC's).",
+)
+def due(cases_file: str, at_text: str, show_all: bool, policy_path: Path | None) -> None:
     """What is overdue in a caseload, by lead facilitator.
 
     CASES: a JSON Lines file, one JSON case, a SQLite store file or a PostgreSQL connection
@@ -593,7 +618,8 @@ def due(cases_file: str, at_text: str, show_all: bool) -> None:
     groups: dict[str | None, list[tuple[str, Obligation]]] = {}
     seen = 0
     overdue_at = None if show_all else at
-    for case in _caseload(cases_file, problems, overdue_at=overdue_at):
+    chosen = _policy_option(policy_path)
+    for case in _caseload(cases_file, problems, overdue_at=overdue_at, policy=chosen):
         seen += 1
         for obligation in case.due(at):
             if show_all or obligation.state is DueState.OVERDUE:
@@ -627,7 +653,13 @@ def due(cases_file: str, at_text: str, show_all: bool) -> None:
     type=click.Path(path_type=Path),  # a file here is an unusable output folder: exit 3
     help="Folder for report.json, report.csv and report.html (created if missing).",
 )
-def report(cases_file: str, first: str, last: str, out_dir: Path) -> None:
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(path_type=Path),
+    help="The service's policy file (TOML) the cases were judged under (default: London CRC's).",
+)
+def report(cases_file: str, first: str, last: str, out_dir: Path, policy_path: Path | None) -> None:
     """The caseload report of a period: counts, times, satisfaction, sessions, open cases.
 
     The period runs from midnight UTC of --from up to midnight UTC after --to (both days
@@ -655,7 +687,8 @@ def report(cases_file: str, first: str, last: str, out_dir: Path) -> None:
             _os_message("cannot create the folder", exc, out_dir), EXIT_UNAVAILABLE
         ) from None
     problems: list[str] = []
-    numbers = build_report(_caseload_facts(cases_file, problems), Period(start, end))
+    chosen = _policy_option(policy_path)
+    numbers = build_report(_caseload_facts(cases_file, problems, chosen), Period(start, end))
     try:
         plots: dict[str, str] | None = svg_plots(numbers)
     except PlotsUnavailable:
@@ -835,7 +868,7 @@ def _is_dsn(target: str) -> bool:
     return target.startswith(_PG_PREFIXES) or target.startswith(_PG_KEYS)
 
 
-def _store_at(target: str, *, must_exist: bool) -> Any:
+def _store_at(target: str, *, must_exist: bool, policy: Policy = LONDON_CRC) -> Any:
     """The store named on the command line: a PostgreSQL DSN (never shown back: it may hold a
     password) or a SQLite file (named in messages).  A SQLite file that must exist and does
     not exits 2, like any input that cannot be read; a store that cannot be used exits 3."""
@@ -850,7 +883,7 @@ def _store_at(target: str, *, must_exist: bool) -> Any:
         # psycopg_pool logs each failed connection attempt; the command reports the fault once.
         logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
         try:
-            return PostgresStore(target, timeout=10)
+            return PostgresStore(target, policy=policy, timeout=10)
         except StoreUnavailable as exc:
             raise _Failure(f"the PostgreSQL store: {exc}", EXIT_UNAVAILABLE) from None
     path = Path(target)
@@ -860,7 +893,7 @@ def _store_at(target: str, *, must_exist: bool) -> Any:
             "a PostgreSQL connection string such as postgresql://user@host/db).",
             EXIT_USAGE,
         )
-    return _open_store(path)
+    return _open_store(path, policy)
 
 
 @main.group()
