@@ -13,6 +13,7 @@ from rjflow import (
     Case,
     ClosureReason,
     ContactActivity,
+    InvalidDocument,
     InvalidInput,
     Offence,
     OffenceCategory,
@@ -21,6 +22,7 @@ from rjflow import (
     UnknownAction,
     Victim,
 )
+from rjflow.serialization import loads
 from rjflow.states import OPEN_STATES
 
 from .builders import Clock, at_stage, consent, new_case, ready_supporters, session
@@ -287,7 +289,7 @@ def test_open_validates_the_parties() -> None:
         Case.open("C1", offence=offence, offender="O1", victims="V1", at=t, actor="F1")
     with pytest.raises(InvalidInput, match="at least one victim"):
         Case.open("C1", offence=offence, offender="O1", victims=[], at=t, actor="F1")
-    with pytest.raises(InvalidInput, match="share an id"):
+    with pytest.raises(InvalidInput, match="share the id O1"):
         Case.open("C1", offence=offence, offender="O1", victims=["O1"], at=t, actor="F1")
     with pytest.raises(InvalidInput, match="not one of the case's facilitators"):
         Case.open(
@@ -344,3 +346,27 @@ def test_options_without_input_still_say_when_nothing_can_be_done() -> None:
     for party in ("O1", "V1", "S1", "F1"):
         conference.sign_agreement(party, at=clock(), actor="F1")
     assert [b.code for b in conference.blockers("sign_agreement")] == ["already_signed"]
+
+
+def test_party_mistakes_name_the_shared_id_and_the_fix() -> None:
+    """Found by a newcomer: "Two parties share an id" did not say which (ids are validated, so
+    naming one is safe), and a facilitator given as a bare id did not say how to wrap it."""
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    offence = Offence(OffenceCategory.VIOLENCE)
+    with pytest.raises(InvalidInput, match="share the id V1;"):
+        Case.open("C1", offence=offence, offender="O1", victims=["V1", "V1"], at=t, actor="F1")
+    with pytest.raises(InvalidInput, match=r'Facilitator\("F1"\)'):
+        Case.open(
+            "C1",
+            offence=offence,
+            offender="O1",
+            victims=["V1"],
+            facilitators=["F1"],  # type: ignore[list-item]
+            at=t,
+            actor="F1",
+        )
+
+
+def test_a_document_without_schema_version_is_not_a_saved_case() -> None:
+    with pytest.raises(InvalidDocument, match="no schema_version: it is not a saved rjflow case"):
+        loads("{}")

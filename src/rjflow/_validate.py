@@ -65,8 +65,8 @@ def _check_id(name: str, value: object) -> None:
         got = "text that is not an id" if isinstance(value, str) else type(value).__name__
         raise InvalidInput(
             f"{name!r} must be an opaque id: 1 to 64 letters, digits, '.', '_', ':' or '-', "
-            f"starting with a letter or digit (got {got}). Use your system's reference for "
-            "the person, never their name."
+            f"starting with a letter or digit (got {got}). Use your system's reference (for a "
+            "person, never their name)."
         )
 
 

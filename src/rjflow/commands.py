@@ -158,6 +158,19 @@ def _to_reason(value: ClosureReason | str) -> ClosureReason:
     return to_enum(ClosureReason, "reason", value)
 
 
+def _check_unique(ids: list[str]) -> None:
+    """Every party and staff member has an id of their own (ids are validated opaque ids, so
+    the repeated one may be named)."""
+    seen: set[str] = set()
+    for party_id in ids:
+        if party_id in seen:
+            raise InvalidInput(
+                f"Two parties share the id {party_id}; give every party its own id (the "
+                "offender, each victim, supporter, facilitator and staff member)."
+            )
+        seen.add(party_id)
+
+
 @attrs.frozen
 class Acting:
     """Who takes an action and when: what the rules judge besides the record and the input.
@@ -214,23 +227,26 @@ class OpenCase:
                     f"Every staff member must be a Staff value (got {type(member).__name__})."
                 )
         ids = [p.id for p in (*self.parties, *staff)]
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("Two parties share an id; give every party its own id.")
+        _check_unique(ids)
 
     @parties.validator
     def _check_parties(self, _attribute: object, parties: tuple[Party, ...]) -> None:
         kinds = (Offender, Victim, Supporter, Facilitator)
         for p in parties:
             if not isinstance(p, kinds):
+                hint = (
+                    ' Wrap each id in its party, e.g. Facilitator("F1") or Victim("V1").'
+                    if isinstance(p, str)
+                    else ""
+                )
                 raise InvalidInput(
                     "Every party must be an Offender, Victim, Supporter or Facilitator "
-                    f"(got {type(p).__name__})."
+                    f"(got {type(p).__name__})." + hint
                 )
         ids = [p.id for p in parties]
         for party_id in ids:  # a party built around its validators is still checked here
             _check_id("parties", party_id)
-        if len(set(ids)) != len(ids):
-            raise InvalidInput("Two parties share an id; give every party its own id.")
+        _check_unique(ids)
         if sum(isinstance(p, Offender) for p in parties) != 1:
             raise InvalidInput("A case has exactly one offender; pass offender='<id>'.")
         if not any(isinstance(p, Victim) for p in parties):
@@ -499,9 +515,13 @@ def _check_actions(_inst: object, _attribute: object, actions: tuple[AgreementAc
             raise InvalidInput(
                 f"Agreement action {act.id} needs a deadline date (a date, not a datetime)."
             )
-    ids = [a.id for a in actions]
-    if len(set(ids)) != len(ids):
-        raise InvalidInput("Two agreement actions share an id; give each action its own id.")
+    seen: set[str] = set()
+    for act in actions:
+        if act.id in seen:  # a validated id (AgreementAction's own validator): may be named
+            raise InvalidInput(
+                f"Two agreement actions share the id {act.id}; give each action its own id."
+            )
+        seen.add(act.id)
 
 
 @attrs.frozen

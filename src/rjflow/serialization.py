@@ -702,6 +702,12 @@ def from_dict(
             "the keyring and save it with the keyring.",
             path="schema_version",
         )
+    if not legacy and version is None and "schema_version" not in data:
+        raise InvalidDocument(
+            "The document has no schema_version: it is not a saved rjflow case (save cases "
+            "with rjflow.serialization.dumps or to_dict).",
+            path="schema_version",
+        )
     if not legacy and (type(version) is not int or version != SCHEMA_VERSION):
         raise InvalidDocument(
             f"schema_version {shown(version)} is not one this release reads (it reads "
