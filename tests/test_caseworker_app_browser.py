@@ -12,14 +12,12 @@ Without chromium (or playwright) the test is skipped with one line saying how to
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
@@ -29,40 +27,20 @@ from examples.caseworker_app import create_app, seed
 from werkzeug.serving import make_server
 
 from rjflow.store import SQLiteStore
+from tests.browser import CHROMIUM_ARGS, chromium, missing
 
-CHROMIUM = "/usr/bin/chromium"
-# Chromium as the machine's closed network needs it: no sandbox (CI runs as root), no GPU, and
-# none of the background connections it would try at start.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
 SCREENSHOT = Path(__file__).resolve().parents[1] / "out" / "caseworker-app.png"
-
-
-def _missing(why: str) -> NoReturn:
-    how = "apt-get install -y chromium; pip install -e '.[test]'"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why}; CI must have it ({how}, as .ci/run does)")
-    pytest.skip(f"{why}: the browser test needs it ({how})")
 
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
     """A page in headless Debian chromium, or a skip (a failure under CI=true)."""
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        _missing("Debian's chromium is not installed")
+    executable = chromium()
     try:
         from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional
     except ImportError:
-        _missing("the playwright package is not installed")
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+        missing("the playwright package is not installed")
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:

@@ -35,15 +35,7 @@ def test_lists_every_overdue_obligation_under_its_lead(tmp_path: Path) -> None:
         if o.state is DueState.OVERDUE
     }
     assert expected  # the caseload does have overdue work
-    found = set()
-    lead = None
-    for line in result.output.splitlines():
-        if line.startswith("Lead facilitator "):
-            lead = line.split()[2]
-        elif line.startswith("  "):
-            case_id, code, message = line.split(None, 2)
-            found.add((lead, case_id, code.strip("[]"), message))
-    assert found == expected
+    assert _listed(result.output) == expected
     first = result.output.splitlines()[0]
     assert first.startswith(f"Overdue at 2026-12-01 00:00 UTC: {len(expected)} obligation(s)")
 

@@ -8,9 +8,7 @@ browser.  Under CI=true a missing Chromium fails the test, elsewhere it is skipp
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from click.testing import CliRunner
 from rjflow import cli
 from rjflow.reporting import Period, report
 from rjflow.serialization import dumps
+from tests.browser import CHROMIUM_ARGS, chromium
 from tests.synthetic import synthetic_caseload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,34 +75,19 @@ def test_an_unusable_output_folder_exits_3(tmp_path: Path) -> None:
     assert backwards.exit_code == cli.EXIT_USAGE
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is needed for the report page test; .ci/run installs it.")
-        pytest.skip("Chromium is not installed (apt-get install chromium); page not opened.")
-    return found
-
-
 def test_the_page_renders_in_headless_chromium(
     written: tuple[Path, list],  # type: ignore[type-arg]
     tmp_path: Path,
 ) -> None:
     """Chromium draws the page offline; the screenshot shows the plots (their colours)."""
-    browser = _chromium()
+    browser = chromium()
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
     page = (written[0] / "report.html").resolve()
     subprocess.run(
         [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *CHROMIUM_ARGS,
             f"--user-data-dir={tmp_path / 'profile'}",
             f"--screenshot={SCREENSHOT}",
             "--window-size=1200,2400",
