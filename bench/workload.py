@@ -28,14 +28,24 @@ def rj_open(i: int) -> Case:
     return Case.open(
         f"C{i}",
         offence=OFFENCE,
-        offender="O1",
-        victims=["V1"],
+        offender=f"O{i}",
+        victims=[f"V{i}"],
         facilitators=FACILITATORS,
         lead_facilitator="F1",
         sentenced_on=date(2026, 2, 1),
         at=T0,
         actor="F1",
     )
+
+
+# Each case has people of its own (ids "O<i>" and "V<i>" for case "C<i>"), as a real caseload
+# does: a loaded caseload cannot share one "V1" among all its cases.
+def _offender(c: Case) -> str:
+    return "O" + c.case_id[1:]
+
+
+def _victim(c: Case) -> str:
+    return "V" + c.case_id[1:]
 
 
 def _at(k: int) -> datetime:
@@ -57,19 +67,25 @@ STEPS: list[tuple[str, Callable[[Case], Any]]] = [
     ("assess_risk", lambda c: c.assess_risk(RiskOutcome.FAVOURABLE, at=_at(4), actor="F1")),
     (
         "give_information",
-        lambda c: c.give_information("O1", ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"),
+        lambda c: c.give_information(
+            _offender(c), ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"
+        ),
     ),
     (
         "record_consent",
-        lambda c: c.record_consent("O1", ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"),
+        lambda c: c.record_consent(
+            _offender(c), ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"
+        ),
     ),
     (
         "give_information",
-        lambda c: c.give_information("V1", ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"),
+        lambda c: c.give_information(
+            _victim(c), ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"
+        ),
     ),
     (
         "record_consent",
-        lambda c: c.record_consent("V1", ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"),
+        lambda c: c.record_consent(_victim(c), ContactActivity.FACE_TO_FACE, at=_at(4), actor="F1"),
     ),
     ("hold_conference", lambda c: c.hold_conference(at=_at(5), actor="F1")),
     ("record_session", lambda c: c.record_session(duration=_TWO, at=_at(5), actor="F1")),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import sys
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -68,9 +69,15 @@ def _structure_text(value: object, _type: type) -> str:
     if type(value) is not str:
         raise InvalidInput(f"expected text, got {type(value).__name__}")
     if value.isascii():
-        return value  # the common case: ASCII holds no surrogate
+        # The common case: ASCII holds no surrogate.  Short texts (ids, who acted, actions,
+        # stages, enum values) repeat in every event and case of a caseload: one shared object
+        # each (sys.intern) instead of a copy per occurrence.
+        return sys.intern(value) if len(value) < _SHARE_BELOW else value
     return valid_text("text", value, controls=True)
 
+
+#: Texts shorter than this are shared when a document is read (see _structure_text).
+_SHARE_BELOW = 40
 
 CONVERTER.register_structure_hook(str, _structure_text)
 CONVERTER.register_structure_hook(int, _strict(int, "a whole number"))

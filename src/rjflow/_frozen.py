@@ -18,12 +18,22 @@ TypeError: Event data is read-only: it is part of the accepted history.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from rjflow._validate import is_id, redacted
 
-__all__ = ["FREE_TEXT_KEYS", "FrozenDict", "FrozenList", "freeze", "thaw"]
+__all__ = [
+    "EMPTY_DICT",
+    "EMPTY_LIST",
+    "FREE_TEXT_KEYS",
+    "FrozenDict",
+    "FrozenList",
+    "freeze",
+    "frozen_texts",
+    "thaw",
+]
 
 #: The keys whose text values are free text (a closure's note, an agreement action's wording):
 #: their ``repr`` is always redacted.
@@ -119,6 +129,29 @@ _ATOMS = frozenset({str, int, float, bool, type(None), FrozenDict, FrozenList})
 _new_dict, _fill_dict = dict.__new__, dict.update
 _new_list, _fill_list = list.__new__, list.extend
 
+#: The one empty frozen dict and list: being unchangeable, every empty value can be the same
+#: object (a loaded caseload holds one per event otherwise).
+EMPTY_DICT: FrozenDict = _new_dict(FrozenDict)
+EMPTY_LIST: FrozenList = _new_list(FrozenList)
+
+#: Texts shorter than this are shared through ``sys.intern`` when data is frozen: keys,
+#: ids, dates and enum values repeat across every event and case of a caseload; hashes,
+#: commitments and other long texts are unique and are kept as they are.
+_SHARE_BELOW = 40
+_intern = sys.intern
+
+
+def _shared(key: str) -> str:
+    return _intern(key) if type(key) is str and len(key) < _SHARE_BELOW else key
+
+
+def frozen_texts(value: Mapping[str, Any] | None) -> FrozenDict:
+    """``value`` as a frozen dict, the shared empty one when it is empty (an event's
+    ``texts``: its values are immutable :class:`~rjflow.history.FreeText` already)."""
+    if not value:
+        return EMPTY_DICT
+    return value if type(value) is FrozenDict else FrozenDict(value)
+
 
 def freeze(value: Any) -> Any:
     """``value`` with every dict and list (also tuple) replaced by a read-only copy.
@@ -127,18 +160,36 @@ def freeze(value: Any) -> Any:
     objects are left for the hash check to refuse as not JSON data).
     """
     # Built with dict's and list's own methods: this runs for every event recorded or loaded.
-    if type(value) in _ATOMS:
+    # Short texts are shared (``_shared``) and empty values are the shared empty ones, so a
+    # loaded caseload does not hold the same key or id once per event.
+    kind = type(value)
+    if kind is str:
+        return _shared(value)
+    if kind in _ATOMS:
         return value
     if isinstance(value, Mapping):
+        if not value:
+            return EMPTY_DICT
         frozen_dict = _new_dict(FrozenDict)
         _fill_dict(
             frozen_dict,
-            {k: v if type(v) in _ATOMS else freeze(v) for k, v in value.items()},
+            {
+                _shared(k): _shared(v) if type(v) is str else v if type(v) in _ATOMS else freeze(v)
+                for k, v in value.items()
+            },
         )
         return frozen_dict
     if isinstance(value, list | tuple):
+        if not value:
+            return EMPTY_LIST
         frozen_list = _new_list(FrozenList)
-        _fill_list(frozen_list, [v if type(v) in _ATOMS else freeze(v) for v in value])
+        _fill_list(
+            frozen_list,
+            [
+                _shared(v) if type(v) is str else v if type(v) in _ATOMS else freeze(v)
+                for v in value
+            ],
+        )
         return frozen_list
     return value
 

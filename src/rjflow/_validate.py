@@ -237,8 +237,14 @@ def to_enum(cls: type[E], name: str, value: object) -> E:
 
 def enum_values(cls: type[enum.Enum], name: str, value: object, of: str) -> frozenset[Any]:
     """``value`` (a collection, never a ``str``) as a frozenset of ``cls``'s canonical values;
-    ``of`` says what the items are, for the message."""
-    return frozenset(m.value for m in enum_members(cls, name, value, of))
+    ``of`` says what the items are, for the message.  Equal sets are one shared object (a
+    caseload's parties hold the same few, most of them empty)."""
+    values = frozenset(m.value for m in enum_members(cls, name, value, of))
+    return _VALUE_SETS.setdefault(values, values)
+
+
+#: The sets of enum values made so far: few, since each enum has few members.
+_VALUE_SETS: dict[frozenset[Any], frozenset[Any]] = {}
 
 
 def enum_members(cls: type[E], name: str, value: object, of: str) -> frozenset[E]:

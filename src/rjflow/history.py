@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from rjflow._frozen import FrozenDict, freeze, thaw
+from rjflow._frozen import FrozenDict, freeze, frozen_texts, thaw
 from rjflow.errors import HistoryTampered, InvalidDocument
 
 __all__ = [
@@ -161,7 +161,7 @@ class Event:
     to_state: str | None
     previous_hash: str
     hash: str
-    texts: Mapping[str, FreeText] = attrs.field(factory=FrozenDict, converter=FrozenDict)
+    texts: Mapping[str, FreeText] = attrs.field(factory=FrozenDict, converter=frozen_texts)
     occurred_at: datetime | None = None
 
     @classmethod
@@ -202,7 +202,7 @@ class Event:
             to_state,
             previous_hash,
             digest,
-            texts=FrozenDict(texts) if texts else FrozenDict(),
+            texts=frozen_texts(texts),
             occurred_at=occurred_at,
         )
 
@@ -242,6 +242,19 @@ class Event:
             previous_hash=self.previous_hash,
             occurred_at=None if self.occurred_at is None else self.occurred_at.isoformat(),
         )
+
+
+def share_links(events: Sequence[Event]) -> None:
+    """Let each event of a verified chain hold its predecessor's hash object as its
+    ``previous_hash`` (and the first event :data:`GENESIS_HASH`), instead of an equal copy:
+    a loaded history then keeps each 64-digit hash once.  Only for events just built from a
+    document, which nothing else holds yet; the values do not change, so neither do the
+    hashes, equality or the saved text."""
+    previous = GENESIS_HASH
+    for event in events:
+        if event.previous_hash == previous:
+            object.__setattr__(event, "previous_hash", previous)
+        previous = event.hash
 
 
 def verify_chain(events: Sequence[Event]) -> None:
