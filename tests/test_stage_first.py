@@ -5,11 +5,12 @@ input it was given, missing or malformed."""
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from rjflow import ActionRefused, Case, State
+from rjflow import ActionRefused, Case, InvalidInput, State
 from rjflow.states import ACTIONS
 
 from .builders import at_stage
@@ -37,6 +38,8 @@ def _cases() -> list[tuple[str, Case, Any]]:
 
 
 CASES = _cases()
+#: Before any case the builders open.
+T_EARLY = datetime(2000, 1, 1, tzinfo=UTC)
 PAIRS = [
     (label, name)
     for label, case, _ in CASES
@@ -109,3 +112,30 @@ def test_pairs_cover_every_action() -> None:
     those possible at every stage, such as informing a victim)."""
     everywhere = {name for name, a in ACTIONS.items() if set(State) <= set(a.sources)}
     assert {action for _, action in PAIRS} == set(ACTIONS) - everywhere
+
+
+# Issue 15: a typed method checks who acts when and the stage once, and its own _do takes them
+# as checked.  The shortcut must not outlive the call, nor apply to any other action.
+
+
+def test_a_typed_call_refused_for_its_input_leaves_no_checked_state_behind() -> None:
+    case, clock = at_stage(State.PREPARATION)
+    with pytest.raises(InvalidInput):
+        case.record_session(duration="two hours", at=clock(), actor="F1")  # type: ignore[arg-type]
+    assert case._checked is None
+    before = case.version
+    with pytest.raises(InvalidInput):
+        # Earlier than the case's last change: refused, so the time is still checked.
+        case.record_session(duration=timedelta(hours=1), at=T_EARLY, actor="F1")
+    assert case._checked is None and case.version == before
+
+
+def test_a_typed_call_that_succeeds_records_exactly_what_fire_records() -> None:
+    typed, clock = at_stage(State.PREPARATION)
+    fired = copy.deepcopy(typed)
+    at = clock()
+    event = typed.record_session(duration=timedelta(hours=1), at=at, actor="F1")
+    assert typed._checked is None
+    other = fired.fire("record_session", duration=timedelta(hours=1), at=at, actor="F1")
+    assert event.data == other.data and event.at == other.at and event.actor == other.actor
+    assert typed.record == fired.record

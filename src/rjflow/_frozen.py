@@ -134,9 +134,9 @@ _new_list, _fill_list = list.__new__, list.extend
 EMPTY_DICT: FrozenDict = _new_dict(FrozenDict)
 EMPTY_LIST: FrozenList = _new_list(FrozenList)
 
-#: Texts shorter than this are shared through ``sys.intern`` when data is frozen: keys,
-#: ids, dates and enum values repeat across every event and case of a caseload; hashes,
-#: commitments and other long texts are unique and are kept as they are.
+#: Texts shorter than this are shared through ``sys.intern`` when data is frozen (keys always
+#: are): ids, dates and enum values repeat across every event and case of a caseload;
+#: hashes, commitments and other long texts are unique and are kept as they are.
 _SHARE_BELOW = 40
 _intern = sys.intern
 
@@ -167,26 +167,36 @@ def freeze(value: Any) -> Any:
         return _shared(value)
     if kind in _ATOMS:
         return value
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):  # exact dict first: an ABC check is slow
         if not value:
             return EMPTY_DICT
         frozen_dict = _new_dict(FrozenDict)
         _fill_dict(
             frozen_dict,
             {
-                _shared(k): _shared(v) if type(v) is str else v if type(v) in _ATOMS else freeze(v)
+                (_intern(k) if type(k) is str else k): (
+                    (_intern(v) if len(v) < _SHARE_BELOW else v)
+                    if type(v) is str
+                    else v
+                    if type(v) in _ATOMS
+                    else freeze(v)
+                )
                 for k, v in value.items()
             },
         )
         return frozen_dict
-    if isinstance(value, list | tuple):
+    if kind is list or isinstance(value, list | tuple):
         if not value:
             return EMPTY_LIST
         frozen_list = _new_list(FrozenList)
         _fill_list(
             frozen_list,
             [
-                _shared(v) if type(v) is str else v if type(v) in _ATOMS else freeze(v)
+                (_intern(v) if len(v) < _SHARE_BELOW else v)
+                if type(v) is str
+                else v
+                if type(v) in _ATOMS
+                else freeze(v)
                 for v in value
             ],
         )

@@ -183,9 +183,16 @@ def _stage_first(
 
     @functools.wraps(method)
     def stage_first(self: Case, /, *args: _P.args, **kwargs: _P.kwargs) -> Event:
-        when = (kwargs.get("at"), kwargs.get("actor"), kwargs.get("occurred_at"))
-        self._refuse_if_unavailable(self._workflow.action(name), *when)  # type: ignore[arg-type]
-        return method(self, *args, **kwargs)
+        at, actor, occurred_at = kwargs.get("at"), kwargs.get("actor"), kwargs.get("occurred_at")
+        definition = self._workflow.action(name)
+        act = self._refuse_if_unavailable(definition, at, actor, occurred_at)  # type: ignore[arg-type]
+        # Who acts when and the stage are now checked: the method's own _do takes them as
+        # checked when it is called for this action with these very arguments (once).
+        self._checked = (definition, at, actor, occurred_at, act)
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._checked = None
 
     return stage_first
 
@@ -223,7 +230,7 @@ class Case:
     cases that differ in it judge their history differently and are not the same case.
     """
 
-    __slots__ = ("__weakref__", "_events", "_migrated_from", "_record", "_workflow")
+    __slots__ = ("__weakref__", "_checked", "_events", "_migrated_from", "_record", "_workflow")
 
     def __init__(self, record: CaseRecord, events: list[Event], workflow: Workflow) -> None:
         # Internal: use Case.open or rjflow.serialization (loads, from_dict, replay).
@@ -232,6 +239,9 @@ class Case:
         self._workflow = workflow
         # Where a case loaded from an older schema came from (see rjflow.serialization).
         self._migrated_from: dict[str, Any] | None = None
+        # Set by a typed action method while it runs: (action, at, actor, occurred_at, the
+        # checked Acting), so that its _do does not check the same things twice.
+        self._checked: tuple[ActionDef, object, object, object, Acting] | None = None
 
     # -- opening and rebuilding ----------------------------------------------------------------
 
@@ -616,15 +626,19 @@ class Case:
         *,
         judged: bool = True,
         occurred_at: datetime | None = None,
+        checked: Acting | None = None,
     ) -> Event:
         """Check, apply and record one action.  ``recorded``: the stored event being replayed,
         whose hash was already verified; it is reused when it says what this action does.
         ``judged=False``: an event carried over from an older schema, applied as recorded
-        (see :meth:`rjflow.workflow.Workflow.dispatch`)."""
-        act = self._when(at, actor, occurred_at)
+        (see :meth:`rjflow.workflow.Workflow.dispatch`).  ``checked``: who acts when, already
+        checked together with the action's stage by :meth:`_refuse_if_unavailable`."""
+        act = self._when(at, actor, occurred_at) if checked is None else checked
         at, occurred_at = act.at, act.occurred_at
         rec = self._record
-        state, blockers = self._workflow.dispatch(rec, action, inp, act, judged=judged)
+        state, blockers = self._workflow.dispatch(
+            rec, action, inp, act, judged=judged, available=checked is not None
+        )
         if blockers:
             raise ActionRefused(
                 case_id=rec.case_id, state=rec.state.value, action=action.name, blockers=blockers
@@ -679,6 +693,18 @@ class Case:
         actor: str,
         occurred_at: datetime | None = None,
     ) -> Event:
+        checked, self._checked = self._checked, None
+        if (
+            checked is not None
+            and checked[0].name == name
+            and checked[1] is at
+            and checked[2] is actor
+            and checked[3] is occurred_at
+        ):
+            # A typed method's own action, with the arguments its stage check already judged.
+            return self._perform(
+                checked[0], inp, at, actor, occurred_at=occurred_at, checked=checked[4]
+            )
         return self._perform(self._workflow.action(name), inp, at, actor, occurred_at=occurred_at)
 
     def _when(self, at: datetime, actor: str, occurred_at: datetime | None) -> Acting:
@@ -697,12 +723,12 @@ class Case:
 
     def _refuse_if_unavailable(
         self, definition: ActionDef, at: datetime, actor: str, occurred_at: datetime | None
-    ) -> None:
+    ) -> Acting:
         """Raise ActionRefused when ``definition`` cannot happen at the case's stage (or the
         service does not offer it), before its input is looked at (issue 10: a closed case
         says it is closed, whatever the arguments).  Who acts when is checked first, as
-        :meth:`blockers` checks it."""
-        self._when(at, actor, occurred_at)
+        :meth:`blockers` checks it; returns it."""
+        act = self._when(at, actor, occurred_at)
         unavailable = self._workflow._unavailable(self._record, definition)
         if unavailable is not None:
             raise ActionRefused(
@@ -711,6 +737,7 @@ class Case:
                 action=definition.name,
                 blockers=(unavailable,),
             )
+        return act
 
     # -- the triggers (they move the case to another stage) ------------------------------------
 

@@ -308,16 +308,20 @@ class Workflow:
         act: Acting,
         *,
         judged: bool = True,
+        available: bool = False,
     ) -> tuple[State, list[Blocker]]:
         """Run ``action`` through the shared machine: the stage it leads to, or the blockers.
 
         ``judged=False`` is for an event carried over from an older schema: it is judged by
         the rules that schema had (:data:`SCHEMA_1_RULES`, under the policy as it read then),
         not by rules added since, which did not exist when it was recorded.
+        ``available=True``: the caller has just checked that the service offers ``action`` at
+        the record's stage (the typed action methods check it before the input).
         """
-        unavailable = self._unavailable(record, action)
-        if unavailable is not None:
-            return record.state, [unavailable]
+        if not available:
+            unavailable = self._unavailable(record, action)
+            if unavailable is not None:
+                return record.state, [unavailable]
         policy = self.policy if judged else self._schema_1_policy
         carrier = _Carrier(record, policy, inp, act, judged)
         token = DISPATCHING.set(True)  # transitions' per-dispatch chatter stays out of app logs
