@@ -10,10 +10,10 @@ import itertools
 import sys
 
 from rjflow import Event, State
-from rjflow._frozen import EMPTY_DICT, EMPTY_LIST, FrozenDict, freeze
+from rjflow._frozen import EMPTY_DICT, EMPTY_LIST, FrozenDict, freeze, shared_dict
 from rjflow._validate import enum_values
 from rjflow.activities import ContactActivity
-from rjflow.history import GENESIS_HASH, verify_chain
+from rjflow.history import GENESIS_HASH, canonical_json, verify_chain
 from rjflow.serialization import dumps, loads
 from tests.builders import at_stage
 
@@ -102,3 +102,29 @@ def test_sharing_leaves_event_equality_and_hashing_alone() -> None:
     for mine, theirs in zip(case.history, loaded.history, strict=True):
         assert isinstance(theirs, Event)
         assert theirs == mine and theirs.expected_hash() == mine.hash
+
+
+def test_small_data_repeated_across_loaded_events_is_one_object() -> None:
+    case, _ = at_stage(State.REVIEW)
+    text = dumps(case)
+    first, second = loads(text).history, loads(text).history
+    sessions = [e for e in first if e.action == "record_session"]
+    assert len(sessions) >= 2
+    assert all(e.data is sessions[0].data for e in sessions if e.data == sessions[0].data)
+    other = [e for e in second if e.action == "record_session"]
+    assert other[0].data is sessions[0].data
+
+
+def test_sharing_small_data_never_conflates_values_json_tells_apart() -> None:
+    one, true = freeze({"x": 1}), freeze({"x": True})
+    assert one == true  # equal in Python ...
+    assert shared_dict(one) is one
+    assert shared_dict(true) is true  # ... but not in JSON: not shared
+    assert canonical_json(shared_dict(freeze({"x": True}))) == '{"x":true}'
+    zero, minus = freeze({"x": 0.0}), freeze({"x": -0.0})
+    assert shared_dict(zero) is zero and shared_dict(minus) is minus
+    long = freeze({"h": "f" * 64})
+    assert shared_dict(long) is long and shared_dict(freeze({"h": "f" * 64})) is not long
+    a, b = freeze({"k": "v", "n": None}), freeze({"n": None, "k": "v"})
+    assert shared_dict(a) is a and shared_dict(b) is b  # another key order: another text
+    assert shared_dict(freeze({"k": "v", "n": None})) is a

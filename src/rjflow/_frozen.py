@@ -32,6 +32,7 @@ __all__ = [
     "FrozenList",
     "freeze",
     "frozen_texts",
+    "shared_dict",
     "thaw",
 ]
 
@@ -151,6 +152,40 @@ def frozen_texts(value: Mapping[str, Any] | None) -> FrozenDict:
     if not value:
         return EMPTY_DICT
     return value if type(value) is FrozenDict else FrozenDict(value)
+
+
+#: Frozen dicts of a few ids, enum values, whole numbers and booleans, by their items and the
+#: items' types: a caseload's events repeat them (every session "attended" for two hours).
+#: Bounded: emptied when full, which only costs sharing, never correctness.
+_SHARED_DICTS: dict[tuple[Any, ...], FrozenDict] = {}
+_SHARED_DICTS_MAX = 4096
+_SHAREABLE = frozenset({str, int, bool, type(None)})
+
+
+def shared_dict(value: FrozenDict) -> FrozenDict:
+    """An equal frozen dict already in use, when ``value`` holds only short texts, whole numbers,
+    booleans and nulls (at most eight of them); else ``value`` itself.
+
+    Equal means the same keys in the same order with values of the same types and values, so
+    the shared dict has exactly the canonical JSON text (and hash) of ``value`` (``1`` and
+    ``True`` are equal in Python but not in JSON; floats are never shared: ``0.0`` and
+    ``-0.0`` are equal too).
+    """
+    if type(value) is not FrozenDict or len(value) > 8:
+        return value
+    key = []
+    for k, v in value.items():
+        kind = type(v)
+        if kind not in _SHAREABLE or (kind is str and len(v) >= _SHARE_BELOW):
+            return value
+        key.append((k, kind, v))
+    found = _SHARED_DICTS.get(tuple(key))
+    if found is not None:
+        return found
+    if len(_SHARED_DICTS) >= _SHARED_DICTS_MAX:
+        _SHARED_DICTS.clear()
+    _SHARED_DICTS[tuple(key)] = value
+    return value
 
 
 def freeze(value: Any) -> Any:

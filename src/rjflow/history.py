@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from rjflow._frozen import FrozenDict, freeze, frozen_texts, thaw
+from rjflow._frozen import FrozenDict, freeze, frozen_texts, shared_dict, thaw
 from rjflow.errors import HistoryTampered, InvalidDocument
 
 __all__ = [
@@ -244,17 +244,21 @@ class Event:
         )
 
 
-def share_links(events: Sequence[Event]) -> None:
-    """Let each event of a verified chain hold its predecessor's hash object as its
-    ``previous_hash`` (and the first event :data:`GENESIS_HASH`), instead of an equal copy:
-    a loaded history then keeps each 64-digit hash once.  Only for events just built from a
-    document, which nothing else holds yet; the values do not change, so neither do the
-    hashes, equality or the saved text."""
+def share_repeats(events: Sequence[Event]) -> None:
+    """Let the events of a verified chain hold repeated values once: each event its
+    predecessor's hash object as its ``previous_hash`` (the first :data:`GENESIS_HASH`), and
+    small data of ids, enum values and numbers a shared equal dict (see
+    :func:`rjflow._frozen.shared_dict`), instead of equal copies.  Only for events just built
+    from a document, which nothing else holds yet; no value changes, so neither do the hashes,
+    equality or the saved text."""
     previous = GENESIS_HASH
     for event in events:
         if event.previous_hash == previous:
             object.__setattr__(event, "previous_hash", previous)
         previous = event.hash
+        data = shared_dict(event.data)  # type: ignore[arg-type]
+        if data is not event.data:
+            object.__setattr__(event, "data", data)
 
 
 def verify_chain(events: Sequence[Event]) -> None:

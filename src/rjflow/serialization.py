@@ -87,7 +87,7 @@ from rjflow.errors import (
     UnknownAction,
 )
 from rjflow.freetext import ERASE_ACTION, positions_match, reveal, verify_texts
-from rjflow.history import Event, canonical_json, share_links, verify_chain
+from rjflow.history import Event, canonical_json, share_repeats, verify_chain
 from rjflow.integrity import MIN_KEY_BYTES, Keyring, integrity_mac, snapshot_seal
 from rjflow.policy import LONDON_CRC, SCHEDULING_FIELDS, Policy
 from rjflow.record import CaseRecord
@@ -807,7 +807,7 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
             )
     events = [structure(e, Event, f"events[{i}]") for i, e in enumerate(raw_events)]
     _verify_history(events)
-    share_links(events)
+    share_repeats(events)
     provenance = _check_provenance(data["migrated_from"]) if "migrated_from" in data else None
     key_id = _check_integrity(data, events, keyring)
     case: Case | None = None
