@@ -13,6 +13,7 @@ times when valgrind is installed: they do not depend on what else the machine is
 from __future__ import annotations
 
 import argparse
+import enum
 import gc
 import hashlib
 import json
@@ -400,6 +401,42 @@ def memory_loaded(lines: list[str], *, sealed: bool) -> float:
     return (after - before) / len(lines)
 
 
+def memory_breakdown(lines: list[str]) -> list[tuple[str, tuple[int, int]]]:
+    """By kind, the objects one loaded case holds that another loaded case does not share
+    (what loading one more case costs), largest first."""
+    import types
+
+    cases = load_jsonl(lines).cases
+    skip = (type, types.ModuleType, types.FunctionType, enum.Enum)
+
+    def reach(root: object) -> dict[int, object]:
+        seen: dict[int, object] = {}
+        stack = [root]
+        while stack:
+            obj = stack.pop()
+            if id(obj) in seen or isinstance(obj, skip):
+                continue
+            seen[id(obj)] = obj
+            if type(obj).__name__ != "Workflow":  # one per policy, shared by every case
+                stack.extend(gc.get_referents(obj))
+        return seen
+
+    mine, other = reach(cases[1]), reach(cases[2])
+    kinds: dict[str, list[int]] = {}
+    for key, obj in mine.items():
+        if key in other:
+            continue
+        name = type(obj).__name__
+        if isinstance(obj, str):
+            name = "str (a 64-digit hash)" if len(obj) == 64 else "str (other)"
+        elif name == "FrozenDict":
+            name = "FrozenDict (event data)"
+        entry = kinds.setdefault(name, [0, 0])
+        entry[0] += 1
+        entry[1] += sys.getsizeof(obj)
+    return sorted(((k, (c, b)) for k, (c, b) in kinds.items()), key=lambda kv: -kv[1][1])
+
+
 def child_rss(path: Path, sealed: bool) -> tuple[int, int]:
     """Peak RSS (KiB) of a fresh process that loads every case of ``path`` and keeps them, and
     of one that only imports rjflow (the baseline)."""
@@ -725,6 +762,16 @@ def main() -> None:
     ]
     for name, b in rows:
         print(f"| {name} | {b:,.0f} |")
+    print(
+        "\nWhat one completed case loaded from JSON (replayed) holds of its own — objects no "
+        "other loaded case shares (sys.getsizeof, GC header included):\n"
+    )
+    print("| object | count | bytes |")
+    print("|---|---|---|")
+    held = memory_breakdown(plain[:3])
+    for name, (count, size) in held:
+        print(f"| {name} | {count} | {size:,} |")
+    print(f"| **total** | {sum(c for _, (c, _) in held)} | {sum(b for _, (_, b) in held):,} |")
     del plain, sealed
 
     with tempfile.TemporaryDirectory() as tmp:

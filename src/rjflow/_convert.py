@@ -132,13 +132,26 @@ def _structure_date(value: object, _type: type) -> date:
     return parsed
 
 
+#: Durations read so far, by their seconds: a caseload repeats a few (sessions of an hour or
+#: two), so each is held once.  Bounded: emptied when full.
+_DURATIONS: dict[int, timedelta] = {}
+
+
 def _structure_seconds(value: object, _type: type) -> timedelta:
     if type(value) is not int or value < 0:
         raise InvalidInput("expected a duration as a whole number of seconds, 0 or more")
+    found = _DURATIONS.get(value)
+    if found is not None:
+        return found
     try:
-        return timedelta(seconds=value)
+        duration = timedelta(seconds=value)
     except OverflowError:
         pass
+    else:
+        if len(_DURATIONS) >= 1024:
+            _DURATIONS.clear()
+        _DURATIONS[value] = duration
+        return duration
     raise InvalidInput("expected a duration as a whole number of seconds, 0 or more")
 
 
