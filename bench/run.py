@@ -191,6 +191,28 @@ def bench_open(lib: str, n: int, repeat: int, *, gc_on: bool = True) -> float:
     return median_of(repeat, run, holder.clear, gc_on=gc_on) / n
 
 
+def tracked_per_case(make: Callable[[int], Any], n: int = 1_000) -> float:
+    """How many objects the garbage collector tracks for each case ``make`` builds."""
+    gc.collect()
+    before = len(gc.get_objects())
+    kept = [make(i) for i in range(n)]
+    gc.collect()
+    tracked = (len(gc.get_objects()) - before) / n
+    del kept
+    return tracked
+
+
+def gc_floor(n: int, k: int, repeat: int) -> float:
+    """Seconds per case to build n cases of k GC-tracked objects (small lists) with the
+    collector on: what the collector alone costs any library holding that many per case."""
+    holder: list[Any] = []
+
+    def run() -> None:
+        holder[:] = [[[j] for j in range(k - 1)] for _ in range(n)]
+
+    return median_of(repeat, run, holder.clear) / n
+
+
 def bench_refused(lib: str, n: int, repeat: int) -> float:
     """Seconds per refused hold_conference over n cases (rjflow builds the reasons)."""
     cases: list[Any] = []
@@ -644,11 +666,28 @@ def main() -> None:
     print("|---|" + "---|" * (len(sizes) + 2))
     opened = {n: bench_open("rjflow", n, rep) for n in sizes}
     open_off = bench_open("rjflow", small, rep, gc_on=False)
+    open_off_big = bench_open("rjflow", big, rep, gc_on=False)
     scale = opened[big] * big / (opened[small] * small)
     print(
         "| rjflow open | "
         + " | ".join(fmt_time(opened[n]) for n in sizes)
         + f" | {scale:.1f}× (target ≤ 11×) | {fmt_time(open_off)} |"
+    )
+    print(
+        f"| rjflow open, GC off | {fmt_time(open_off)} (N={small:,}) | "
+        f"{fmt_time(open_off_big)} (N={big:,}) | "
+        f"{open_off_big * big / (open_off * small):.1f}× | — |"
+        if len(sizes) == 2
+        else f"| rjflow open, GC off, N={big:,} | {fmt_time(open_off_big)} | — | — |"
+    )
+    k = tracked_per_case(w.rj_open)
+    floor_gc = {n: gc_floor(n, round(k), rep) for n in (small, big)}
+    print(
+        f"| floor: {round(k)} GC-tracked lists per case (what an opened rjflow case holds), "
+        f"GC on | {fmt_time(floor_gc[small])} (N={small:,}) | {fmt_time(floor_gc[big])} "
+        f"(N={big:,}) | {floor_gc[big] * big / (floor_gc[small] * small):.1f}× | — |"
+        if len(sizes) == 2
+        else ""
     )
     fire_scale = (
         (fire[("trigger", big)] + fire[("record", big)])
