@@ -23,6 +23,20 @@ import peers
 import workload as w
 
 
+def _peak_rss_kib() -> int:
+    """This process's peak resident set (KiB): VmHWM, which belongs to the process's own
+    memory since its exec.  (``getrusage``'s ``ru_maxrss`` keeps the maximum across exec, so
+    in a child it reports the parent's peak when the parent was bigger.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main() -> None:
     op = sys.argv[1]
     if op.startswith("rss-"):
@@ -35,7 +49,7 @@ def main() -> None:
             kept = load_jsonl(sys.argv[2], seal_key=w.SEAL_KEY)
         if kept is not None:
             assert kept.ok, kept.problems[:1]
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        print(_peak_rss_kib())
         return
     n = int(sys.argv[2])
     toggle: Callable[[], Any] = ctypes.CDLL(sys.argv[3]).toggle
