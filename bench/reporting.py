@@ -22,9 +22,10 @@ read model would, counting from each case's facts kept as plain data (``CaseFact
 report STORE`` runs it: the caseload imported once into a store (SQLite: kept in
 out/bench-store-<size>-<seed>.sqlite3; PostgreSQL: RJFLOW_POSTGRES_DSN or a server started
 from the machine's binaries, as bench/stores.py does), then ``build_report(store.report_facts(),
-period)`` timed ``--repeat`` times (no case is loaded).  ``--copies K`` (SQLite) copies the
+period)`` timed ``--repeat`` times (no case is loaded).  ``--copies K`` copies the
 stored summaries and facts K-1 times under new case ids, so that the read model holds
-K x size cases while only ``size`` cases' events were saved: the report reads nothing else.
+K x size cases while only ``size`` cases' events were saved: the report reads nothing else
+(PostgreSQL too: its import is not kept between runs).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.synthetic import synthetic_caseload
 
+import rjflow
 from rjflow._report_html import render_html, svg_plots
 from rjflow.case import Case
 from rjflow.caseload import iter_jsonl
@@ -111,6 +113,29 @@ def sqlite_store(path: Path, size: int, seed: int, copies: int) -> tuple[Path, f
     return db, imported
 
 
+def postgres_copies(dsn: str, copies: int) -> None:
+    """As ``sqlite_store`` does: the read model's summaries and facts copied ``copies`` - 1
+    times under new case ids (the facts' own case id changed to match)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for k in range(1, copies):
+            conn.execute(
+                "INSERT INTO rjflow_summaries SELECT case_id || %s, stage, version, opened_at, "
+                "updated_at, offence_category, lead_facilitator, closure_reason, outcome, "
+                "closed_at, sessions_held, due_at, actionable FROM rjflow_summaries "
+                "WHERE case_id NOT LIKE '%%-c%%'",
+                (f"-c{k}",),
+            )
+            conn.execute(
+                "INSERT INTO rjflow_facts SELECT case_id || %s, version, "
+                "jsonb_set(facts::jsonb, '{case_id}', to_jsonb(case_id || %s))::text "
+                "FROM rjflow_facts WHERE case_id NOT LIKE '%%-c%%'",
+                (f"-c{k}", f"-c{k}"),
+            )
+        conn.execute("VACUUM ANALYZE")
+
+
 def store_report(args: argparse.Namespace) -> None:
     """The report from a store's read model (see the module docstring)."""
     path, generated = caseload_file(args.size, args.seed, False)
@@ -132,7 +157,17 @@ def store_report(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             store.import_jsonl(path)
             imported = time.perf_counter() - started
-            where = {"server": "PostgreSQL (RJFLOW_POSTGRES_DSN or started here)"}
+            if args.copies > 1:
+                postgres_copies(schema_dsn, args.copies)
+            import psycopg
+
+            with psycopg.connect(schema_dsn) as conn:
+                server = conn.info.server_version
+            where = {
+                "server": f"PostgreSQL {server // 10000}.{server % 10000} "
+                "(RJFLOW_POSTGRES_DSN or started here)",
+                "psycopg": psycopg.__version__,
+            }
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -156,6 +191,8 @@ def store_report(args: argparse.Namespace) -> None:
         "same_report_each_run": counted == numbers and rows == numbers.cases,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
+        "rjflow": rjflow.__version__,
+        "sqlite": sqlite3.sqlite_version,
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     width = max(len(k) for k in result)
@@ -172,7 +209,7 @@ def main() -> None:
     parser.add_argument(
         "--store", choices=("sqlite", "postgres"), help="the report from a store's facts"
     )
-    parser.add_argument("--copies", type=int, default=1, help="(SQLite) read model copies")
+    parser.add_argument("--copies", type=int, default=1, help="(--store) read model copies")
     parser.add_argument("--repeat", type=int, default=3, help="(--store) timed runs")
     args = parser.parse_args()
     if args.store is not None:
@@ -212,12 +249,21 @@ def main() -> None:
     page = render_html(numbers, svg_plots(numbers))
     draw_s = time.perf_counter() - drawn
     total = time.perf_counter() - started
+    # The floor under loading: reading the lines and json.loads of each (nothing kept).
+    floor = time.perf_counter()
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            json.loads(line)
+    json_s = time.perf_counter() - floor
     result = {
         "cases": cases,
         "sealed": args.sealed,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "generated_s": round(generated, 1),
         "read_and_load_s": round(load_s, 2),
+        "load_ms_per_case": round(load_s / max(cases, 1) * 1000, 3),
+        "json_loads_only_s": round(json_s, 2),
+        "load_over_json_loads": round(load_s / json_s, 1),
         "facts_s": round(facts_s, 2),
         "count_s": round(count_s, 3),
         "plots_and_page_s": round(draw_s, 2),
@@ -227,7 +273,10 @@ def main() -> None:
         "overdue_obligations": overdue,
         "page_kb": len(page) // 1024,
         "wall_s": round(total, 2),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
+        "rjflow": rjflow.__version__,
+        "sqlite": sqlite3.sqlite_version,
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     width = max(len(k) for k in result)
