@@ -294,3 +294,52 @@ def test_stage_before_is_the_last_change_before_the_moment(
 ) -> None:
     before = [stage for t, stage in facts.stages if t < moment]
     assert facts.stage_before(moment) == (before[-1] if before else None)
+
+
+# -- case_facts' steps for the agreement's later life (not on the synthetic caseload's routes) --
+
+
+def _reviewed(actions: list[str]) -> tuple[Any, Any]:
+    from datetime import date  # noqa: PLC0415
+
+    from rjflow import AgreementAction  # noqa: PLC0415
+    from tests.builders import at_stage  # noqa: PLC0415
+
+    case, clock = at_stage(State.CONFERENCE)
+    agreed = [AgreementAction(a, "Mend it", "O1", date(2026, 6, 1)) for a in actions]
+    case.propose_agreement(agreed, at=clock(), actor="F1")
+    for party in ("O1", "V1", "S1", "F1"):
+        case.sign_agreement(party, at=clock(), actor="F1")
+    case.record_session(duration=timedelta(hours=1), at=clock(), actor="F1")
+    case.start_reviews(at=clock(), actor="F1")
+    return case, clock
+
+
+class TestAgreementOutcomeSteps:
+    """The outcome case_facts reads from the events against the one the record keeps
+    (CaseRecord.agreement_outcome, computed by the effects from the same actions)."""
+
+    def test_a_varied_agreement_is_judged_on_its_new_actions(self) -> None:
+        case, clock = _reviewed(["A1", "A2"])
+        # the parties drop A2: only A1 is judged
+        assert case.record.agreement is not None
+        kept = [a for a in case.record.agreement.actions if a.id == "A1"]
+        case.vary_agreement(kept, at=clock(), actor="F1")
+        for party in ("O1", "V1", "S1", "F1"):
+            case.sign_agreement(party, at=clock(), actor="F1")
+        case.record_progress("A1", "done", at=clock(), actor="F1")
+        outcome = case.record.agreement_outcome()
+        assert outcome is not None
+        case.record_session(duration=timedelta(hours=1), at=clock(), actor="F1")
+        case.complete(at=clock(), actor="F1")
+        assert case_facts(case).agreement_outcome == outcome.value
+
+    def test_a_waived_action_counts_as_the_record_counts_it(self) -> None:
+        case, clock = _reviewed(["A1", "A2"])
+        case.record_progress("A1", "done", at=clock(), actor="F1")
+        case.waive_agreement_action("A2", at=clock(), actor="F1")
+        outcome = case.record.agreement_outcome()
+        assert outcome is not None
+        case.record_session(duration=timedelta(hours=1), at=clock(), actor="F1")
+        case.complete(at=clock(), actor="F1")
+        assert case_facts(case).agreement_outcome == outcome.value

@@ -28,7 +28,7 @@ import io
 import json
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -440,10 +440,6 @@ class _HasHistory(Protocol):
     def history(self) -> tuple[Event, ...]: ...  # pragma: no cover
 
 
-def _happened(event: Event) -> datetime:
-    return event.occurred_at or event.at
-
-
 class _Reader:
     """The state one pass over a history needs."""
 
@@ -465,53 +461,85 @@ class _Reader:
         if self.facts.get(name) is None:
             self.facts[name] = when
 
-    def read(self, event: Event) -> None:  # noqa: PLR0912 - one branch per action kind
-        data, action, when = event.data, event.action, _happened(event)
+    def read(self, event: Event) -> None:
+        """Take one event (in history order)."""
+        when = event.occurred_at or event.at
         if event.to_state is not None:
             self.stages.append((when, event.to_state))
-        if action == "open_case":
-            self.facts["case_id"] = data.get("case_id")
-            self.facts["lead"] = data.get("lead_facilitator")
-            self.facts["referred_at"] = when
-            for party in data.get("parties") or ():
-                if party.get("role") == "victim":
-                    self.victims.add(str(party.get("id")))
-        elif action == "add_party":
-            party = data.get("party") or {}
+        action = event.action
+        step = _STEPS.get(action)
+        if step is not None:
+            step(self, event.data, when)
+        if action in _CONTACTS:
+            self.contact(action, event.data, when)
+
+    # One step per action kind that a count reads (every other action only moves the stage).
+
+    def _open_case(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.facts["case_id"] = data.get("case_id")
+        self.facts["lead"] = data.get("lead_facilitator")
+        self.facts["referred_at"] = when
+        for party in data.get("parties") or ():
             if party.get("role") == "victim":
                 self.victims.add(str(party.get("id")))
-        elif action == "assign_lead_facilitator":
-            self.facts["lead"] = data.get("facilitator")
-        elif action == "record_session":
-            if data.get("attendance") == "attended":
-                self.attended += 1
-            else:
-                self.missed += 1
-        elif action == "hold_conference":
-            self.attended += 1  # the conference is its own session
-            self.first("conference_at", when)
-            self.first("first_victim_contact", when)
-        elif action == "propose_agreement":
-            self.proposed, self.last_signature = True, None
-            self.actions = [str(a.get("id")) for a in data.get("actions") or ()]
-        elif action == "vary_agreement":
-            self.actions = [str(a.get("id")) for a in data.get("actions") or ()]
-        elif action == "abandon_agreement":
-            self.proposed, self.actions = False, []
-        elif action == "sign_agreement":
-            self.last_signature = when
-        elif action == "start_reviews" and self.proposed and self.last_signature is not None:
+
+    def _add_party(self, data: Mapping[str, Any], when: datetime) -> None:
+        party = data.get("party") or {}
+        if party.get("role") == "victim":
+            self.victims.add(str(party.get("id")))
+
+    def _assign_lead(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.facts["lead"] = data.get("facilitator")
+
+    def _session(self, data: Mapping[str, Any], when: datetime) -> None:
+        if data.get("attendance") == "attended":
+            self.attended += 1
+        else:
+            self.missed += 1
+
+    def _conference(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.attended += 1  # the conference is its own session
+        self.first("conference_at", when)
+        self.first("first_victim_contact", when)
+
+    def _propose(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.proposed, self.last_signature = True, None
+        self.actions = [str(a.get("id")) for a in data.get("actions") or ()]
+
+    def _vary(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.actions = [str(a.get("id")) for a in data.get("actions") or ()]
+
+    def _abandon(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.proposed, self.actions = False, []
+
+    def _sign(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.last_signature = when
+
+    def _start_reviews(self, data: Mapping[str, Any], when: datetime) -> None:
+        if self.proposed and self.last_signature is not None:
             self.first("agreement_made_at", self.last_signature)
-        elif action == "record_progress":
-            self.statuses[str(data.get("action_id"))] = str(data.get("status"))
-        elif action == "waive_agreement_action":
-            self.statuses[str(data.get("action_id"))] = ActionStatus.WAIVED.value
-        elif action in ("complete", "close"):
-            self.facts["ended_at"] = when
-            reason = data.get("reason") if action == "close" else ClosureReason.COMPLETED.value
-            self.facts["end_reason"] = reason
-            self.facts["agreement_outcome"] = self.outcome()
-        self.contact(action, data, when)
+
+    def _progress(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.statuses[str(data.get("action_id"))] = str(data.get("status"))
+
+    def _waive(self, data: Mapping[str, Any], when: datetime) -> None:
+        self.statuses[str(data.get("action_id"))] = ActionStatus.WAIVED.value
+
+    def _complete(self, data: Mapping[str, Any], when: datetime) -> None:
+        self._end(ClosureReason.COMPLETED.value, when)
+
+    def _close(self, data: Mapping[str, Any], when: datetime) -> None:
+        self._end(data.get("reason"), when)
+
+    def _end(self, reason: object, when: datetime) -> None:
+        self.facts["ended_at"] = when
+        self.facts["end_reason"] = reason
+        self.facts["agreement_outcome"] = self.outcome()
+
+    def _feedback(self, data: Mapping[str, Any], when: datetime) -> None:
+        satisfaction = data.get("satisfaction")
+        if type(satisfaction) is int:  # what CaseFacts.from_dict reads back (no bool)
+            self.feedback.append((when, satisfaction, bool(data.get("things_changed"))))
 
     def contact(self, action: str, data: Mapping[str, Any], when: datetime) -> None:
         if action in _CONTACT_BY_PARTY:
@@ -545,17 +573,36 @@ class _Reader:
         return AgreementOutcome.of(tuple(statuses)).value
 
 
+_Step = Callable[[_Reader, Mapping[str, Any], datetime], None]
+
+#: The step of each action kind a count reads.
+_STEPS: dict[str, _Step] = {
+    "open_case": _Reader._open_case,
+    "add_party": _Reader._add_party,
+    "assign_lead_facilitator": _Reader._assign_lead,
+    "record_session": _Reader._session,
+    "hold_conference": _Reader._conference,
+    "propose_agreement": _Reader._propose,
+    "vary_agreement": _Reader._vary,
+    "abandon_agreement": _Reader._abandon,
+    "sign_agreement": _Reader._sign,
+    "start_reviews": _Reader._start_reviews,
+    "record_progress": _Reader._progress,
+    "waive_agreement_action": _Reader._waive,
+    "complete": _Reader._complete,
+    "close": _Reader._close,
+    "record_feedback": _Reader._feedback,
+}
+_CONTACTS = _CONTACT_BY_PARTY | _CONTACT_BY_VICTIM
+
+
 def case_facts(case: _HasHistory) -> CaseFacts:
     """The milestones of one case (a :class:`rjflow.Case`, or anything with its ``history``),
     read from its events in one pass; see docs/reporting.md for each rule."""
     reader = _Reader()
+    read = reader.read
     for event in case.history:
-        reader.read(event)
-        if event.action == "record_feedback":
-            satisfaction = event.data.get("satisfaction")
-            changed = event.data.get("things_changed")
-            if type(satisfaction) is int:  # what CaseFacts.from_dict reads back (no bool)
-                reader.feedback.append((_happened(event), satisfaction, bool(changed)))
+        read(event)
     facts = reader.facts
     return CaseFacts(
         case_id=str(facts.get("case_id")),
