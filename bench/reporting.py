@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import platform
+import resource
 import sqlite3
 import statistics
 import sys
@@ -283,6 +285,8 @@ def main() -> None:
         "overdue_obligations": overdue,
         "page_kb": len(page) // 1024,
         "wall_s": round(total, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "full_collections": gc.get_stats()[2]["collections"],  # the collector on, as in an app
         "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "rjflow": rjflow.__version__,
