@@ -369,7 +369,7 @@ def _quick_facts(cls: type[CaseFacts], data: Mapping[str, Any]) -> CaseFacts | N
     """:meth:`CaseFacts.from_dict` of data exactly as :meth:`CaseFacts.to_dict` writes it
     (its keys already checked), in as few steps as a report over 100,000 stored cases needs;
     None, TypeError or ValueError for anything else.  It accepts a part of what the
-    field-by-field reading accepts and gives the same facts (tests/test_report_speed.py)."""
+    field-by-field reading accepts and gives the same facts (tests/test_report_fast_paths.py)."""
     case_id, lead = data["case_id"], data["lead"]
     reason, outcome = data["end_reason"], data["agreement_outcome"]
     attended, missed = data["sessions_attended"], data["sessions_missed"]
