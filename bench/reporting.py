@@ -22,22 +22,26 @@ read model would, counting from each case's facts kept as plain data (``CaseFact
 report STORE`` runs it: the caseload imported once into a store (SQLite: kept in
 out/bench-store-<size>-<seed>.sqlite3; PostgreSQL: RJFLOW_POSTGRES_DSN or a server started
 from the machine's binaries, as bench/stores.py does), then ``build_report(store.report_facts(),
-period)`` timed ``--repeat`` times (no case is loaded).  ``--copies K`` (SQLite) copies the
+period)`` timed ``--repeat`` times (no case is loaded).  ``--copies K`` copies the
 stored summaries and facts K-1 times under new case ids, so that the read model holds
-K x size cases while only ``size`` cases' events were saved: the report reads nothing else.
+K x size cases while only ``size`` cases' events were saved: the report reads nothing else
+(PostgreSQL too: its import is not kept between runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import platform
+import resource
 import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.synthetic import synthetic_caseload
 
+import rjflow
 from rjflow._report_html import render_html, svg_plots
 from rjflow.case import Case
 from rjflow.caseload import iter_jsonl
@@ -111,6 +116,29 @@ def sqlite_store(path: Path, size: int, seed: int, copies: int) -> tuple[Path, f
     return db, imported
 
 
+def postgres_copies(dsn: str, copies: int) -> None:
+    """As ``sqlite_store`` does: the read model's summaries and facts copied ``copies`` - 1
+    times under new case ids (the facts' own case id changed to match)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for k in range(1, copies):
+            conn.execute(
+                "INSERT INTO rjflow_summaries SELECT case_id || %s, stage, version, opened_at, "
+                "updated_at, offence_category, lead_facilitator, closure_reason, outcome, "
+                "closed_at, sessions_held, due_at, actionable FROM rjflow_summaries "
+                "WHERE case_id NOT LIKE '%%-c%%'",
+                (f"-c{k}",),
+            )
+            conn.execute(
+                "INSERT INTO rjflow_facts SELECT case_id || %s, version, "
+                "jsonb_set(facts::jsonb, '{case_id}', to_jsonb(case_id || %s))::text "
+                "FROM rjflow_facts WHERE case_id NOT LIKE '%%-c%%'",
+                (f"-c{k}", f"-c{k}"),
+            )
+        conn.execute("VACUUM ANALYZE")
+
+
 def store_report(args: argparse.Namespace) -> None:
     """The report from a store's read model (see the module docstring)."""
     path, generated = caseload_file(args.size, args.seed, False)
@@ -132,7 +160,17 @@ def store_report(args: argparse.Namespace) -> None:
             started = time.perf_counter()
             store.import_jsonl(path)
             imported = time.perf_counter() - started
-            where = {"server": "PostgreSQL (RJFLOW_POSTGRES_DSN or started here)"}
+            if args.copies > 1:
+                postgres_copies(schema_dsn, args.copies)
+            import psycopg
+
+            with psycopg.connect(schema_dsn) as conn:
+                server = conn.info.server_version
+            where = {
+                "server": f"PostgreSQL {server // 10000}.{server % 10000} "
+                "(RJFLOW_POSTGRES_DSN or started here)",
+                "psycopg": psycopg.__version__,
+            }
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -156,6 +194,8 @@ def store_report(args: argparse.Namespace) -> None:
         "same_report_each_run": counted == numbers and rows == numbers.cases,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
+        "rjflow": rjflow.__version__,
+        "sqlite": sqlite3.sqlite_version,
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     width = max(len(k) for k in result)
@@ -172,7 +212,7 @@ def main() -> None:
     parser.add_argument(
         "--store", choices=("sqlite", "postgres"), help="the report from a store's facts"
     )
-    parser.add_argument("--copies", type=int, default=1, help="(SQLite) read model copies")
+    parser.add_argument("--copies", type=int, default=1, help="(--store) read model copies")
     parser.add_argument("--repeat", type=int, default=3, help="(--store) timed runs")
     args = parser.parse_args()
     if args.store is not None:
@@ -183,41 +223,59 @@ def main() -> None:
     at = datetime(2026, 12, 1, tzinfo=UTC)
 
     started = time.perf_counter()
-    facts = []
-    overdue = 0
-    cases = 0
-    load_s = due_s = facts_s = 0.0
-    mark = time.perf_counter()
-    for item in iter_jsonl(path, keyring=RING if args.sealed else None):
-        now = time.perf_counter()
-        load_s += now - mark
-        if isinstance(item, Case):
-            cases += 1
-            facts.append(case_facts(item))
-            mark2 = time.perf_counter()
-            facts_s += mark2 - now
-            overdue += sum(1 for o in item.due(at) if o.state is DueState.OVERDUE)
-            due_s += time.perf_counter() - mark2
+    # As `rjflow report` counts: one pass, each case's facts handed to the tally as it is read
+    # (nothing per case is kept but its facts as JSON text, which the collector never scans).
+    stored: list[str] = []
+    times = {"load": 0.0, "facts": 0.0, "due": 0.0, "keep": 0.0}
+    tally = {"cases": 0, "overdue": 0}
+
+    def facts_as_read() -> Iterator[CaseFacts]:
         mark = time.perf_counter()
-    counted = time.perf_counter()
-    numbers = build_report(facts, period)
-    count_s = time.perf_counter() - counted
+        for item in iter_jsonl(path, keyring=RING if args.sealed else None):
+            now = time.perf_counter()
+            times["load"] += now - mark
+            if isinstance(item, Case):
+                tally["cases"] += 1
+                facts = case_facts(item)
+                mark2 = time.perf_counter()
+                times["facts"] += mark2 - now
+                tally["overdue"] += sum(1 for o in item.due(at) if o.state is DueState.OVERDUE)
+                mark3 = time.perf_counter()
+                times["due"] += mark3 - mark2
+                stored.append(json.dumps(facts.to_dict()))  # for the read model's figure
+                times["keep"] += time.perf_counter() - mark3
+                yield facts
+            mark = time.perf_counter()
+
+    numbers = build_report(facts_as_read(), period)
+    whole = time.perf_counter() - started
+    load_s, facts_s, due_s = times["load"], times["facts"], times["due"]
+    count_s = whole - load_s - facts_s - due_s - times["keep"]  # the tally's own share
+    cases, overdue = tally["cases"], tally["overdue"]
     # What a store's read model would hold: each case's facts as plain data (CaseFacts.to_dict),
     # read back and counted without loading a single case.
-    stored = [json.dumps(f.to_dict()) for f in facts]
     from_facts = time.perf_counter()
     build_report((CaseFacts.from_dict(json.loads(text)) for text in stored), period)
     stored_s = time.perf_counter() - from_facts
     drawn = time.perf_counter()
     page = render_html(numbers, svg_plots(numbers))
     draw_s = time.perf_counter() - drawn
-    total = time.perf_counter() - started
+    total = time.perf_counter() - started - stored_s
+    # The floor under loading: reading the lines and json.loads of each (nothing kept).
+    floor = time.perf_counter()
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            json.loads(line)
+    json_s = time.perf_counter() - floor
     result = {
         "cases": cases,
         "sealed": args.sealed,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "generated_s": round(generated, 1),
         "read_and_load_s": round(load_s, 2),
+        "load_ms_per_case": round(load_s / max(cases, 1) * 1000, 3),
+        "json_loads_only_s": round(json_s, 2),
+        "load_over_json_loads": round(load_s / json_s, 1),
         "facts_s": round(facts_s, 2),
         "count_s": round(count_s, 3),
         "plots_and_page_s": round(draw_s, 2),
@@ -227,7 +285,12 @@ def main() -> None:
         "overdue_obligations": overdue,
         "page_kb": len(page) // 1024,
         "wall_s": round(total, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "full_collections": gc.get_stats()[2]["collections"],  # the collector on, as in an app
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
+        "rjflow": rjflow.__version__,
+        "sqlite": sqlite3.sqlite_version,
         "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     width = max(len(k) for k in result)

@@ -252,9 +252,14 @@ DELETE_FACTS = "DELETE FROM rjflow_facts WHERE case_id = %s"
 
 FACTS_IDS = "SELECT case_id FROM rjflow_facts"
 
-#: One page of the caseload's report facts (see the SQLite store's REPORT_FACTS).
+#: One page of the caseload's report facts (see the SQLite store's REPORT_FACTS).  Each page's
+#: facts are looked up by case id (LATERAL, kept a subquery by OFFSET 0): joined plainly, the
+#: planner chose a hash or merge join that read the whole facts table for every page, so that
+#: a report's reading grew with the square of the caseload (0.97 s against 0.41 s for 100,000).
 REPORT_FACTS = """
     SELECT s.case_id, s.version, f.version, f.facts
-    FROM rjflow_summaries AS s LEFT JOIN rjflow_facts AS f ON f.case_id = s.case_id
+    FROM rjflow_summaries AS s LEFT JOIN LATERAL (
+        SELECT version, facts FROM rjflow_facts WHERE case_id = s.case_id OFFSET 0
+    ) AS f ON true
     WHERE s.case_id > %s ORDER BY s.case_id LIMIT %s
 """
