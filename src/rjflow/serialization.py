@@ -71,6 +71,7 @@ import attrs
 
 from rjflow import _reader
 from rjflow._convert import structure, unstructure
+from rjflow._frozen import freeze, frozen_texts
 from rjflow._upcast import READERS, Provenance, upcast
 from rjflow._validate import _check_id, aware_datetime, collection, is_id, of_type, shown
 from rjflow.case import OPEN_ACTION, Case
@@ -87,7 +88,7 @@ from rjflow.errors import (
     UnknownAction,
 )
 from rjflow.freetext import ERASE_ACTION, positions_match, reveal, verify_texts
-from rjflow.history import Event, canonical_json, share_repeats, verify_chain
+from rjflow.history import Event, FreeText, canonical_json, share_repeats, verify_chain
 from rjflow.integrity import MIN_KEY_BYTES, Keyring, integrity_mac, snapshot_seal
 from rjflow.policy import LONDON_CRC, SCHEDULING_FIELDS, Policy
 from rjflow.record import CaseRecord
@@ -105,6 +106,7 @@ __all__ = [
     "loads",
     "migrated_from",
     "replay",
+    "sealed_history",
     "to_dict",
 ]
 
@@ -276,11 +278,11 @@ def _verify_history(events: Sequence[Event]) -> frozenset[tuple[int, str]]:
 _RECORD_FIELDS = frozenset(f.name for f in attrs.fields(CaseRecord))
 
 
-def _from_snapshot(
+def _sealed_record(
     events: Sequence[Event], snapshot: object, policy: Policy, keyring: Keyring, key_id: str
-) -> Case | None:
-    """The case from its sealed record (chain, texts and integrity already verified), or None
-    when the record was sealed by an earlier release that kept fewer facts (then replay)."""
+) -> dict[str, Any]:
+    """The snapshot's record as JSON data, once its seal checks out against ``events``' head
+    and ``policy``; :class:`InvalidDocument` otherwise."""
     if not isinstance(snapshot, Mapping) or set(snapshot) != _SNAPSHOT_KEYS:
         raise InvalidDocument(
             "'snapshot' must be an object with exactly the fields record and seal.",
@@ -316,6 +318,15 @@ def _from_snapshot(
             "snapshot was altered, or sealed with another key or under another policy. " + _RESEAL,
             path="snapshot.seal",
         )
+    return raw
+
+
+def _from_snapshot(
+    events: Sequence[Event], snapshot: object, policy: Policy, keyring: Keyring, key_id: str
+) -> Case | None:
+    """The case from its sealed record (chain, texts and integrity already verified), or None
+    when the record was sealed by an earlier release that kept fewer facts (then replay)."""
+    raw = _sealed_record(events, snapshot, policy, keyring, key_id)
     if not raw.keys() >= _RECORD_FIELDS:
         # Sealed by an earlier release, before the record kept facts it keeps now (e.g. when
         # the current stage began): its seal is good, but the record would lack them. The
@@ -729,6 +740,118 @@ def from_dict(
                 path=key,
             )
     return case
+
+
+_EVENT_KEYS = frozenset(
+    {"sequence", "at", "actor", "action", "data", "from_state", "to_state"}
+    | {"previous_hash", "hash", "texts"}
+)
+_EVENT_KEYS_LATE = _EVENT_KEYS | {"occurred_at"}
+_TEXT_KEYS = frozenset({"salt", "text"})
+
+
+def _unchecked_event(raw: object) -> Event:
+    """An :class:`Event` made from a stored event's JSON data without the loader's checks
+    (its data frozen, as every event's is):
+    only for :func:`sealed_history`, whose seals then vouch for every value (a value that
+    is not what rjflow writes fails the chain or the seal).  KeyError, TypeError or
+    ValueError when it is not even shaped like an event."""
+    if type(raw) is not dict or not (raw.keys() == _EVENT_KEYS or raw.keys() == _EVENT_KEYS_LATE):
+        raise ValueError("not an event")
+    texts = raw["texts"]
+    if type(texts) is not dict or type(raw["data"]) is not dict:
+        raise ValueError("not an event")
+    kept: dict[str, FreeText] = {}
+    for pointer, text in texts.items():
+        if type(text) is not dict or text.keys() != _TEXT_KEYS:
+            raise ValueError("not a free text")
+        kept[pointer] = FreeText(text["salt"], text["text"])
+    at = datetime.fromisoformat(raw["at"])
+    late = raw.get("occurred_at")
+    occurred = None if late is None else datetime.fromisoformat(late)
+    if (
+        at.tzinfo is None
+        or at.isoformat() != raw["at"]
+        or (occurred is not None and (occurred.tzinfo is None or occurred.isoformat() != late))
+    ):
+        # The hash covers the time as ISO text: only the one spelling rjflow writes is read.
+        raise ValueError("a time not as rjflow writes it")
+    event = object.__new__(Event)
+    for name, value in (
+        ("sequence", raw["sequence"]),
+        ("at", at),
+        ("actor", raw["actor"]),
+        ("action", raw["action"]),
+        ("data", freeze(raw["data"])),
+        ("from_state", raw["from_state"]),
+        ("to_state", raw["to_state"]),
+        ("previous_hash", raw["previous_hash"]),
+        ("hash", raw["hash"]),
+        ("texts", frozen_texts(kept)),
+        ("occurred_at", occurred),
+    ):
+        object.__setattr__(event, name, value)
+    return event
+
+
+def sealed_history(
+    data: Mapping[str, Any], *, keyring: Keyring, policy: Policy | None = None
+) -> tuple[Event, ...] | None:
+    """The history of a sealed document, verified but not replayed: for reading a whole
+    caseload's events (a report) faster than loading each case.
+
+    ``data`` is a saved case as JSON data (:func:`to_dict` with a keyring).  Every check that
+    makes the events trustworthy is made, as :func:`from_dict` makes it with ``keyring``: the
+    policy that judged the case (``policy`` as for :func:`from_dict`), the hash chain, every
+    free text against its commitment, the document's integrity seal (made with the keyring's
+    key over the case id, the number of events and the last event's hash) and the snapshot's
+    seal.  What it does not do is replay the events through the rules and build the case:
+    the integrity seal says rjflow recorded exactly these events with the application's key,
+    and rjflow records only what its rules accepted.  (Without a keyring a history must be
+    replayed: anyone can recompute a chain of hashes.)
+
+    Returns the events (read-only, times as written) or None when the document is not a
+    sealed document of the current schema whose every part checks out; then load it with
+    :func:`from_dict`, which says why it does not load, if it does not.  Never raises for a
+    document's content; raises :class:`~rjflow.InvalidInput` for a ``keyring`` or ``policy``
+    of the wrong type.
+    """
+    of_type("keyring", keyring, Keyring, "a rjflow Keyring")
+    if policy is not None:
+        of_type("policy", policy, Policy, "a rjflow Policy")
+    if (
+        not isinstance(data, Mapping)
+        or "integrity" not in data
+        or type(data.get("schema_version")) is not int
+        or data["schema_version"] != SCHEMA_VERSION
+        or not data.keys() >= _TOP_KEYS
+        or not data.keys() <= _TOP_KEYS | _OPTIONAL_KEYS
+        or type(data["events"]) is not list
+        or not data["events"]
+    ):
+        return None
+    try:
+        judging = _judging_policy(data, policy)
+        events = tuple(_unchecked_event(raw) for raw in data["events"])
+        _verify_history(events)
+        if "migrated_from" in data:
+            _check_provenance(data["migrated_from"])
+        key_id = _check_integrity(data, events, keyring)
+        if key_id is None:
+            return None
+        if "snapshot" in data:
+            _sealed_record(events, data["snapshot"], judging, keyring, key_id)
+        state = next(e.to_state for e in reversed(events) if e.to_state is not None)
+    except (InvalidDocument, KeyError, TypeError, ValueError, AttributeError, StopIteration):
+        return None
+    if (
+        type(data["version"]) is not int
+        or data["version"] != len(events)
+        or data["case_id"] != events[0].data.get("case_id")
+        or data["state"] != state
+    ):
+        return None
+    return events
 
 
 def _judging_policy(data: object, given: Policy | None) -> Policy:

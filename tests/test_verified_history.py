@@ -1,0 +1,119 @@
+"""Reading a sealed caseload's facts from its verified histories (issue 13's report from JSON
+Lines, issue 15's loading): ``iter_jsonl_facts`` must give exactly the facts and the problem
+lines that loading each case in full (``iter_jsonl`` + ``case_facts``) gives, for sealed,
+plain, tampered and foreign documents alike; ``sealed_history`` trusts a history only once
+its chain, free texts and seals check out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rjflow import InvalidInput, Keyring, State
+from rjflow.caseload import iter_jsonl, iter_jsonl_facts
+from rjflow.reporting import CaseFacts, case_facts
+from rjflow.serialization import LineProblem, dumps, from_dict, sealed_history, to_dict
+from tests.builders import at_stage
+from tests.synthetic import synthetic_caseload
+
+RING = Keyring({"k1": b"a key of thirty-two bytes, test1"}, current="k1")
+OTHER = Keyring({"k1": b"another key of 32 bytes, test 2!"}, current="k1")
+
+
+def _sealed(case: Any, ring: Keyring = RING) -> dict[str, Any]:
+    return json.loads(dumps(case, keyring=ring, snapshot=True))
+
+
+def _full(path: Path) -> list[CaseFacts | LineProblem]:
+    return [
+        item if isinstance(item, LineProblem) else case_facts(item)
+        for item in iter_jsonl(path, keyring=RING)
+    ]
+
+
+def _write(tmp_path: Path, documents: list[Any]) -> Path:
+    path = tmp_path / "caseload.jsonl"
+    path.write_text(
+        "".join((d if isinstance(d, str) else json.dumps(d)) + "\n" for d in documents),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _tampered(base: dict[str, Any]) -> list[dict[str, Any]]:
+    """Documents altered in every way a reader must notice, each from a sealed ``base``."""
+    out = []
+
+    def altered(change: Any) -> None:
+        doc = json.loads(json.dumps(base))
+        change(doc)
+        out.append(doc)
+
+    altered(lambda d: d["events"][1]["data"].update({"extra": 1}))  # hashed content
+    altered(lambda d: d["events"][1].update({"unknown": 1}))  # a field no event has
+    altered(lambda d: d.update({"unknown": 1}))  # a field no document has
+    altered(lambda d: d["snapshot"]["record"].update({"version": 99}))  # sealed record
+    altered(lambda d: d["events"].pop())  # a shorter history
+    altered(lambda d: d.update({"version": d["version"] + 1}))  # what the top says
+    altered(lambda d: d.update({"state": "referred" if d["state"] != "referred" else "closed"}))
+    altered(lambda d: d["integrity"].update({"mac": "0" * 64}))  # the seal itself
+    altered(lambda d: d.pop("integrity"))  # the seal removed
+    altered(lambda d: d["events"][0].update({"at": d["events"][0]["at"].replace("+00:00", "Z")}))
+    for index, event in enumerate(base["events"]):
+        if event["texts"]:  # a free text changed beside its commitment
+            pointer = next(iter(event["texts"]))
+
+            def change_text(d: dict[str, Any], i: int = index, p: str = pointer) -> None:
+                d["events"][i]["texts"][p]["text"] = "changed"
+
+            altered(change_text)
+            break
+    return out
+
+
+def test_facts_from_verified_histories_equal_facts_from_loaded_cases(tmp_path: Path) -> None:
+    cases = list(synthetic_caseload(120))
+    path = _write(tmp_path, [_sealed(c) for c in cases])
+    fast = list(iter_jsonl_facts(path, keyring=RING))
+    assert fast == _full(path)
+    assert fast == [case_facts(c) for c in cases]  # and equal to the cases' own facts
+
+
+def test_every_tampered_plain_or_foreign_line_is_the_same_problem_both_ways(
+    tmp_path: Path,
+) -> None:
+    closed, clock = at_stage(State.INTRODUCTION)
+    closed.close(reason="other", note="Moved away.", at=clock(), actor="F1")
+    review, _ = at_stage(State.REVIEW)
+    documents: list[Any] = [_sealed(review), _sealed(closed)]
+    for base in (_sealed(review), _sealed(closed)):
+        documents += _tampered(base)
+    documents.append(to_dict(review))  # plain: no seal, yet a keyring is given
+    documents.append(_sealed(review, OTHER))  # sealed with another secret under the same id
+    documents.append("{not json")
+    documents.append('{"schema_version": 2, "schema_version": 2}')
+    path = _write(tmp_path, documents)
+    fast, full = list(iter_jsonl_facts(path, keyring=RING)), _full(path)
+    assert fast == full
+    problems = [item for item in fast if isinstance(item, LineProblem)]
+    assert len(problems) == len(documents) - 2  # every altered line refused, none let through
+    assert all(isinstance(item, CaseFacts) for item in fast[:2])
+
+
+def test_sealed_history_trusts_only_what_checks_out() -> None:
+    review, _ = at_stage(State.REVIEW)
+    sealed = _sealed(review)
+    events = sealed_history(sealed, keyring=RING)
+    assert events is not None
+    assert list(events) == list(from_dict(sealed, keyring=RING).history)
+    with pytest.raises(TypeError):
+        events[1].data["extra"] = 1  # type: ignore[index]  # read-only, as every event's data
+    for doc in _tampered(sealed):
+        assert sealed_history(doc, keyring=RING) is None
+    assert sealed_history(to_dict(review), keyring=RING) is None
+    assert sealed_history(sealed, keyring=OTHER) is None
+    with pytest.raises(InvalidInput):
+        sealed_history(sealed, keyring=None)  # type: ignore[arg-type]
