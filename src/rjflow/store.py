@@ -215,6 +215,18 @@ class SQLiteStore(EventStore):
                 db.execute("ROLLBACK")
             raise
 
+    def _put_summary(self, tx: Transaction, row: tuple[object, ...]) -> None:
+        """Insert the case's summary row, or set the columns whose values changed (reading the
+        stored row costs less than rewriting indexes whose columns did not change; see
+        :func:`rjflow._sql.update_summary`)."""
+        stored = tx.execute(_sql.GET_SUMMARY, (row[0],)).fetchone()
+        if stored is None:
+            tx.execute(_sql.PUT_SUMMARY, row)
+            return
+        changed = tuple(i for i in range(1, len(row)) if stored[i] != row[i])
+        if changed:
+            tx.execute(_sql.update_summary(changed), (*(row[i] for i in changed), row[0]))
+
     def _read_together(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
         """Several read statements over one committed state: a deferred read transaction,
         which in WAL mode neither waits for a writer nor makes one wait."""
