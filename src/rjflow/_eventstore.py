@@ -736,9 +736,10 @@ class EventStore(abc.ABC):
 
 def _facts_text(case: Case) -> str:
     """The case's report facts as the store keeps them: compact JSON text, keys sorted."""
-    return json.dumps(
-        case_facts(case).to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
+    return _FACTS_JSON(case_facts(case).to_dict())
+
+
+_FACTS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def _corrupt_facts(case_id: object, what: str) -> CorruptRecord:
