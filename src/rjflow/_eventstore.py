@@ -276,7 +276,7 @@ class EventStore(abc.ABC):
             tx.execute(sql.PUT_MIGRATION, write.provenance)
         if write.seal is not None:
             tx.execute(sql.PUT_INTEGRITY, write.seal)
-        self._put_summary(tx, write.summary)
+        self._put_summary(tx, write.summary, new=write.expected_version == 0)
         tx.execute(sql.PUT_FACTS, write.facts)
 
     def _insert_events(self, tx: Transaction, write: Write) -> None:
@@ -316,8 +316,9 @@ class EventStore(abc.ABC):
                 diverged=stored_version == write.expected_version,
             )
 
-    def _put_summary(self, tx: Transaction, row: tuple[object, ...]) -> None:
-        """Write a case's summary row (insert, or replace the stored one)."""
+    def _put_summary(self, tx: Transaction, row: tuple[object, ...], *, new: bool = False) -> None:
+        """Write a case's summary row (insert, or replace the stored one); ``new``: the case's
+        first save (a stored summary is then only one left without events)."""
         tx.execute(self._sql.PUT_SUMMARY, row)
 
     def _put_read_models(self, tx: Transaction, case: Case) -> None:

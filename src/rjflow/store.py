@@ -215,11 +215,12 @@ class SQLiteStore(EventStore):
                 db.execute("ROLLBACK")
             raise
 
-    def _put_summary(self, tx: Transaction, row: tuple[object, ...]) -> None:
+    def _put_summary(self, tx: Transaction, row: tuple[object, ...], *, new: bool = False) -> None:
         """Insert the case's summary row, or set the columns whose values changed (reading the
         stored row costs less than rewriting indexes whose columns did not change; see
-        :func:`rjflow._sql.update_summary`)."""
-        stored = tx.execute(_sql.GET_SUMMARY, (row[0],)).fetchone()
+        :func:`rjflow._sql.update_summary`).  A new case's row is inserted (replacing one a
+        tool left without events) without reading first."""
+        stored = None if new else tx.execute(_sql.GET_SUMMARY, (row[0],)).fetchone()
         if stored is None:
             tx.execute(_sql.PUT_SUMMARY, row)
             return
