@@ -5,8 +5,9 @@
 append-only events, keyed seals, caseload summaries and report facts — written once in
 :class:`rjflow._eventstore.EventStore`; this module is only the connection layer.
 
-Concurrency across servers: a save reads the case's last stored event and inserts the new
-ones in one transaction (READ COMMITTED).  Two servers saving the same case at the same
+Concurrency across servers: a save is one statement (its own READ COMMITTED transaction, one
+round trip): it inserts the new events, their texts, the seal and the read models only if the
+stored event they follow has this copy's hash.  Two servers saving the same case at the same
 version both try to insert the same ``(case_id, sequence)``: PostgreSQL's primary key lets
 the first commit and refuses the second (a unique violation, after waiting for the first),
 which becomes :class:`~rjflow.ConcurrencyConflict`; nothing of the loser's is written.  No
