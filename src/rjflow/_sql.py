@@ -164,6 +164,11 @@ INSERT_EVENT_AFTER = """
     )
 """
 
+#: Whether the event a save's new events follow is stored with this copy's hash.  The SQLite
+#: store checks with this read, then inserts with INSERT_EVENT (see
+#: :meth:`rjflow.store.SQLiteStore._insert_events`).
+HAS_EVENT = "SELECT 1 FROM rjflow_events WHERE case_id = ? AND sequence = ? AND hash = ?"
+
 CASE_EVENTS = """
     SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
            occurred_at
