@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, NamedTuple, Protocol, Self
 
 import attrs
 
@@ -49,7 +49,7 @@ from rjflow.serialization import (
 )
 from rjflow.states import State
 
-__all__ = ["EventStore", "StoreProblem"]
+__all__ = ["EventStore", "StoreProblem", "Write"]
 
 #: The most summaries one query returns.
 MAX_PAGE = 1000
@@ -77,6 +77,25 @@ class StoreProblem:
 
     case_id: str
     message: str
+
+
+class Write(NamedTuple):
+    """Everything one save writes for one case, computed before its transaction: rows of the
+    store's tables, in the order of their columns (see :mod:`rjflow._sql`)."""
+
+    case_id: str
+    #: The version the case had when it was loaded (0: a new case).
+    expected_version: int
+    #: The hash of the stored event the new ones follow (None for a new case).
+    follows: str | None
+    events: list[tuple[object, ...]]
+    texts: list[tuple[str, int, str, str, str]]
+    #: Free-text rows the new erasure events delete.
+    erased: list[tuple[str, int, str]]
+    provenance: tuple[object, ...] | None
+    seal: tuple[str, str, int, str, str] | None
+    summary: tuple[object, ...]
+    facts: tuple[str, int, str]
 
 
 class EventStore(abc.ABC):
@@ -194,40 +213,74 @@ class EventStore(abc.ABC):
         return report
 
     def _append(self, batch: Sequence[tuple[Case, int]]) -> None:
-        """In one write transaction: check every case's stored version, then insert."""
-        sql = self._sql
-        case, expected_version = batch[0] if batch else (None, 0)
-        try:
-            with self._transaction() as tx:
-                for case, expected_version in batch:
-                    self._insert_events(tx, case, expected_version)
-                    texts, erased = rowmap.text_rows(case, expected_version)
-                    if texts:
-                        tx.executemany(sql.INSERT_TEXT, texts)
-                    if erased:
-                        tx.executemany(sql.DELETE_TEXT, erased)
-                    provenance = migrated_from(case)
-                    if expected_version == 0 and provenance is not None:
-                        tx.execute(
-                            sql.PUT_MIGRATION,
-                            (
-                                case.case_id,
-                                provenance["schema_version"],
-                                provenance["version"],
-                                provenance["head"],
-                            ),
-                        )
-                    seal = rowmap.seal_row(self.keyring, case)
-                    if seal is not None:
-                        tx.execute(sql.PUT_INTEGRITY, seal)
-                    self._put_read_models(tx, case)
-        except Duplicate:
-            assert case is not None  # an insert failed, so there was a case
-            actual = self.version(case.case_id)
-            raise rowmap.conflict(case.case_id, expected_version, actual) from None
+        """Write each case's events after its expected version, its texts, seal and read
+        models: all of the batch in one transaction, or nothing.
 
-    def _insert_events(self, tx: Transaction, case: Case, expected_version: int) -> None:
-        """Insert the case's events after ``expected_version``, or raise the conflict.
+        What is written is computed first (:meth:`_write_of`), outside the transaction, so
+        the database is held only for the statements.  A backend may write a lone case in
+        one statement (:meth:`_write_alone`)."""
+        writes = [self._write_of(case, expected_version) for case, expected_version in batch]
+        write = writes[0] if writes else None
+        try:
+            if write is not None and len(writes) == 1 and self._write_alone(write):
+                return
+            with self._transaction() as tx:
+                for write in writes:
+                    self._write(tx, write)
+        except Duplicate:
+            assert write is not None  # an insert failed, so there was a case
+            actual = self.version(write.case_id)
+            raise rowmap.conflict(write.case_id, write.expected_version, actual) from None
+
+    def _write_of(self, case: Case, expected_version: int) -> Write:
+        """The rows one save of ``case`` writes, its read models computed here."""
+        texts, erased = rowmap.text_rows(case, expected_version)
+        provenance = migrated_from(case) if expected_version == 0 else None
+        return Write(
+            case_id=case.case_id,
+            expected_version=expected_version,
+            follows=case.history[expected_version - 1].hash if expected_version else None,
+            events=rowmap.rows(case, expected_version),
+            texts=texts,
+            erased=erased,
+            provenance=(
+                (
+                    case.case_id,
+                    provenance["schema_version"],
+                    provenance["version"],
+                    provenance["head"],
+                )
+                if provenance is not None
+                else None
+            ),
+            seal=rowmap.seal_row(self.keyring, case),
+            summary=self._summary_row(summarise(case)),
+            facts=(case.case_id, case.version, _facts_text(case)),
+        )
+
+    def _write_alone(self, write: Write) -> bool:
+        """Write one case's rows in a single statement, which is its own transaction, and
+        return True; or return False (the default) to have :meth:`_write` do it inside
+        :meth:`_transaction`.  Raises as :meth:`_transaction` and :meth:`_write` do."""
+        return False
+
+    def _write(self, tx: Transaction, write: Write) -> None:
+        """Write one case's rows in the transaction ``tx``, or raise the conflict."""
+        sql = self._sql
+        self._insert_events(tx, write)
+        if write.texts:
+            tx.executemany(sql.INSERT_TEXT, write.texts)
+        if write.erased:
+            tx.executemany(sql.DELETE_TEXT, write.erased)
+        if write.provenance is not None:
+            tx.execute(sql.PUT_MIGRATION, write.provenance)
+        if write.seal is not None:
+            tx.execute(sql.PUT_INTEGRITY, write.seal)
+        self._put_summary(tx, write.summary, new=write.expected_version == 0)
+        tx.execute(sql.PUT_FACTS, write.facts)
+
+    def _insert_events(self, tx: Transaction, write: Write) -> None:
+        """Insert the case's events after its expected version, or raise the conflict.
 
         The check is the database's, in the inserts themselves: a new case's first event
         takes the key ``(case_id, 1)`` (refused if the id is taken: Duplicate, then
@@ -237,29 +290,40 @@ class EventStore(abc.ABC):
         key.  No separate read of the last event, so no extra round trip.
         """
         sql = self._sql
-        new = rowmap.rows(case, expected_version)
-        if expected_version:
-            follows = (case.case_id, expected_version, case.history[expected_version - 1].hash)
+        new = write.events
+        if write.follows is not None:
+            follows = (write.case_id, write.expected_version, write.follows)
             inserted = (
                 tx.execute(sql.INSERT_EVENT_AFTER, (*new[0], *follows)).rowcount if new else None
             )
             if inserted == 0 or not new:
-                last = tx.execute(sql.LAST_EVENT, (case.case_id,)).fetchone()
-                stored_version, stored_hash = last if last is not None else (0, None)
-                if (stored_version, stored_hash) != follows[1:] or new:
-                    raise rowmap.conflict(
-                        case.case_id,
-                        expected_version,
-                        int(stored_version),
-                        diverged=stored_version == expected_version,
-                    )
+                self._refuse(tx, write)
             new = new[1:]
         if new:
             tx.executemany(sql.INSERT_EVENT, new)
 
+    def _refuse(self, tx: Transaction, write: Write) -> None:
+        """After the stored event ``write`` follows was not found (nothing inserted): raise
+        the conflict the stored last event shows; return only when ``write`` adds no events
+        and the store's last event is the one it follows (saving nothing new)."""
+        last = tx.execute(self._sql.LAST_EVENT, (write.case_id,)).fetchone()
+        stored_version, stored_hash = last if last is not None else (0, None)
+        if (stored_version, stored_hash) != (write.expected_version, write.follows) or write.events:
+            raise rowmap.conflict(
+                write.case_id,
+                write.expected_version,
+                int(stored_version),
+                diverged=stored_version == write.expected_version,
+            )
+
+    def _put_summary(self, tx: Transaction, row: tuple[object, ...], *, new: bool = False) -> None:
+        """Write a case's summary row (insert, or replace the stored one); ``new``: the case's
+        first save (a stored summary is then only one left without events)."""
+        tx.execute(self._sql.PUT_SUMMARY, row)
+
     def _put_read_models(self, tx: Transaction, case: Case) -> None:
         """Write the case's read models at its version: its summary and its report facts."""
-        tx.execute(self._sql.PUT_SUMMARY, self._summary_row(summarise(case)))
+        self._put_summary(tx, self._summary_row(summarise(case)))
         tx.execute(self._sql.PUT_FACTS, (case.case_id, case.version, _facts_text(case)))
 
     def _recompute_read_models(self, tx: Transaction) -> int:
@@ -673,9 +737,10 @@ class EventStore(abc.ABC):
 
 def _facts_text(case: Case) -> str:
     """The case's report facts as the store keeps them: compact JSON text, keys sorted."""
-    return json.dumps(
-        case_facts(case).to_dict(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-    )
+    return _FACTS_JSON(case_facts(case).to_dict())
+
+
+_FACTS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode
 
 
 def _corrupt_facts(case_id: object, what: str) -> CorruptRecord:

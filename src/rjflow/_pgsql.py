@@ -8,6 +8,8 @@ use ``timestamptz`` and ``boolean``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 #: The store's own schema version, kept in ``rjflow_meta`` (the same numbering as SQLite's).
 #: 4: each case's report facts (``rjflow_facts``); a store at 3 is migrated when it is opened.
 STORE_SCHEMA_VERSION = 4
@@ -176,11 +178,12 @@ CASE_TEXTS = "SELECT sequence, pointer, salt, text FROM rjflow_texts WHERE case_
 
 DELETE_TEXT = "DELETE FROM rjflow_texts WHERE case_id = %s AND sequence = %s AND pointer = %s"
 
-PUT_INTEGRITY = """
+_INTEGRITY_CONFLICT = """ON CONFLICT (case_id) DO UPDATE SET key_id = EXCLUDED.key_id,
+        version = EXCLUDED.version, head = EXCLUDED.head, mac = EXCLUDED.mac"""
+PUT_INTEGRITY = f"""
     INSERT INTO rjflow_integrity (case_id, key_id, version, head, mac)
     VALUES (%s, %s, %s, %s, %s)
-    ON CONFLICT (case_id) DO UPDATE SET key_id = EXCLUDED.key_id, version = EXCLUDED.version,
-        head = EXCLUDED.head, mac = EXCLUDED.mac
+    {_INTEGRITY_CONFLICT}
 """
 
 GET_INTEGRITY = (
@@ -205,15 +208,17 @@ _SUMMARY_COLUMNS = """case_id, stage, version, opened_at, updated_at, offence_ca
 PUT_SUMMARY = f"""
     INSERT INTO rjflow_summaries ({_SUMMARY_COLUMNS})
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-    ON CONFLICT (case_id) DO UPDATE SET
+    {{on_conflict}}
+"""
+_SUMMARY_CONFLICT = """ON CONFLICT (case_id) DO UPDATE SET
         stage = EXCLUDED.stage, version = EXCLUDED.version, opened_at = EXCLUDED.opened_at,
         updated_at = EXCLUDED.updated_at, offence_category = EXCLUDED.offence_category,
         lead_facilitator = EXCLUDED.lead_facilitator,
         closure_reason = EXCLUDED.closure_reason, outcome = EXCLUDED.outcome,
         closed_at = EXCLUDED.closed_at, sessions_held = EXCLUDED.sessions_held,
         due_at = EXCLUDED.due_at, actionable = EXCLUDED.actionable
-    WHERE rjflow_summaries.version <= EXCLUDED.version
-"""
+    WHERE rjflow_summaries.version <= EXCLUDED.version"""
+PUT_SUMMARY = PUT_SUMMARY.format(on_conflict=_SUMMARY_CONFLICT)
 
 GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE case_id = %s"
 
@@ -240,10 +245,12 @@ COUNT_BY_STAGE = "SELECT stage, COUNT(*) FROM rjflow_summaries GROUP BY stage"
 # -- the report facts (schema 4) ---------------------------------------------------------------
 
 #: Facts never go back either (see PUT_SUMMARY).
-PUT_FACTS = """
+_FACTS_CONFLICT = """ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version,
+        facts = EXCLUDED.facts
+    WHERE rjflow_facts.version <= EXCLUDED.version"""
+PUT_FACTS = f"""
     INSERT INTO rjflow_facts (case_id, version, facts) VALUES (%s, %s, %s)
-    ON CONFLICT (case_id) DO UPDATE SET version = EXCLUDED.version, facts = EXCLUDED.facts
-    WHERE rjflow_facts.version <= EXCLUDED.version
+    {_FACTS_CONFLICT}
 """
 
 GET_FACTS = "SELECT version, facts FROM rjflow_facts WHERE case_id = %s"
@@ -263,3 +270,114 @@ REPORT_FACTS = """
     ) AS f ON true
     WHERE s.case_id > %s ORDER BY s.case_id LIMIT %s
 """
+
+# -- one save in one statement -----------------------------------------------------------------
+
+#: Each table a save writes: its columns and their types (the types name each value's type
+#: in the statement, so that a None or a small int is read as the column's type).
+_EVENT_TYPES = (
+    ("case_id", "text"),
+    ("sequence", "integer"),
+    ("at", "text"),
+    ("actor", "text"),
+    ("action", "text"),
+    ("data", "text"),
+    ("from_state", "text"),
+    ("to_state", "text"),
+    ("previous_hash", "text"),
+    ("hash", "text"),
+    ("occurred_at", "text"),
+)
+_TEXT_TYPES = (
+    ("case_id", "text"),
+    ("sequence", "integer"),
+    ("pointer", "text"),
+    ("salt", "text"),
+    ("text", "text"),
+)
+_MIGRATION_TYPES = (
+    ("case_id", "text"),
+    ("schema_version", "integer"),
+    ("version", "integer"),
+    ("head", "text"),
+)
+_INTEGRITY_TYPES = (
+    ("case_id", "text"),
+    ("key_id", "text"),
+    ("version", "integer"),
+    ("head", "text"),
+    ("mac", "text"),
+)
+_SUMMARY_TYPES = (
+    ("case_id", "text"),
+    ("stage", "text"),
+    ("version", "integer"),
+    ("opened_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+    ("offence_category", "text"),
+    ("lead_facilitator", "text"),
+    ("closure_reason", "text"),
+    ("outcome", "text"),
+    ("closed_at", "timestamptz"),
+    ("sessions_held", "integer"),
+    ("due_at", "timestamptz"),
+    ("actionable", "boolean"),
+)
+_FACTS_TYPES = (("case_id", "text"), ("version", "integer"), ("facts", "text"))
+
+
+def _insert(
+    name: str, table: str, types: tuple[tuple[str, str], ...], rows: int, tail: str = ""
+) -> str:
+    """One CTE inserting ``rows`` rows into ``table``, only if the gate holds a row; ``tail``:
+    its ON CONFLICT clause."""
+    columns = ", ".join(column for column, _ in types)
+    row = "(" + ", ".join(f"%s::{kind}" for _, kind in types) + ")"
+    values = ", ".join([row] * rows)
+    return (
+        f"{name} AS (INSERT INTO {table} ({columns}) SELECT v.* FROM (VALUES {values}) "
+        f"AS v ({columns}), gate {tail})"
+    )
+
+
+@lru_cache(maxsize=128)
+def save_case(events: int, texts: int, *, follows: bool, provenance: bool, seal: bool) -> str:
+    """One save of one case as one statement (so one round trip, and one transaction even in
+    autocommit): ``events`` event rows and ``texts`` free-text rows, the provenance and seal
+    rows when asked, the summary and the report facts.
+
+    Its values, in order: the gate's ``(case_id, expected_version, follows_hash)`` when
+    ``follows``; each event row; each text row; the provenance row; the seal row; the
+    summary row; the facts row.  Every insert happens only if the gate holds a row: the
+    stored event the new ones follow is there with the hash this copy has (a new case: always),
+    which is the same check as INSERT_EVENT_AFTER's, for all of the case's rows at once.  It
+    returns the number of events inserted: 0 when the gate was empty (nothing was written);
+    two writers at one version collide on the events' key (a unique violation, nothing
+    written).  The CTEs see one snapshot, so a save that also deletes erased texts is not
+    written this way (see :meth:`rjflow._eventstore.EventStore._write`)."""
+    gate = (
+        "SELECT 1 FROM rjflow_events WHERE case_id = %s AND sequence = %s AND hash = %s"
+        if follows
+        else "SELECT 1"
+    )
+    parts = [
+        f"gate AS ({gate})",
+        _insert("new_events", "rjflow_events", _EVENT_TYPES, events, "RETURNING 1"),
+    ]
+    if texts:
+        parts.append(_insert("new_texts", "rjflow_texts", _TEXT_TYPES, texts))
+    if provenance:
+        parts.append(
+            _insert(
+                "provenance",
+                "rjflow_migrations",
+                _MIGRATION_TYPES,
+                1,
+                "ON CONFLICT (case_id) DO NOTHING",
+            )
+        )
+    if seal:
+        parts.append(_insert("seal", "rjflow_integrity", _INTEGRITY_TYPES, 1, _INTEGRITY_CONFLICT))
+    parts.append(_insert("summary", "rjflow_summaries", _SUMMARY_TYPES, 1, _SUMMARY_CONFLICT))
+    parts.append(_insert("facts", "rjflow_facts", _FACTS_TYPES, 1, _FACTS_CONFLICT))
+    return "WITH " + ",\n".join(parts) + "\nSELECT count(*) FROM new_events"

@@ -6,6 +6,8 @@ under the same names, in :mod:`rjflow._pgsql`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 #: The store's own schema version, kept in ``rjflow_meta``.
 #: 2: free text kept in ``rjflow_texts``, beside the hashed events, so that it can be erased.
 #: 3: the caseload summaries (``rjflow_summaries``) and append-only triggers on the events;
@@ -162,6 +164,11 @@ INSERT_EVENT_AFTER = """
     )
 """
 
+#: Whether the event a save's new events follow is stored with this copy's hash.  The SQLite
+#: store checks with this read, then inserts with INSERT_EVENT (see
+#: :meth:`rjflow.store.SQLiteStore._insert_events`).
+HAS_EVENT = "SELECT 1 FROM rjflow_events WHERE case_id = ? AND sequence = ? AND hash = ?"
+
 CASE_EVENTS = """
     SELECT sequence, at, actor, action, data, from_state, to_state, previous_hash, hash,
            occurred_at
@@ -209,6 +216,21 @@ PUT_SUMMARY = f"""
 
 GET_SUMMARY = f"SELECT {_SUMMARY_COLUMNS} FROM rjflow_summaries WHERE case_id = ?"
 
+#: The summary's columns, in the order of PUT_SUMMARY's values and GET_SUMMARY's row.
+SUMMARY_COLUMNS = tuple(name.strip() for name in _SUMMARY_COLUMNS.split(","))
+
+
+@lru_cache(maxsize=64)
+def update_summary(changed: tuple[int, ...]) -> str:
+    """The statement setting the summary columns at the indexes ``changed`` (values in that
+    order, then the case id).  SQLite rewrites an index whenever an UPDATE sets one of its
+    columns, changed or not, so a save sets only the columns whose values changed: appending
+    an event to a case usually moves its version, times and counts, not its stage, lead or
+    opening, and their indexes are then left alone."""
+    columns = ", ".join(f"{SUMMARY_COLUMNS[i]} = ?" for i in changed)
+    return f"UPDATE rjflow_summaries SET {columns} WHERE case_id = ?"
+
+
 DELETE_SUMMARY = "DELETE FROM rjflow_summaries WHERE case_id = ?"
 
 SUMMARY_IDS = "SELECT case_id FROM rjflow_summaries"
@@ -231,7 +253,12 @@ COUNT_BY_STAGE = "SELECT stage, COUNT(*) FROM rjflow_summaries GROUP BY stage"
 
 # -- the report facts (schema 4) ---------------------------------------------------------------
 
-PUT_FACTS = "INSERT OR REPLACE INTO rjflow_facts (case_id, version, facts) VALUES (?, ?, ?)"
+#: An upsert, not INSERT OR REPLACE: the stored row is updated where it is (REPLACE deletes
+#: it and inserts it again under a new rowid, writing the table and its key's index twice).
+PUT_FACTS = """
+    INSERT INTO rjflow_facts (case_id, version, facts) VALUES (?, ?, ?)
+    ON CONFLICT (case_id) DO UPDATE SET version = excluded.version, facts = excluded.facts
+"""
 
 GET_FACTS = "SELECT version, facts FROM rjflow_facts WHERE case_id = ?"
 

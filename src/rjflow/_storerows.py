@@ -41,16 +41,22 @@ __all__ = [
 ]
 
 
+#: How an event's data is kept: ``json.dumps(data, ensure_ascii=False, sort_keys=True)``,
+#: with the encoder made once rather than at every call.
+_DATA_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def rows(case: Case, after: int) -> list[tuple[object, ...]]:
     """The case's events after version ``after`` as rows of ``rjflow_events``."""
+    case_id = case.case_id
     return [
         (
-            case.case_id,
+            case_id,
             e.sequence,
             e.at.isoformat(),
             e.actor,
             e.action,
-            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+            _DATA_JSON(e.data),
             e.from_state,
             e.to_state,
             e.previous_hash,

@@ -5,8 +5,9 @@
 append-only events, keyed seals, caseload summaries and report facts — written once in
 :class:`rjflow._eventstore.EventStore`; this module is only the connection layer.
 
-Concurrency across servers: a save reads the case's last stored event and inserts the new
-ones in one transaction (READ COMMITTED).  Two servers saving the same case at the same
+Concurrency across servers: a save is one statement (its own READ COMMITTED transaction, one
+round trip): it inserts the new events, their texts, the seal and the read models only if the
+stored event they follow has this copy's hash.  Two servers saving the same case at the same
 version both try to insert the same ``(case_id, sequence)``: PostgreSQL's primary key lets
 the first commit and refuses the second (a unique violation, after waiting for the first),
 which becomes :class:`~rjflow.ConcurrencyConflict`; nothing of the loser's is written.  No
@@ -26,7 +27,7 @@ import psycopg.errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from rjflow import _pgsql
-from rjflow._eventstore import Duplicate, EventStore, Transaction
+from rjflow._eventstore import Duplicate, EventStore, Transaction, Write
 from rjflow._storerows import version_error
 from rjflow.errors import InvalidInput, StoreUnavailable
 from rjflow.integrity import Keyring
@@ -137,6 +138,39 @@ class PostgresStore(EventStore):
         except (psycopg.Error, PoolTimeout) as exc:
             raise _unavailable(exc) from None
 
+    def _write_alone(self, write: Write) -> bool:
+        """A lone case in one statement, outside any explicit transaction (autocommit makes
+        the statement its own transaction): one round trip instead of BEGIN, the inserts,
+        the summary, the facts and COMMIT each waiting for the server."""
+        statement = _one_statement(write)
+        if statement is None:
+            return False
+        try:
+            with self._connection() as conn, conn.cursor() as cur:
+                self._write_statement(cur, write, statement)
+        except psycopg.errors.UniqueViolation:
+            raise Duplicate from None
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise _unavailable(exc) from None
+        return True
+
+    def _write(self, tx: Transaction, write: Write) -> None:
+        """In a transaction (an import's batch): each case in one statement when it can be."""
+        statement = _one_statement(write)
+        if statement is None:
+            super()._write(tx, write)
+        else:
+            self._write_statement(tx, write, statement)
+
+    def _write_statement(
+        self, tx: Transaction, write: Write, statement: tuple[str, list[object]]
+    ) -> None:
+        """Run :func:`rjflow._pgsql.save_case`; nothing inserted means the stored event the
+        new ones follow is not this copy's: raise the conflict the store's last event shows."""
+        (inserted,) = tx.execute(*statement).fetchone()
+        if inserted == 0:
+            self._refuse(tx, write)
+
     def _read_together(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
         try:
             with self._connection() as conn:
@@ -164,6 +198,35 @@ class PostgresStore(EventStore):
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+def _one_statement(write: Write) -> tuple[str, list[object]] | None:
+    """:func:`rjflow._pgsql.save_case` and its values for ``write``; None when the save
+    deletes erased texts (rows its inserts may add: one statement sees one snapshot) or adds
+    no events (nothing to gate on: the checked, multi-statement path handles it)."""
+    if write.erased or not write.events:
+        return None
+    sql = _pgsql.save_case(
+        len(write.events),
+        len(write.texts),
+        follows=write.follows is not None,
+        provenance=write.provenance is not None,
+        seal=write.seal is not None,
+    )
+    params: list[object] = []
+    if write.follows is not None:
+        params += (write.case_id, write.expected_version, write.follows)
+    for row in write.events:
+        params += row
+    for text in write.texts:
+        params += text
+    if write.provenance is not None:
+        params += write.provenance
+    if write.seal is not None:
+        params += write.seal
+    params += write.summary
+    params += write.facts
+    return sql, params
 
 
 #: The schema versions this release migrates when a store is opened.

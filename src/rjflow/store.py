@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rjflow import _sql
-from rjflow._eventstore import Duplicate, EventStore, StoreProblem, Transaction
+from rjflow._eventstore import Duplicate, EventStore, StoreProblem, Transaction, Write
 from rjflow._storerows import version_error
 from rjflow.errors import InvalidInput, StoreUnavailable
 from rjflow.integrity import Keyring
@@ -214,6 +214,34 @@ class SQLiteStore(EventStore):
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+    def _insert_events(self, tx: Transaction, write: Write) -> None:
+        """Check that the stored event the new ones follow has this copy's hash (a read),
+        then insert them (plain inserts): nothing can come between the two, as the write
+        transaction holds SQLite's only write lock.  INSERT_EVENT_AFTER would do both in one
+        statement, but an ``INSERT ... SELECT`` reading the table it writes makes SQLite set
+        the selected row aside and keep a statement journal, which cost an append about as
+        much as its commit.  A new case's first event takes the key ``(case_id, 1)``: refused
+        if the id is taken (Duplicate, then CaseExists)."""
+        if write.follows is not None:
+            follows = (write.case_id, write.expected_version, write.follows)
+            if not write.events or tx.execute(_sql.HAS_EVENT, follows).fetchone() is None:
+                self._refuse(tx, write)
+        if write.events:
+            tx.executemany(_sql.INSERT_EVENT, write.events)
+
+    def _put_summary(self, tx: Transaction, row: tuple[object, ...], *, new: bool = False) -> None:
+        """Insert the case's summary row, or set the columns whose values changed (reading the
+        stored row costs less than rewriting indexes whose columns did not change; see
+        :func:`rjflow._sql.update_summary`).  A new case's row is inserted (replacing one a
+        tool left without events) without reading first."""
+        stored = None if new else tx.execute(_sql.GET_SUMMARY, (row[0],)).fetchone()
+        if stored is None:
+            tx.execute(_sql.PUT_SUMMARY, row)
+            return
+        changed = tuple(i for i in range(1, len(row)) if stored[i] != row[i])
+        if changed:
+            tx.execute(_sql.update_summary(changed), (*(row[i] for i in changed), row[0]))
 
     def _read_together(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Any]]:
         """Several read statements over one committed state: a deferred read transaction,
