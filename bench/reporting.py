@@ -215,6 +215,9 @@ def main() -> None:
         help="(with --sealed) facts from each verified history, no case built (iter_jsonl_facts)",
     )
     parser.add_argument(
+        "--workers", type=int, default=1, help="(--verified-history) processes reading at once"
+    )
+    parser.add_argument(
         "--store", choices=("sqlite", "postgres"), help="the report from a store's facts"
     )
     parser.add_argument("--copies", type=int, default=1, help="(--store) read model copies")
@@ -241,7 +244,7 @@ def main() -> None:
             # Sealed documents' facts read from their verified histories, no case built
             # (rjflow.caseload.iter_jsonl_facts); no case, so no due dates either.
             mark = time.perf_counter()
-            for item in iter_jsonl_facts(path, keyring=RING):
+            for item in iter_jsonl_facts(path, keyring=RING, workers=args.workers):
                 now = time.perf_counter()
                 times["load"] += now - mark
                 if isinstance(item, CaseFacts):
@@ -292,6 +295,7 @@ def main() -> None:
         "cases": cases,
         "sealed": args.sealed,
         "verified_history": args.verified_history,
+        "workers": args.workers,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "generated_s": round(generated, 1),
         "read_and_load_s": round(load_s, 2),

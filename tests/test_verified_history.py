@@ -117,3 +117,28 @@ def test_sealed_history_trusts_only_what_checks_out() -> None:
     assert sealed_history(sealed, keyring=OTHER) is None
     with pytest.raises(InvalidInput):
         sealed_history(sealed, keyring=None)  # type: ignore[arg-type]
+
+
+def test_reading_in_worker_processes_gives_the_same_items_in_the_same_order(
+    tmp_path: Path,
+) -> None:
+    review, _ = at_stage(State.REVIEW)
+    sealed = _sealed(review)
+    cases = list(synthetic_caseload(40))
+    documents: list[Any] = [_sealed(c) for c in cases[:20]]
+    documents += _tampered(sealed)
+    documents += [_sealed(c) for c in cases[20:]]
+    path = _write(tmp_path, documents)
+    with path.open("ab") as fh:  # a line that is not UTF-8, then one more case
+        fh.write(b'{"caf\xe9"}\n' + json.dumps(sealed).encode() + b"\n")
+    one = list(iter_jsonl_facts(path, keyring=RING))
+    two = list(iter_jsonl_facts(path, keyring=RING, workers=2))
+    assert two == one == _full(path)
+    assert [type(x).__name__ for x in one].count("LineProblem") == len(_tampered(sealed)) + 1
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, "2", True])
+def test_workers_must_be_a_whole_number_one_or_more(tmp_path: Path, workers: object) -> None:
+    path = _write(tmp_path, [])
+    with pytest.raises(InvalidInput, match="workers"):
+        list(iter_jsonl_facts(path, keyring=RING, workers=workers))  # type: ignore[arg-type]

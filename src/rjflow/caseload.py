@@ -9,14 +9,17 @@ parsing and loading as :func:`~rjflow.serialization.load_jsonl`), yielding each 
 
 from __future__ import annotations
 
+import multiprocessing
+from collections import deque
 from collections.abc import Iterator
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import Any
 
 from rjflow import _reader
 from rjflow._validate import of_type
 from rjflow.case import Case
-from rjflow.errors import InvalidDocument, SourceUnavailable
+from rjflow.errors import InvalidDocument, InvalidInput, SourceUnavailable
 from rjflow.integrity import Keyring
 from rjflow.policy import Policy
 from rjflow.reporting import CaseFacts, case_facts
@@ -63,37 +66,119 @@ class _History:
         self.history = history
 
 
+def _line_facts(
+    number: int, line: str, keyring: Keyring, policy: Policy | None
+) -> CaseFacts | LineProblem:
+    """One line's report facts, or its problem (see :func:`iter_jsonl_facts`)."""
+    try:
+        data = _reader.parse(line, line=number)
+        events = sealed_history(data, keyring=keyring, policy=policy)
+        if events is not None:
+            return case_facts(_History(events))
+        return case_facts(from_dict(data, policy=policy, keyring=keyring))
+    except InvalidDocument as exc:
+        return LineProblem(number, str(exc), exc.sequence)
+
+
+#: What this worker process reads with: set by the pool's initializer in each worker (the
+#: ``fork`` start method hands it over in the forked memory, never through a pipe).
+_WORKER: list[tuple[Keyring, Policy | None]] = []
+
+
+def _start_worker(keyring: Keyring, policy: Policy | None) -> None:
+    _WORKER[:] = [(keyring, policy)]
+
+
+def _chunk_facts(chunk: list[tuple[int, str]]) -> list[CaseFacts | LineProblem]:
+    keyring, policy = _WORKER[0]
+    return [_line_facts(number, line, keyring, policy) for number, line in chunk]
+
+
+def _chunks(
+    lines: Iterator[tuple[int, str | InvalidDocument]], size: int
+) -> Iterator[list[tuple[int, str]] | LineProblem]:
+    chunk: list[tuple[int, str]] = []
+    for number, line in lines:
+        if isinstance(line, InvalidDocument):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield LineProblem(number, str(line), line.sequence)
+            continue
+        chunk.append((number, line))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _in_parallel(
+    path: Path, keyring: Keyring, policy: Policy | None, workers: int
+) -> Iterator[CaseFacts | LineProblem]:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, _start_worker, (keyring, policy)) as pool:
+        pending: deque[AsyncResult[list[CaseFacts | LineProblem]] | LineProblem] = deque()
+        for item in _chunks(_reader.iter_lines(Path(path)), _CHUNK):
+            if isinstance(item, LineProblem):
+                pending.append(item)
+            else:
+                pending.append(pool.apply_async(_chunk_facts, (item,)))
+            while len(pending) > 4 * workers:  # bounded: the file is never held whole
+                yield from _results(pending.popleft())
+        while pending:
+            yield from _results(pending.popleft())
+
+
+def _results(
+    item: AsyncResult[list[CaseFacts | LineProblem]] | LineProblem,
+) -> list[CaseFacts | LineProblem] | tuple[LineProblem]:
+    return (item,) if isinstance(item, LineProblem) else item.get()
+
+
+#: Lines a worker reads at a time.
+_CHUNK = 256
+
+
 def iter_jsonl_facts(
-    path: Path, *, keyring: Keyring, policy: Policy | None = None
+    path: Path, *, keyring: Keyring, policy: Policy | None = None, workers: int = 1
 ) -> Iterator[CaseFacts | LineProblem]:
     """The report facts (:func:`~rjflow.reporting.case_facts`) of each case of the JSON Lines
     file at ``path``, or a :class:`~rjflow.serialization.LineProblem` for a line that does not
-    load, as :func:`iter_jsonl` with ``keyring`` would give them, faster: a sealed document's
-    facts are read from its history once the chain, the free texts and the seals check out
-    (:func:`~rjflow.serialization.sealed_history`), without replaying its events through the
-    rules or building its case.  Any other line is loaded in full, so it gives exactly the
-    facts, or the problem, :func:`iter_jsonl` gives.
+    load, in the file's order, as :func:`iter_jsonl` with ``keyring`` would give them, faster:
+    a sealed document's facts are read from its history once the chain, the free texts and the
+    seals check out (:func:`~rjflow.serialization.sealed_history`), without replaying its
+    events through the rules or building its case.  Any other line is loaded in full, so it
+    gives exactly the facts, or the problem, :func:`iter_jsonl` gives.
+
+    ``workers``: processes reading at once (default 1: this process).  More need the ``fork``
+    start method (Linux, macOS): the workers inherit the keyring and never receive it through
+    a pipe; lines go to them 256 at a time, and at most a few batches per worker are in
+    flight, so the file is never held whole.
 
     Facts need a keyring: without one, only replaying a history shows it obeys the rules (a
     hash chain can be recomputed by anyone), so use :func:`iter_jsonl` and
     :func:`~rjflow.reporting.case_facts`.  Raises :class:`~rjflow.SourceUnavailable` as
-    :func:`iter_jsonl` does, and :class:`~rjflow.InvalidInput` for a ``keyring`` or
-    ``policy`` of the wrong type."""
+    :func:`iter_jsonl` does, and :class:`~rjflow.InvalidInput` for a ``keyring``, ``policy``
+    or ``workers`` of the wrong type, or ``workers`` above 1 where processes cannot fork."""
     of_type("keyring", keyring, Keyring, "a rjflow Keyring")
+    if policy is not None:
+        of_type("policy", policy, Policy, "a rjflow Policy")
+    if type(workers) is not int or workers < 1:
+        raise InvalidInput("'workers' must be a whole number, 1 or more (1: read in this process).")
+    if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        raise InvalidInput(
+            "'workers' above 1 needs processes that fork (Linux, macOS); give workers=1 here."
+        )
     try:
+        if workers > 1:
+            yield from _in_parallel(Path(path), keyring, policy, workers)
+            return
         for number, line in _reader.iter_lines(Path(path)):
             if isinstance(line, InvalidDocument):
                 yield LineProblem(number, str(line), line.sequence)
                 continue
-            try:
-                data = _reader.parse(line, line=number)
-                events = sealed_history(data, keyring=keyring, policy=policy)
-                if events is not None:
-                    yield case_facts(_History(events))
-                else:
-                    yield case_facts(from_dict(data, policy=policy, keyring=keyring))
-            except InvalidDocument as exc:
-                yield LineProblem(number, str(exc), exc.sequence)
+            yield _line_facts(number, line, keyring, policy)
     except OSError as exc:
         error = SourceUnavailable(
             f"The JSON Lines file cannot be read ({exc.strerror or 'unreadable'}); check that "
