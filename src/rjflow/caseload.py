@@ -10,6 +10,7 @@ parsing and loading as :func:`~rjflow.serialization.load_jsonl`), yielding each 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.pool import AsyncResult
@@ -151,7 +152,8 @@ def iter_jsonl_facts(
     events through the rules or building its case.  Any other line is loaded in full, so it
     gives exactly the facts, or the problem, :func:`iter_jsonl` gives.
 
-    ``workers``: processes reading at once (default 1: this process).  More need the ``fork``
+    ``workers``: processes reading at once (default 1: this process; at most the number of
+    processors, ``os.cpu_count()``).  More than one needs the ``fork``
     start method (Linux, macOS): the workers inherit the keyring and never receive it through
     a pipe; lines go to them 256 at a time, and at most a few batches per worker are in
     flight, so the file is never held whole.
@@ -160,12 +162,17 @@ def iter_jsonl_facts(
     hash chain can be recomputed by anyone), so use :func:`iter_jsonl` and
     :func:`~rjflow.reporting.case_facts`.  Raises :class:`~rjflow.SourceUnavailable` as
     :func:`iter_jsonl` does, and :class:`~rjflow.InvalidInput` for a ``keyring``, ``policy``
-    or ``workers`` of the wrong type, or ``workers`` above 1 where processes cannot fork."""
+    or ``workers`` of the wrong type, ``workers`` outside 1 to ``os.cpu_count()``, or above 1
+    where processes cannot fork."""
     of_type("keyring", keyring, Keyring, "a rjflow Keyring")
     if policy is not None:
         of_type("policy", policy, Policy, "a rjflow Policy")
-    if type(workers) is not int or workers < 1:
-        raise InvalidInput("'workers' must be a whole number, 1 or more (1: read in this process).")
+    most = max(1, os.cpu_count() or 1)
+    if type(workers) is not int or workers < 1 or workers > most:
+        raise InvalidInput(
+            f"'workers' must be a whole number from 1 (read in this process) to {most}, the "
+            "number of processors here: more processes than processors only compete."
+        )
     if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
         raise InvalidInput(
             "'workers' above 1 needs processes that fork (Linux, macOS); give workers=1 here."
