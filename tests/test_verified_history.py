@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from rjflow import InvalidInput, Keyring, State
+from rjflow import InvalidInput, Keyring, Policy, State
 from rjflow.caseload import iter_jsonl, iter_jsonl_facts
 from rjflow.reporting import CaseFacts, case_facts
 from rjflow.serialization import LineProblem, dumps, from_dict, sealed_history, to_dict
@@ -143,3 +144,29 @@ def test_workers_must_be_a_whole_number_one_or_more(tmp_path: Path, workers: obj
     path = _write(tmp_path, [])
     with pytest.raises(InvalidInput, match="workers"):
         list(iter_jsonl_facts(path, keyring=RING, workers=workers))  # type: ignore[arg-type]
+
+
+def test_a_policy_given_warns_once_per_line_whichever_reader_and_however_many_workers(
+    tmp_path: Path,
+) -> None:
+    """Issue 12's PolicyChanged: the fast reading takes a history as it stands only when it
+    was judged under the policy it is read under; otherwise the line is loaded in full (and
+    warned about) exactly as iter_jsonl loads it, also when read in worker processes."""
+    other = Policy(name="another-service", max_sessions=8)
+    cases = list(synthetic_caseload(6))
+    path = _write(tmp_path, [_sealed(c) for c in cases])
+
+    def read(reader: Any) -> tuple[list[Any], list[str]]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            items = list(reader())
+        return items, [type(w.message).__name__ for w in caught]
+
+    full = read(lambda: iter_jsonl(path, keyring=RING, policy=other))
+    full_items = [i if isinstance(i, LineProblem) else case_facts(i) for i in full[0]]
+    for workers in (1, min(2, os.cpu_count() or 1)):
+        fast = read(lambda w=workers: iter_jsonl_facts(path, keyring=RING, policy=other, workers=w))
+        assert fast[0] == full_items
+        assert fast[1] == full[1] == ["PolicyChanged"] * len(cases)
+    for case in cases:
+        assert sealed_history(_sealed(case), keyring=RING, policy=other) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from multiprocessing.pool import AsyncResult
@@ -90,9 +91,22 @@ def _start_worker(keyring: Keyring, policy: Policy | None) -> None:
     _WORKER[:] = [(keyring, policy)]
 
 
-def _chunk_facts(chunk: list[tuple[int, str]]) -> list[CaseFacts | LineProblem]:
+_Warned = Warning
+
+
+def _chunk_facts(
+    chunk: list[tuple[int, str]],
+) -> tuple[list[CaseFacts | LineProblem], list[_Warned]]:
+    """A batch's facts, and the warnings reading it raised (a worker's warnings would
+    otherwise never reach the caller's filters and logs: the parent raises them again)."""
     keyring, policy = _WORKER[0]
-    return [_line_facts(number, line, keyring, policy) for number, line in chunk]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        items = [_line_facts(number, line, keyring, policy) for number, line in chunk]
+    # The warnings themselves (rjflow's pickle with their fields): the caller gets them whole.
+    return items, [
+        w.message if isinstance(w.message, Warning) else w.category(str(w.message)) for w in caught
+    ]
 
 
 def _chunks(
@@ -119,7 +133,9 @@ def _in_parallel(
 ) -> Iterator[CaseFacts | LineProblem]:
     context = multiprocessing.get_context("fork")
     with context.Pool(workers, _start_worker, (keyring, policy)) as pool:
-        pending: deque[AsyncResult[list[CaseFacts | LineProblem]] | LineProblem] = deque()
+        pending: deque[
+            AsyncResult[tuple[list[CaseFacts | LineProblem], list[_Warned]]] | LineProblem
+        ] = deque()
         for item in _chunks(_reader.iter_lines(Path(path)), _CHUNK):
             if isinstance(item, LineProblem):
                 pending.append(item)
@@ -132,9 +148,14 @@ def _in_parallel(
 
 
 def _results(
-    item: AsyncResult[list[CaseFacts | LineProblem]] | LineProblem,
+    item: AsyncResult[tuple[list[CaseFacts | LineProblem], list[_Warned]]] | LineProblem,
 ) -> list[CaseFacts | LineProblem] | tuple[LineProblem]:
-    return (item,) if isinstance(item, LineProblem) else item.get()
+    if isinstance(item, LineProblem):
+        return (item,)
+    items, warned = item.get()
+    for warning in warned:
+        warnings.warn(warning, stacklevel=4)
+    return items
 
 
 #: Lines a worker reads at a time.
@@ -156,7 +177,9 @@ def iter_jsonl_facts(
     processors, ``os.cpu_count()``).  More than one needs the ``fork``
     start method (Linux, macOS): the workers inherit the keyring and never receive it through
     a pipe; lines go to them 256 at a time, and at most a few batches per worker are in
-    flight, so the file is never held whole.
+    flight, so the file is never held whole.  A warning a line raises in a worker (such as
+    :class:`~rjflow.PolicyChanged`) is raised again here, whole.  The
+    arguments are checked when the first item is asked for (this is a generator).
 
     Facts need a keyring: without one, only replaying a history shows it obeys the rules (a
     hash chain can be recomputed by anyone), so use :func:`iter_jsonl` and

@@ -811,7 +811,8 @@ def sealed_history(
     replayed: anyone can recompute a chain of hashes.)
 
     Returns the events (read-only, times as written) or None when the document is not a
-    sealed document of the current schema whose every part checks out; then load it with
+    sealed document of the current schema, judged under the policy it would be loaded under,
+    whose every part checks out; then load it with
     :func:`from_dict`, which says why it does not load, if it does not.  Never raises for a
     document's content; raises :class:`~rjflow.InvalidInput` for a ``keyring`` or ``policy``
     of the wrong type.
@@ -830,8 +831,17 @@ def sealed_history(
         or not data["events"]
     ):
         return None
+    judging = policy if policy is not None else LONDON_CRC
+    recorded = data.get("policy")
+    if recorded is not None and not (
+        isinstance(recorded, Mapping)
+        and recorded.get("fingerprint") == _fingerprint(judging)
+        and recorded.get("name") == judging.name
+    ):
+        # Judged under another policy: from_dict refuses it, or (given policy=) replays it
+        # under that one and says so; either way not a history to take as it stands.
+        return None
     try:
-        judging = _judging_policy(data, policy)
         events = tuple(_unchecked_event(raw) for raw in data["events"])
         _verify_history(events)
         if "migrated_from" in data:
