@@ -13,7 +13,16 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "rjflow"
 
 #: Lowest first; a module may import only from its own layer or a lower one.
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "blocker", "_validate", "_escape", "_logging", "_frozen", "_layout"),
+    "base": (
+        "_readonly",
+        "errors",
+        "blocker",
+        "_validate",
+        "_escape",
+        "_logging",
+        "_frozen",
+        "_layout",
+    ),
     "values": (
         "parties",
         "offences",

@@ -22,12 +22,14 @@ import sys
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from rjflow._readonly import ReadOnlyDict
 from rjflow._validate import is_id, redacted
 
 __all__ = [
     "EMPTY_DICT",
     "EMPTY_LIST",
     "FREE_TEXT_KEYS",
+    "SHARE_BELOW",
     "FrozenDict",
     "FrozenList",
     "freeze",
@@ -53,35 +55,11 @@ def _shown(key: object, value: object) -> str:
     return repr(value)
 
 
-class FrozenDict(dict[str, Any]):
+class FrozenDict(ReadOnlyDict):
     """A ``dict`` that refuses every change; values are frozen JSON data."""
 
     __slots__ = ()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> FrozenDict:
-        # Filled here, once: calling ``__init__`` again on a frozen dict changes nothing.
-        self = super().__new__(cls)
-        dict.update(self, *args, **kwargs)
-        return self
-
-    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
-        pass
-
-    __setitem__ = __delitem__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
-    __ior__ = _refuse
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(frozenset(self.items()))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (FrozenDict, (dict(self),))
-
-    def __copy__(self) -> FrozenDict:
-        return self
-
-    def __deepcopy__(self, _memo: object) -> FrozenDict:
-        return self
+    refusal = _MESSAGE
 
     def __repr__(self) -> str:
         # Free text and anything not shaped like an id is redacted: ``log.debug("%r", event)``
@@ -138,12 +116,12 @@ EMPTY_LIST: FrozenList = _new_list(FrozenList)
 #: Texts shorter than this are shared through ``sys.intern`` when data is frozen (keys always
 #: are): ids, dates and enum values repeat across every event and case of a caseload;
 #: hashes, commitments and other long texts are unique and are kept as they are.
-_SHARE_BELOW = 40
+SHARE_BELOW = 40
 _intern = sys.intern
 
 
 def _shared(key: str) -> str:
-    return _intern(key) if type(key) is str and len(key) < _SHARE_BELOW else key
+    return _intern(key) if type(key) is str and len(key) < SHARE_BELOW else key
 
 
 def frozen_texts(value: Mapping[str, Any] | None) -> FrozenDict:
@@ -176,7 +154,7 @@ def shared_dict(value: FrozenDict) -> FrozenDict:
     key = []
     for k, v in value.items():
         kind = type(v)
-        if kind not in _SHAREABLE or (kind is str and len(v) >= _SHARE_BELOW):
+        if kind not in _SHAREABLE or (kind is str and len(v) >= SHARE_BELOW):
             return value
         key.append((k, kind, v))
     found = _SHARED_DICTS.get(tuple(key))
@@ -210,7 +188,7 @@ def freeze(value: Any) -> Any:
             frozen_dict,
             {
                 (_intern(k) if type(k) is str else k): (
-                    (_intern(v) if len(v) < _SHARE_BELOW else v)
+                    (_intern(v) if len(v) < SHARE_BELOW else v)
                     if type(v) is str
                     else v
                     if type(v) in _ATOMS
@@ -227,7 +205,7 @@ def freeze(value: Any) -> Any:
         _fill_list(
             frozen_list,
             [
-                (_intern(v) if len(v) < _SHARE_BELOW else v)
+                (_intern(v) if len(v) < SHARE_BELOW else v)
                 if type(v) is str
                 else v
                 if type(v) in _ATOMS

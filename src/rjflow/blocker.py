@@ -1,6 +1,7 @@
 """One reason an action is not allowed now: the small value every layer shares.
 
-It sits at the bottom of the package (it imports nothing from rjflow) so that the rules that
+It sits at the bottom of the package (it imports nothing from rjflow but the read-only dict
+both it and event data are made of, :mod:`rjflow._readonly`) so that the rules that
 raise blockers, the errors that carry them and the case that reports them never import one
 another in a circle.
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 import attrs
+
+from rjflow._readonly import ReadOnlyDict
 
 __all__ = ["Blocker", "ParamValue", "Params", "placeholders", "render"]
 
@@ -20,11 +23,7 @@ __all__ = ["Blocker", "ParamValue", "Params", "placeholders", "render"]
 ParamValue = str | int
 
 
-def _refuse(*_args: object, **_kwargs: object) -> NoReturn:
-    raise TypeError("A blocker's parameters are read-only.")
-
-
-class Params(dict[str, ParamValue]):
+class Params(ReadOnlyDict):
     """A blocker's parameters: a ``dict`` (so JSON encoders and ``==`` treat it as one) that
     refuses every change, hashes by its items and pickles to itself.
 
@@ -34,30 +33,7 @@ class Params(dict[str, ParamValue]):
     """
 
     __slots__ = ()
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Params:
-        self = super().__new__(cls)
-        dict.update(self, *args, **kwargs)
-        return self
-
-    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
-        pass
-
-    __setitem__ = __delitem__ = _refuse
-    clear = pop = popitem = setdefault = update = _refuse
-    __ior__ = _refuse
-
-    def __hash__(self) -> int:  # type: ignore[override]
-        return hash(frozenset(self.items()))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Params, (dict(self),))
-
-    def __copy__(self) -> Params:
-        return self
-
-    def __deepcopy__(self, _memo: object) -> Params:
-        return self
+    refusal = "A blocker's parameters are read-only."
 
 
 def _params(value: Mapping[str, ParamValue]) -> Params:
