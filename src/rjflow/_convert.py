@@ -26,7 +26,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from rjflow._frozen import FrozenDict, FrozenList, thaw
+from rjflow._frozen import SHARE_BELOW, FrozenDict, FrozenList, thaw
 from rjflow._validate import aware_datetime, is_id, shown, to_enum, valid_text
 from rjflow.commands import OpenCase
 from rjflow.errors import InvalidDocument, InvalidInput
@@ -72,12 +72,9 @@ def _structure_text(value: object, _type: type) -> str:
         # The common case: ASCII holds no surrogate.  Short texts (ids, who acted, actions,
         # stages, enum values) repeat in every event and case of a caseload: one shared object
         # each (sys.intern) instead of a copy per occurrence.
-        return sys.intern(value) if len(value) < _SHARE_BELOW else value
+        return sys.intern(value) if len(value) < SHARE_BELOW else value
     return valid_text("text", value, controls=True)
 
-
-#: Texts shorter than this are shared when a document is read (see _structure_text).
-_SHARE_BELOW = 40
 
 CONVERTER.register_structure_hook(str, _structure_text)
 CONVERTER.register_structure_hook(int, _strict(int, "a whole number"))

@@ -51,12 +51,7 @@ def iter_jsonl(
             except InvalidDocument as exc:
                 yield LineProblem(number, str(exc), exc.sequence)
     except OSError as exc:
-        error = SourceUnavailable(
-            f"The JSON Lines file cannot be read ({exc.strerror or 'unreadable'}); check that "
-            "the path names an existing file you may read."
-        )
-        error.errno, error.strerror = exc.errno, exc.strerror
-        raise error from None
+        raise SourceUnavailable.reading("The JSON Lines file", exc, str(path)) from None
 
 
 class _History:
@@ -210,9 +205,4 @@ def iter_jsonl_facts(
                 continue
             yield _line_facts(number, line, keyring, policy)
     except OSError as exc:
-        error = SourceUnavailable(
-            f"The JSON Lines file cannot be read ({exc.strerror or 'unreadable'}); check that "
-            "the path names an existing file you may read."
-        )
-        error.errno, error.strerror = exc.errno, exc.strerror
-        raise error from None
+        raise SourceUnavailable.reading("The JSON Lines file", exc, str(path)) from None

@@ -261,3 +261,14 @@ class SourceUnavailable(RJFlowError, OSError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+    @classmethod
+    def reading(cls, what: str, exc: OSError, path: str | None = None) -> SourceUnavailable:
+        """The error for ``exc``, raised while reading ``what`` ("The JSON Lines file"): the
+        system's reason and what to check, never the path (kept in ``path``)."""
+        error = cls(
+            f"{what} cannot be read ({exc.strerror or 'unreadable'}); check that the path "
+            "names an existing file you may read."
+        )
+        error.errno, error.strerror, error.path = exc.errno, exc.strerror, path
+        return error

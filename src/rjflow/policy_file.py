@@ -206,12 +206,7 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
     try:
         data = Path(file).read_bytes()
     except OSError as exc:
-        error = SourceUnavailable(
-            f"The policy file cannot be read ({exc.strerror or 'unreadable'}); check that the "
-            "path names an existing file you may read."
-        )
-        error.errno, error.strerror, error.path = exc.errno, exc.strerror, file
-        raise error from None
+        raise SourceUnavailable.reading("The policy file", exc, file) from None
     try:
         text = data.decode("utf-8")
         document = tomllib.loads(text)

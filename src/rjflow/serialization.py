@@ -1037,12 +1037,7 @@ def load_jsonl(
             except InvalidDocument as exc:
                 problems.append(LineProblem(number, str(exc), exc.sequence))
     except OSError as exc:
-        error = SourceUnavailable(
-            f"The JSON Lines file cannot be read ({exc.strerror or 'unreadable'}); check that "
-            "the path names an existing file you may read."
-        )
-        error.errno, error.strerror, error.path = exc.errno, exc.strerror, str(source)
-        raise error from None
+        raise SourceUnavailable.reading("The JSON Lines file", exc, str(source)) from None
     return LoadReport(tuple(cases), tuple(problems))
 
 
