@@ -192,6 +192,13 @@ def store_report(args: argparse.Namespace) -> None:
         "read_facts_only_s": round(read_s, 2),
         "repeat": args.repeat,
         "same_report_each_run": counted == numbers and rows == numbers.cases,
+    }
+    _print_result(result)
+
+
+def _print_result(result: dict[str, Any]) -> None:
+    """``result`` with where and when it ran, as aligned lines and then one JSON line."""
+    result |= {
         "load_average_1min": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "rjflow": rjflow.__version__,
@@ -313,16 +320,8 @@ def main() -> None:
         "wall_s": round(total, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "full_collections": gc.get_stats()[2]["collections"],  # the collector on, as in an app
-        "load_average_1min": round(os.getloadavg()[0], 2),
-        "python": platform.python_version(),
-        "rjflow": rjflow.__version__,
-        "sqlite": sqlite3.sqlite_version,
-        "run_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    width = max(len(k) for k in result)
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    print(json.dumps(result))
+    _print_result(result)
 
 
 if __name__ == "__main__":
