@@ -186,10 +186,14 @@ def iter_jsonl_facts(
     if policy is not None:
         of_type("policy", policy, Policy, "a rjflow Policy")
     most = max(1, os.cpu_count() or 1)
-    if type(workers) is not int or workers < 1 or workers > most:
+    if type(workers) is not int:
         raise InvalidInput(
-            f"'workers' must be a whole number from 1 (read in this process) to {most}, the "
-            "number of processors here: more processes than processors only compete."
+            f"'workers' must be a whole number, such as 1 or 2 (got {type(workers).__name__})."
+        )
+    if not 1 <= workers <= most:
+        raise InvalidInput(
+            f"'workers' must be from 1 (read in this process) to {most}, the number of "
+            "processors here."
         )
     if workers > 1 and "fork" not in multiprocessing.get_all_start_methods():
         raise InvalidInput(

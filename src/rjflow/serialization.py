@@ -923,8 +923,10 @@ def _load_current(data: Mapping[str, Any], policy: Policy, keyring: Keyring | No
             "A saved case has exactly the fields "
             f"{', '.join(sorted(_TOP_KEYS))} (and optionally "
             f"{', '.join(sorted(_OPTIONAL_KEYS))}); "
-            + (f"it has {len(extra)} unknown field(s). " if extra else "")
-            + (f"missing: {', '.join(sorted(missing))}." if missing else ""),
+            + " ".join(
+                ([f"it has {len(extra)} unknown field(s)."] if extra else [])
+                + ([f"missing: {', '.join(sorted(missing))}."] if missing else [])
+            ),
             path="$",
         )
     raw_events = data["events"]
