@@ -22,9 +22,10 @@ over the history at most), so a store's read model can keep :func:`next_due` as 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from functools import partial
+from typing import NamedTuple, Protocol
 
 import attrs
 
@@ -53,6 +54,10 @@ __all__ = [
 
 #: The action of an erasure event: it erases text, it is not work on the case.
 _ERASURE = "erase_free_text"
+
+#: The stage progress reviews happen in, as events name it (read once: an enum member's
+#: ``value`` is a descriptor lookup, and the trail reads it for every event).
+_REVIEW = State.REVIEW.value
 
 
 class DueState(enum.Enum):
@@ -168,13 +173,24 @@ def _trail(events: tuple[Event, ...], rec: CaseRecord) -> _Trail:
     for event in reversed(events):
         if last is None and event.action != _ERASURE:
             last = event.at
-        if review is None and event.to_state == State.REVIEW.value:
+        if review is None and event.to_state == _REVIEW:
             review = event.occurred_at or event.at
         if event.action == "add_party":
             party = event.data.get("party")
             if isinstance(party, Mapping) and party.get("role") == "victim":
                 added[str(party.get("id"))] = event.occurred_at or event.at
     return _Trail(last or rec.updated_at, review, added)
+
+
+class _Dated(NamedTuple):
+    """One obligation before its state is judged: its code, due time, subject, and its
+    message for a state (``say``: a text function with its values bound, called only when
+    an :class:`Obligation` is made, so that :func:`next_due` builds no text)."""
+
+    code: str
+    due_at: datetime
+    subject: str | None
+    say: Callable[[DueState], str]
 
 
 @attrs.frozen
@@ -186,14 +202,11 @@ class _Ask:
     trail: _Trail
     at: datetime
 
-    def make(self, code: str, due_at: datetime, subject: str | None, text: str) -> Obligation:
-        return Obligation(code, due_at, self.state(due_at), text, subject)
-
     def state(self, due_at: datetime) -> DueState:
         return _state(due_at, self.at, self.policy.due_soon_within)
 
 
-def _reviews(q: _Ask) -> Iterator[Obligation]:
+def _reviews(q: _Ask) -> Iterator[_Dated]:
     """The next review: every ``review_every`` while progress is reviewed, counted from the
     latest attended review session, or from when reviews started."""
     rec, policy = q.rec, q.policy
@@ -205,16 +218,17 @@ def _reviews(q: _Ask) -> Iterator[Obligation]:
         if s.kind is SessionKind.REVIEW and s.attendance is Attendance.ATTENDED
     ]
     due_at = max([*held, q.trail.review_started or rec.updated_at]) + policy.review_every
-    yield q.make(
-        "review_due",
-        due_at,
-        None,
-        f"The next review of progress {_was(q.state(due_at))} by {_when(due_at)} (a review "
-        f"every {policy.review_every.days} days); hold and record a review session.",
+    yield _Dated("review_due", due_at, None, partial(_review_text, due_at, policy.review_every))
+
+
+def _review_text(due_at: datetime, every: timedelta, state: DueState) -> str:
+    return (
+        f"The next review of progress {_was(state)} by {_when(due_at)} (a review "
+        f"every {every.days} days); hold and record a review session."
     )
 
 
-def _agreement_actions(q: _Ask) -> Iterator[Obligation]:
+def _agreement_actions(q: _Ask) -> Iterator[_Dated]:
     """Agreement actions without a final status, by their deadlines, while the agreement
     binds."""
     agreement = q.rec.agreement
@@ -224,17 +238,19 @@ def _agreement_actions(q: _Ask) -> Iterator[Obligation]:
         if q.rec.action_status(action.id).final:
             continue
         due_at = _end_of(action.deadline)
-        yield q.make(
-            "agreement_action_due",
-            due_at,
-            action.id,
-            f"Agreement action {action.id} {_was(q.state(due_at))} by "
-            f"{action.deadline.isoformat()}; record its progress at a review, or vary or waive "
-            "it with the parties (an agreement is never enforced).",
-        )
+        say = partial(_action_text, action.id, action.deadline)
+        yield _Dated("agreement_action_due", due_at, action.id, say)
 
 
-def _reassessments(q: _Ask) -> Iterator[Obligation]:
+def _action_text(action_id: str, deadline: date, state: DueState) -> str:
+    return (
+        f"Agreement action {action_id} {_was(state)} by {deadline.isoformat()}; record its "
+        "progress at a review, or vary or waive it with the parties (an agreement is never "
+        "enforced)."
+    )
+
+
+def _reassessments(q: _Ask) -> Iterator[_Dated]:
     """Each favourable assessment in force (one per subject) expires, or was superseded by a
     material change (then it is due from the change)."""
     rec, valid_for = q.rec, q.policy.risk_assessment_valid_for
@@ -250,16 +266,18 @@ def _reassessments(q: _Ask) -> Iterator[Obligation]:
         else:
             due_at = current.at + valid_for
             reason = f"it expires {valid_for.days} days after it was made"
-        yield q.make(
-            "risk_reassessment_due",
-            due_at,
-            subject,
-            f"A new risk assessment of {who} {_was(q.state(due_at))} by {_when(due_at)} "
-            f"({reason}); assess risk again before further contact.",
-        )
+        say = partial(_reassessment_text, who, due_at, reason)
+        yield _Dated("risk_reassessment_due", due_at, subject, say)
 
 
-def _first_contacts(q: _Ask) -> Iterator[Obligation]:
+def _reassessment_text(who: str, due_at: datetime, reason: str, state: DueState) -> str:
+    return (
+        f"A new risk assessment of {who} {_was(state)} by {_when(due_at)} ({reason}); assess "
+        "risk again before further contact."
+    )
+
+
+def _first_contacts(q: _Ask) -> Iterator[_Dated]:
     """First contact with each victim not yet contacted, counted from the referral (or from
     when they joined the case); for offences where the service waits for the victim to ask,
     only once they asked, counted from their request."""
@@ -274,60 +292,78 @@ def _first_contacts(q: _Ask) -> Iterator[Obligation]:
                 continue  # the service does not make the first approach
             start = max([start, *[r.at for r in rec.requests if r.party == victim.id][:1]])
         due_at = start + within
-        yield q.make(
-            "first_contact_due",
-            due_at,
-            victim.id,
-            f"First contact with victim {victim.id} {_was(q.state(due_at))} by {_when(due_at)} "
-            f"({within.days} days after the referral); contact them and record the "
-            "information given.",
-        )
+        say = partial(_first_contact_text, victim.id, due_at, within)
+        yield _Dated("first_contact_due", due_at, victim.id, say)
 
 
-def _idle(q: _Ask) -> Iterator[Obligation]:
-    """No activity: the last change recorded (erasures aside) plus ``idle_after``."""
-    idle = q.policy.idle_after
-    due_at = q.trail.last_activity + idle
-    had = "has had" if q.state(due_at) is DueState.OVERDUE else "will have had"
-    yield q.make(
-        "case_idle",
-        due_at,
-        None,
-        f"The case {had} no activity for {idle.days} days by {_when(due_at)}; record the next "
-        "step or close the case with a reason.",
+def _first_contact_text(victim: str, due_at: datetime, within: timedelta, state: DueState) -> str:
+    return (
+        f"First contact with victim {victim} {_was(state)} by {_when(due_at)} ({within.days} "
+        "days after the referral); contact them and record the information given."
     )
 
 
-def _enforcement(q: _Ask) -> Iterator[Obligation]:
+def _idle(q: _Ask) -> Iterator[_Dated]:
+    """No activity: the last change recorded (erasures aside) plus ``idle_after``."""
+    idle = q.policy.idle_after
+    due_at = q.trail.last_activity + idle
+    yield _Dated("case_idle", due_at, None, partial(_idle_text, due_at, idle))
+
+
+def _idle_text(due_at: datetime, idle: timedelta, state: DueState) -> str:
+    had = "has had" if state is DueState.OVERDUE else "will have had"
+    return (
+        f"The case {had} no activity for {idle.days} days by {_when(due_at)}; record the next "
+        "step or close the case with a reason."
+    )
+
+
+def _enforcement(q: _Ask) -> Iterator[_Dated]:
     """A referral for breach awaiting the court's outcome; the latest warning's window, while
     it is open."""
     steps = q.rec.enforcement_steps(q.policy)
     referrals = [s for s in steps if s.kind is EnforcementStepKind.BREACH_REFERRAL]
     for step in referrals[len(q.rec.breach_decisions) :]:
         due_at = step.at + q.policy.breach_outcome_within
-        yield q.make(
-            "breach_outcome_due",
-            due_at,
-            None,
-            f"The court's outcome of the referral for breach (absence from session "
-            f"{step.session}) {_was(q.state(due_at))} by {_when(due_at)}; record it when it is "
-            "known.",
-        )
+        say = partial(_breach_text, step.session, due_at)
+        yield _Dated("breach_outcome_due", due_at, None, say)
     warnings = [s for s in steps if s.kind is EnforcementStepKind.WARNING]
     if warnings:
         ends = warnings[-1].at + q.policy.enforcement_window
         if q.at <= ends:  # a window that has closed asks for nothing
-            yield q.make(
-                "warning_window_ends",
-                ends,
-                None,
-                f"The warning for the absence from session {warnings[-1].session} stands "
-                f"until {_when(ends)}: another unacceptable absence before then is referred "
-                "for breach.",
-            )
+            say = partial(_warning_text, warnings[-1].session, ends)
+            yield _Dated(_WARNING_WINDOW, ends, None, say)
 
+
+def _breach_text(session: int, due_at: datetime, state: DueState) -> str:
+    return (
+        f"The court's outcome of the referral for breach (absence from session {session}) "
+        f"{_was(state)} by {_when(due_at)}; record it when it is known."
+    )
+
+
+def _warning_text(session: int, ends: datetime, state: DueState) -> str:
+    return (
+        f"The warning for the absence from session {session} stands until {_when(ends)}: "
+        "another unacceptable absence before then is referred for breach."
+    )
+
+
+#: Information, not work: left out of :func:`next_due`.
+_WARNING_WINDOW = "warning_window_ends"
 
 _KINDS = (_reviews, _agreement_actions, _reassessments, _first_contacts, _idle, _enforcement)
+
+
+def _dated(case: CaseLike, at: datetime) -> Iterator[tuple[_Ask, _Dated]]:
+    """Every obligation of ``case`` (open) at ``at``, unjudged, in no particular order."""
+    rec = case.record
+    if not rec.is_open:
+        return
+    q = _Ask(rec, case.policy, _trail(case.history, rec), at)
+    for kind in _KINDS:
+        for dated in kind(q):
+            yield q, dated
 
 
 def due(case: CaseLike, at: datetime) -> tuple[Obligation, ...]:
@@ -340,21 +376,21 @@ def due(case: CaseLike, at: datetime) -> tuple[Obligation, ...]:
     ``review_every``, ``first_contact_within``, ``idle_after``, ``breach_outcome_within``,
     ``risk_assessment_valid_for``, ``enforcement_window`` and ``due_soon_within``.
     """
-    at = aware_datetime("at", at)
-    rec = case.record
-    if not rec.is_open:
-        return ()
-    q = _Ask(rec, case.policy, _trail(case.history, rec), at)
-    found = [o for kind in _KINDS for o in kind(q)]
+    found = []
+    for q, (code, due_at, subject, say) in _dated(case, aware_datetime("at", at)):
+        state = q.state(due_at)
+        found.append(Obligation(code, due_at, state, say(state), subject))
     found.sort(key=lambda o: (o.due_at, o.code, o.subject or ""))
     return tuple(found)
 
 
 def next_due(case: CaseLike, at: datetime) -> datetime | None:
-    """The earliest due time among ``case``'s obligations at ``at`` (None: nothing is due).
+    """The earliest due time among ``case``'s obligations at ``at`` (None: nothing is due):
+    the earliest ``due_at`` of :func:`due` (``at``: timezone-aware, InvalidInput otherwise).
     The warning window is information, not work, so it is left out.  For a read model's
-    "next due" column."""
-    times = [o.due_at for o in due(case, at) if o.code != "warning_window_ends"]
+    "next due" column: it builds no messages."""
+    at = aware_datetime("at", at)
+    times = [d.due_at for _, d in _dated(case, at) if d.code != _WARNING_WINDOW]
     return min(times, default=None)
 
 

@@ -14,6 +14,7 @@ disagree (the tests check they do not).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 import attrs
@@ -96,10 +97,11 @@ def _any_action_allowed(case: Case) -> bool:
     """``any(option.allowed for option in case.options())``, stopping at the first action
     allowed (saves write a summary each time).  ``close`` is asked first: it is open from
     every open stage and seldom blocked, so most open cases are answered by one question."""
-    actions = case.workflow.actions
-    names = sorted(actions, key=lambda name: name != "close")  # stable: close, then the table
-    return any(
-        not case.blockers(action_name(name))
-        for name in names
-        if case.state in actions[name].sources
-    )
+    names = _close_first(case.workflow.actions_from.get(case.state, ()))
+    return any(not case.blockers(action_name(name)) for name in names)
+
+
+@functools.lru_cache(maxsize=256)
+def _close_first(names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` with ``close`` first, the others in their order."""
+    return tuple(sorted(names, key=lambda name: name != "close"))

@@ -167,6 +167,10 @@ class Workflow:
         self.states: tuple[State, ...] = offered
         #: The actions this service offers, by name.
         self.actions: Mapping[str, ActionDef] = MappingProxyType(actions)
+        #: The names of the actions that may be taken from each stage, in the table's order.
+        self.actions_from: Mapping[State, tuple[str, ...]] = MappingProxyType(
+            {s: tuple(n for n, a in actions.items() if s in a.sources) for s in offered}
+        )
         self._check()
         # Issue 14 (D2): every action first checks the actor's role (the table's ``roles``).
         self._guards = {
