@@ -4,6 +4,8 @@ that accepts what the input classes accept and refuses what they refuse."""
 from __future__ import annotations
 
 import inspect
+import re
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 from rjflow import LONDON_CRC, ClosureReason, InvalidInput, Policy, State, UnknownAction
 from rjflow._convert import input_value
 from rjflow.commands import RecordFeedback
-from rjflow.forms import Form, form, forms, input_json
+from rjflow.forms import Form, FormField, form, forms, input_json
 from rjflow.states import ACTIONS
 from rjflow.workflow import Workflow
 
@@ -50,6 +52,21 @@ class TestEveryActionHasAForm:
         f = form(name)
         assert all(x.help.endswith(".") for x in f.fields), [x.name for x in f.fields]
         jsonschema.Draft202012Validator.check_schema(f.json_schema())
+
+    @pytest.mark.parametrize("name", list(ACTIONS))
+    def test_help_says_what_a_field_means_not_how_it_is_written(self, name: str) -> None:
+        """A form may ask for a duration in minutes or a date with a calendar: the help a
+        caseworker reads next to it never names a wire format (the kind does)."""
+
+        def fields(of: tuple[FormField, ...]) -> Iterator[FormField]:
+            for x in of:
+                yield x
+                yield from fields(x.fields)
+                for variant in x.variants.values():
+                    yield from fields(variant)
+
+        for x in fields(form(name).fields):
+            assert not re.search(r"ISO|8601|\bPT\d|\d{4}-\d\d-\d\d", x.help), (x.name, x.help)
 
     @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
     def test_forms_cover_the_policy_workflow(self, policy: Policy) -> None:

@@ -277,7 +277,7 @@ class RecordSentence:
 
     sentenced_on: date = attrs.field(
         converter=_sentence_date,
-        metadata={"doc": "The date the offender was sentenced (ISO 8601 date, e.g. 2026-02-01)."},
+        metadata={"doc": "The date the offender was sentenced."},
     )
 
 
@@ -318,10 +318,9 @@ class RecordSession:
         converter=_duration,
         validator=nonnegative_timedelta,
         metadata={
-            "doc": (
-                "How long the session lasted (ISO 8601 duration, e.g. PT2H or PT1H30M); zero for "
-                "a missed session."
-            ),
+            # What it means, for the caseworker's form; how it is written is the field's
+            # kind's (a timedelta in Python, ISO 8601 text such as PT1H30M in JSON).
+            "doc": "How long the session lasted; zero for a missed session.",
             "policy_limit": "max_session_length",
         },
     )
@@ -454,7 +453,7 @@ class HoldConference:
         default=CONFERENCE_LENGTH,
         validator=[nonnegative_timedelta, _positive_timedelta],
         metadata={
-            "doc": "How long the conference lasted (ISO 8601 duration, e.g. PT3H).",
+            "doc": "How long the conference lasted.",
             "policy_limit": "max_session_length",
         },
     )

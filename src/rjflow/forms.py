@@ -68,15 +68,17 @@ class FormField:
     ``name``: the keyword :meth:`rjflow.Case.fire` takes and the JSON key.  ``json_type``: the
     JSON type sent (``string``, ``integer``, ``boolean``, ``array``, ``object``).  ``kind``: what
     widget fits: ``id`` (a party's or an agreement action's opaque id), ``text`` (free text),
-    ``date`` (ISO 8601 date), ``duration`` (ISO 8601 duration text), ``choice`` (one of
-    ``choices``), ``yes_no``, ``whole_number``, ``ids`` (a list of ids), ``party`` (an object of
-    one of the ``variants``, by its ``role``) or ``list`` (a list of objects of ``fields``).
-    ``required``: it must be given; ``nullable``: ``null`` (None) is a meaningful answer
-    (``help`` says what it means).  ``default``: the value used when it is not given, in its
-    JSON form.  ``limits``: bounds from the input class and the policy (``minimum``,
-    ``maximum`` — for a duration as ISO 8601 text, with ``maximum_seconds`` beside it —
-    ``max_length``, ``min_items``).  ``help``: a sentence for the caseworker.  ``schema``: the
-    field's JSON Schema.
+    ``date`` (ISO 8601 date, ``2026-02-01``), ``duration`` (ISO 8601 duration text,
+    ``PT1H30M``), ``choice`` (one of ``choices``), ``yes_no``, ``whole_number``, ``ids`` (a list
+    of ids), ``party`` (an object of one of the ``variants``, by its ``role``) or ``list`` (a
+    list of objects of ``fields``).  ``required``: it must be given; ``nullable``: ``null``
+    (None) is a meaningful answer (``help`` says what it means).  ``default``: the value used
+    when it is not given, in its JSON form.  ``limits``: bounds from the input class and the
+    policy (``minimum``, ``maximum`` — for a duration as ISO 8601 text, with
+    ``maximum_seconds`` beside it — ``max_length``, ``min_items``).  ``help``: a sentence for
+    the caseworker saying what the field means, never how it is written (that is the
+    ``kind``'s: a form may ask for a duration in minutes).  ``schema``: the field's JSON
+    Schema.
     """
 
     name: str
