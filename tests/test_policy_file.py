@@ -141,6 +141,11 @@ class TestErrors:
         error = self.fails(tmp_path, "max_sessions = 3\nmax_sesions = 8\n", FileCode.UNKNOWN_KEY)
         assert (error.key, error.line) == ("max_sesions", 2)
         assert "max_sessions" in str(error) and "letter_enabled" in str(error)  # allowed ones
+        assert "(did you mean max_sessions?)" in str(error)
+
+    def test_a_key_like_no_setting_gets_no_guess(self, tmp_path: Path) -> None:
+        error = self.fails(tmp_path, "colour = 8\n", FileCode.UNKNOWN_KEY)
+        assert "did you mean" not in str(error)
 
     def test_an_unknown_key_that_is_anyones_text_is_not_repeated(self, tmp_path: Path) -> None:
         error = self.fails(tmp_path, f'"{CANARY}" = 1\n', FileCode.UNKNOWN_KEY)

@@ -105,6 +105,15 @@ def _from_file(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @settings(max_examples=len(DRIVABLE) * 2, deadline=None)
+@given(st.data())
+def test_a_stage_the_policy_does_not_offer_is_rejected_not_an_error(data: st.DataObject) -> None:
+    """cases() under a policy without the letter stage, asked for that stage, rejects the
+    example (hypothesis then says no example could be made) rather than failing the test."""
+    no_letters = Policy(letter_enabled=False)
+    drawn = data.draw(st.one_of(cases(State.LETTER_OF_APOLOGY, no_letters), st.none()))
+    assert drawn is None
+
+
 @given(st.sampled_from(DRIVABLE).flatmap(lambda s: st.tuples(st.just(s), cases(s))))
 def test_cases_are_driven_to_the_stage_asked(drawn: tuple[State, Any]) -> None:
     stage, (case, clock) = drawn

@@ -21,6 +21,7 @@ value itself, which is the caller's text, unless it is a number) and what is all
 
 from __future__ import annotations
 
+import difflib
 import enum
 import os
 import re
@@ -243,9 +244,13 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
             continue
         setting = settings.get(key)
         if setting is None:
+            # A misspelt setting is the usual cause: name the one it is closest to (a name of
+            # ours, never the key itself, which may be anyone's text).
+            close = difflib.get_close_matches(key, [*settings, FORMAT_KEY], n=1, cutoff=0.8)
+            guess = f" (did you mean {close[0]}?)" if close else ""
             raise PolicyFileError(
                 FileCode.UNKNOWN_KEY,
-                f"{'this key' if is_id(key) else 'a key'} is not a policy setting; the "
+                f"{'this key' if is_id(key) else 'a key'} is not a policy setting{guess}; the "
                 f"settings are: {', '.join(sorted(settings))} (and {FORMAT_KEY}).",
                 file=file,
                 key=key,

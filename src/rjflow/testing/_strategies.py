@@ -42,6 +42,7 @@ from rjflow.policy_check import check_policy, has_errors
 from rjflow.policy_file import Kind
 from rjflow.record import CaseRecord
 from rjflow.states import State
+from rjflow.workflow import Workflow
 from rjflow.testing._builders import Clock, at_stage
 
 __all__ = [
@@ -376,6 +377,7 @@ def cases(draw: st.DrawFn, stage: State, policy: Policy = LONDON_CRC) -> tuple[C
     Rejected (``assume``) when ``policy`` closes the route."""
     if stage not in DRIVABLE:
         raise ValueError(f"cases() drives to one of {', '.join(s.value for s in DRIVABLE)}")
+    assume(stage in Workflow.for_policy(policy).states)  # e.g. no letter stage: no such case
     if stage in _ENDS:
         path = _end_paths(policy).get(stage)
         assume(path is not None)
