@@ -325,9 +325,13 @@ def measure(
     return {"name": name, "save": statistics.median(saves), "append": statistics.median(appends)}
 
 
-def wal_frames(make: Callable[[], Any], cases: list[Case], grown: list[tuple[Case, int]]) -> float:
+def wal_frames(
+    make: Callable[[], Any], cases: list[Case], grown: list[tuple[Case, int]]
+) -> tuple[float, dict[str, float]]:
     """SQLite pages written to the write-ahead log per append (automatic checkpoints off, so
-    the log holds them all): what a commit writes, one frame of 4 KiB per page changed."""
+    the log holds them all): what a commit writes, one frame of 4 KiB per page changed; and
+    the same by the table or index each page belongs to (SQLite's ``dbstat``), when this
+    SQLite has it."""
     impl = make()
     try:
         impl.save_all(cases)
@@ -337,7 +341,22 @@ def wal_frames(make: Callable[[], Any], cases: list[Case], grown: list[tuple[Cas
         (page_size,) = db.execute("PRAGMA page_size").fetchone()
         path = Path(db.execute("PRAGMA database_list").fetchone()[2] + "-wal")
         impl.append_one(grown)
-        return path.stat().st_size / (page_size + 24) / max(len(grown), 1)
+        log = path.read_bytes()
+        appends = max(len(grown), 1)
+        # Each frame: a 24-byte header whose first 4 bytes are the page number, then the page.
+        pages = [
+            int.from_bytes(log[at : at + 4], "big")
+            for at in range(32, len(log) - 23, page_size + 24)
+        ]
+        try:
+            owner = dict(db.execute("SELECT pageno, name FROM dbstat").fetchall())
+        except sqlite3.Error:  # built without SQLITE_ENABLE_DBSTAT_VTAB
+            owner = {}
+        by_tree: dict[str, float] = {}
+        for page in pages:
+            name = owner.get(page, "?")
+            by_tree[name] = by_tree.get(name, 0) + 1 / appends
+        return len(pages) / appends, by_tree
     finally:
         impl.close()
 
@@ -520,11 +539,16 @@ def main() -> None:
                 f"{1000 * r['append'] / max(appends, 1):.2f} | "
                 f"{r['append'] / floor['append']:.2f} |"
             )
-        frames = [wal_frames(make, cases, grown) for make in makers[:2]]
+        (floor_frames, _), (frames, by_tree) = [
+            wal_frames(make, cases, grown) for make in makers[:2]
+        ]
+        trees = ", ".join(
+            f"{name} {n:.1f}" for name, n in sorted(by_tree.items(), key=lambda kv: -kv[1])
+        )
         print()
         print(
-            f"SQLite pages written per append (WAL frames): floor {frames[0]:.1f}, "
-            f"rjflow {frames[1]:.1f} (its event, summary and an index or two, facts)"
+            f"SQLite pages written per append (WAL frames): floor {floor_frames:.1f}, "
+            f"rjflow {frames:.1f} ({trees or 'by table: no dbstat in this SQLite'})"
         )
         size = args.caseload
         load_cases = cases[:size]
