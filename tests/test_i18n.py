@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import copy
 import pickle
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from rjflow import Blocker, Case, InvalidInput, RJFlowError, State
 from rjflow.blocker import placeholders, render
-from rjflow.i18n import POT_PATH, catalog, translate, translator
+from rjflow.i18n import POT_PATH, catalog, extract, translate, translator
 from rjflow.states import ACTIONS
 from rjflow.testing import actor_for, cases
 from rjflow.workflow import Workflow
@@ -28,7 +29,7 @@ from .strategies import POLICIES, inputs
 babel = pytest.importorskip("babel")
 from babel.messages.catalog import Catalog  # noqa: E402
 from babel.messages.mofile import write_mo  # noqa: E402
-from babel.messages.pofile import read_po  # noqa: E402
+from babel.messages.pofile import read_po, write_po  # noqa: E402
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "rjflow"
 OPEN_STAGES = [s for s in State if s not in (State.COMPLETED, State.CLOSED)]
@@ -169,6 +170,36 @@ def test_shipped_pot_is_current() -> None:
     assert messages(shipped) == messages(fresh), (
         "src/rjflow/locale/rjflow.pot is stale: run python -m rjflow.i18n extract"
     )
+
+
+def test_extracting_again_changes_nothing_until_a_message_does(tmp_path: Path) -> None:
+    """An extraction over a file with the same messages leaves it byte for byte, its
+    creation date too; a file that lacks a message is rewritten, with it and a new date."""
+    target = tmp_path / "rjflow.pot"
+    extract(target)
+    old = re.sub(  # as extract writes it, but dated long ago
+        rb"POT-Creation-Date: [^\\]*",
+        b"POT-Creation-Date: 2001-02-03 04:05+0000",
+        target.read_bytes(),
+    )
+    assert b"POT-Creation-Date: 2001-02-03 04:05+0000" in old
+    target.write_bytes(old)
+    with target.open("rb") as stream:
+        current = read_po(stream)
+    extract(target)
+    assert target.read_bytes() == old
+
+    messages = [m for m in current if m.id]
+    lacking = Catalog(project="rjflow", creation_date=current.creation_date)
+    for m in messages[1:]:
+        lacking.add(m.id, None, m.locations, auto_comments=m.auto_comments)
+    with target.open("wb") as stream:
+        write_po(stream, lacking, width=100, sort_by_file=True, include_lineno=False)
+    extract(target)
+    with target.open("rb") as stream:
+        again = read_po(stream)
+    assert sorted(m.id for m in again if m.id) == sorted(m.id for m in messages)
+    assert again.creation_date.year > 2001
 
 
 # -- a pseudo-locale catalogue ---------------------------------------------------------------

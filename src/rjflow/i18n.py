@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import gettext as _gettext
+import io
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -189,17 +190,34 @@ def _enum_words() -> list[tuple[str, str]]:
 
 def extract(output: Path | None = None) -> Path:
     """Write :func:`catalog` as a ``.pot`` file to ``output`` (default: :data:`POT_PATH`)
-    and return its path. Messages are sorted by file and carry no line numbers, so the file
-    changes only when a template or its comments do.
+    and return its path. Messages are sorted by file and carry no line numbers, and a file
+    whose messages and comments are unchanged is left as it is (its creation date too), so
+    the file changes only when a template or its comments do.
 
     :raises ModuleNotFoundError: Babel is not installed.
     """
-    from babel.messages.pofile import write_po  # noqa: PLC0415  # optional dependency
+    from babel.messages.pofile import read_po, write_po  # noqa: PLC0415  # optional dependency
 
     target = POT_PATH if output is None else output
+    fresh = catalog()
+    created = fresh.creation_date  # Babel's: when this extraction ran
+
+    def render() -> bytes:
+        out = io.BytesIO()
+        write_po(out, fresh, width=100, sort_by_file=True, include_lineno=False)
+        return out.getvalue()
+
+    before: bytes | None
+    try:
+        before = target.read_bytes()
+        fresh.creation_date = read_po(io.BytesIO(before)).creation_date
+    except (OSError, ValueError):  # no file yet, or not one Babel reads: written anew
+        before = None
+    if before is not None and render() == before:
+        return target  # the same messages and comments: the file is left as it was
+    fresh.creation_date = created
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as stream:
-        write_po(stream, catalog(), width=100, sort_by_file=True, include_lineno=False)
+    target.write_bytes(render())
     return target
 
 

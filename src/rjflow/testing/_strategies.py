@@ -42,8 +42,8 @@ from rjflow.policy_check import check_policy, has_errors
 from rjflow.policy_file import Kind
 from rjflow.record import CaseRecord
 from rjflow.states import State
-from rjflow.workflow import Workflow
 from rjflow.testing._builders import Clock, at_stage
+from rjflow.workflow import Workflow
 
 __all__ = [
     "DRIVABLE",
