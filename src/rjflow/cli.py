@@ -34,12 +34,13 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 import click
@@ -47,26 +48,29 @@ import click
 from rjflow._convert import unstructure
 from rjflow._escape import printable
 from rjflow._report_html import PlotsUnavailable, render_html, svg_plots
+from rjflow._validate import is_id
 from rjflow.case import Case
-from rjflow.caseload import iter_jsonl
+from rjflow.caseload import iter_jsonl, iter_jsonl_facts
 from rjflow.deadlines import DueState, Obligation
 from rjflow.demo import format_event, run_demo
 from rjflow.diagrams import GraphvizMissing, diagram_model, render, render_svg, to_dot, to_mermaid
 from rjflow.errors import (
     InvalidDocument,
+    InvalidInput,
     PolicyChanged,
     PolicyMismatch,
     RJFlowError,
     SourceUnavailable,
     StoreUnavailable,
 )
+from rjflow.integrity import Keyring
 from rjflow.parties import PractitionerLevel
 from rjflow.paths import COVERS, coverage_table
 from rjflow.policy import LONDON_CRC, Policy, PolicyFile, file_values, read_policy_file
 from rjflow.policy_check import Severity, check_policy, has_errors
 from rjflow.policy_file import PolicyFileError, to_toml
 from rjflow.reporting import CaseFacts, Period, build_report, case_facts
-from rjflow.serialization import dumps, load_jsonl, loads
+from rjflow.serialization import LineProblem, dumps, load_jsonl, loads
 from rjflow.store import SQLiteStore, StoreProblem
 
 __all__ = [
@@ -213,7 +217,7 @@ def _load_case(path: Path, policy: Policy = LONDON_CRC) -> Case:
     data = _read_input(path)
     try:
         with _policy_notes(path):
-            return loads(data, policy=None if policy is LONDON_CRC else policy)
+            return loads(data, policy=None if policy is LONDON_CRC else policy, keyring=_keyring())
     except PolicyMismatch as exc:
         message = f"{_shown(path)}: {exc} Here: give --policy FILE, the service's policy file."
         raise _Failure(message, EXIT_INVALID) from None
@@ -223,12 +227,47 @@ def _load_case(path: Path, policy: Policy = LONDON_CRC) -> Case:
 
 @click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rjflow")
-def main() -> None:
+@click.option(
+    "--key-file",
+    type=click.Path(path_type=Path),
+    envvar="RJFLOW_KEY_FILE",
+    help="The service's key file (rjflow keyring new): cases and stores are read with it, "
+    "so every integrity seal is checked and a case without one is refused; stores and "
+    "exports seal what they write. Also RJFLOW_KEY_FILE.",
+)
+def main(key_file: Path | None) -> None:
     """Restorative justice case workflows that explain themselves.
 
     Exit status: 0 success; 1 invalid content; 2 usage error or unreadable input; 3 an
     output or resource unavailable; 141 output closed early (see docs/cli.md).
     """
+
+
+def _keyring() -> Keyring | None:
+    """The keyring of ``--key-file`` (or RJFLOW_KEY_FILE), read once per command; None
+    without one.  A key file that cannot be read exits 2; one that is not a key file 1 (its
+    text is never shown: it holds secrets)."""
+    context = click.get_current_context(silent=True)
+    root = context.find_root() if context is not None else None
+    path = root.params.get("key_file") if root is not None else None
+    if root is None or path is None:
+        return None
+    if "rjflow.keyring" not in root.meta:
+        root.meta["rjflow.keyring"] = _read_key_file(path)
+    keyring: Keyring = root.meta["rjflow.keyring"]
+    return keyring
+
+
+def _read_key_file(path: Path) -> Keyring:
+    """A key file: unreadable exits 2; not a key file 1 (its text never shown)."""
+    try:
+        return Keyring.from_toml(path)
+    except SourceUnavailable as exc:
+        raise _Failure(
+            f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
+        ) from None
+    except InvalidInput as exc:
+        raise _Failure(f"{_shown(path)}: {exc}", EXIT_INVALID) from None
 
 
 @main.command()
@@ -284,7 +323,7 @@ def demo(store: Path | None, diagram_dir: Path | None) -> None:
 
 def _open_store(path: Path, policy: Policy = LONDON_CRC) -> SQLiteStore:
     try:
-        return SQLiteStore(path, policy=policy)
+        return SQLiteStore(path, policy=policy, keyring=_keyring())
     except StoreUnavailable as exc:
         raise _Failure(f"{_shown(path)}: {exc}", EXIT_UNAVAILABLE) from None
 
@@ -402,7 +441,9 @@ def _check_file(
     try:
         if path.suffix == ".jsonl":
             with _policy_notes(path):
-                result = load_jsonl(path, policy=None if policy is LONDON_CRC else policy)
+                result = load_jsonl(
+                    path, policy=None if policy is LONDON_CRC else policy, keyring=_keyring()
+                )
             counts["good"] += len(result.cases)
             counts["bad"] += len(result.problems)
             for problem in result.problems:
@@ -415,7 +456,7 @@ def _check_file(
         return
     try:
         with _policy_notes(path):
-            loads(data, policy=None if policy is LONDON_CRC else policy)
+            loads(data, policy=None if policy is LONDON_CRC else policy, keyring=_keyring())
         counts["good"] += 1
     except InvalidDocument as exc:
         report(f"{shown}:1: {exc}")
@@ -499,6 +540,9 @@ def _is_sqlite(path: Path) -> bool:
         return False
 
 
+_Item = TypeVar("_Item")
+
+
 def _caseload(
     target: str,
     problems: list[str],
@@ -520,13 +564,24 @@ def _caseload(
     if path.suffix != ".jsonl":
         yield _load_case(path, policy)
         return
+    chosen = None if policy is LONDON_CRC else policy
+    read = iter_jsonl(path, policy=chosen, keyring=_keyring())
+    yield from _lines(path, read, problems)
+
+
+def _lines(
+    path: Path, items: Iterator[_Item | LineProblem], problems: list[str]
+) -> Iterator[_Item]:
+    """The good items of a JSON Lines reader over ``path``; each problem line noted in
+    ``problems`` as ``FILE:LINE: message``, each policy note on stderr; a file that cannot
+    be read exits 2."""
     try:
         with _policy_notes(path):
-            for item in iter_jsonl(path, policy=None if policy is LONDON_CRC else policy):
-                if isinstance(item, Case):
-                    yield item
-                else:
+            for item in items:
+                if isinstance(item, LineProblem):
                     problems.append(f"{_shown(path)}:{item.line}: {item.message}")
+                else:
+                    yield item
     except SourceUnavailable as exc:
         raise _Failure(
             f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
@@ -568,8 +623,16 @@ def _caseload_facts(
 ) -> Iterator[CaseFacts]:
     """The report facts of ``target``'s cases: a store's kept facts (read a page at a time,
     no case loaded), or each case's :func:`case_facts` as ``_caseload`` loads it.  A stored
-    case whose facts cannot be read is noted in ``problems`` and left out."""
-    if not (_is_dsn(target) or _is_sqlite(Path(target))):
+    case whose facts cannot be read is noted in ``problems`` and left out.  JSON Lines read
+    with a keyring: each sealed case's facts from its verified history, without replaying it
+    (:func:`~rjflow.caseload.iter_jsonl_facts`: the same facts and problems, faster)."""
+    path = Path(target)
+    keyring = _keyring()
+    if keyring is not None and path.suffix == ".jsonl" and not _is_sqlite(path):
+        chosen = None if policy is LONDON_CRC else policy
+        yield from _lines(path, iter_jsonl_facts(path, keyring=keyring, policy=chosen), problems)
+        return
+    if not (_is_dsn(target) or _is_sqlite(path)):
         yield from (case_facts(case) for case in _caseload(target, problems, policy=policy))
         return
     db = _store_at(target, must_exist=True, policy=policy)
@@ -883,7 +946,7 @@ def _store_at(target: str, *, must_exist: bool, policy: Policy = LONDON_CRC) -> 
         # psycopg_pool logs each failed connection attempt; the command reports the fault once.
         logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
         try:
-            return PostgresStore(target, policy=policy, timeout=10)
+            return PostgresStore(target, policy=policy, timeout=10, keyring=_keyring())
         except StoreUnavailable as exc:
             raise _Failure(f"the PostgreSQL store: {exc}", EXIT_UNAVAILABLE) from None
     path = Path(target)
@@ -919,7 +982,8 @@ def stats(target: str) -> None:
 @store.command()
 @click.argument("target", metavar="STORE")
 def verify(target: str) -> None:
-    """Check every case's chain (and seal), summary and report facts; exit 1 if any is wrong."""
+    """Check every case's chain, summary and report facts, and with --key-file its integrity
+    seal (a case without one is then a problem); exit 1 if any is wrong."""
     db = _store_at(target, must_exist=True)
     try:
         cases = len(db.case_ids())
@@ -963,7 +1027,7 @@ def import_(target: str, source: Path, skip_invalid: bool) -> None:
     (without --skip-invalid) any line that does not load, stops the import.
     """
     _read_input(source)  # an unreadable file exits 2 before the store is touched
-    checked = load_jsonl(source)
+    checked = load_jsonl(source, keyring=_keyring())
     for problem in checked.problems:
         _echo(f"{_shown(source)}:{problem.line}: {problem.message}", err=True)
     if checked.problems and not skip_invalid:
@@ -987,7 +1051,8 @@ def export(target: str, output: Path | None) -> None:
     and verified first; a case that does not load stops the export (exit 1)."""
     db = _store_at(target, must_exist=True)
     try:
-        lines = [dumps(db.load(case_id)) + "\n" for case_id in db.case_ids()]
+        keyring = _keyring()
+        lines = [dumps(db.load(case_id), keyring=keyring) + "\n" for case_id in db.case_ids()]
     finally:
         db.close()
     data = "".join(lines)
@@ -996,6 +1061,94 @@ def export(target: str, output: Path | None) -> None:
     else:
         _write_output(output, data.encode("utf-8"))
         _echo(f"Wrote {len(lines)} cases to {_shown(output)}.", err=True)
+
+
+# -- the key file ------------------------------------------------------------------------------
+
+
+@main.group(name="keyring")
+def keyring_group() -> None:
+    """Make and rotate the service's key file, which seals its cases (docs/integrity.md)."""
+
+
+_KEY_ID_HELP = "The new key's id: an opaque id such as the month it starts (2026-12)."
+
+
+@keyring_group.command(name="new")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--key-id", required=True, help=_KEY_ID_HELP)
+def keyring_new(file: Path, key_id: str) -> None:
+    """Write a new key file holding one random 32-byte key, readable by its owner alone.
+
+    An existing file is never overwritten (exit 3): to add a key, use rotate.
+    """
+    ring = _new_ring(key_id, None)
+    _write_key_file(file, ring, replace=False)
+    _echo(
+        f"Wrote key {key_id} to {_shown(file)} (readable by you alone). Keep it with the "
+        "application's other secrets and give it with --key-file or RJFLOW_KEY_FILE."
+    )
+
+
+@keyring_group.command(name="rotate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key-id", required=True, help=_KEY_ID_HELP)
+def keyring_rotate(file: Path, key_id: str) -> None:
+    """Add a new random key to the key file and make it the current one.
+
+    Cases saved from now on are sealed with it; every older key still verifies what it
+    sealed.  Re-save every case (rjflow export, then import into a new store), then remove
+    the old keys from the file (docs/integrity.md, "Rotating keys").
+    """
+    ring = _new_ring(key_id, _read_key_file(file))
+    _write_key_file(file, ring, replace=True)
+    _echo(f"Added key {key_id} to {_shown(file)}; it is now the current key.")
+
+
+def _new_ring(key_id: str, old: Keyring | None) -> Keyring:
+    """``old`` (or nothing) with a new random key ``key_id``, current; a bad id is a usage
+    error (never repeated)."""
+    if not is_id(key_id):
+        raise click.BadParameter(
+            "give an opaque id: 1 to 64 letters, digits, '.', '_', ':' or '-' (2026-12).",
+            param_hint="--key-id",
+        )
+    secret = secrets.token_bytes(32)
+    if old is None:
+        return Keyring({key_id: secret}, current=key_id)
+    if key_id in old:
+        raise click.BadParameter(
+            f"the key file already has a key {key_id}; give the new key an id of its own.",
+            param_hint="--key-id",
+        )
+    return old.rotated(key_id, secret)
+
+
+def _write_key_file(file: Path, ring: Keyring, *, replace: bool) -> None:
+    """Write ``ring``'s key file, created readable and writable by its owner alone; with
+    ``replace``, through a new file renamed over the old one (never half written).  A file
+    that cannot be written (or, without ``replace``, exists) exits 3."""
+    target = file if not replace else file.with_name(f".{file.name}.{secrets.token_hex(4)}")
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise _Failure(
+            f"cannot write {_shown(file)}: it exists, and a key file is never overwritten "
+            "(its keys would be lost). Choose another name, or add a key with rjflow keyring "
+            "rotate.",
+            EXIT_UNAVAILABLE,
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise _Failure(_os_message("cannot write", exc, file), EXIT_UNAVAILABLE) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(ring.to_toml())
+        if replace:
+            os.replace(target, file)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise _Failure(_os_message("cannot write", exc, file), EXIT_UNAVAILABLE) from None
 
 
 def run() -> NoReturn:

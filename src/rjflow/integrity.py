@@ -22,20 +22,31 @@ the new key); once no document is sealed with the old key, drop it from the ring
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
+import os
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType
 
 import attrs
 
 from rjflow._validate import _check_id
-from rjflow.errors import InvalidInput
+from rjflow.errors import InvalidInput, SourceUnavailable
 
 __all__ = ["MIN_KEY_BYTES", "Keyring", "integrity_mac", "snapshot_seal"]
 
 #: The shortest secret accepted, in bytes (HMAC-SHA256 keys should be 32 random bytes).
 MIN_KEY_BYTES = 16
+
+_KEY_FILE_SHAPE = (
+    'The key file {problem}: write current = "<key id>" and a [keys] table of '
+    '"<key id>" = "<secret, base64>" lines, as rjflow keyring new writes it '
+    "(docs/integrity.md)."
+)
 
 _INTEGRITY_DOMAIN = "rjflow integrity 1"
 _SNAPSHOT_DOMAIN = "rjflow sealed snapshot 2"
@@ -101,6 +112,84 @@ class Keyring:
 
     def _secret(self, key_id: str) -> bytes:
         return self._keys[key_id]
+
+    def rotated(self, key_id: str, secret: bytes) -> Keyring:
+        """A ring with every key of this one and ``key_id`` (new) as ``current``: saves then
+        seal with it, loads still accept the others (see "Rotating keys" above).  Raises
+        :class:`~rjflow.InvalidInput` when ``key_id`` is in the ring already or the secret is
+        too short."""
+        if key_id in self._keys:
+            raise InvalidInput(
+                f"The keyring already has a key {key_id}; give the new key an id of its own "
+                "(for example the month it starts: 2026-12)."
+            )
+        return Keyring({**self._keys, key_id: secret}, current=key_id)
+
+    def to_toml(self) -> str:
+        """The key file :meth:`from_toml` reads, secrets included: write it only where the
+        application keeps its secrets (``rjflow keyring new`` and ``rotate`` write it readable
+        by its owner alone)."""
+        lines = [
+            "# rjflow key file (docs/integrity.md): the keys that seal this service's cases.",
+            "# Keep it private: whoever holds it can seal a case; without it no seal can be",
+            "# checked. Loads accept every key below; saves seal with the current one.",
+            f'current = "{self.current}"',
+            "",
+            "[keys]",
+        ]
+        for key_id in self.key_ids:  # ids are opaque ids: nothing in them needs escaping
+            lines.append(f'"{key_id}" = "{base64.b64encode(self._keys[key_id]).decode()}"')
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_toml(cls, path: str | os.PathLike[str]) -> Keyring:
+        """The keyring a key file describes: TOML with the current key id and a ``[keys]``
+        table of key id = secret, each secret base64 text of at least :data:`MIN_KEY_BYTES`
+        bytes (``rjflow keyring new FILE`` writes one; docs/integrity.md)::
+
+            current = "2026-11"
+
+            [keys]
+            "2026-11" = "q4bJ0l7yS0... (32 random bytes, base64)"
+
+        Keep the file where the application keeps its other secrets, readable by it alone.
+        Raises :class:`~rjflow.SourceUnavailable` (an ``OSError``; its message does not repeat
+        the path) when the file cannot be read, and :class:`~rjflow.InvalidInput` for a file
+        that is not such a key file; no message ever repeats the file's text (it holds
+        secrets), only key ids once they are valid ids.
+        """
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise SourceUnavailable.reading("The key file", exc, os.fspath(path)) from None
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                "'path' must name the key file, as text or a pathlib.Path (got "
+                f"{type(path).__name__} that is no file name)."
+            ) from None
+        try:
+            document = tomllib.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            raise InvalidInput(_KEY_FILE_SHAPE.format(problem="is not UTF-8 TOML text")) from None
+        keys = document.get("keys")
+        if set(document) != {"current", "keys"} or not isinstance(keys, dict) or not keys:
+            raise InvalidInput(
+                _KEY_FILE_SHAPE.format(problem="must hold 'current' and a [keys] table, only")
+            )
+        secrets: dict[str, bytes] = {}
+        for key_id, text in keys.items():
+            _check_id("key id", key_id)
+            try:
+                secrets[key_id] = base64.b64decode(text, validate=True)
+            except (TypeError, ValueError, binascii.Error):
+                secrets[key_id] = b""  # refused below, with the key id
+            if len(secrets[key_id]) < MIN_KEY_BYTES:
+                raise InvalidInput(
+                    f"The secret of key {key_id} in the key file must be base64 text of at "
+                    f"least {MIN_KEY_BYTES} bytes; make one with rjflow keyring rotate, or "
+                    "with base64.b64encode(secrets.token_bytes(32))."
+                )
+        return cls(secrets, current=document["current"])
 
 
 def _mac(secret: bytes, lines: list[str]) -> str:
