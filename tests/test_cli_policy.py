@@ -82,6 +82,16 @@ def test_check_prints_each_mistakes_code(tmp_path: Path, text: str, code: str, s
     assert f"{path}:" in done.output
 
 
+def test_check_prints_every_problem_of_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "service.toml"
+    path.write_text("max_sesions = 8\nletter_enabled = 1\n", encoding="utf-8")
+    done = invoke("policy", "--check", str(path))
+    assert done.exit_code == EXIT_INVALID, done.output
+    lines = done.output.splitlines()
+    assert [line.split(": ")[0] for line in lines[:2]] == [f"{path}:1", f"{path}:2"]
+    assert lines[2] == "2 errors, 0 warnings."
+
+
 def test_file_shows_where_each_value_came_from(tmp_path: Path) -> None:
     path = tmp_path / "service.toml"
     path.write_text("# a service\nmax_sessions = 8\n", encoding="utf-8")

@@ -143,6 +143,24 @@ class TestErrors:
         assert "max_sessions" in str(error) and "letter_enabled" in str(error)  # allowed ones
         assert "(did you mean max_sessions?)" in str(error)
 
+    def test_every_bad_key_of_the_file_is_reported_in_its_order(self, tmp_path: Path) -> None:
+        text = (
+            f'max_sesions = 3\nletter_enabled = 1\nname = "ok"\n"{CANARY}" = 1\n'
+            f'max_sessions = "{CANARY}"\n'
+        )
+        error = self.fails(tmp_path, text, FileCode.UNKNOWN_KEY)
+        every = [(e.code, e.key, e.line) for e in (error, *error.also)]
+        assert every == [
+            (FileCode.UNKNOWN_KEY, "max_sesions", 1),
+            (FileCode.WRONG_TYPE, "letter_enabled", 2),
+            (FileCode.UNKNOWN_KEY, None, 4),
+            (FileCode.WRONG_TYPE, "max_sessions", 5),
+        ]
+        assert str(error).endswith("; 3 more problems in the file")
+        assert all(CANARY not in str(e) and not e.also for e in error.also)
+        again = pickle.loads(pickle.dumps(error))
+        assert [str(e) for e in (again, *again.also)] == [str(e) for e in (error, *error.also)]
+
     def test_a_key_like_no_setting_gets_no_guess(self, tmp_path: Path) -> None:
         error = self.fails(tmp_path, "colour = 8\n", FileCode.UNKNOWN_KEY)
         assert "did you mean" not in str(error)

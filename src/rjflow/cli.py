@@ -99,14 +99,17 @@ EXIT_BROKEN_PIPE = 141
 
 
 class _Failure(click.ClickException):
-    """One line on stderr, ``rjflow: ...``, and the exit code of the table above."""
+    """One line on stderr, ``rjflow: ...`` (and one for each of ``more``), and the exit code
+    of the table above."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: int, *, more: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.exit_code = exit_code  # type: ignore[misc]  # click declares one code per class
+        self.more = tuple(more)
 
     def show(self, file: Any = None) -> None:
-        _echo(f"rjflow: {self.message}", err=True)
+        for line in (self.message, *self.more):
+            _echo(f"rjflow: {line}", err=True)
 
 
 def _echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
@@ -805,7 +808,8 @@ def _read_policy(path: Path) -> PolicyFile:
         ) from None
     except (OSError, ValueError) as exc:
         if isinstance(exc, PolicyFileError):
-            raise _Failure(_file_problem(path, exc), EXIT_INVALID) from None
+            more = (_file_problem(path, e) for e in exc.also)
+            raise _Failure(_file_problem(path, exc), EXIT_INVALID, more=more) from None
         raise _Failure(_os_message("cannot read", exc, path), EXIT_USAGE) from None
 
 
@@ -839,8 +843,10 @@ def _check_policy_file(path: Path) -> None:
     try:
         read = read_policy_file(path)
     except PolicyFileError as exc:
-        _echo(_file_problem(path, exc))
-        _echo("1 error, 0 warnings.")
+        for problem in (exc, *exc.also):
+            _echo(_file_problem(path, problem))
+        count = 1 + len(exc.also)
+        _echo(f"{count} error{'s' * (count != 1)}, 0 warnings.")
         sys.exit(EXIT_INVALID)
     except SourceUnavailable as exc:
         raise _Failure(

@@ -94,7 +94,9 @@ class PolicyFileError(RJFlowError, ValueError):
     without its location); ``file``: the full path as given (kept out of the message
     unless its base name is a plain file name); ``key``: the setting concerned (None when the
     whole file is at fault, or when the key is not shaped like a setting name, since it may be
-    anyone's text); ``line``: the line of the file, when known.
+    anyone's text); ``line``: the line of the file, when known; ``also``: the file's other
+    problems found in the same reading (each key is checked, so that one reading lists every
+    key and value to mend), in the file's order, each a PolicyFileError without ``also``.
     """
 
     def __init__(
@@ -105,28 +107,30 @@ class PolicyFileError(RJFlowError, ValueError):
         file: str,
         key: str | None = None,
         line: int | None = None,
+        also: tuple[PolicyFileError, ...] = (),
     ) -> None:
         self.code = code
         self.problem = problem
         self.file = file
         self.key = key if key is not None and is_id(key) else None
         self.line = line
+        self.also = also
         base = os.path.basename(file)
         where = base if is_id(base) else "the policy file"
         if line is not None:
             where += f", line {line}"
         if self.key is not None:
             where += f", key {self.key!r}"
-        super().__init__(f"{where}: {problem} [{code.value} {code.slug}]")
+        more = f"; {len(also)} more problem{'s' * (len(also) > 1)} in the file" if also else ""
+        super().__init__(f"{where}: {problem} [{code.value} {code.slug}]{more}")
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_error, (self.code, self.problem, self.file, self.key, self.line))
+        fields = {"file": self.file, "key": self.key, "line": self.line, "also": self.also}
+        return (_rebuild_error, (self.code, self.problem, fields))
 
 
-def _rebuild_error(
-    code: FileCode, problem: str, file: str, key: str | None, line: int | None
-) -> PolicyFileError:
-    return PolicyFileError(code, problem, file=file, key=key, line=line)
+def _rebuild_error(code: FileCode, problem: str, fields: dict[str, Any]) -> PolicyFileError:
+    return PolicyFileError(code, problem, **fields)
 
 
 class Kind(enum.Enum):
@@ -229,35 +233,57 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
         ) from None
     lines = _key_lines(text)
     values: dict[str, Any] = {}
+    problems: list[PolicyFileError] = []
     for key, value in document.items():
-        line = lines.get(key)
-        if key == FORMAT_KEY:
-            if type(value) is not int or value != _FORMAT:
-                raise PolicyFileError(
-                    FileCode.INVALID_VALUE,
-                    f"the file format version must be {_FORMAT} (the only one this release "
-                    "reads); remove the key or set it to 1.",
-                    file=file,
-                    key=key,
-                    line=line,
-                )
-            continue
-        setting = settings.get(key)
-        if setting is None:
-            # A misspelt setting is the usual cause: name the one it is closest to (a name of
-            # ours, never the key itself, which may be anyone's text).
-            close = difflib.get_close_matches(key, [*settings, FORMAT_KEY], n=1, cutoff=0.8)
-            guess = f" (did you mean {close[0]}?)" if close else ""
+        try:
+            values[key] = _setting(key, value, settings, file=file, line=lines.get(key))
+        except PolicyFileError as exc:
+            problems.append(exc)
+    values.pop(FORMAT_KEY, None)
+    if problems:
+        first = problems[0]
+        raise PolicyFileError(
+            first.code,
+            first.problem,
+            file=file,
+            key=first.key,
+            line=first.line,
+            also=tuple(problems[1:]),
+        )
+    return RawPolicyFile(file, MappingProxyType(values), MappingProxyType(lines))
+
+
+def _setting(
+    key: str, value: object, settings: Mapping[str, Setting], *, file: str, line: int | None
+) -> Any:
+    """One key of the file checked and its value converted (the format key's value as is);
+    PolicyFileError for a key that is no setting or a value it does not take."""
+    if key == FORMAT_KEY:
+        if type(value) is not int or value != _FORMAT:
             raise PolicyFileError(
-                FileCode.UNKNOWN_KEY,
-                f"{'this key' if is_id(key) else 'a key'} is not a policy setting{guess}; the "
-                f"settings are: {', '.join(sorted(settings))} (and {FORMAT_KEY}).",
+                FileCode.INVALID_VALUE,
+                f"the file format version must be {_FORMAT} (the only one this release "
+                "reads); remove the key or set it to 1.",
                 file=file,
                 key=key,
                 line=line,
             )
-        values[key] = _convert(setting, value, file=file, key=key, line=line)
-    return RawPolicyFile(file, MappingProxyType(values), MappingProxyType(lines))
+        return value
+    setting = settings.get(key)
+    if setting is None:
+        # A misspelt setting is the usual cause: name the one it is closest to (a name of
+        # ours, never the key itself, which may be anyone's text).
+        close = difflib.get_close_matches(key, [*settings, FORMAT_KEY], n=1, cutoff=0.8)
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        raise PolicyFileError(
+            FileCode.UNKNOWN_KEY,
+            f"{'this key' if is_id(key) else 'a key'} is not a policy setting{guess}; the "
+            f"settings are: {', '.join(sorted(settings))} (and {FORMAT_KEY}).",
+            file=file,
+            key=key,
+            line=line,
+        )
+    return _convert(setting, value, file=file, key=key, line=line)
 
 
 def _key_lines(text: str) -> dict[str, int]:
