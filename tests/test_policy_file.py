@@ -139,7 +139,8 @@ class TestErrors:
 
     def test_unknown_key(self, tmp_path: Path) -> None:
         error = self.fails(tmp_path, "max_sessions = 3\nmax_sesions = 8\n", FileCode.UNKNOWN_KEY)
-        assert (error.key, error.line) == ("max_sesions", 2)
+        assert (error.key, error.line) == (None, 2)  # the line says where; the key is not kept
+        assert "max_sesions" not in str(error)
         assert "max_sessions" in str(error) and "letter_enabled" in str(error)  # allowed ones
         assert "(did you mean max_sessions?)" in str(error)
 
@@ -151,7 +152,7 @@ class TestErrors:
         error = self.fails(tmp_path, text, FileCode.UNKNOWN_KEY)
         every = [(e.code, e.key, e.line) for e in (error, *error.also)]
         assert every == [
-            (FileCode.UNKNOWN_KEY, "max_sesions", 1),
+            (FileCode.UNKNOWN_KEY, None, 1),
             (FileCode.WRONG_TYPE, "letter_enabled", 2),
             (FileCode.UNKNOWN_KEY, None, 4),
             (FileCode.WRONG_TYPE, "max_sessions", 5),
@@ -170,8 +171,28 @@ class TestErrors:
         assert error.key is None
 
     def test_a_table_is_not_a_setting(self, tmp_path: Path) -> None:
-        error = self.fails(tmp_path, "[policy]\nmax_sessions = 8\n", FileCode.UNKNOWN_KEY)
-        assert error.key == "policy"
+        error = self.fails(
+            tmp_path, "max_sessions = 8\n[policy]\nmax_sessions = 8\n", FileCode.UNKNOWN_KEY
+        )
+        assert (error.key, error.line) == (None, 2)
+
+    @pytest.mark.parametrize(
+        "text", ["zqxJaneDoe_7731 = 1\n", "[zqxJaneDoe_7731]\n", "max_sessionsJaneDoe = 1\n"]
+    )
+    def test_an_unknown_key_shaped_like_a_name_is_never_repeated(
+        self, tmp_path: Path, text: str
+    ) -> None:
+        error = self.fails(tmp_path, text, FileCode.UNKNOWN_KEY)
+        assert "JaneDoe" not in str(error) and error.key is None and error.line == 1
+
+    def test_a_key_set_twice_says_so(self, tmp_path: Path) -> None:
+        error = self.fails(tmp_path, "max_sessions = 8\nmax_sessions = 9\n", FileCode.NOT_TOML)
+        assert "already set" in str(error) and error.line == 2
+
+    def test_a_byte_order_mark_is_read_past(self, tmp_path: Path) -> None:
+        path = tmp_path / "service.toml"
+        path.write_bytes(b"\xef\xbb\xbfmax_sessions = 8\n")
+        assert Policy.from_toml(path).max_sessions == 8
 
     @pytest.mark.parametrize(
         ("text", "kind"),

@@ -213,7 +213,7 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
     except OSError as exc:
         raise SourceUnavailable.reading("The policy file", exc, file) from None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM, as editors on Windows add
         document = tomllib.loads(text)
     except UnicodeDecodeError:
         raise PolicyFileError(
@@ -224,9 +224,12 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
         where = re.search(r"at line (\d+), column (\d+)", str(exc))
         line = int(where.group(1)) if where else None
         column = f" near column {where.group(2)}" if where else ""
+        twice = str(exc).startswith("Cannot overwrite a value")  # tomllib's words, kept only
         raise PolicyFileError(
             FileCode.NOT_TOML,
-            f"is not valid TOML{column}; write each setting as key = value "
+            "sets a key that an earlier line already set; keep one of the two lines."
+            if twice
+            else f"is not valid TOML{column}; write each setting as key = value "
             "(see docs/configuring.md).",
             file=file,
             line=line,
@@ -275,12 +278,13 @@ def _setting(
         # ours, never the key itself, which may be anyone's text).
         close = difflib.get_close_matches(key, [*settings, FORMAT_KEY], n=1, cutoff=0.8)
         guess = f" (did you mean {close[0]}?)" if close else ""
+        # The key itself is not kept or shown (it is no setting, so it may be anyone's
+        # text): the line says where it is.
         raise PolicyFileError(
             FileCode.UNKNOWN_KEY,
-            f"{'this key' if is_id(key) else 'a key'} is not a policy setting{guess}; the "
-            f"settings are: {', '.join(sorted(settings))} (and {FORMAT_KEY}).",
+            f"this key is not a policy setting{guess}; the settings are: "
+            f"{', '.join(sorted(settings))} (and {FORMAT_KEY}).",
             file=file,
-            key=key,
             line=line,
         )
     return _convert(setting, value, file=file, key=key, line=line)
@@ -290,9 +294,15 @@ def _key_lines(text: str) -> dict[str, int]:
     """The line each top-level ``key = value`` starts on (the parser gives no positions)."""
     found: dict[str, int] = {}
     pattern = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+    header = re.compile(r"""\s*\[+\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))""")
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("["):
-            break  # a table header: keys below it are not top-level settings
+            # A table header: keys below it are not top-level settings, but the table's own
+            # name is a top-level key (no setting is a table), found on this line.
+            match = header.match(line)
+            if match:
+                found.setdefault(next(g for g in match.groups() if g is not None), number)
+            break
         match = pattern.match(line)
         if match:
             key = next(g for g in match.groups() if g is not None)
