@@ -69,8 +69,10 @@ def form_values(fields: tuple[FormField, ...], posted: Answers, prefix: str = ""
     ``json_type`` from :mod:`rjflow.forms`: HTML sends only text, rjflow takes JSON.  A
     duration is asked for in minutes and sent as ISO 8601 text; a party's fields are named
     ``<field>.<role>.<name>`` beside ``<field>.role``, a list's rows ``<field>.<row>.<name>``.
-    An empty answer to an optional field is left out, so the input's default applies.  Values
-    are passed on as typed: rjflow judges them and names the field when one is wrong."""
+    An empty answer to an optional field is left out, so the input's default applies; an
+    empty answer to a required one, or a duration that is no whole number of minutes, raises
+    :class:`UnreadableAnswer` (the page's words for what to type).  Other values are passed
+    on as typed: rjflow judges them and names the field when one is wrong."""
     values: dict[str, Any] = {}
     for field in fields:
         key = prefix + field.name
@@ -91,15 +93,38 @@ def form_values(fields: tuple[FormField, ...], posted: Answers, prefix: str = ""
             if answers:
                 values[field.name] = [_typed(field, a) for a in answers]
         elif not raw:
-            continue
-        elif field.kind == "duration" and raw.isdigit():
-            # The page asks for minutes (a labelled box); rjflow takes ISO 8601 text.
-            values[field.name] = f"PT{int(raw)}M"
+            if field.required and not prefix:
+                raise UnreadableAnswer(field)
+        elif field.kind == "duration":
+            values[field.name] = _minutes(field, raw)
         elif field.kind == "ids":
             values[field.name] = [part.strip() for part in raw.split(",") if part.strip()]
         else:
             values[field.name] = _typed(field, raw)
     return values
+
+
+class UnreadableAnswer(InvalidInput):
+    """A form's answer this page cannot send: a required answer left empty, or a duration
+    that is no whole number of minutes.  The message says what to type, in the page's
+    words, never the answer."""
+
+    def __init__(self, field: FormField) -> None:
+        label = field.label[:1].upper() + field.label[1:]
+        if field.kind == "duration":
+            most = field.limits.get("maximum_seconds")
+            upto = f" from 0 to {most // 60}" if isinstance(most, int) else ""
+            super().__init__(f"{label}: give a whole number of minutes{upto}.")
+        else:
+            super().__init__(f"{label}: this answer is needed.")
+
+
+def _minutes(field: FormField, raw: str) -> str:
+    """The page asks for a duration in minutes (a labelled box); rjflow takes ISO 8601 text.
+    An answer that is no whole number of minutes is this page's to explain, in its words."""
+    if not raw.isdigit() or len(raw) > 6:
+        raise UnreadableAnswer(field)
+    return f"PT{int(raw)}M"
 
 
 def _typed(field: FormField, raw: str) -> Any:
@@ -437,7 +462,6 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             )
             return page(case, 409, message=str(conflict))
         answers = posted.to_dict(flat=False)
-        values = form_values(form(name, case.policy).fields, answers)
         at = max(clock(), case.record.updated_at)
         who = posted.get("actor", "").strip()
 
@@ -446,6 +470,7 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             return page(case, status, refused=name, sent=answers, **notes)
 
         try:
+            values = form_values(form(name, case.policy).fields, answers)
             problems = case.blockers(name, at=at, actor=who, **values)
             if problems:
                 return again(422, reasons=[b.message for b in problems])
