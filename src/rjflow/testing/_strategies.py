@@ -368,26 +368,57 @@ def _end_paths(policy: Policy) -> dict[State, Path]:
     return {State(p.goal.removeprefix("stage ")): p for p in paths}
 
 
-@st.composite
-def cases(draw: st.DrawFn, stage: State, policy: Policy = LONDON_CRC) -> tuple[Case, Clock]:
+def cases(stage: State, policy: Policy = LONDON_CRC) -> st.SearchStrategy[tuple[Case, Clock]]:
     """A case driven through the public API to ``stage`` under ``policy``, and a clock that
     continues after its last event.  Open stages: :func:`~rjflow.testing.at_stage` with one
-    or two victims and an offence the route admits (review by way of the conference); the
-    completed and closed stages: the path to them from :func:`rjflow.paths.cover_stages`.
-    Rejected (``assume``) when ``policy`` closes the route."""
-    if stage not in DRIVABLE:
-        raise ValueError(f"cases() drives to one of {', '.join(s.value for s in DRIVABLE)}")
-    assume(stage in Workflow.for_policy(policy).states)  # e.g. no letter stage: no such case
+    or two victims and an offence the route admits (conference and review by way of the
+    conference); the completed and closed stages: the path to them from
+    :func:`rjflow.paths.cover_stages`.
+
+    Raises ``ValueError`` at once, saying why, for a ``stage`` that is not a
+    :class:`~rjflow.State` and for one this route cannot reach under ``policy`` (a stage it
+    switches off, a conference it admits no offence to): a test asking for it could never
+    run.  Drawing policies?  Keep those whose workflow offers the stage, for example
+    ``policies().filter(lambda p: State.REVIEW in Workflow.for_policy(p).states)``, and
+    ask within ``flatmap``."""
+    if not isinstance(stage, State):
+        raise ValueError(
+            f"cases() takes a State, such as State.PREPARATION (got {type(stage).__name__}); "
+            f"the stages are {', '.join(f'State.{s.name}' for s in DRIVABLE)}."
+        )
+    closed = _route_closed(stage, policy)
+    if closed is not None:
+        raise ValueError(
+            f"cases() cannot drive a case to {stage.value} under this policy: {closed}"
+        )
+    return _cases(stage, policy)
+
+
+def _route_closed(stage: State, policy: Policy) -> str | None:
+    """Why :func:`cases`' route to ``stage`` is closed under ``policy``, or None."""
+    offered = Workflow.for_policy(policy).states
+    if stage not in offered:
+        return (
+            "the policy does not offer that stage (a switch turns it off); it offers "
+            f"{', '.join(s.value for s in offered)}."
+        )
+    if stage in _ENDS and _end_paths(policy).get(stage) is None:
+        return "no path of rjflow.paths reaches it."
+    if stage in (State.CONFERENCE, State.REVIEW) and (
+        State.CONFERENCE not in offered or not policy.conference_categories
+    ):
+        return "the route goes by way of the conference, which the policy does not offer."
+    return None
+
+
+@st.composite
+def _cases(draw: st.DrawFn, stage: State, policy: Policy) -> tuple[Case, Clock]:
     if stage in _ENDS:
-        path = _end_paths(policy).get(stage)
-        assume(path is not None)
-        assert path is not None
+        path = _end_paths(policy)[stage]
         case = run_path(path, policy)
         return case, Clock(case.history[-1].at + timedelta(hours=1))
-    needs_conference = stage in (State.CONFERENCE, State.REVIEW)
     eligible = sorted(policy.conference_categories, key=lambda c: c.value)
-    if needs_conference:
-        assume(bool(eligible))
+    if stage in (State.CONFERENCE, State.REVIEW):
         category = draw(st.sampled_from(eligible))
     else:
         category = draw(st.sampled_from([OffenceCategory.HOUSEHOLD_BURGLARY, *eligible]))
