@@ -359,3 +359,30 @@ class TestAgreementOutcomeSteps:
         case.record_session(duration=timedelta(hours=1), at=clock(), actor="F1")
         case.complete(at=clock(), actor="F1")
         assert case_facts(case).agreement_outcome == outcome.value
+
+
+class TestFactsAtTheBoundary:
+    """Facts are read from a store a tool can change: what from_dict takes is what a case's
+    facts can be, and its refusals name the field, never the text."""
+
+    @pytest.mark.parametrize("field", ["case_id", "lead"])
+    @pytest.mark.parametrize("text", ["Jane Doe, 1 High St", "", "x" * 65])
+    def test_an_id_field_holding_a_name_is_refused(self, field: str, text: str) -> None:
+        data = json.loads(json.dumps(case_facts(build_demo_case()).to_dict()))
+        data[field] = text
+        with pytest.raises(InvalidDocument) as caught:
+            CaseFacts.from_dict(data)
+        assert caught.value.path == field and f"field {field} must be an opaque id" in str(
+            caught.value
+        )
+        assert "Jane" not in str(caught.value)
+
+    def test_a_missing_field_is_named_and_an_unknown_one_counted(self) -> None:
+        data = json.loads(json.dumps(case_facts(build_demo_case()).to_dict()))
+        del data["sessions_missed"], data["lead"]
+        data["Jane Doe"] = 1
+        with pytest.raises(InvalidDocument) as caught:
+            CaseFacts.from_dict(data)
+        message = str(caught.value)
+        assert "missing lead, sessions_missed; 1 unknown field." in message
+        assert "Jane" not in message and caught.value.path == "$.lead"

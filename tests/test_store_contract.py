@@ -438,6 +438,8 @@ class TestSummaries:
             {"facilitator": "Jane Smith"},
             {"overdue_at": datetime(2026, 1, 1)},  # noqa: DTZ001 - naive on purpose
             {"opened": (T,)},
+            {"opened": (T + timedelta(days=1), T)},  # backwards: matches nothing, a mistake
+            {"closed": (T, T)},
             {"limit": 0},
             {"limit": 1001},
             {"after": "Jane Smith"},

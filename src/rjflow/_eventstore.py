@@ -509,8 +509,9 @@ class EventStore(abc.ABC):
         Paged by case id: ``after`` is the last case id of the previous page, ``limit`` the
         page size (1 to 1000).  Times are timezone-aware.  One indexed query, no replay.
 
-        Raises :class:`~rjflow.InvalidInput` for a filter of the wrong kind (never repeating
-        the value given, unless it is a validated id).
+        Raises :class:`~rjflow.InvalidInput` for a filter of the wrong kind, or a period that
+        does not end after it starts (never repeating the value given, unless it is a
+        validated id).
         """
         clauses: list[str] = []
         params: list[object] = []
@@ -819,4 +820,8 @@ def _period(name: str, period: object) -> tuple[datetime, datetime]:
         raise InvalidInput(f"'{name}' must be a pair of times (start, end).")
     start = aware_datetime(f"{name}[0]", period[0])
     end = aware_datetime(f"{name}[1]", period[1])
+    if end <= start:  # an empty period matches nothing: a mistake, not a question
+        raise InvalidInput(
+            f"'{name}' must end after it starts: give (start, end), the end excluded."
+        )
     return start, end

@@ -185,7 +185,9 @@ class IntegrityError(HistoryTampered):
 class ConcurrencyConflict(RJFlowError):
     """Another writer saved the case first; nothing was written.
 
-    Load the case again, re-apply the change and save again.
+    ``expected_version``: the version the saving copy was loaded at (what ``save`` was
+    given); ``actual_version``: the version the store holds.  Load the case again, re-apply
+    the change and save again.
     """
 
     def __init__(self, case_id: str, expected_version: int, actual_version: int) -> None:
@@ -193,9 +195,9 @@ class ConcurrencyConflict(RJFlowError):
         self.expected_version = expected_version
         self.actual_version = actual_version
         super().__init__(
-            f"Case {case_id} was changed by someone else: this copy is at version "
-            f"{expected_version} but the store holds version {actual_version}. Nothing was "
-            "saved; load the case again, repeat the change and save again."
+            f"Case {case_id} was changed by someone else: this copy was loaded at version "
+            f"{expected_version} but the store now holds version {actual_version}. Nothing "
+            "was saved; load the case again, repeat the change and save again."
         )
 
 

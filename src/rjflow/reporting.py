@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from rjflow._validate import aware_datetime
+from rjflow._validate import aware_datetime, is_id
 from rjflow.activities import (
     ActionStatus,
     AgreementOutcome,
@@ -190,10 +190,22 @@ class CaseFacts:
         """Facts from :meth:`to_dict`'s data.  Raises :class:`~rjflow.InvalidDocument`
         (naming the field, never repeating its value) when a field is missing, unknown or
         of the wrong kind."""
-        if not isinstance(data, Mapping) or data.keys() != _FIELDS:
+        if not isinstance(data, Mapping):
             raise InvalidDocument(
                 "Case facts must be an object with exactly the fields of CaseFacts.to_dict().",
                 path="$",
+            )
+        if data.keys() != _FIELDS:
+            missing = sorted(_FIELDS - data.keys())
+            unknown = len(data.keys() - _FIELDS)  # counted, not named: anyone's text
+            raise InvalidDocument(
+                "Case facts must hold exactly the fields of CaseFacts.to_dict(): "
+                + "; ".join(
+                    ([f"missing {', '.join(missing)}"] if missing else [])
+                    + ([f"{unknown} unknown field{'s' * (unknown > 1)}"] if unknown else [])
+                )
+                + ".",
+                path=f"$.{missing[0]}" if missing else "$",
             )
         # Read once per case by a report over a store's facts: first the quick reading of
         # exactly what to_dict writes; anything else is read (and refused) field by field.
@@ -212,8 +224,8 @@ class CaseFacts:
         try:
             lead = get("lead")
             return cls(
-                case_id=_text(get("case_id"), "case_id"),
-                lead=None if lead is None else _text(lead, "lead"),
+                case_id=_opaque_id(get("case_id"), "case_id"),
+                lead=None if lead is None else _opaque_id(lead, "lead"),
                 referred_at=_time(get("referred_at"), "referred_at"),
                 first_victim_contact=_maybe_time(get, "first_victim_contact"),
                 first_victim_information=_maybe_time(get, "first_victim_information"),
@@ -284,9 +296,12 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidDocument(f"Case facts field {name} must be text.", path=name)
+def _opaque_id(value: object, name: str) -> str:
+    """A case's or facilitator's id: never a name (facts are read from a store a tool can
+    change)."""
+    if not is_id(value):
+        raise InvalidDocument(f"Case facts field {name} must be an opaque id.", path=name)
+    assert isinstance(value, str)
     return value
 
 
@@ -384,7 +399,8 @@ def _quick_facts(cls: type[CaseFacts], data: Mapping[str, Any]) -> CaseFacts | N
     told, stages = data["conclusion_told"], data["stages"]
     if (
         type(case_id) is not str
-        or (lead is not None and type(lead) is not str)
+        or not is_id(case_id)
+        or (lead is not None and (type(lead) is not str or not is_id(lead)))
         or (reason is not None and reason not in _REASONS)
         or (outcome is not None and outcome not in _OUTCOMES)
         or type(attended) is not int
