@@ -89,10 +89,37 @@ class TestEveryActionHasAForm:
     def test_choices_carry_values_and_labels(self) -> None:
         """A choice field lists the enum's values with the caseworker's labels."""
         (reason,) = [f for f in form("close").fields if f.name == "reason"]
-        assert [c.value for c in reason.choices] == [m.value for m in ClosureReason]
+        assert [c.value for c in reason.choices] == [
+            m.value for m in ClosureReason if m is not ClosureReason.COMPLETED
+        ]
         (withdrew,) = [c for c in reason.choices if c.value == "victim_withdrew"]
         assert withdrew.label == "victim withdrew"
         assert reason.schema["enum"] == [m.value for m in ClosureReason]
+        (attendance,) = [f for f in form("record_session").fields if f.name == "attendance"]
+        assert [c.label for c in attendance.choices] == [
+            "attended",
+            "missed, with an acceptable reason",
+            "missed, without an acceptable reason",
+        ]
+
+    @pytest.mark.parametrize(
+        ("action", "field", "never", "code"),
+        [
+            ("close", "reason", "completed", "use_complete"),
+            ("record_progress", "status", "waived", "use_waive_agreement_action"),
+        ],
+    )
+    def test_a_choice_the_rules_always_refuse_is_not_offered_but_explained(
+        self, action: str, field: str, never: str, code: str
+    ) -> None:
+        """The form leaves it out; the schema takes it, and rjflow says why it is refused."""
+        (f,) = [x for x in form(action).fields if x.name == field]
+        assert never not in [c.value for c in f.choices] and never in f.schema["enum"]
+        stage = State.REVIEW if action == "record_progress" else State.PREPARATION
+        case, _ = at_stage(stage)
+        extra = {"action_id": "A1"} if action == "record_progress" else {}
+        blockers = case.blockers(action, **{field: never, **extra})  # type: ignore[arg-type]
+        assert code in {b.code for b in blockers}
 
     def test_json_form_of_a_form(self) -> None:
         """A form's JSON data holds its fields and its schema, and is plain JSON."""

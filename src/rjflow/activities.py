@@ -74,6 +74,15 @@ class Attendance(enum.Enum):
     MISSED_ACCEPTABLE = "missed_acceptable"
     MISSED_UNACCEPTABLE = "missed_unacceptable"
 
+    @property
+    def label(self) -> str:
+        """The attendance as a caseworker would say it."""
+        return {
+            Attendance.ATTENDED: "attended",
+            Attendance.MISSED_ACCEPTABLE: "missed, with an acceptable reason",
+            Attendance.MISSED_UNACCEPTABLE: "missed, without an acceptable reason",
+        }[self]
+
 
 @attrs.frozen
 class Session:
@@ -312,6 +321,13 @@ class ActionStatus(enum.Enum):
     #: Set aside with the parties' agreement (``waive_agreement_action``), never by
     #: ``record_progress``; a final status, like done and not complied.
     WAIVED = "waived"
+
+    @property
+    def label(self) -> str:
+        """The status as a caseworker would say it."""
+        if self is ActionStatus.NOT_COMPLIED:
+            return "not complied with"
+        return str(self.value).replace("_", " ")
 
     @property
     def final(self) -> bool:

@@ -300,7 +300,7 @@ class AddParty:
         metadata={
             "doc": (
                 "The person joining the case: a victim, a supporter, a facilitator or a member of"
-                " staff (a manager or an administrator), by opaque id."
+                " staff (a manager or an administrator), by their reference, never their name."
             ),
             "kinds": _JOINING,
         },
@@ -400,8 +400,8 @@ class AssessRisk:
         validator=attrs.validators.optional(opaque_id),
         metadata={
             "doc": (
-                "The id of the manager who approved it (kept for saved cases; prefer "
-                "approve_risk_assessment)."
+                "The id of the manager who approved it, for cases recorded that way; record "
+                "a manager's approval with the approve risk assessment action instead."
             ),
         },
     )
@@ -443,8 +443,8 @@ class HoldConference:
         validator=attrs.validators.optional(opaque_ids),
         metadata={
             "doc": (
-                "The ids of the supporters who come; empty (null) for every supporter of those "
-                "present."
+                "The ids of the supporters who come; leave it empty when every supporter of the "
+                "participants present comes."
             ),
         },
     )
@@ -557,7 +557,11 @@ class RecordProgress:
         validator=opaque_id, metadata={"doc": "The id of the agreement action."}
     )
     status: ActionStatus = attrs.field(
-        converter=_to_status, metadata={"doc": "Where the action stands."}
+        converter=_to_status,
+        metadata={
+            "doc": "Where the action stands.",
+            "never_offered": (ActionStatus.WAIVED,),  # use_waive_agreement_action
+        },
     )
 
 
@@ -592,7 +596,11 @@ class Close:
     """End the case early.  ``note`` is required when the reason is ``OTHER``."""
 
     reason: ClosureReason = attrs.field(
-        converter=_to_reason, metadata={"doc": "Why the case is closed early."}
+        converter=_to_reason,
+        metadata={
+            "doc": "Why the case is closed early.",
+            "never_offered": (ClosureReason.COMPLETED,),  # the complete action's (use_complete)
+        },
     )
     note: str | None = attrs.field(
         default=None,
@@ -724,7 +732,7 @@ class AcceptSupporter:
     accepted: bool = attrs.field(
         default=True,
         validator=boolean,
-        metadata={"doc": "The supporter is accepted at the meeting (false: no longer accepted)."},
+        metadata={"doc": "The supporter is accepted at the meeting; no: no longer accepted."},
     )
 
 
@@ -743,7 +751,7 @@ class ReviewLetter:
     approved: bool = attrs.field(
         default=True,
         validator=boolean,
-        metadata={"doc": "The letter is approved (false: returned for a redraft)."},
+        metadata={"doc": "The letter is approved; no: returned for a redraft."},
     )
 
 

@@ -3,7 +3,8 @@
 Everything here is derived from the workflow table (:data:`rjflow.states.ACTIONS`) and the
 input classes of :mod:`rjflow.commands` — their fields, types, defaults and ``metadata``
 (``doc`` for the help text, ``policy_limit`` naming the :class:`~rjflow.Policy` value that
-bounds a field, ``minimum``/``maximum``, ``min_items``, ``max_length``, ``kinds``) — so a form
+bounds a field, ``minimum``/``maximum``, ``min_items``, ``max_length``, ``kinds``,
+``never_offered`` for choices the action's rules always refuse) — so a form
 never keeps a field list of its own.  The JSON a form sends back is read by
 :meth:`rjflow.Case.fire`, :meth:`~rjflow.Case.blockers` and :meth:`~rjflow.Case.can` with the
 converter that reads the history (durations as ISO 8601 text such as ``PT1H30M``, dates as
@@ -256,9 +257,14 @@ def _shape(kind: Any, meta: Mapping[str, Any], name: str) -> _Shape:
 def _compound_shape(kind: Any, meta: Mapping[str, Any], name: str) -> _Shape:
     """The JSON shape of an enum, a party, a collection or a nested record."""
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
-        choices = tuple(Choice(m.value, _label(m)) for m in kind)
-        json_type = "integer" if all(type(c.value) is int for c in choices) else "string"
-        return _Shape(json_type, "choice", {"enum": [c.value for c in choices]}, choices)
+        # A value the action's rules always refuse (``never_offered``: closing a case as
+        # completed, recording an action as waived) is not offered; the schema still takes
+        # it, so that a client sending it is shown rjflow's reason.
+        never = meta.get("never_offered", ())
+        members = [m for m in kind if m not in never]
+        choices = tuple(Choice(m.value, _label(m)) for m in members)
+        json_type = "integer" if all(type(m.value) is int for m in kind) else "string"
+        return _Shape(json_type, "choice", {"enum": [m.value for m in kind]}, choices)
     if kind == Party:
         variants = {role: _party_fields(cls) for role, cls in _party_classes(meta.get("kinds"))}
         return _Shape(
