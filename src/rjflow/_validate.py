@@ -143,7 +143,8 @@ def aware_datetime(name: str, value: object) -> datetime:
         return value  # already in the one form: the common case, kept cheap
     if not isinstance(value, datetime):
         raise InvalidInput(
-            f"{name!r} must be a timezone-aware datetime (got {type(value).__name__})."
+            f"{name!r} must be a timezone-aware datetime (got {type(value).__name__}); pass "
+            "for example datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)."
         )
     problem = None
     try:
