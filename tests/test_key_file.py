@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -16,12 +17,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rjflow import InvalidInput, Keyring, SourceUnavailable
+from rjflow import InvalidInput, Keyring, SourceUnavailable, State
 from rjflow.demo import build_demo_case
 from rjflow.integrity import MIN_KEY_BYTES
 from rjflow.serialization import dumps, loads
 from rjflow.store import SQLiteStore
 
+from .builders import at_stage
 from .test_cli import rjflow
 
 #: Text that must never appear in a message: it stands for a secret or a person's name.
@@ -219,3 +221,65 @@ class TestReadingWithTheKeyFile:
         assert CANARY not in refused.stderr + refused.stdout
         missing = rjflow("--key-file", str(tmp_path / "none.toml"), "check", str(out))
         assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+class TestAStoreReadWithTheKeyFile:
+    """A store's summaries and report facts are not sealed: with a key file, ``due`` and
+    ``report`` load and verify every case instead of trusting them."""
+
+    @pytest.fixture
+    def sealed_store(self, tmp_path: Path) -> tuple[Path, Path]:
+        keys = tmp_path / "keys.toml"
+        assert rjflow("keyring", "new", str(keys), "--key-id", "2026-11").returncode == 0
+        ring = Keyring.from_toml(keys)
+        store = tmp_path / "rj.sqlite3"
+        with SQLiteStore(store, keyring=ring) as db:
+            for i, stage in enumerate((State.INTRODUCTION, State.PREPARATION)):
+                case, _ = at_stage(stage, case_id=f"RJ-{i}")
+                db.save(case, expected_version=0)
+        return store, keys
+
+    def test_forged_facts_and_hidden_deadlines_are_not_believed(
+        self, tmp_path: Path, sealed_store: tuple[Path, Path]
+    ) -> None:
+        store, keys = sealed_store
+        args = ["--from", "2026-01-01", "--to", "2027-12-31"]
+        honest = rjflow(
+            "--key-file", str(keys), "report", str(store), *args, "--out", str(tmp_path / "h")
+        )
+        due_before = rjflow("--key-file", str(keys), "due", str(store), "--at", "2027-01-01")
+        db = sqlite3.connect(store)
+        with db:
+            db.execute("""UPDATE rjflow_facts SET facts = json_set(facts, '$.end_reason',
+                          'completed', '$.ended_at', '2026-06-01T00:00:00+00:00')""")
+            db.execute("UPDATE rjflow_summaries SET due_at = NULL")
+        db.close()
+        forged = rjflow(
+            "--key-file", str(keys), "report", str(store), *args, "--out", str(tmp_path / "f")
+        )
+        due_after = rjflow("--key-file", str(keys), "due", str(store), "--at", "2027-01-01")
+        assert honest.returncode == forged.returncode == 0, forged.stderr
+        assert forged.stdout.splitlines()[0] == honest.stdout.splitlines()[0]
+        assert "0 completed" in forged.stdout
+        assert due_after.stdout == due_before.stdout and "2 case(s)" in due_after.stdout
+        without_key = rjflow("due", str(store), "--at", "2027-01-01")
+        assert "0 obligation(s)" in without_key.stdout  # the summaries, as documented
+
+    def test_a_report_says_how_many_cases_it_left_out(
+        self, tmp_path: Path, sealed_store: tuple[Path, Path]
+    ) -> None:
+        store, keys = sealed_store
+        with SQLiteStore(store) as db:  # saved without the key: no seal
+            db.save(at_stage(State.REFERRED, case_id="RJ-9")[0], expected_version=0)
+        out = tmp_path / "out"
+        made = rjflow(
+            "--key-file", str(keys), "report", str(store),
+            "--from", "2026-01-01", "--to", "2027-12-31", "--out", str(out),
+        )  # fmt: skip
+        assert made.returncode == 1 and "RJ-9: " in made.stderr
+        numbers = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        assert (numbers["cases"], numbers["cases_left_out"]) == (2, 1)
+        assert "1 case(s) of the caseload could not be read" in (out / "report.html").read_text(
+            encoding="utf-8"
+        )
+        assert "cases,left_out,1" in (out / "report.csv").read_text(encoding="utf-8")

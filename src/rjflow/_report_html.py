@@ -131,6 +131,13 @@ def render_html(r: Report, plots: dict[str, str] | None) -> str:
     start = r.period.start.strftime("%Y-%m-%d %H:%M UTC")
     end = r.period.end.strftime("%Y-%m-%d %H:%M UTC")
     counts = "".join(_row([k, str(v), COUNTS[k]]) for k, v in r.counts.items())
+    left_out = (
+        f'\n<p class="note" role="alert">{r.left_out} case(s) of the caseload could not be read '
+        "and are in none of these numbers: the command that made this report named them. "
+        "Mend or restore them and make the report again.</p>"
+        if r.left_out
+        else ""
+    )
     times = "".join(
         _row([name, str(d.count), _fmt(d.median), _fmt(d.p90)])
         for name, d in (
@@ -172,7 +179,7 @@ figure {{ margin: 0; }} figure svg {{ max-width: 100%; height: auto; }}
 <body>
 <h1>Restorative justice caseload report</h1>
 <p class="period">From {html.escape(start)} up to (not including) {html.escape(end)};
-{r.cases} case(s) read. Every count is defined in docs/reporting.md.</p>
+{r.cases} case(s) read. Every count is defined in docs/reporting.md.</p>{left_out}
 <div class="grid">{figures}</div>
 <h2>Counts</h2>
 <table>{_row(["count", "value", "what it counts"], True)}{counts}</table>

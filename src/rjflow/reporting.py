@@ -704,6 +704,10 @@ class Report:
     satisfaction: Satisfaction
     sessions: SessionsUsed
     open_by_stage: Mapping[str, int]
+    #: Cases of the caseload that could not be read (a line or stored case that does not
+    #: load, or fails its seal) and are in none of the numbers: set by whoever read the
+    #: caseload (``rjflow report`` does), so that the report itself says it is incomplete.
+    left_out: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON data (times ISO 8601, durations in days)."""
@@ -714,6 +718,7 @@ class Report:
         return {
             "period": {"start": self.period.start.isoformat(), "end": self.period.end.isoformat()},
             "cases": self.cases,
+            "cases_left_out": self.left_out,
             "counts": dict(self.counts),
             "closed_by_reason": dict(self.closed_by_reason),
             "days_to_first_contact": dist(self.days_to_first_contact),
@@ -738,6 +743,7 @@ class Report:
             ("period", "start", self.period.start.isoformat()),
             ("period", "end", self.period.end.isoformat()),
             ("cases", "read", str(self.cases)),
+            ("cases", "left_out", str(self.left_out)),
         ]
         out += [("counts", k, str(v)) for k, v in self.counts.items()]
         out += [("closed_by_reason", k, str(v)) for k, v in self.closed_by_reason.items()]
