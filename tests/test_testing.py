@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
 from rjflow import ActionRefused, Case, ContactActivity, Event, Policy, RiskOutcome, State
-from rjflow.policy import file_values, policy_schema
+from rjflow.policy import EXAMPLES, example_policy, file_values, policy_schema
 from rjflow.policy_check import check_policy, has_errors
 from rjflow.policy_file import to_toml
 from rjflow.testing import (
@@ -110,7 +110,7 @@ def _from_file(data: dict[str, Any]) -> dict[str, Any]:
         (State.LETTER_OF_APOLOGY, Policy(letter_enabled=False), "does not offer that stage"),
         (State.SHUTTLE_MEDIATION, Policy(shuttle_enabled=False), "does not offer that stage"),
         (State.REVIEW, Policy(conference_enabled=False), "by way of the conference"),
-        (State.REVIEW, Policy(conference_categories=frozenset()), "by way of the conference"),
+        (State.REVIEW, Policy(conference_categories=frozenset()), "conference_categories is"),
     ],
 )
 def test_a_stage_the_policy_closes_is_refused_at_once_saying_why(
@@ -120,6 +120,11 @@ def test_a_stage_the_policy_closes_is_refused_at_once_saying_why(
     strategy (not by hypothesis's Unsatisfiable, nor by an ActionRefused mid-route)."""
     with pytest.raises(ValueError, match=f"cannot drive a case to {stage.value}.*{why}"):
         cases(stage, policy)
+
+
+def test_a_policy_given_by_name_is_refused_saying_how_to_get_one() -> None:
+    with pytest.raises(ValueError, match="takes a rjflow Policy as 'policy' \\(got str\\)"):
+        cases(State.REVIEW, "youth")  # type: ignore[arg-type]
 
 
 def test_a_stage_given_as_text_is_refused_naming_the_enum() -> None:
@@ -178,3 +183,39 @@ def test_can_without_input_agrees_with_fire_for_a_default_conference_length() ->
     assert case.version == version
     case.hold_conference(duration=timedelta(hours=2), at=at, actor="F1")
     assert case.state is State.CONFERENCE
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_cases_reach_every_stage_the_shipped_policies_offer(name: str, data: st.DataObject) -> None:
+    """The builders follow the policy: its longest session, each stage's minimum sessions and
+    its risk assessment scope (the youth and prison examples assess each participant, the
+    police example's sessions last at most 2 hours)."""
+    policy = example_policy(name).policy
+    reachable = []
+    for stage in DRIVABLE:
+        try:
+            cases(stage, policy)
+        except ValueError:
+            continue
+        reachable.append(stage)
+    assert State.REVIEW in reachable and State.PREPARATION in reachable
+    stage = data.draw(st.sampled_from(reachable), label="stage")
+    case, _ = data.draw(cases(stage, policy), label="case")
+    assert case.state is stage
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        Policy(max_session_length=timedelta(hours=1)),
+        Policy(min_introduction_sessions=3, min_preparation_sessions=2),
+        Policy(min_conference_sessions=3),
+    ],
+    ids=["one-hour sessions", "more sessions", "more conference sessions"],
+)
+def test_at_stage_follows_the_policys_sessions(policy: Policy) -> None:
+    case, _ = at_stage(State.REVIEW, policy=policy)
+    assert case.state is State.REVIEW
+    assert all(s.duration <= policy.max_session_length for s in case.record.sessions)

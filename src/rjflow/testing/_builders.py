@@ -39,6 +39,8 @@ from rjflow import (
     Supporter,
     Victim,
 )
+from rjflow.commands import CONFERENCE_LENGTH
+from rjflow.policy import RiskScope
 
 #: Specialist training in every sensitive area, so that only the rule under test blocks.
 SPECIALISMS = frozenset(c.value for c in LONDON_CRC.sensitive_categories)
@@ -108,30 +110,63 @@ def ready_supporters(case: Case, clock: Clock) -> None:
 
 
 def session(case: Case, clock: Clock, hours: float = 2) -> None:
-    """Record an attended session of the current stage lasting ``hours`` (as ``F1``)."""
-    case.record_session(duration=timedelta(hours=hours), at=clock(), actor="F1")
+    """Record an attended session of the current stage lasting ``hours``, or the policy's
+    longest session when that is shorter (as ``F1``)."""
+    length = min(timedelta(hours=hours), case.policy.max_session_length)
+    case.record_session(duration=length, at=clock(), actor="F1")
+
+
+def _sessions(case: Case, clock: Clock, needed: int, hours: float = 2) -> None:
+    """At least one session, and as many as the policy asks of the stage (``needed``)."""
+    for _ in range(max(1, needed)):
+        session(case, clock, hours)
+
+
+def _assess(case: Case, clock: Clock) -> None:
+    """A favourable assessment covering every participant: one for the case, or one each
+    where the policy assesses participant by participant; enhanced and approved by M1 for a
+    sensitive offence."""
+    sensitive = case.policy.is_sensitive(case.record.offence.category)
+    rec = case.record
+    per_participant = case.policy.risk_assessment_scope is RiskScope.PARTICIPANT
+    subjects: list[str | None] = (
+        ["O1", *(v.id for v in rec.victims), *(s.id for s in rec.supporters)]
+        if per_participant
+        else [None]
+    )
+    for subject in subjects:
+        case.assess_risk(
+            RiskOutcome.FAVOURABLE, enhanced=sensitive, subject=subject, at=clock(), actor="F1"
+        )
+        if sensitive:
+            case.approve_risk_assessment(subject=subject, at=clock(), actor="M1")
 
 
 def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
     """A case taken by the shortest valid route to ``stage`` (conference route for review),
     and its clock; ``kwargs`` go to :func:`new_case`.  Raises ``ValueError`` for an end stage
-    and :class:`~rjflow.ActionRefused` when the policy or offence closes the route."""
+    and :class:`~rjflow.ActionRefused` when the policy or offence closes the route.  It
+    follows the policy's sessions (each stage's minimum, the longest session) and its risk
+    assessment scope."""
+    if stage in (State.COMPLETED, State.CLOSED) or not isinstance(stage, State):
+        raise ValueError(
+            "at_stage() takes an open stage, such as State.PREPARATION; for a completed or "
+            "closed case use rjflow.testing.cases (which follows a path of rjflow.paths)."
+        )
     case, clock = new_case(**kwargs)  # type: ignore[arg-type]
+    policy = case.policy
     if stage is State.REFERRED:
         return case, clock
     case.start_introduction(at=clock(), actor="F1")
     if stage is State.INTRODUCTION:
         return case, clock
-    session(case, clock)
+    _sessions(case, clock, policy.min_introduction_sessions)
     case.acknowledge_responsibility(guilty_plea=True, at=clock(), actor="F1")
     case.start_preparation(at=clock(), actor="F1")
     if stage is State.PREPARATION:
         return case, clock
-    session(case, clock)
-    sensitive = case.policy.is_sensitive(case.record.offence.category)
-    case.assess_risk(RiskOutcome.FAVOURABLE, enhanced=sensitive, at=clock(), actor="F1")
-    if sensitive:
-        case.approve_risk_assessment(at=clock(), actor="M1")
+    _sessions(case, clock, policy.min_preparation_sessions)
+    _assess(case, clock)
     if stage is State.LETTER_OF_APOLOGY:
         case.choose_letter_of_apology(at=clock(), actor="F1")
         return case, clock
@@ -143,10 +178,11 @@ def at_stage(stage: State, **kwargs: object) -> tuple[Case, Clock]:
     for party in ("O1", *(v.id for v in case.record.victims)):
         consent(case, clock, party, ContactActivity.FACE_TO_FACE)
     ready_supporters(case, clock)
-    case.hold_conference(at=clock(), actor="F1")
+    length = min(CONFERENCE_LENGTH, policy.max_session_length)
+    case.hold_conference(duration=length, at=clock(), actor="F1")
     if stage is State.CONFERENCE:
         return case, clock
-    session(case, clock, 3)
+    _sessions(case, clock, policy.min_conference_sessions - 1, hours=3)  # with the conference
     case.start_reviews(at=clock(), actor="F1")
     if stage is State.REVIEW:
         return case, clock

@@ -386,6 +386,11 @@ def cases(stage: State, policy: Policy = LONDON_CRC) -> st.SearchStrategy[tuple[
             f"cases() takes a State, such as State.PREPARATION (got {type(stage).__name__}); "
             f"the stages are {', '.join(f'State.{s.name}' for s in DRIVABLE)}."
         )
+    if not isinstance(policy, Policy):
+        raise ValueError(
+            f"cases() takes a rjflow Policy as 'policy' (got {type(policy).__name__}); for a "
+            "shipped example, rjflow.policy.example_policy(name).policy."
+        )
     closed = _route_closed(stage, policy)
     if closed is not None:
         raise ValueError(
@@ -404,10 +409,15 @@ def _route_closed(stage: State, policy: Policy) -> str | None:
         )
     if stage in _ENDS and _end_paths(policy).get(stage) is None:
         return "no path of rjflow.paths reaches it."
-    if stage in (State.CONFERENCE, State.REVIEW) and (
-        State.CONFERENCE not in offered or not policy.conference_categories
-    ):
-        return "the route goes by way of the conference, which the policy does not offer."
+    if stage in (State.CONFERENCE, State.REVIEW):
+        if State.CONFERENCE not in offered:
+            return "the route goes by way of the conference, which the policy does not offer."
+        if not policy.conference_categories:
+            return (
+                "the route goes by way of the conference, and the policy names no offence "
+                "category for it (conference_categories is empty), which is where cases() "
+                "takes the case's offence from."
+            )
     return None
 
 
