@@ -71,7 +71,8 @@ class TestTheKeyFile:
     @pytest.mark.parametrize(
         ("text", "expected"),
         [
-            ("garbage = = " + CANARY, "is not UTF-8 TOML text"),
+            ("garbage = = " + CANARY, "is not valid TOML at line 1, column 11"),
+            (f'current = "k"\ncurrent = "{CANARY}"\n', "sets a key twice at line 2"),
             (f'current = "k"\n[keys]\nk = "{b64(b"s" * 32)}"\n"{CANARY}" = 1\n', "opaque id"),
             (f'current = "k"\nother = "{CANARY}"\n[keys]\nk = "{b64(b"s" * 32)}"\n', "only"),
             ('current = "k"\n[keys]\n', "only"),
@@ -91,6 +92,20 @@ class TestTheKeyFile:
             Keyring.from_toml(path)
         assert expected in str(caught.value)
         assert CANARY not in str(caught.value) and "SECRET" not in repr(caught.value)
+
+    def test_odd_but_honest_files_are_read_or_refused_plainly(self, tmp_path: Path) -> None:
+        ring = Keyring({"k": b"s" * 32}, current="k")
+        bom = tmp_path / "bom.toml"
+        bom.write_bytes(b"\xef\xbb\xbf" + ring.to_toml().encode())
+        assert Keyring.from_toml(bom).key_ids == ("k",)
+        latin = tmp_path / "latin.toml"
+        latin.write_bytes(b"current = '\xe9'\n")
+        with pytest.raises(InvalidInput, match="is not UTF-8 text"):
+            Keyring.from_toml(latin)
+        huge = tmp_path / "huge.toml"
+        huge.write_bytes(b"#" * (2 << 20))
+        with pytest.raises(InvalidInput, match="is larger than 1048576 bytes"):
+            Keyring.from_toml(huge)
 
     def test_a_missing_key_file_is_unavailable_without_its_path(self, tmp_path: Path) -> None:
         missing = tmp_path / f"{CANARY}.toml"
@@ -121,16 +136,26 @@ class TestTheCommands:
         path = tmp_path / "keys.toml"
         assert rjflow("keyring", "new", str(path), "--key-id", "2026-11").returncode == 0
         old = Keyring.from_toml(path)
-        path.chmod(0o644)  # loosened by hand: rotating makes it private again
+        path.chmod(0o640)  # opened to the application's group by hand: kept so
         rotated = rjflow("keyring", "rotate", str(path), "--key-id", "2026-12")
         assert rotated.returncode == 0, rotated.stderr
         new = Keyring.from_toml(path)
         assert (new.current, new.key_ids) == ("2026-12", ("2026-11", "2026-12"))
         assert new._secret("2026-11") == old._secret("2026-11")
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640
         assert [p.name for p in tmp_path.iterdir()] == ["keys.toml"]  # no file left behind
         twice = rjflow("keyring", "rotate", str(path), "--key-id", "2026-12")
         assert twice.returncode == 2 and "already has a key 2026-12" in twice.stderr
+
+    def test_rotate_through_a_link_rotates_the_file_it_names(self, tmp_path: Path) -> None:
+        real = tmp_path / "secrets" / "keys.toml"
+        real.parent.mkdir()
+        assert rjflow("keyring", "new", str(real), "--key-id", "2026-11").returncode == 0
+        link = tmp_path / "keys.toml"
+        link.symlink_to(real)
+        assert rjflow("keyring", "rotate", str(link), "--key-id", "2026-12").returncode == 0
+        assert link.is_symlink() and Keyring.from_toml(real).current == "2026-12"
+        assert sorted(p.name for p in real.parent.iterdir()) == ["keys.toml"]
 
     def test_a_key_id_that_is_not_an_id_is_a_usage_error_not_repeated(self, tmp_path: Path) -> None:
         refused = rjflow("keyring", "new", str(tmp_path / "k.toml"), "--key-id", CANARY)

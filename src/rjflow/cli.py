@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import secrets
+import stat
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -1136,10 +1137,19 @@ def _new_ring(key_id: str, old: Keyring | None) -> Keyring:
 
 
 def _write_key_file(file: Path, ring: Keyring, *, replace: bool) -> None:
-    """Write ``ring``'s key file, created readable and writable by its owner alone; with
-    ``replace``, through a new file renamed over the old one (never half written).  A file
-    that cannot be written (or, without ``replace``, exists) exits 3."""
-    target = file if not replace else file.with_name(f".{file.name}.{secrets.token_hex(4)}")
+    """Write ``ring``'s key file: a new one readable and writable by its owner alone; with
+    ``replace``, the file a link names, through a new file beside it renamed over it (never
+    half written) with the old file's permissions.  A file that cannot be written (or,
+    without ``replace``, exists) exits 3."""
+    mode = 0o600
+    target = file
+    if replace:
+        try:
+            file = Path(os.path.realpath(file))  # a link's own file, not the link, is rotated
+            mode = stat.S_IMODE(file.stat().st_mode)
+        except (OSError, ValueError) as exc:
+            raise _Failure(_os_message("cannot write", exc, file), EXIT_UNAVAILABLE) from None
+        target = file.with_name(f".{file.name}.{secrets.token_hex(4)}")
     try:
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -1150,11 +1160,14 @@ def _write_key_file(file: Path, ring: Keyring, *, replace: bool) -> None:
             EXIT_UNAVAILABLE,
         ) from None
     except (OSError, ValueError) as exc:
-        raise _Failure(_os_message("cannot write", exc, file), EXIT_UNAVAILABLE) from None
+        folder = " (rotate writes the new file beside it: its folder must be writable)"
+        message = _os_message("cannot write", exc, file)
+        raise _Failure(message + (folder if replace else ""), EXIT_UNAVAILABLE) from None
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             stream.write(ring.to_toml())
         if replace:
+            os.chmod(target, mode)
             os.replace(target, file)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -27,6 +27,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,6 +48,9 @@ _KEY_FILE_SHAPE = (
     '"<key id>" = "<secret, base64>" lines, as rjflow keyring new writes it '
     "(docs/integrity.md)."
 )
+
+#: The largest key file read, in bytes: a ring of hundreds of keys is a few dozen kilobytes.
+_KEY_FILE_LIMIT = 1 << 20
 
 _INTEGRITY_DOMAIN = "rjflow integrity 1"
 _SNAPSHOT_DOMAIN = "rjflow sealed snapshot 2"
@@ -159,7 +163,8 @@ class Keyring:
         secrets), only key ids once they are valid ids.
         """
         try:
-            data = Path(path).read_bytes()
+            with Path(path).open("rb") as stream:
+                data = stream.read(_KEY_FILE_LIMIT + 1)
         except OSError as exc:
             raise SourceUnavailable.reading("The key file", exc, os.fspath(path)) from None
         except (TypeError, ValueError):
@@ -167,10 +172,21 @@ class Keyring:
                 "'path' must name the key file, as text or a pathlib.Path (got "
                 f"{type(path).__name__} that is no file name)."
             ) from None
+        if len(data) > _KEY_FILE_LIMIT:
+            raise InvalidInput(
+                _KEY_FILE_SHAPE.format(problem=f"is larger than {_KEY_FILE_LIMIT} bytes")
+            )
         try:
-            document = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-            raise InvalidInput(_KEY_FILE_SHAPE.format(problem="is not UTF-8 TOML text")) from None
+            document = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))
+        except UnicodeDecodeError:
+            raise InvalidInput(_KEY_FILE_SHAPE.format(problem="is not UTF-8 text")) from None
+        except tomllib.TOMLDecodeError as exc:
+            # Only the position of tomllib's message is kept: its words may quote the file.
+            where = re.search(r"at line (\d+), column (\d+)", str(exc))
+            at = f" at line {where.group(1)}, column {where.group(2)}" if where else ""
+            twice = str(exc).startswith("Cannot overwrite a value")
+            problem = f"sets a key twice{at}" if twice else f"is not valid TOML{at}"
+            raise InvalidInput(_KEY_FILE_SHAPE.format(problem=problem)) from None
         keys = document.get("keys")
         if set(document) != {"current", "keys"} or not isinstance(keys, dict) or not keys:
             raise InvalidInput(
@@ -186,8 +202,8 @@ class Keyring:
             if len(secrets[key_id]) < MIN_KEY_BYTES:
                 raise InvalidInput(
                     f"The secret of key {key_id} in the key file must be base64 text of at "
-                    f"least {MIN_KEY_BYTES} bytes; make one with rjflow keyring rotate, or "
-                    "with base64.b64encode(secrets.token_bytes(32))."
+                    f"least {MIN_KEY_BYTES} bytes; if the file was copied, copy the secret "
+                    "again in full, or make a new file with rjflow keyring new."
                 )
         return cls(secrets, current=document["current"])
 
