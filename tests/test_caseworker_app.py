@@ -90,7 +90,9 @@ def test_a_refusal_shows_the_rules_reasons(client: Any) -> None:
         assert store.version("RJ-2026-0003") == int(_version(page))
 
 
-@pytest.mark.parametrize("typed", ["ninety", "-5", "1e9", "PT1H", "1.5", "99999999", " "])
+@pytest.mark.parametrize(
+    "typed", ["ninety", "-5", "1e9", "PT1H", "1.5", "99999999", " ", "²", "٣٠"]
+)
 def test_a_duration_that_is_no_number_of_minutes_is_explained_in_the_pages_words(
     client: Any, typed: str
 ) -> None:
@@ -117,6 +119,35 @@ def test_a_required_answer_left_empty_is_asked_for_in_the_pages_words(client: An
     )
     assert reply.status_code == 400
     assert "Facilitator: this answer is needed." in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("actor", ["", "Jane Smith"])
+def test_acting_as_no_staff_id_is_asked_for_in_the_pages_words(client: Any, actor: str) -> None:
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_session",
+        data={"version": _version(page), "actor": actor, "duration": "60"},
+    )
+    assert reply.status_code == 400
+    text = reply.get_data(as_text=True)
+    assert "Acting as: give your staff id, such as F1 (never a name)." in text
+    assert "opaque id" not in text and "Jane" not in text.split("<h2>What may happen")[0]
+
+
+def test_an_action_not_possible_now_says_why_at_the_top(client: Any) -> None:
+    """A post for an action the case does not allow now (made by hand, or the case moved on
+    meanwhile) is refused with its reasons where they can be seen: the action has no open
+    form to show them in."""
+    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
+    reply = client.post(
+        "/cases/RJ-2026-0003/actions/record_progress",
+        data={"version": _version(page), "actor": "F1", "action_id": "A1", "status": "done"},
+    )
+    assert reply.status_code == 422
+    text = reply.get_data(as_text=True)
+    assert "record progress was not recorded. Nothing was saved. Because:" in text
+    assert "see why below" not in text
+    assert re.search(r'<div class="message refused" role="alert">.*?<li>', text, re.S)
 
 
 def test_two_tabs_the_second_change_is_reported_as_a_conflict(client: Any) -> None:

@@ -43,7 +43,7 @@ from rjflow import (
 )
 from rjflow.demo import build_demo_case
 from rjflow.diagrams import diagram_model, render_svg
-from rjflow.forms import FormField, form
+from rjflow.forms import ID_PATTERN, FormField, form
 from rjflow.store import SQLiteStore
 
 __all__ = ["create_app", "form_values", "seed"]
@@ -119,10 +119,18 @@ class UnreadableAnswer(InvalidInput):
             super().__init__(f"{label}: this answer is needed.")
 
 
+def _actor(raw: str) -> str:
+    """The "acting as" answer: a staff id, in the page's words when it is none."""
+    who = raw.strip()
+    if not ID_PATTERN.fullmatch(who):
+        raise InvalidInput("Acting as: give your staff id, such as F1 (never a name).")
+    return who
+
+
 def _minutes(field: FormField, raw: str) -> str:
     """The page asks for a duration in minutes (a labelled box); rjflow takes ISO 8601 text.
     An answer that is no whole number of minutes is this page's to explain, in its words."""
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:  # not "²", not "٣٠"
         raise UnreadableAnswer(field)
     return f"PT{int(raw)}M"
 
@@ -278,8 +286,12 @@ endif %} · version
 {{ summary.version }} · {{ policy }} · last change {{ updated }}</p>
 {% if message %}<p class="message" role="alert">{{ message }}</p>{% endif %}
 {% if done %}<p class="ok" role="status">{{ done }}</p>{% endif %}
-{% if refused %}<p class="message" role="alert"><a href="#{{ refused }}">{{
+{% if refused and refused_in_form %}<p class="message" role="alert"><a href="#{{ refused }}">{{
 refused.replace('_', ' ') }}</a> was not recorded: see why below. Nothing was saved.</p>
+{% elif refused %}<div class="message refused" role="alert"><p>{{ refused.replace('_', ' ')
+}} was not recorded. Nothing was saved.{% if reasons %} Because:{% endif %}</p>
+{% if reasons %}<ul class="reasons">{% for r in reasons %}<li>{{ r }}</li>{% endfor %}</ul>
+{% endif %}{% if problem %}<p class="reasons">{{ problem }}</p>{% endif %}</div>
 {% endif %}
 <div class="columns"><section class="actions">
 <h2>What may happen next</h2>
@@ -375,7 +387,7 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
         # first and closing the case last.
         moves: list[dict[str, Any]] = []
         records: list[dict[str, Any]] = []
-        for option in case.options(at=max(clock(), case.record.updated_at)):
+        for option in (options := case.options(at=max(clock(), case.record.updated_at))):
             item = {
                 "option": option,
                 "form": form(option.action, case.policy),
@@ -416,6 +428,9 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             placeholders=_PLACEHOLDERS,
             list_rows=LIST_ROWS,
             refused=refused,
+            # The reasons go in the refused action's open form; an action not possible now
+            # has none (its post was made by hand, or the case moved on): they go on top.
+            refused_in_form=any(o.action == refused and o.allowed for o in options),
             message=notes.get("message"),
             problem=notes.get("problem"),
             reasons=notes.get("reasons", ()),
@@ -463,13 +478,13 @@ def create_app(path: str, *, clock: Clock = _now, actor: str = "F1") -> Flask:
             return page(case, 409, message=str(conflict))
         answers = posted.to_dict(flat=False)
         at = max(clock(), case.record.updated_at)
-        who = posted.get("actor", "").strip()
 
         def again(status: int, **notes: Any) -> tuple[str, int]:
             # The same page, the refused action's form open with what was typed in it.
             return page(case, status, refused=name, sent=answers, **notes)
 
         try:
+            who = _actor(posted.get("actor", ""))
             values = form_values(form(name, case.policy).fields, answers)
             problems = case.blockers(name, at=at, actor=who, **values)
             if problems:

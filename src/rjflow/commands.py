@@ -339,13 +339,13 @@ class RecordSession:
         attended = self.attendance is Attendance.ATTENDED
         if attended and not self.duration:
             raise InvalidInput(
-                "An attended session must have a duration of more than zero; pass for example "
-                "duration=timedelta(hours=2)."
+                "A session the offender attended lasted some time: give its duration, more "
+                "than zero."
             )
         if not attended and self.duration:
             raise InvalidInput(
-                "A missed session has no duration; pass duration=timedelta(0) with a missed "
-                "attendance."
+                "A missed session has no duration: give zero as its duration, or record it as "
+                "attended."
             )
 
 
