@@ -162,6 +162,18 @@ class TestErrors:
         again = pickle.loads(pickle.dumps(error))
         assert [str(e) for e in (again, *again.also)] == [str(e) for e in (error, *error.also)]
 
+    def test_every_value_the_policy_refuses_is_reported_judged_with_the_files_values(
+        self, tmp_path: Path
+    ) -> None:
+        text = (
+            'name = ""\nmax_sessions = 60\nrequired_sessions = 50\n'
+            "max_session_length = { hours = 0 }\nreview_every = { days = 0 }\n"
+        )
+        error = self.fails(tmp_path, text, FileCode.INVALID_VALUE)
+        every = [(e.key, e.line) for e in (error, *error.also)]
+        # required_sessions (50) is within the file's max_sessions (60): not refused.
+        assert every == [("name", 1), ("max_session_length", 4), ("review_every", 5)]
+
     def test_a_key_like_no_setting_gets_no_guess(self, tmp_path: Path) -> None:
         error = self.fails(tmp_path, "colour = 8\n", FileCode.UNKNOWN_KEY)
         assert "did you mean" not in str(error)

@@ -35,7 +35,7 @@ from typing import Any, Union, get_args, get_origin
 import attrs
 
 from rjflow._convert import _PARTY_TYPES, DURATION_PATTERN, format_duration, input_json
-from rjflow._validate import ID_PATTERN
+from rjflow._validate import ID_PATTERN as _ID_PATTERN
 from rjflow.commands import TEXT_LENGTH
 from rjflow.offences import OffenceCategory
 from rjflow.parties import Party
@@ -43,10 +43,25 @@ from rjflow.policy import LONDON_CRC, Policy
 from rjflow.states import ACTIONS, State
 from rjflow.workflow import Workflow
 
-__all__ = ["JSON_SCHEMA_DIALECT", "Choice", "Form", "FormField", "form", "forms", "input_json"]
+__all__ = [
+    "ID_PATTERN",
+    "JSON_SCHEMA_DIALECT",
+    "Choice",
+    "Form",
+    "FormField",
+    "form",
+    "forms",
+    "input_json",
+]
 
 #: The JSON Schema dialect of :meth:`Form.json_schema`.
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+#: What every id rjflow takes looks like (a party, a staff member, an agreement action, a
+#: case), matched in full: 1 to 64 letters, digits, ``.``, ``_``, ``:`` or ``-``, starting with
+#: a letter or a digit.  An id field's JSON Schema ``pattern``; a page checks an answer with
+#: ``ID_PATTERN.fullmatch(text)``.
+ID_PATTERN = _ID_PATTERN
 
 
 @attrs.frozen

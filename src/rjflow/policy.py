@@ -590,18 +590,48 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
     """The policy a TOML file describes, with where each value came from (see
     :meth:`Policy.from_toml` for the errors raised)."""
     raw = policy_file.read(path, file_settings())
-    try:
-        policy = Policy(**raw.values)
-    except InvalidInput as exc:
-        key = _named_setting(str(exc), raw.values)
-        raise policy_file.PolicyFileError(
-            policy_file.FileCode.INVALID_VALUE,
-            _without_field(str(exc)),
-            file=raw.file,
-            key=key,
-            line=raw.lines.get(key) if key is not None else None,
-        ) from None
-    return PolicyFile(policy, frozenset(raw.values), raw.lines)
+    # The policy refuses one value at a time: each refused value is noted and left out, and
+    # the rest tried again (with the file's other values, so that a rule between two values
+    # judges the file's), so that one reading names every value to mend, in the file's order.
+    values = dict(raw.values)
+    problems: list[policy_file.PolicyFileError] = []
+    while True:
+        try:
+            policy = Policy(**values)
+        except InvalidInput as exc:
+            problem = _refused(exc, raw, values)
+            problems.append(problem)
+            if problem.key is None or problem.key not in values:
+                break  # not one value's fault: nothing more to learn by leaving one out
+            del values[problem.key]
+            continue
+        if not problems:
+            return PolicyFile(policy, frozenset(raw.values), raw.lines)
+        break
+    problems.sort(key=lambda p: p.line if p.line is not None else 0)
+    first, *others = problems
+    raise policy_file.PolicyFileError(
+        first.code,
+        first.problem,
+        file=raw.file,
+        key=first.key,
+        line=first.line,
+        also=tuple(others),
+    )
+
+
+def _refused(
+    exc: InvalidInput, raw: policy_file.RawPolicyFile, given: Mapping[str, Any]
+) -> policy_file.PolicyFileError:
+    """The policy's refusal of ``given`` (values of the file) as the file's problem."""
+    key = _named_setting(str(exc), given)
+    return policy_file.PolicyFileError(
+        policy_file.FileCode.INVALID_VALUE,
+        _without_field(str(exc)),
+        file=raw.file,
+        key=key,
+        line=raw.lines.get(key) if key is not None else None,
+    )
 
 
 def file_values(policy: Policy) -> dict[str, Any]:
