@@ -189,7 +189,13 @@ class TestErrors:
         assert (error.key, error.line) == (None, 2)
 
     @pytest.mark.parametrize(
-        "text", ["zqxJaneDoe_7731 = 1\n", "[zqxJaneDoe_7731]\n", "max_sessionsJaneDoe = 1\n"]
+        "text",
+        [
+            "zqxJaneDoe_7731 = 1\n",
+            "[zqxJaneDoe_7731]\n",
+            "max_sessionsJaneDoe = 1\n",
+            "JaneDoe.x = 1\n",
+        ],
     )
     def test_an_unknown_key_shaped_like_a_name_is_never_repeated(
         self, tmp_path: Path, text: str

@@ -293,7 +293,8 @@ def _setting(
 def _key_lines(text: str) -> dict[str, int]:
     """The line each top-level ``key = value`` starts on (the parser gives no positions)."""
     found: dict[str, int] = {}
-    pattern = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*=""")
+    # A key's first part: ``key =``, or ``key.sub =`` (a dotted key makes a table).
+    pattern = re.compile(r"""\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))\s*[=.]""")
     header = re.compile(r"""\s*\[+\s*(?:"([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+))""")
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("["):
