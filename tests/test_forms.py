@@ -50,7 +50,17 @@ class TestEveryActionHasAForm:
     def test_every_field_has_help_text_and_a_valid_schema(self, name: str) -> None:
         """Every field says what it is, and each action's JSON Schema is a valid schema."""
         f = form(name)
-        assert all(x.help.endswith(".") for x in f.fields), [x.name for x in f.fields]
+
+        def every(of: tuple[FormField, ...]) -> Iterator[FormField]:
+            for x in of:
+                yield x
+                yield from every(x.fields)
+                for variant in x.variants.values():
+                    yield from every(variant)
+
+        assert all(x.help.endswith(".") for x in every(f.fields)), [
+            x.name for x in every(f.fields) if not x.help.endswith(".")
+        ]
         jsonschema.Draft202012Validator.check_schema(f.json_schema())
 
     @pytest.mark.parametrize("name", list(ACTIONS))

@@ -251,10 +251,12 @@ class AgreementAction:
     ``what`` is free text for the embedding application; rjflow never puts it in a message.
     """
 
-    id: str
-    what: str = attrs.field(repr=redacted, metadata={"free_text": True})
-    responsible: str
-    deadline: date
+    id: str = attrs.field(metadata={"doc": "The action's reference, such as A1."})
+    what: str = attrs.field(
+        repr=redacted, metadata={"free_text": True, "doc": "What is to be done."}
+    )
+    responsible: str = attrs.field(metadata={"doc": "The id of the participant who is to do it."})
+    deadline: date = attrs.field(metadata={"doc": "The date by which it is to be done."})
 
 
 @attrs.frozen

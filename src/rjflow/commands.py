@@ -532,8 +532,8 @@ class ProposeAgreement:
         validator=_check_actions,
         metadata={
             "doc": (
-                "The agreement's SMART actions: each with an id, what is to be done, who is "
-                "responsible and a deadline date."
+                "The agreement's actions, each specific and dated: its id, what is to be "
+                "done, who is responsible and by when."
             ),
             "min_items": 1,
         },

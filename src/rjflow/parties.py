@@ -66,6 +66,11 @@ def _to_specialisms(value: Iterable[OffenceCategory | str]) -> frozenset[str]:
     return specialisms
 
 
+#: The help of the fields every participant has (see :mod:`rjflow.forms`).
+_UNDER_18 = {"doc": "They are under 18: an appropriate adult takes part with them."}
+_INTERPRETER = {"doc": "They need an interpreter at sessions and meetings."}
+
+
 @attrs.frozen
 class Offender:
     """The sentenced person taking part in the programme.
@@ -78,8 +83,10 @@ class Offender:
     id: str = attrs.field(validator=opaque_id)
     role: Role = attrs.field(default=Role.OFFENDER, init=False)
     # -- youth and access (issue 14) --
-    under_18: bool = attrs.field(default=False, validator=boolean, kw_only=True)
-    needs_interpreter: bool = attrs.field(default=False, validator=boolean, kw_only=True)
+    under_18: bool = attrs.field(default=False, validator=boolean, kw_only=True, metadata=_UNDER_18)
+    needs_interpreter: bool = attrs.field(
+        default=False, validator=boolean, kw_only=True, metadata=_INTERPRETER
+    )
 
 
 @attrs.frozen
@@ -96,12 +103,21 @@ class Victim:
     ``needs_interpreter``: information and consent need an interpreter.
     """
 
-    id: str = attrs.field(validator=opaque_id)
-    requested_rj: bool = attrs.field(default=False, validator=boolean)
+    id: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "Their reference on your system, such as V1 or F1 (never their name)."},
+    )
+    requested_rj: bool = attrs.field(
+        default=False,
+        validator=boolean,
+        metadata={"doc": "The victim asked for restorative justice themselves."},
+    )
     role: Role = attrs.field(default=Role.VICTIM, init=False)
     # -- youth and access (issue 14) --
-    under_18: bool = attrs.field(default=False, validator=boolean, kw_only=True)
-    needs_interpreter: bool = attrs.field(default=False, validator=boolean, kw_only=True)
+    under_18: bool = attrs.field(default=False, validator=boolean, kw_only=True, metadata=_UNDER_18)
+    needs_interpreter: bool = attrs.field(
+        default=False, validator=boolean, kw_only=True, metadata=_INTERPRETER
+    )
 
 
 @attrs.frozen
@@ -114,12 +130,25 @@ class Supporter:
     a party under 18, who consents to each activity alongside them.
     """
 
-    id: str = attrs.field(validator=opaque_id)
-    supports: str = attrs.field(validator=opaque_id)
+    id: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "Their reference on your system, such as V1 or F1 (never their name)."},
+    )
+    supports: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "The id of the participant they support (the offender or a victim)."},
+    )
     role: Role = attrs.field(default=Role.SUPPORTER, init=False)
     # -- youth and access (issue 14) --
-    appropriate_adult: bool = attrs.field(default=False, validator=boolean, kw_only=True)
-    needs_interpreter: bool = attrs.field(default=False, validator=boolean, kw_only=True)
+    appropriate_adult: bool = attrs.field(
+        default=False,
+        validator=boolean,
+        kw_only=True,
+        metadata={"doc": "They are the appropriate adult of a participant under 18."},
+    )
+    needs_interpreter: bool = attrs.field(
+        default=False, validator=boolean, kw_only=True, metadata=_INTERPRETER
+    )
 
 
 @attrs.frozen
@@ -136,12 +165,20 @@ class Facilitator:
     (<PractitionerLevel.ADVANCED: 3>, frozenset({'domestic_abuse'}))
     """
 
-    id: str = attrs.field(validator=opaque_id)
+    id: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "Their reference on your system, such as V1 or F1 (never their name)."},
+    )
     level: PractitionerLevel = attrs.field(
         default=PractitionerLevel.INTERMEDIATE,
         converter=_to_level,
+        metadata={"doc": "Their practitioner level: foundation, intermediate or advanced."},
     )
-    specialisms: frozenset[str] = attrs.field(default=frozenset(), converter=_to_specialisms)
+    specialisms: frozenset[str] = attrs.field(
+        default=frozenset(),
+        converter=_to_specialisms,
+        metadata={"doc": "The sensitive offence areas they have specialist training for."},
+    )
     role: Role = attrs.field(default=Role.FACILITATOR, init=False)
 
 
@@ -188,7 +225,10 @@ class Staff:
     <StaffRole.MANAGER: 'manager'>
     """
 
-    id: str = attrs.field(validator=opaque_id)
+    id: str = attrs.field(
+        validator=opaque_id,
+        metadata={"doc": "Their reference on your system, such as V1 or F1 (never their name)."},
+    )
     role: StaffRole = attrs.field(converter=_to_staff_role)
 
 
