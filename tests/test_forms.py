@@ -33,6 +33,15 @@ def _validator(f: Form) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(f.json_schema())
 
 
+def every_field(of: tuple[FormField, ...]) -> Iterator[FormField]:
+    """Each field, then the fields inside it (a list's rows, each variant of a party)."""
+    for x in of:
+        yield x
+        yield from every_field(x.fields)
+        for variant in x.variants.values():
+            yield from every_field(variant)
+
+
 class TestEveryActionHasAForm:
     @pytest.mark.parametrize("name", list(ACTIONS))
     def test_form_fields_are_the_input_class_arguments(self, name: str) -> None:
@@ -50,16 +59,8 @@ class TestEveryActionHasAForm:
     def test_every_field_has_help_text_and_a_valid_schema(self, name: str) -> None:
         """Every field says what it is, and each action's JSON Schema is a valid schema."""
         f = form(name)
-
-        def every(of: tuple[FormField, ...]) -> Iterator[FormField]:
-            for x in of:
-                yield x
-                yield from every(x.fields)
-                for variant in x.variants.values():
-                    yield from every(variant)
-
-        assert all(x.help.endswith(".") for x in every(f.fields)), [
-            x.name for x in every(f.fields) if not x.help.endswith(".")
+        assert all(x.help.endswith(".") for x in every_field(f.fields)), [
+            x.name for x in every_field(f.fields) if not x.help.endswith(".")
         ]
         jsonschema.Draft202012Validator.check_schema(f.json_schema())
 
@@ -67,15 +68,7 @@ class TestEveryActionHasAForm:
     def test_help_says_what_a_field_means_not_how_it_is_written(self, name: str) -> None:
         """A form may ask for a duration in minutes or a date with a calendar: the help a
         caseworker reads next to it never names a wire format (the kind does)."""
-
-        def fields(of: tuple[FormField, ...]) -> Iterator[FormField]:
-            for x in of:
-                yield x
-                yield from fields(x.fields)
-                for variant in x.variants.values():
-                    yield from fields(variant)
-
-        for x in fields(form(name).fields):
+        for x in every_field(form(name).fields):
             assert not re.search(r"ISO|8601|\bPT\d|\d{4}-\d\d-\d\d", x.help), (x.name, x.help)
 
     @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
