@@ -235,6 +235,19 @@ class TestReadingWithTheKeyFile:
         refused = report(unsealed, "refused")
         assert refused.returncode == 1 and "unsealed.jsonl:1: " in refused.stderr
 
+    def test_an_empty_key_file_variable_is_a_mistake_not_no_key(self, tmp_path: Path) -> None:
+        out = tmp_path / "c.jsonl"
+        out.write_text(dumps(build_demo_case()) + "\n", encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "rjflow", "check", str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**os.environ, "RJFLOW_KEY_FILE": ""},
+        )
+        assert done.returncode == 2 and "RJFLOW_KEY_FILE is set but empty" in done.stderr
+
     def test_a_bad_key_file_stops_the_command_without_showing_its_text(
         self, tmp_path: Path
     ) -> None:

@@ -254,6 +254,13 @@ def _keyring() -> Keyring | None:
     context = click.get_current_context(silent=True)
     root = context.find_root() if context is not None else None
     path = root.params.get("key_file") if root is not None else None
+    if path is None and os.environ.get("RJFLOW_KEY_FILE") == "":
+        # Set, but to nothing: a deployment that meant to give a key must not run without.
+        raise _Failure(
+            "RJFLOW_KEY_FILE is set but empty: give the key file's path, or unset it to read "
+            "without a key.",
+            EXIT_USAGE,
+        )
     if root is None or path is None:
         return None
     if "rjflow.keyring" not in root.meta:
