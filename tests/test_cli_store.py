@@ -52,7 +52,10 @@ def test_import_stats_verify_export_round_trip(target: str, jsonl: Path, tmp_pat
     counts = dict(line.split() for line in stats.stdout.splitlines())
     assert (counts["completed"], counts["introduction"], counts["total"]) == ("1", "1", "2")
     verified = rjflow("store", "verify", target)
-    assert (verified.returncode, verified.stdout) == (0, "2 cases checked, 0 problems.\n")
+    assert (verified.returncode, verified.stdout) == (
+        0,
+        "2 cases checked, 0 problems; seals not checked (no --key-file).\n",
+    )
     out = tmp_path / "out.jsonl"
     exported = rjflow("export", target, "-o", str(out))
     assert exported.returncode == 0

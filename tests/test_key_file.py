@@ -235,6 +235,11 @@ class TestReadingWithTheKeyFile:
         refused = report(unsealed, "refused")
         assert refused.returncode == 1 and "unsealed.jsonl:1: " in refused.stderr
 
+    def test_the_key_file_after_the_command_says_where_it_goes(self, tmp_path: Path) -> None:
+        done = rjflow("store", "verify", str(tmp_path / "s.sqlite3"), "--key-file", "k.toml")
+        assert done.returncode == 2
+        assert "give it before the command, as in rjflow --key-file FILE" in done.stderr
+
     def test_an_empty_key_file_variable_is_a_mistake_not_no_key(self, tmp_path: Path) -> None:
         out = tmp_path / "c.jsonl"
         out.write_text(dumps(build_demo_case()) + "\n", encoding="utf-8")

@@ -143,7 +143,11 @@ def _neutralised(exc: click.ClickException) -> click.ClickException:
     shown with its control characters made visible, like everything else.  The help shown
     for a bare ``rjflow`` is rjflow's own text and keeps its line breaks."""
     keep = "\n" if isinstance(exc, click.exceptions.NoArgsIsHelpError) else ""
-    exc.message = printable(exc.message, keep=keep)  # type: ignore[misc]  # Final in click's types
+    message = printable(exc.message, keep=keep)
+    if isinstance(exc, click.NoSuchOption) and exc.option_name == "--key-file":
+        message += " --key-file is rjflow's own option: give it before the command, as in "
+        message += "rjflow --key-file FILE store verify STORE."
+    exc.message = message  # type: ignore[misc]  # Final in click's types
     return exc
 
 
@@ -1011,7 +1015,8 @@ def verify(target: str) -> None:
         db.close()
     for problem in problems:
         _echo(f"{problem.case_id}: {problem.message}", err=True)
-    _echo(f"{cases} cases checked, {len(problems)} problems.")
+    unkeyed = "" if _keyring() is not None else "; seals not checked (no --key-file)"
+    _echo(f"{_many(cases, 'case')} checked, {_many(len(problems), 'problem')}{unkeyed}.")
     if problems:
         sys.exit(EXIT_INVALID)
 
@@ -1057,7 +1062,7 @@ def import_(target: str, source: Path, skip_invalid: bool) -> None:
         report = db.import_jsonl(source)
     finally:
         db.close()
-    _echo(f"Imported {len(report.cases)} cases.")
+    _echo(f"Imported {_many(len(report.cases), 'case')}.")
     if report.problems:
         sys.exit(EXIT_INVALID)
 
@@ -1079,7 +1084,7 @@ def export(target: str, output: Path | None) -> None:
         _echo(data, nl=False)
     else:
         _write_output(output, data.encode("utf-8"))
-        _echo(f"Wrote {len(lines)} cases to {_shown(output)}.", err=True)
+        _echo(f"Wrote {_many(len(lines), 'case')} to {_shown(output)}.", err=True)
 
 
 # -- the key file ------------------------------------------------------------------------------
@@ -1180,6 +1185,11 @@ def _write_key_file(file: Path, ring: Keyring, *, replace: bool) -> None:
         with contextlib.suppress(OSError):
             target.unlink()
         raise _Failure(_os_message("cannot write", exc, file), EXIT_UNAVAILABLE) from None
+
+
+def _many(count: int, thing: str) -> str:
+    """``1 case``, ``2 cases``."""
+    return f"{count} {thing}{'s' * (count != 1)}"
 
 
 def run() -> NoReturn:
