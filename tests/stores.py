@@ -10,9 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
+from rjflow import Case, RJFlowError
 from rjflow._eventstore import EventStore
+from rjflow.states import ACTIONS
 from rjflow.store import SQLiteStore
+from rjflow.testing import Clock
+
+from .strategies import inputs
 
 #: The SQL in these tests uses "?" placeholders; PostgreSQL's driver wants "%s".
 SQL = str
@@ -124,3 +130,30 @@ def make_backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
 BACKENDS = ["sqlite", "postgres"]
 
 Opener = Callable[..., EventStore]
+
+
+def save_each_action(
+    store: EventStore,
+    case: Case,
+    clock: Clock,
+    steps: st.DataObject,
+    *,
+    most: int,
+    check: Callable[[], None],
+) -> int:
+    """Save ``case`` as a new case, then fire up to ``most`` random actions with random
+    inputs drawn from ``steps``, saving after each one accepted and calling ``check``;
+    returns how many were saved."""
+    version = store.save(case, expected_version=0)
+    saves = 0
+    for _ in range(steps.draw(st.integers(0, most), label="actions")):
+        name = steps.draw(st.sampled_from(sorted(ACTIONS)), label="action")
+        data = steps.draw(inputs(name, case.record), label="input")
+        try:
+            case.fire(name, at=clock(), actor="F1", **data)
+        except RJFlowError:
+            continue
+        version = store.save(case, expected_version=version)
+        check()
+        saves += 1
+    return saves

@@ -11,15 +11,14 @@ from pathlib import Path
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from rjflow import AgreementAction, RJFlowError, State
+from rjflow import AgreementAction, State
 from rjflow.demo import build_demo_case
 from rjflow.projection import next_due, summarise
 from rjflow.reporting import case_facts
-from rjflow.states import ACTIONS
 from rjflow.store import SQLiteStore
 
 from .builders import at_stage
-from .strategies import inputs
+from .stores import save_each_action
 
 STAGES = [
     State.REFERRED,
@@ -83,18 +82,11 @@ def test_rebuild_equals_incremental(stage: State, steps: st.DataObject) -> None:
     the store accepts on write loads on read); verify finds nothing."""
     case, clock = at_stage(stage, case_id="RJ-H")
     with SQLiteStore(":memory:") as store:
-        version = store.save(case, expected_version=0)
-        saves = 0
-        for _ in range(steps.draw(st.integers(0, 10), label="actions")):
-            name = steps.draw(st.sampled_from(sorted(ACTIONS)), label="action")
-            data = steps.draw(inputs(name, case.record), label="input")
-            try:
-                case.fire(name, at=clock(), actor="F1", **data)
-            except RJFlowError:
-                continue
-            version = store.save(case, expected_version=version)
+
+        def facts_as_the_case() -> None:
             assert store.facts("RJ-H") == case_facts(case)
-            saves += 1
+
+        saves = save_each_action(store, case, clock, steps, most=10, check=facts_as_the_case)
         event(f"accepted actions saved: {min(saves, 3)}{'+' if saves >= 3 else ''}")
         incremental = store.summary("RJ-H")
         incremental_facts = store.facts("RJ-H")

@@ -16,17 +16,15 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from rjflow import AgreementAction, CaseExists, ConcurrencyConflict, RJFlowError, State
+from rjflow import AgreementAction, CaseExists, ConcurrencyConflict, State
 from rjflow._eventstore import Write
 from rjflow.projection import summarise
 from rjflow.reporting import case_facts
 from rjflow.serialization import dumps
-from rjflow.states import ACTIONS
 
 from .builders import KEYRING, at_stage
 from .pgserver import postgres_dsn  # noqa: F401  (the session's PostgreSQL server)
-from .stores import BACKENDS, Backend, make_backend
-from .strategies import inputs
+from .stores import BACKENDS, Backend, make_backend, save_each_action
 
 STAGES = [State.REFERRED, State.INTRODUCTION, State.PREPARATION, State.CONFERENCE, State.REVIEW]
 
@@ -53,19 +51,12 @@ def test_rebuild_equals_incremental_on_every_backend(
     case_id = f"RJ-W{next(_IDS)}"
     case, clock = at_stage(stage, case_id=case_id)
     with backend.open() as store:
-        version = store.save(case, expected_version=0)
-        saves = 0
-        for _ in range(steps.draw(st.integers(0, 8), label="actions")):
-            name = steps.draw(st.sampled_from(sorted(ACTIONS)), label="action")
-            data = steps.draw(inputs(name, case.record), label="input")
-            try:
-                case.fire(name, at=clock(), actor="F1", **data)
-            except RJFlowError:
-                continue
-            version = store.save(case, expected_version=version)
+
+        def stored_as_the_case() -> None:
             assert store.summary(case_id) == summarise(case)
             assert store.facts(case_id) == case_facts(case)
-            saves += 1
+
+        saves = save_each_action(store, case, clock, steps, most=8, check=stored_as_the_case)
         event(f"{backend.name}: accepted actions saved: {min(saves, 3)}{'+' if saves >= 3 else ''}")
         incremental = store.summary(case_id), store.facts(case_id)
         store.rebuild()
