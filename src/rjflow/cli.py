@@ -49,7 +49,6 @@ import click
 from rjflow._convert import unstructure
 from rjflow._escape import printable
 from rjflow._report_html import PlotsUnavailable, render_html, svg_plots
-from rjflow._validate import is_id
 from rjflow.case import Case
 from rjflow.caseload import iter_jsonl, iter_jsonl_facts
 from rjflow.deadlines import DueState, Obligation
@@ -204,6 +203,17 @@ def _os_message(doing: str, exc: OSError | ValueError, path: Path | None = None)
     return f"{doing} {where}: {reason or 'the name cannot be used as a file name'}."
 
 
+def _judged(policy: Policy) -> Policy | None:
+    """The ``policy=`` a load is given: None for the default, so that each case is judged
+    under the policy it records (a case of another policy is refused, never re-judged)."""
+    return None if policy is LONDON_CRC else policy
+
+
+def _unreadable(path: Path, exc: SourceUnavailable) -> _Failure:
+    """An input rjflow's reader could not read: exit 2, with the system's reason."""
+    return _Failure(f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE)
+
+
 def _read_input(path: Path) -> bytes:
     """The bytes of an input file; a file that cannot be read exits 2."""
     try:
@@ -225,7 +235,7 @@ def _load_case(path: Path, policy: Policy = LONDON_CRC) -> Case:
     data = _read_input(path)
     try:
         with _policy_notes(path):
-            return loads(data, policy=None if policy is LONDON_CRC else policy, keyring=_keyring())
+            return loads(data, policy=_judged(policy), keyring=_keyring())
     except PolicyMismatch as exc:
         message = f"{_shown(path)}: {exc} Here: give --policy FILE, the service's policy file."
         raise _Failure(message, EXIT_INVALID) from None
@@ -278,9 +288,7 @@ def _read_key_file(path: Path) -> Keyring:
     try:
         return Keyring.from_toml(path)
     except SourceUnavailable as exc:
-        raise _Failure(
-            f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
-        ) from None
+        raise _unreadable(path, exc) from None
     except InvalidInput as exc:
         raise _Failure(f"{_shown(path)}: {exc}", EXIT_INVALID) from None
 
@@ -456,9 +464,7 @@ def _check_file(
     try:
         if path.suffix == ".jsonl":
             with _policy_notes(path):
-                result = load_jsonl(
-                    path, policy=None if policy is LONDON_CRC else policy, keyring=_keyring()
-                )
+                result = load_jsonl(path, policy=_judged(policy), keyring=_keyring())
             counts["good"] += len(result.cases)
             counts["bad"] += len(result.problems)
             for problem in result.problems:
@@ -471,7 +477,7 @@ def _check_file(
         return
     try:
         with _policy_notes(path):
-            loads(data, policy=None if policy is LONDON_CRC else policy, keyring=_keyring())
+            loads(data, policy=_judged(policy), keyring=_keyring())
         counts["good"] += 1
     except InvalidDocument as exc:
         report(f"{shown}:1: {exc}")
@@ -579,8 +585,7 @@ def _caseload(
     if path.suffix != ".jsonl":
         yield _load_case(path, policy)
         return
-    chosen = None if policy is LONDON_CRC else policy
-    read = iter_jsonl(path, policy=chosen, keyring=_keyring())
+    read = iter_jsonl(path, policy=_judged(policy), keyring=_keyring())
     yield from _lines(path, read, problems)
 
 
@@ -598,9 +603,7 @@ def _lines(
                 else:
                     yield item
     except SourceUnavailable as exc:
-        raise _Failure(
-            f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
-        ) from None
+        raise _unreadable(path, exc) from None
 
 
 def _stored_caseload(
@@ -646,8 +649,8 @@ def _caseload_facts(
     path = Path(target)
     keyring = _keyring()
     if keyring is not None and path.suffix == ".jsonl" and not _is_sqlite(path):
-        chosen = None if policy is LONDON_CRC else policy
-        yield from _lines(path, iter_jsonl_facts(path, keyring=keyring, policy=chosen), problems)
+        facts = iter_jsonl_facts(path, keyring=keyring, policy=_judged(policy))
+        yield from _lines(path, facts, problems)
         return
     if keyring is not None or not (_is_dsn(target) or _is_sqlite(path)):
         # A store's kept facts are not sealed: with a key file, each case is loaded and its
@@ -820,9 +823,7 @@ def _read_policy(path: Path) -> PolicyFile:
     try:
         return read_policy_file(path)
     except SourceUnavailable as exc:
-        raise _Failure(
-            f"cannot read {_shown(path)}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
-        ) from None
+        raise _unreadable(path, exc) from None
     except (OSError, ValueError) as exc:
         if isinstance(exc, PolicyFileError):
             more = (_file_problem(path, e) for e in exc.also)
@@ -866,9 +867,7 @@ def _check_policy_file(path: Path) -> None:
         _echo(f"{count} error{'s' * (count != 1)}, 0 warnings.")
         sys.exit(EXIT_INVALID)
     except SourceUnavailable as exc:
-        raise _Failure(
-            f"cannot read {shown}: {exc.strerror or 'unreadable'}.", EXIT_USAGE
-        ) from None
+        raise _unreadable(path, exc) from None
     findings = check_policy(read.policy)
     for finding in findings:
         line = read.lines.get(finding.subject or "")
@@ -1130,22 +1129,17 @@ def keyring_rotate(file: Path, key_id: str) -> None:
 
 
 def _new_ring(key_id: str, old: Keyring | None) -> Keyring:
-    """``old`` (or nothing) with a new random key ``key_id``, current; a bad id is a usage
-    error (never repeated)."""
-    if not is_id(key_id):
-        raise click.BadParameter(
-            "give an opaque id: 1 to 64 letters, digits, '.', '_', ':' or '-' (2026-12).",
-            param_hint="--key-id",
-        )
+    """``old`` (or nothing) with a new random key ``key_id``, current; what the keyring
+    refuses (an id that is no id, never repeated; one the ring has) is a usage error."""
     secret = secrets.token_bytes(32)
-    if old is None:
-        return Keyring({key_id: secret}, current=key_id)
-    if key_id in old:
-        raise click.BadParameter(
-            f"the key file already has a key {key_id}; give the new key an id of its own.",
-            param_hint="--key-id",
+    try:
+        return (
+            Keyring({key_id: secret}, current=key_id)
+            if old is None
+            else old.rotated(key_id, secret)
         )
-    return old.rotated(key_id, secret)
+    except InvalidInput as exc:
+        raise click.BadParameter(str(exc), param_hint="--key-id") from None
 
 
 def _write_key_file(file: Path, ring: Keyring, *, replace: bool) -> None:
