@@ -22,6 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "_logging",
         "_frozen",
         "_layout",
+        "_toml",
     ),
     "values": (
         "parties",

@@ -27,14 +27,13 @@ import binascii
 import hashlib
 import hmac
 import os
-import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
 import attrs
 
+from rjflow import _toml
 from rjflow._validate import _check_id
 from rjflow.errors import InvalidInput, SourceUnavailable
 
@@ -177,15 +176,13 @@ class Keyring:
                 _KEY_FILE_SHAPE.format(problem=f"is larger than {_KEY_FILE_LIMIT} bytes")
             )
         try:
-            document = tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))
-        except UnicodeDecodeError:
-            raise InvalidInput(_KEY_FILE_SHAPE.format(problem="is not UTF-8 text")) from None
-        except tomllib.TOMLDecodeError as exc:
-            # Only the position of tomllib's message is kept: its words may quote the file.
-            where = re.search(r"at line (\d+), column (\d+)", str(exc))
-            at = f" at line {where.group(1)}, column {where.group(2)}" if where else ""
-            twice = str(exc).startswith("Cannot overwrite a value")
-            problem = f"sets a key twice{at}" if twice else f"is not valid TOML{at}"
+            document, _ = _toml.parse(data)
+        except _toml.TomlFault as fault:
+            at = f" at line {fault.line}, column {fault.column}" if fault.line else ""
+            problem = {
+                "encoding": "is not UTF-8 text",
+                "twice": f"sets a key twice{at}",
+            }.get(fault.kind, f"is not valid TOML{at}")
             raise InvalidInput(_KEY_FILE_SHAPE.format(problem=problem)) from None
         keys = document.get("keys")
         if set(document) != {"current", "keys"} or not isinstance(keys, dict) or not keys:

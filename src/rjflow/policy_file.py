@@ -25,7 +25,6 @@ import difflib
 import enum
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import Any
 
 import attrs
 
+from rjflow import _toml
 from rjflow._validate import is_id
 from rjflow.errors import InvalidInput, RJFlowError, SourceUnavailable
 from rjflow.offences import OffenceCategory
@@ -213,27 +213,18 @@ def read(path: str | os.PathLike[str], settings: Mapping[str, Setting]) -> RawPo
     except OSError as exc:
         raise SourceUnavailable.reading("The policy file", exc, file) from None
     try:
-        text = data.decode("utf-8").removeprefix("\ufeff")  # a BOM, as editors on Windows add
-        document = tomllib.loads(text)
-    except UnicodeDecodeError:
-        raise PolicyFileError(
-            FileCode.NOT_TOML, "is not UTF-8 text; save it as UTF-8.", file=file
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        # The parser's own message may quote the file; only its position is kept.
-        where = re.search(r"at line (\d+), column (\d+)", str(exc))
-        line = int(where.group(1)) if where else None
-        column = f" near column {where.group(2)}" if where else ""
-        twice = str(exc).startswith("Cannot overwrite a value")  # tomllib's words, kept only
-        raise PolicyFileError(
-            FileCode.NOT_TOML,
-            "sets a key that an earlier line already set; keep one of the two lines."
-            if twice
-            else f"is not valid TOML{column}; write each setting as key = value "
+        document, text = _toml.parse(data)
+    except _toml.TomlFault as fault:
+        column = f" near column {fault.column}" if fault.column else ""
+        problem = {
+            "encoding": "is not UTF-8 text; save it as UTF-8.",
+            "twice": "sets a key that an earlier line already set; keep one of the two lines.",
+        }.get(
+            fault.kind,
+            f"is not valid TOML{column}; write each setting as key = value "
             "(see docs/configuring.md).",
-            file=file,
-            line=line,
-        ) from None
+        )
+        raise PolicyFileError(FileCode.NOT_TOML, problem, file=file, line=fault.line) from None
     lines = _key_lines(text)
     values: dict[str, Any] = {}
     problems: list[PolicyFileError] = []
