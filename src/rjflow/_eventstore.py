@@ -236,6 +236,7 @@ class EventStore(abc.ABC):
         """The rows one save of ``case`` writes, its read models computed here."""
         texts, erased = rowmap.text_rows(case, expected_version)
         provenance = migrated_from(case) if expected_version == 0 else None
+        summary, facts = self._read_model_rows(case)
         return Write(
             case_id=case.case_id,
             expected_version=expected_version,
@@ -254,9 +255,14 @@ class EventStore(abc.ABC):
                 else None
             ),
             seal=rowmap.seal_row(self.keyring, case),
-            summary=self._summary_row(summarise(case)),
-            facts=(case.case_id, case.version, _facts_text(case)),
+            summary=summary,
+            facts=facts,
         )
+
+    def _read_model_rows(self, case: Case) -> tuple[tuple[object, ...], tuple[str, int, str]]:
+        """The case's read models as rows: its summary and its report facts (the one place
+        a store computes them, whether it saves, migrates or rebuilds)."""
+        return self._summary_row(summarise(case)), (case.case_id, case.version, _facts_text(case))
 
     def _write_alone(self, write: Write) -> bool:
         """Write one case's rows in a single statement, which is its own transaction, and
@@ -323,8 +329,9 @@ class EventStore(abc.ABC):
 
     def _put_read_models(self, tx: Transaction, case: Case) -> None:
         """Write the case's read models at its version: its summary and its report facts."""
-        self._put_summary(tx, self._summary_row(summarise(case)))
-        tx.execute(self._sql.PUT_FACTS, (case.case_id, case.version, _facts_text(case)))
+        summary, facts = self._read_model_rows(case)
+        self._put_summary(tx, summary)
+        tx.execute(self._sql.PUT_FACTS, facts)
 
     def _recompute_read_models(self, tx: Transaction) -> int:
         """In a migration's write transaction: every case's summary and report facts from its
