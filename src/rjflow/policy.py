@@ -599,15 +599,13 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyFile:
         try:
             policy = Policy(**values)
         except InvalidInput as exc:
-            problem = _refused(exc, raw, values)
-            problems.append(problem)
-            if problem.key is None or problem.key not in values:
-                break  # not one value's fault: nothing more to learn by leaving one out
-            del values[problem.key]
-            continue
-        if not problems:
-            return PolicyFile(policy, frozenset(raw.values), raw.lines)
+            problems.append(problem := _refused(exc, raw, values))
+            if problem.key in values:  # one value's fault: try the others without it
+                del values[problem.key]
+                continue
         break
+    if not problems:
+        return PolicyFile(policy, frozenset(raw.values), raw.lines)
     problems.sort(key=lambda p: p.line if p.line is not None else 0)
     first, *others = problems
     raise policy_file.PolicyFileError(

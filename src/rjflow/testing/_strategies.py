@@ -358,6 +358,9 @@ def _setting_values(
 #: The stages :func:`cases` can drive a case to: every stage.
 DRIVABLE = tuple(State)
 
+#: The stages :func:`cases` reaches by way of the conference.
+_BY_CONFERENCE = (State.CONFERENCE, State.REVIEW)
+
 #: The end stages, reached by the path to them from :mod:`rjflow.paths`.
 _ENDS = (State.COMPLETED, State.CLOSED)
 
@@ -409,7 +412,7 @@ def _route_closed(stage: State, policy: Policy) -> str | None:
         )
     if stage in _ENDS and _end_paths(policy).get(stage) is None:
         return "no path of rjflow.paths reaches it."
-    if stage in (State.CONFERENCE, State.REVIEW):
+    if stage in _BY_CONFERENCE:
         if State.CONFERENCE not in offered:
             return "the route goes by way of the conference, which the policy does not offer."
         if not policy.conference_categories:
@@ -428,7 +431,7 @@ def _cases(draw: st.DrawFn, stage: State, policy: Policy) -> tuple[Case, Clock]:
         case = run_path(path, policy)
         return case, Clock(case.history[-1].at + timedelta(hours=1))
     eligible = sorted(policy.conference_categories, key=lambda c: c.value)
-    if stage in (State.CONFERENCE, State.REVIEW):
+    if stage in _BY_CONFERENCE:
         category = draw(st.sampled_from(eligible))
     else:
         category = draw(st.sampled_from([OffenceCategory.HOUSEHOLD_BURGLARY, *eligible]))
