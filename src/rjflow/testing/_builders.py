@@ -130,7 +130,7 @@ def _assess(case: Case, clock: Clock) -> None:
     rec = case.record
     per_participant = case.policy.risk_assessment_scope is RiskScope.PARTICIPANT
     subjects: list[str | None] = (
-        ["O1", *(v.id for v in rec.victims), *(s.id for s in rec.supporters)]
+        [rec.offender.id, *(v.id for v in rec.victims), *(s.id for s in rec.supporters)]
         if per_participant
         else [None]
     )
