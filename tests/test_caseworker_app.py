@@ -40,6 +40,14 @@ def _version(html: str) -> str:
     return found.group(1)
 
 
+def _post(client: Any, action: str, **answers: str) -> tuple[Any, int]:
+    """Post ``action``'s form on case RJ-2026-0003 as its page was just shown (with the
+    version it showed): the reply, and that version."""
+    seen = _version(client.get("/cases/RJ-2026-0003").get_data(as_text=True))
+    reply = client.post("/cases/RJ-2026-0003/actions/" + action, data={"version": seen, **answers})
+    return reply, int(seen)
+
+
 def test_case_list_shows_each_case_with_its_stage(client: Any) -> None:
     """The list names every stored case with its stage, read from the store."""
     html = client.get("/").get_data(as_text=True)
@@ -64,11 +72,7 @@ def test_case_page_has_diagram_forms_and_history(client: Any) -> None:
 
 def test_firing_an_action_from_its_form(client: Any) -> None:
     """Posting a form records the action and saves it; the page then shows the new stage."""
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/record_session",
-        data={"version": _version(page), "actor": "F1", "duration": "90"},
-    )
+    reply, _ = _post(client, "record_session", actor="F1", duration="90")
     assert reply.status_code == 303
     with SQLiteStore(client.db) as store:
         case = store.load("RJ-2026-0003")
@@ -79,15 +83,11 @@ def test_firing_an_action_from_its_form(client: Any) -> None:
 def test_a_refusal_shows_the_rules_reasons(client: Any) -> None:
     """A session longer than the policy allows is refused with rjflow's message; nothing is
     saved."""
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/record_session",
-        data={"version": _version(page), "actor": "F1", "duration": "240"},
-    )
+    reply, seen = _post(client, "record_session", actor="F1", duration="240")
     assert reply.status_code == 422
     assert "A session lasts at most 3 h" in reply.get_data(as_text=True)
     with SQLiteStore(client.db) as store:
-        assert store.version("RJ-2026-0003") == int(_version(page))
+        assert store.version("RJ-2026-0003") == seen
 
 
 @pytest.mark.parametrize(
@@ -98,36 +98,24 @@ def test_a_duration_that_is_no_number_of_minutes_is_explained_in_the_pages_words
 ) -> None:
     """The page asks for minutes: an answer that is none is refused naming the field and
     what to type (never the ISO 8601 text rjflow takes, nor the answer); nothing is saved."""
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/record_session",
-        data={"version": _version(page), "actor": "F1", "duration": typed},
-    )
+    reply, seen = _post(client, "record_session", actor="F1", duration=typed)
     assert reply.status_code == 400
     text = reply.get_data(as_text=True)
     assert "Duration: give a whole number of minutes from 0 to 180." in text
     assert "ISO" not in text and "PT2H" not in text
     with SQLiteStore(client.db) as store:
-        assert store.version("RJ-2026-0003") == int(_version(page))
+        assert store.version("RJ-2026-0003") == seen
 
 
 def test_a_required_answer_left_empty_is_asked_for_in_the_pages_words(client: Any) -> None:
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/assign_lead_facilitator",
-        data={"version": _version(page), "actor": "M1", "facilitator": " "},
-    )
+    reply, _ = _post(client, "assign_lead_facilitator", actor="M1", facilitator=" ")
     assert reply.status_code == 400
     assert "Facilitator: this answer is needed." in reply.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("actor", ["", "Jane Smith"])
 def test_acting_as_no_staff_id_is_asked_for_in_the_pages_words(client: Any, actor: str) -> None:
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/record_session",
-        data={"version": _version(page), "actor": actor, "duration": "60"},
-    )
+    reply, _ = _post(client, "record_session", actor=actor, duration="60")
     assert reply.status_code == 400
     text = reply.get_data(as_text=True)
     assert "Acting as: give your staff id, such as F1 (never a name)." in text
@@ -138,11 +126,7 @@ def test_an_action_not_possible_now_says_why_at_the_top(client: Any) -> None:
     """A post for an action the case does not allow now (made by hand, or the case moved on
     meanwhile) is refused with its reasons where they can be seen: the action has no open
     form to show them in."""
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/record_progress",
-        data={"version": _version(page), "actor": "F1", "action_id": "A1", "status": "done"},
-    )
+    reply, _ = _post(client, "record_progress", actor="F1", action_id="A1", status="done")
     assert reply.status_code == 422
     text = reply.get_data(as_text=True)
     assert "record progress was not recorded. Nothing was saved. Because:" in text
@@ -267,11 +251,7 @@ def test_a_version_that_is_not_a_number_is_a_conflict_not_a_crash(client: Any) -
 def test_a_refused_form_comes_back_with_its_answers_escaped(client: Any) -> None:
     """A refused form is shown open again with what was typed in it, so nothing is typed
     twice; the typed text is escaped (it is the caseworker's, not rjflow's)."""
-    page = client.get("/cases/RJ-2026-0003").get_data(as_text=True)
-    reply = client.post(
-        "/cases/RJ-2026-0003/actions/record_consent",
-        data={"version": _version(page), "actor": "F1", "party": '"><b>V3', "activity": "shuttle"},
-    )
+    reply, _ = _post(client, "record_consent", actor="F1", party='"><b>V3', activity="shuttle")
     assert reply.status_code == 400
     html = reply.get_data(as_text=True)
     assert '<details id="record_consent" open>' in html
