@@ -148,3 +148,27 @@ def test_report_from_a_store_counts_its_facts_as_the_file_counts_its_cases(
     mended = rjflow("report", target, *period, "--out", str(tmp_path / "mended"))
     assert mended.returncode == 0
     assert (tmp_path / "mended" / "report.json").read_text(encoding="utf-8") == expected
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["store", "verify"], ["store", "stats"], ["export"], ["due", "--at", "2026-06-01"]],
+    ids=lambda c: c[-1] if c[0] != "due" else "due",
+)
+def test_a_sqlite_file_that_is_no_store_is_refused_and_left_alone(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A command that reads a store never adds rjflow's tables to another database."""
+    other = tmp_path / "other.sqlite3"
+    db = sqlite3.connect(other)
+    with db:
+        db.execute("CREATE TABLE patients (name TEXT)")
+    db.close()
+    where = command[:1] + (command[1:2] if command[0] == "store" else [])
+    rest = command[len(where) :]
+    done = rjflow(*where, str(other), *rest)
+    assert done.returncode == 3 and "is not an rjflow store" in done.stderr
+    db = sqlite3.connect(other)
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master")]
+    db.close()
+    assert names == ["patients"]

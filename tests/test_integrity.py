@@ -4,6 +4,7 @@ also by a forger who recomputes the whole SHA-256 chain."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
 from typing import Any
 
@@ -447,3 +448,15 @@ def test_every_structural_mutation_is_refused_with_the_key(mutation: tuple[str, 
 
 # The keyed store's tests are in test_store_contract.py (TestKeyedIntegrity), run on every
 # backend.
+
+
+def test_a_history_whose_case_id_is_a_name_does_not_load() -> None:
+    """Case.open refuses a name for a case id; so does loading a history that names one,
+    even with every hash recomputed (what loads must be what could have been opened)."""
+    doc = json.loads(dumps(at_stage(State.PREPARATION)[0]))
+    doc["case_id"] = doc["events"][0]["data"]["case_id"] = "Jane Doe"
+    rehash(doc)
+    with pytest.raises(InvalidDocument) as caught:
+        loads(json.dumps(doc))
+    assert "'case_id' must be an opaque id" in str(caught.value)
+    assert "Jane" not in str(caught.value)

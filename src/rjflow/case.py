@@ -274,7 +274,6 @@ class Case:
         ``facilitators`` and the lead in ``lead_facilitator``.  Every later action is checked
         against the roles these give (see the workflow table's ``roles``).
         """
-        _check_id("case_id", case_id)
         if isinstance(victims, str | bytes | Mapping) or not isinstance(victims, Iterable):
             raise InvalidInput(
                 "'victims' must be a list of ids, for example victims=['V1'] (got "
@@ -305,6 +304,7 @@ class Case:
         its time is kept as written (the same instant, maybe another offset) so its hash
         still checks out, and its free text keeps its stored salts."""
         at = aware_datetime("at", at)
+        _check_id("case_id", case_id)  # here: Case.open and every replayed history
         _check_id("actor", actor)
         if not isinstance(policy, Policy):
             raise InvalidInput(

@@ -35,6 +35,7 @@ import json
 import logging
 import os
 import secrets
+import sqlite3
 import stat
 import sys
 import warnings
@@ -978,7 +979,30 @@ def _store_at(target: str, *, must_exist: bool, policy: Policy = LONDON_CRC) -> 
             "a PostgreSQL connection string such as postgresql://user@host/db).",
             EXIT_USAGE,
         )
+    if must_exist and not _is_store(path):
+        # Opening would add rjflow's tables to it: a command that reads a store never does.
+        raise _Failure(
+            f"cannot use {_shown(path)}: it is not an rjflow store (a SQLite file without "
+            "rjflow's tables). Give the store's file; only import creates a new store.",
+            EXIT_UNAVAILABLE,
+        )
     return _open_store(path, policy)
+
+
+def _is_store(path: Path) -> bool:
+    """True when ``path`` is a SQLite database holding rjflow's tables (read only)."""
+    if not _is_sqlite(path):
+        return False
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rjflow_meta'"
+            ).fetchone()
+    except (sqlite3.Error, OSError, ValueError):
+        return False
+    return found is not None
 
 
 @main.group()

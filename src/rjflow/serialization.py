@@ -858,6 +858,7 @@ def sealed_history(
         type(data["version"]) is not int
         or data["version"] != len(events)
         or data["case_id"] != events[0].data.get("case_id")
+        or not is_id(data["case_id"])  # what a full load refuses: read in full, refused there
         or data["state"] != state
     ):
         return None
